@@ -1,0 +1,11 @@
+//! The truss design space of Bastek et al. (PNAS 2022, doi:10.1073/pnas.2111505119).
+//!
+//! A design Θ superposes three of seven elementary lattices (each tessellated 1× or 2×),
+//! maps the unit cube affinely by `F = R_II · V · R_I · U` and sets one strut diameter from
+//! the relative density ρ. The result is a [`PeriodicCell`].
+
+mod cell;
+mod error;
+
+pub use cell::{Material, NodeId, PeriodicCell, PeriodicStrut};
+pub use error::DesignError;

@@ -1,0 +1,22 @@
+//! # trussforge
+//!
+//! Turns measured anisotropic bone stiffness into a printable, spatially graded truss implant.
+//!
+//! ## Conventions
+//! - **Units**: geometry in millimetres; stiffness in GPa in specs and reports, normalized by
+//!   the base material's Young's modulus E_b everywhere inside the engine; angles in radians
+//!   internally and degrees in files.
+//! - **Voigt order** 11, 22, 33, 23, 13, 12 with engineering shear strains; the 21 constants
+//!   are the upper triangle row by row (see [`mechanics`]).
+//! - **Unit cell**: the elementary lattices live in the cube `[-0.5, 0.5]³`; a design maps it
+//!   by `F = R_II · V · R_I · U`, whose columns are the primitive lattice vectors.
+//!
+//! ## Pipeline
+//! `spec` → `inverse` (networks propose, FE verifies) → `grading` → `mesh` → `export`.
+//! `design_space` (a design Θ → its periodic cell) and [`mechanics`]
+//! (stiffness tensors) are used by every stage.
+#![deny(missing_docs)]
+#![deny(rustdoc::broken_intra_doc_links)]
+
+pub mod design_space;
+pub mod mechanics;
