@@ -20,3 +20,4 @@
 
 pub mod design_space;
 pub mod mechanics;
+pub mod network;

@@ -1,0 +1,121 @@
+//! The strut network of an implant: nodes in millimetres, struts with a radius at each end.
+//!
+//! This is what tiling (one design) and grading (many designs) produce and what meshing and
+//! export consume. The solid it describes is the union of one capped frustum per strut (radius
+//! linear from `radius_a` at node `a` to `radius_b` at node `b`) and one ball per node, the
+//! same solid the 3MF Beam Lattice extension describes in its ball mode.
+
+use nalgebra::Point3;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// One strut of a [`StrutNetwork`]; radii in mm.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Strut {
+    /// Index of the first node.
+    pub a: u32,
+    /// Index of the second node.
+    pub b: u32,
+    /// Radius at node `a`, mm.
+    pub radius_a: f64,
+    /// Radius at node `b`, mm.
+    pub radius_b: f64,
+}
+
+/// Why a strut network was rejected.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum NetworkError {
+    /// A strut names a node that does not exist.
+    #[error("strut {strut} names node {node}, but the network has {nodes} nodes")]
+    MissingNode {
+        /// Strut index.
+        strut: usize,
+        /// The node index named.
+        node: u32,
+        /// How many nodes there are.
+        nodes: usize,
+    },
+    /// A strut joins a node to itself or has zero length.
+    #[error("strut {strut} has zero length (nodes {a} and {b} coincide)")]
+    ZeroLength {
+        /// Strut index.
+        strut: usize,
+        /// First node.
+        a: u32,
+        /// Second node.
+        b: u32,
+    },
+    /// A radius that is not positive and finite.
+    #[error("strut {strut} has radius {radius} mm; radii must be finite and > 0")]
+    BadRadius {
+        /// Strut index.
+        strut: usize,
+        /// The radius.
+        radius: f64,
+    },
+    /// A node coordinate that is not finite.
+    #[error("node {node} has a non-finite coordinate")]
+    NonFiniteNode {
+        /// Node index.
+        node: usize,
+    },
+}
+
+/// A network of struts in millimetres. Invariants (checked by [`StrutNetwork::try_new`]):
+/// finite node coordinates, struts naming existing, distinct nodes at positive distance, and
+/// finite positive radii.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StrutNetwork {
+    nodes: Vec<Point3<f64>>,
+    struts: Vec<Strut>,
+}
+
+impl StrutNetwork {
+    /// Builds a network.
+    ///
+    /// # Errors
+    /// A [`NetworkError`] naming the first offending node or strut.
+    pub fn try_new(nodes: Vec<Point3<f64>>, struts: Vec<Strut>) -> Result<Self, NetworkError> {
+        if let Some(node) = nodes.iter().position(|p| !p.iter().all(|v| v.is_finite())) {
+            return Err(NetworkError::NonFiniteNode { node });
+        }
+        for (k, s) in struts.iter().enumerate() {
+            for node in [s.a, s.b] {
+                if node as usize >= nodes.len() {
+                    return Err(NetworkError::MissingNode { strut: k, node, nodes: nodes.len() });
+                }
+            }
+            for radius in [s.radius_a, s.radius_b] {
+                if !(radius.is_finite() && radius > 0.0) {
+                    return Err(NetworkError::BadRadius { strut: k, radius });
+                }
+            }
+            if s.a == s.b || (nodes[s.a as usize] - nodes[s.b as usize]).norm() == 0.0 {
+                return Err(NetworkError::ZeroLength { strut: k, a: s.a, b: s.b });
+            }
+        }
+        Ok(Self { nodes, struts })
+    }
+
+    /// Node positions, mm.
+    pub fn nodes(&self) -> &[Point3<f64>] {
+        &self.nodes
+    }
+
+    /// The struts.
+    pub fn struts(&self) -> &[Strut] {
+        &self.struts
+    }
+
+    /// The ball radius at each node: the largest radius of the struts that end there, mm
+    /// (0 for an isolated node).
+    pub fn node_radii(&self) -> Vec<f64> {
+        let mut r = vec![0.0f64; self.nodes.len()];
+        for s in &self.struts {
+            r[s.a as usize] = r[s.a as usize].max(s.radius_a);
+            r[s.b as usize] = r[s.b as usize].max(s.radius_b);
+        }
+        r
+    }
+}
