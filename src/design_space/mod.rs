@@ -4,8 +4,15 @@
 //! maps the unit cube affinely by `F = R_II · V · R_I · U` and sets one strut diameter from
 //! the relative density ρ. The result is a [`PeriodicCell`].
 
+mod canonical;
 mod cell;
 mod error;
+mod exact;
+mod lattices;
+mod topology;
 
+pub use canonical::{Equivalence, TopologyCatalog, TopologyClass};
 pub use cell::{Material, NodeId, PeriodicCell, PeriodicStrut};
 pub use error::DesignError;
+pub use lattices::{LATTICE_COUNT, LATTICE_NAMES};
+pub use topology::{LatticeChoice, Topology, UnitGraph};
