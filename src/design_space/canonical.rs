@@ -45,7 +45,9 @@ pub(crate) fn canonical_key(exact: &[ExactStrut], equivalence: Equivalence) -> V
             .map(|(perm, sign)| {
                 let mapped: Vec<ExactStrut> = exact
                     .iter()
-                    .map(|(p, q)| canonical_strut(p.cube_symmetry(perm, sign), q.cube_symmetry(perm, sign)))
+                    .map(|(p, q)| {
+                        canonical_strut(p.cube_symmetry(perm, sign), q.cube_symmetry(perm, sign))
+                    })
                     .collect();
                 translation_canonical(&mapped)
             })
@@ -81,9 +83,21 @@ fn shift_back(p: RatPoint, origin: &RatPoint) -> RatPoint {
 
 /// The 48 symmetries of the cube as (axis permutation, signs).
 fn cube_symmetries() -> impl Iterator<Item = ([usize; 3], [i64; 3])> {
-    const PERMS: [[usize; 3]; 6] = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]];
+    const PERMS: [[usize; 3]; 6] = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
     PERMS.into_iter().flat_map(|perm| {
-        (0..8).map(move |s| (perm, [0, 1, 2].map(|i| if s >> i & 1 == 1 { -1 } else { 1 })))
+        (0..8).map(move |s| {
+            (
+                perm,
+                [0, 1, 2].map(|i| if s >> i & 1 == 1 { -1 } else { 1 }),
+            )
+        })
     })
 }
 
@@ -146,7 +160,8 @@ impl TopologyCatalog {
             class_of[k] = *first_with_set.entry(graph.exact()).or_insert(k);
         }
         if equivalence != Equivalence::StrutSet {
-            let mut groups: BTreeMap<(usize, usize, Vec<(i128, i128)>), Vec<usize>> = BTreeMap::new();
+            let mut groups: BTreeMap<(usize, usize, Vec<(i128, i128)>), Vec<usize>> =
+                BTreeMap::new();
             for &k in first_with_set.values() {
                 groups.entry(invariant(&built[k].1)).or_default().push(k);
             }
@@ -180,7 +195,12 @@ impl TopologyCatalog {
                 }
             }
         }
-        Self { equivalence, ordered_choices: ordered, multisets: multisets.len(), classes }
+        Self {
+            equivalence,
+            ordered_choices: ordered,
+            multisets: multisets.len(),
+            classes,
+        }
     }
 }
 
@@ -192,7 +212,9 @@ fn invariant(graph: &UnitGraph) -> (usize, usize, Vec<(i128, i128)>) {
         .iter()
         .map(|(p, q)| {
             let (a, da, b, db) = (p.num(), p.den() as i128, q.num(), q.den() as i128);
-            let num: i128 = (0..3).map(|i| (b[i] as i128 * da - a[i] as i128 * db).pow(2)).sum();
+            let num: i128 = (0..3)
+                .map(|i| (b[i] as i128 * da - a[i] as i128 * db).pow(2))
+                .sum();
             let den = (da * db).pow(2);
             let g = gcd(num, den);
             (num / g, den / g)

@@ -42,7 +42,10 @@ impl RatPoint {
         assert!(den != 0, "zero denominator");
         let g = gcd(gcd(gcd(num[0], num[1]), num[2]), den);
         let s = if den < 0 { -g } else { g };
-        Self { num: num.map(|v| v / s), den: den / s }
+        Self {
+            num: num.map(|v| v / s),
+            den: den / s,
+        }
     }
 
     /// The coordinates as floating point, in cell edges (grid units / [`GRID`]).
@@ -101,7 +104,10 @@ impl RatPoint {
     pub fn cube_symmetry(self, perm: [usize; 3], sign: [i64; 3]) -> Self {
         let c = GRID / 2 * self.den;
         let centred = self.num.map(|v| v - c);
-        Self::new(std::array::from_fn(|i| sign[i] * centred[perm[i]] + c), self.den)
+        Self::new(
+            std::array::from_fn(|i| sign[i] * centred[perm[i]] + c),
+            self.den,
+        )
     }
 }
 
@@ -172,7 +178,11 @@ fn sub(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
 }
 
 fn cross(a: [i64; 3], b: [i64; 3]) -> [i64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 fn dot(a: [i64; 3], b: [i64; 3]) -> i64 {
@@ -235,7 +245,10 @@ mod tests {
 
     #[test]
     fn t_junction_and_collinear_overlap() {
-        assert_eq!(split_params([0, 0, 0], [4, 0, 0], [1, 0, 0], [1, 3, 0]), vec![Param { n: 1, d: 4 }]);
+        assert_eq!(
+            split_params([0, 0, 0], [4, 0, 0], [1, 0, 0], [1, 3, 0]),
+            vec![Param { n: 1, d: 4 }]
+        );
         let mut t = split_params([0, 0, 0], [6, 0, 0], [2, 0, 0], [8, 0, 0]);
         t.sort();
         assert_eq!(t, vec![Param { n: 1, d: 3 }]);

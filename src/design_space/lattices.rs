@@ -57,12 +57,18 @@ pub(crate) fn elementary() -> &'static [Elementary] {
                     .map(|p| {
                         p.map(|c| {
                             let k = (c * 12.0).round();
-                            assert!((c * 12.0 - k).abs() < 1e-6, "coordinate {c} is not a multiple of 1/12");
+                            assert!(
+                                (c * 12.0 - k).abs() < 1e-6,
+                                "coordinate {c} is not a multiple of 1/12"
+                            );
                             k as i64
                         })
                     })
                     .collect();
-                Elementary { nodes, struts: e.struts }
+                Elementary {
+                    nodes,
+                    struts: e.struts,
+                }
             })
             .collect()
     })
@@ -99,7 +105,10 @@ pub(crate) fn segments(index: usize, tessellation: u8) -> Vec<([i64; 3], [i64; 3
     let mut out = Vec::new();
     for (scale, shift) in copies {
         for &[a, b] in &lattice.struts {
-            out.push((to_grid(lattice.nodes[a], scale, shift), to_grid(lattice.nodes[b], scale, shift)));
+            out.push((
+                to_grid(lattice.nodes[a], scale, shift),
+                to_grid(lattice.nodes[b], scale, shift),
+            ));
         }
     }
     out

@@ -6,13 +6,17 @@
 
 mod canonical;
 mod cell;
+mod design;
 mod error;
 mod exact;
+mod files;
 mod lattices;
 mod topology;
 
 pub use canonical::{Equivalence, TopologyCatalog, TopologyClass};
 pub use cell::{Material, NodeId, PeriodicCell, PeriodicStrut};
+pub use design::{AxisAngle, DENSITY_RANGE, Design, RangePolicy, STRETCH_RANGE, unit_graph};
 pub use error::DesignError;
+pub use files::{CellSource, TrussFile, read_cell_source, read_design};
 pub use lattices::{LATTICE_COUNT, LATTICE_NAMES};
 pub use topology::{LatticeChoice, Topology, UnitGraph};

@@ -4,9 +4,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::DesignError;
 use super::exact::{GRID, Param, RatPoint, split_params};
 use super::lattices::{LATTICE_COUNT, segments};
-use super::DesignError;
 
 /// One of the three lattices of a topology: an elementary lattice and its tessellation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -21,16 +21,26 @@ pub struct LatticeChoice {
 impl LatticeChoice {
     /// All 14 choices, in index order.
     pub fn all() -> impl Iterator<Item = LatticeChoice> {
-        (0..LATTICE_COUNT as u8)
-            .flat_map(|lattice| [1, 2].map(|tessellation| LatticeChoice { lattice, tessellation }))
+        (0..LATTICE_COUNT as u8).flat_map(|lattice| {
+            [1, 2].map(|tessellation| LatticeChoice {
+                lattice,
+                tessellation,
+            })
+        })
     }
 
     fn validate(self, slot: usize) -> Result<Self, DesignError> {
         if self.lattice as usize >= LATTICE_COUNT {
-            return Err(DesignError::LatticeIndex { slot, value: self.lattice as i64 });
+            return Err(DesignError::LatticeIndex {
+                slot,
+                value: self.lattice as i64,
+            });
         }
         if !matches!(self.tessellation, 1 | 2) {
-            return Err(DesignError::Tessellation { slot, value: self.tessellation as i64 });
+            return Err(DesignError::Tessellation {
+                slot,
+                value: self.tessellation as i64,
+            });
         }
         Ok(self)
     }
@@ -52,7 +62,9 @@ impl Topology {
     /// [`DesignError::Tessellation`].
     pub fn try_new(choices: &[LatticeChoice]) -> Result<Self, DesignError> {
         let choices: [LatticeChoice; 3] =
-            choices.try_into().map_err(|_| DesignError::TopologyCount { found: choices.len() })?;
+            choices.try_into().map_err(|_| DesignError::TopologyCount {
+                found: choices.len(),
+            })?;
         for (slot, c) in choices.iter().enumerate() {
             c.validate(slot)?;
         }
@@ -129,7 +141,10 @@ impl UnitGraph {
         let closed: Vec<_> = closed.into_iter().collect();
         // 2. Split every strut at every point where another one meets it.
         let bbox = |(p, q): &([i64; 3], [i64; 3])| -> ([i64; 3], [i64; 3]) {
-            (std::array::from_fn(|i| p[i].min(q[i])), std::array::from_fn(|i| p[i].max(q[i])))
+            (
+                std::array::from_fn(|i| p[i].min(q[i])),
+                std::array::from_fn(|i| p[i].max(q[i])),
+            )
         };
         let boxes: Vec<_> = closed.iter().map(bbox).collect();
         let mut periodic: BTreeSet<ExactStrut> = BTreeSet::new();
@@ -161,7 +176,10 @@ impl UnitGraph {
         for (i, v) in ids.values_mut().enumerate() {
             *v = i as u32;
         }
-        let nodes = ids.keys().map(|p| p.to_cell_units().map(|c| c - 0.5)).collect();
+        let nodes = ids
+            .keys()
+            .map(|p| p.to_cell_units().map(|c| c - 0.5))
+            .collect();
         let struts = exact
             .iter()
             .map(|(p, q)| {
@@ -169,7 +187,11 @@ impl UnitGraph {
                 (ids[p], ids[&qw], cell.map(|c| c as i32))
             })
             .collect();
-        Self { nodes, struts, exact }
+        Self {
+            nodes,
+            struts,
+            exact,
+        }
     }
 
     /// Node coordinates in cell edges, in `[-0.5, 0.5)³`.

@@ -66,6 +66,14 @@ pub enum MechanicsError {
         /// Its eigenvector (unit length), rounded for display.
         eigenvector: [f64; 6],
     },
+    /// A token in a stiffness text that is not a number.
+    #[error("stiffness value {position} is not a number: {token:?}")]
+    NotANumber {
+        /// 1-based position of the value.
+        position: usize,
+        /// The text found.
+        token: String,
+    },
     /// A direction or rotation axis has zero or non-finite length.
     #[error("direction [{0}, {1}, {2}] has no length; give a non-zero finite vector")]
     ZeroDirection(f64, f64, f64),

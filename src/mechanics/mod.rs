@@ -14,12 +14,14 @@
 mod bound;
 mod error;
 mod metrics;
+mod parse;
 mod rotation;
 mod stiffness;
 
 pub use bound::stretching_bound;
 pub use error::MechanicsError;
 pub use metrics::{ErrorMetrics, NMSE_ZERO_THRESHOLD, nmse, relative_frobenius};
+pub use parse::parse_stiffness_values;
 pub use rotation::{axis_angle, bond_matrix, rotation_from_axis_angle_deg};
 pub use stiffness::{DirectionalExtremes, Stiffness, voigt_index};
 

@@ -1,0 +1,44 @@
+//! Subcommands of the `trussforge` binary. Each module turns parsed arguments into library
+//! calls and prints the result; no mechanics or geometry lives here.
+
+mod cell;
+mod stiffness;
+mod topologies;
+
+use clap::{Parser, Subcommand};
+
+/// trussforge: patient-specific graded truss implants from measured bone stiffness.
+///
+/// Units: geometry in mm, stiffness in GPa at the command line (normalized by the base
+/// material's Young's modulus inside the engine), angles in degrees in files.
+#[derive(Debug, Parser)]
+#[command(name = "trussforge", version, about, long_about = None)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// List the distinct topologies of the design space and their count.
+    Topologies(topologies::Args),
+    /// Realize a design as a periodic unit cell (nodes, struts, lattice vectors, diameter).
+    Cell(cell::Args),
+    /// Validate a stiffness and print its eigenvalues, E(n) extremes and anisotropy.
+    Stiffness(stiffness::Args),
+}
+
+/// Runs one parsed command.
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Topologies(a) => topologies::run(a),
+        Command::Cell(a) => cell::run(a),
+        Command::Stiffness(a) => stiffness::run(a),
+    }
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
+    println!("{}", serde_json::to_string_pretty(value)?);
+    Ok(())
+}

@@ -1,0 +1,88 @@
+use anyhow::Context;
+use serde::Serialize;
+use trussforge::mechanics::{DirectionalExtremes, Stiffness, parse_stiffness_values};
+
+/// Arguments of `trussforge stiffness`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The stiffness in GPa: 21 constants (C11 C12 … C16 C22 … C66) or 36 entries of the 6x6
+    /// matrix, inline (comma/space separated) or as a file holding them.
+    stiffness: String,
+    /// Base material Young's modulus in GPa, to print the normalized stiffness.
+    #[arg(long, default_value_t = 114.0)]
+    youngs_modulus: f64,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Output {
+    voigt_gpa: [[f64; 6]; 6],
+    voigt21_gpa: [f64; 21],
+    normalized_voigt21: [f64; 21],
+    eigenvalues_gpa: [f64; 6],
+    youngs_modulus_extremes_gpa: DirectionalExtremes,
+    universal_anisotropy: f64,
+    youngs_modulus_base: f64,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.youngs_modulus.is_finite() && args.youngs_modulus > 0.0,
+        "--youngs-modulus {} must be a positive number of GPa",
+        args.youngs_modulus
+    );
+    let text = if std::path::Path::new(&args.stiffness).is_file() {
+        std::fs::read_to_string(&args.stiffness)
+            .with_context(|| format!("reading {}", args.stiffness))?
+    } else {
+        args.stiffness.clone()
+    };
+    let values = parse_stiffness_values(&text)?;
+    let c = Stiffness::try_from_values(&values).context("invalid stiffness")?;
+    let v = c.voigt();
+    let out = Output {
+        voigt_gpa: std::array::from_fn(|i| std::array::from_fn(|j| v[(i, j)])),
+        voigt21_gpa: c.to_constants(),
+        normalized_voigt21: c.scaled(1.0 / args.youngs_modulus).to_constants(),
+        eigenvalues_gpa: c.eigenvalues(),
+        youngs_modulus_extremes_gpa: c.directional_extremes(),
+        universal_anisotropy: c.universal_anisotropy(),
+        youngs_modulus_base: args.youngs_modulus,
+    };
+    if args.json {
+        return super::print_json(&out);
+    }
+    println!("stiffness (GPa, Voigt 11 22 33 23 13 12):");
+    for row in out.voigt_gpa {
+        println!("  {}", row.map(|x| format!("{x:>9.4}")).join(" "));
+    }
+    println!("symmetric positive definite: yes");
+    println!(
+        "eigenvalues (GPa): {}",
+        out.eigenvalues_gpa.map(|x| format!("{x:.4}")).join(", ")
+    );
+    let e = out.youngs_modulus_extremes_gpa;
+    let dir = |d: [f64; 3]| format!("[{:.3}, {:.3}, {:.3}]", d[0], d[1], d[2]);
+    println!(
+        "Young's modulus E(n): min {:.4} GPa along {}, max {:.4} GPa along {}",
+        e.min,
+        dir(e.min_direction),
+        e.max,
+        dir(e.max_direction)
+    );
+    println!(
+        "E_max / E_min = {:.3}; universal anisotropy index A^U = {:.4}",
+        e.max / e.min,
+        out.universal_anisotropy
+    );
+    println!(
+        "normalized by E_b = {} GPa: max entry {:.4e}",
+        args.youngs_modulus,
+        out.normalized_voigt21
+            .iter()
+            .fold(0.0f64, |m, x| m.max(x.abs()))
+    );
+    Ok(())
+}
