@@ -20,3 +20,6 @@ pub use error::DesignError;
 pub use files::{CellSource, TrussFile, read_cell_source, read_design};
 pub use lattices::{LATTICE_COUNT, LATTICE_NAMES};
 pub use topology::{LatticeChoice, Topology, UnitGraph};
+
+#[cfg(test)]
+mod tests;

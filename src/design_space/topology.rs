@@ -147,18 +147,22 @@ impl UnitGraph {
             )
         };
         let boxes: Vec<_> = closed.iter().map(bbox).collect();
-        let mut periodic: BTreeSet<ExactStrut> = BTreeSet::new();
+        // Split points are collected per translation class: a node may lie on one translate of
+        // a boundary strut inside the closed cell while the struts meeting its other translates
+        // belong to the neighbouring cells.
+        let mut params: BTreeMap<ExactStrut, BTreeSet<Param>> = BTreeMap::new();
         for (k, &(p, q)) in closed.iter().enumerate() {
-            let mut params: BTreeSet<Param> = BTreeSet::new();
+            let class = params.entry(canonical_strut(RatPoint::from_int(p), RatPoint::from_int(q))).or_default();
             for (m, &(r, w)) in closed.iter().enumerate() {
-                if m == k || !overlap(boxes[k], boxes[m]) {
-                    continue;
+                if m != k && overlap(boxes[k], boxes[m]) {
+                    class.extend(split_params(p, q, r, w));
                 }
-                params.extend(split_params(p, q, r, w));
             }
-            let (p, q) = (RatPoint::from_int(p), RatPoint::from_int(q));
+        }
+        let mut periodic: BTreeSet<ExactStrut> = BTreeSet::new();
+        for ((p, q), ts) in params {
             let mut prev = p;
-            for t in params.iter().map(|t| p.lerp(q, t.n, t.d)).chain([q]) {
+            for t in ts.iter().map(|t| p.lerp(q, t.n, t.d)).chain([q]) {
                 periodic.insert(canonical_strut(prev, t));
                 prev = t;
             }
