@@ -1,1 +1,3 @@
-//! Integration tests.
+//! Integration tests: one binary (see Cargo.toml `autotests = false`).
+
+mod cli;

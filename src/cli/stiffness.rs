@@ -7,6 +7,7 @@ use trussforge::mechanics::{DirectionalExtremes, Stiffness, parse_stiffness_valu
 pub struct Args {
     /// The stiffness in GPa: 21 constants (C11 C12 … C16 C22 … C66) or 36 entries of the 6x6
     /// matrix, inline (comma/space separated) or as a file holding them.
+    #[arg(allow_hyphen_values = true)]
     stiffness: String,
     /// Base material Young's modulus in GPa, to print the normalized stiffness.
     #[arg(long, default_value_t = 114.0)]

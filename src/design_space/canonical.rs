@@ -160,8 +160,7 @@ impl TopologyCatalog {
             class_of[k] = *first_with_set.entry(graph.exact()).or_insert(k);
         }
         if equivalence != Equivalence::StrutSet {
-            let mut groups: BTreeMap<(usize, usize, Vec<(i128, i128)>), Vec<usize>> =
-                BTreeMap::new();
+            let mut groups: BTreeMap<Invariant, Vec<usize>> = BTreeMap::new();
             for &k in first_with_set.values() {
                 groups.entry(invariant(&built[k].1)).or_default().push(k);
             }
@@ -204,9 +203,12 @@ impl TopologyCatalog {
     }
 }
 
+/// Node count, strut count and sorted squared strut lengths (reduced fractions).
+type Invariant = (usize, usize, Vec<(i128, i128)>);
+
 /// Node count, strut count and sorted squared lengths (as reduced fractions): unchanged by
 /// translations and cube symmetries.
-fn invariant(graph: &UnitGraph) -> (usize, usize, Vec<(i128, i128)>) {
+fn invariant(graph: &UnitGraph) -> Invariant {
     let mut lengths: Vec<(i128, i128)> = graph
         .exact()
         .iter()

@@ -86,10 +86,9 @@ impl RatPoint {
     pub fn lerp(self, other: Self, tn: i64, td: i64) -> Self {
         // self = a/da, other = b/db: (a db td + tn (b da − a db)) / (da db td)
         let (a, da, b, db) = (self.num, self.den, other.num, other.den);
-        let num = std::array::from_fn(|i| {
-            let v = a[i] as i128 * db as i128 * td as i128
-                + tn as i128 * (b[i] as i128 * da as i128 - a[i] as i128 * db as i128);
-            v
+        let num: [i128; 3] = std::array::from_fn(|i| {
+            a[i] as i128 * db as i128 * td as i128
+                + tn as i128 * (b[i] as i128 * da as i128 - a[i] as i128 * db as i128)
         });
         let den = da as i128 * db as i128 * td as i128;
         let g = num.iter().fold(den, |g, &v| gcd128(g, v));

@@ -9,15 +9,32 @@ use proptest::prelude::*;
 use super::*;
 
 fn choice(lattice: u8, tessellation: u8) -> LatticeChoice {
-    LatticeChoice { lattice, tessellation }
+    LatticeChoice {
+        lattice,
+        tessellation,
+    }
 }
 
 fn example_design() -> Design {
     serde_yaml::from_str(include_str!("../../fixtures/design_example.yaml")).unwrap()
 }
 
-fn design_with(topology: [LatticeChoice; 3], rho: f64, u: [f64; 3], v: [f64; 3], r1: AxisAngle, r2: AxisAngle) -> Design {
-    Design { topology: Topology::try_new(&topology).unwrap(), relative_density: rho, u, r1, v, r2 }
+fn design_with(
+    topology: [LatticeChoice; 3],
+    rho: f64,
+    u: [f64; 3],
+    v: [f64; 3],
+    r1: AxisAngle,
+    r2: AxisAngle,
+) -> Design {
+    Design {
+        topology: Topology::try_new(&topology).unwrap(),
+        relative_density: rho,
+        u,
+        r1,
+        v,
+        r2,
+    }
 }
 
 /// Tiles a cell 3×3×3, merges strut ends by position and returns, for each node of the
@@ -38,12 +55,19 @@ fn tiled_valences(cell: &PeriodicCell) -> Vec<usize> {
             }
         }
     }
-    cell.nodes().iter().map(|p| count.get(&key(*p)).copied().unwrap_or(0)).collect()
+    cell.nodes()
+        .iter()
+        .map(|p| count.get(&key(*p)).copied().unwrap_or(0))
+        .collect()
 }
 
 #[test]
 fn topology_count_is_236_under_every_rule() {
-    for rule in [Equivalence::StrutSet, Equivalence::Translation, Equivalence::CubeSymmetry] {
+    for rule in [
+        Equivalence::StrutSet,
+        Equivalence::Translation,
+        Equivalence::CubeSymmetry,
+    ] {
         let catalog = TopologyCatalog::enumerate(rule);
         assert_eq!(catalog.ordered_choices, 2744);
         assert_eq!(catalog.multisets, 560);
@@ -55,8 +79,12 @@ fn topology_count_is_236_under_every_rule() {
 
 #[test]
 fn order_of_the_three_choices_does_not_matter() {
-    let a = Topology::try_new(&[choice(1, 2), choice(5, 1), choice(6, 2)]).unwrap().build();
-    let b = Topology::try_new(&[choice(6, 2), choice(1, 2), choice(5, 1)]).unwrap().build();
+    let a = Topology::try_new(&[choice(1, 2), choice(5, 1), choice(6, 2)])
+        .unwrap()
+        .build();
+    let b = Topology::try_new(&[choice(6, 2), choice(1, 2), choice(5, 1)])
+        .unwrap()
+        .build();
     assert_eq!(a, b);
 }
 
@@ -83,10 +111,17 @@ fn elementary_lattices_have_their_known_periodic_graphs() {
     // the octahedron edges are face-centre to face-centre struts (length √2/2 … all FCC).
     let octet = Topology::try_new(&[choice(1, 1); 3]).unwrap().build();
     assert_eq!(octet.nodes().len(), 4);
-    assert!(octet.struts().iter().all(|s| s.0 != s.1 || s.2 != [0, 0, 0]));
+    assert!(
+        octet
+            .struts()
+            .iter()
+            .all(|s| s.0 != s.1 || s.2 != [0, 0, 0])
+    );
     // 2x simple cubic contains the 1x edges: the union is the 2x lattice.
     let sc2 = Topology::try_new(&[choice(0, 2); 3]).unwrap().build();
-    let mixed = Topology::try_new(&[choice(0, 1), choice(0, 2), choice(0, 2)]).unwrap().build();
+    let mixed = Topology::try_new(&[choice(0, 1), choice(0, 2), choice(0, 2)])
+        .unwrap()
+        .build();
     assert_eq!(sc2, mixed);
     assert_eq!((sc2.nodes().len(), sc2.struts().len()), (8, 24));
 }
@@ -95,12 +130,16 @@ fn elementary_lattices_have_their_known_periodic_graphs() {
 fn crossing_struts_get_a_shared_node() {
     // BCC's body diagonals cross the octet's ... simpler: 1x BCC and 2x BCC are collinear, so
     // their union is 2x BCC; 1x simple cubic + BCC-with-face-squares splits nothing.
-    let bcc = Topology::try_new(&[choice(2, 1), choice(2, 2), choice(2, 2)]).unwrap().build();
+    let bcc = Topology::try_new(&[choice(2, 1), choice(2, 2), choice(2, 2)])
+        .unwrap()
+        .build();
     let bcc2 = Topology::try_new(&[choice(2, 2); 3]).unwrap().build();
     assert_eq!(bcc, bcc2);
     // Octet 1x with honeycomb 2x must split crossings: every strut is then free of interior
     // contacts with any other (checked in `no_two_struts_touch_except_at_nodes`).
-    let g = Topology::try_new(&[choice(1, 1), choice(6, 2), choice(4, 1)]).unwrap().build();
+    let g = Topology::try_new(&[choice(1, 1), choice(6, 2), choice(4, 1)])
+        .unwrap()
+        .build();
     assert!(g.nodes().len() > 4);
 }
 
@@ -113,8 +152,14 @@ fn periodic_cells_close_up_under_tiling() {
                 0.05,
                 [0.7, 1.3, 1.9],
                 [1.6, 0.55, 1.1],
-                AxisAngle { axis: [0.2, -0.5, 0.84], angle_deg: 33.0 },
-                AxisAngle { axis: [-0.7, 0.1, 0.7], angle_deg: 71.0 },
+                AxisAngle {
+                    axis: [0.2, -0.5, 0.84],
+                    angle_deg: 33.0,
+                },
+                AxisAngle {
+                    axis: [-0.7, 0.1, 0.7],
+                    angle_deg: 71.0,
+                },
             );
             let cell = design.cell(RangePolicy::Strict).unwrap();
             assert_eq!(tiled_valences(&cell), cell.node_valences(), "{c:?} + {d:?}");
@@ -129,7 +174,11 @@ fn volume_identity_holds() {
     let f = design.affine().unwrap();
     let lhs = design.relative_density * f.determinant();
     let d = cell.struts()[0].diameter;
-    let rhs: f64 = cell.strut_lengths().iter().map(|l| std::f64::consts::FRAC_PI_4 * d * d * l).sum();
+    let rhs: f64 = cell
+        .strut_lengths()
+        .iter()
+        .map(|l| std::f64::consts::FRAC_PI_4 * d * d * l)
+        .sum();
     assert!((lhs - rhs).abs() < 1e-12 * lhs, "{lhs} vs {rhs}");
     assert!((cell.relative_density() - 0.037).abs() < 1e-12);
 }
@@ -141,28 +190,48 @@ fn malformed_designs_get_their_own_error() {
     let mut cases: Vec<(&str, Design, Check)> = Vec::new();
     let mut d = base.clone();
     d.u[1] = 2.5;
-    cases.push(("stretch", d, |e| matches!(e, DesignError::OutOfRange { field, .. } if field == "U[1]")));
+    cases.push((
+        "stretch",
+        d,
+        |e| matches!(e, DesignError::OutOfRange { field, .. } if field == "U[1]"),
+    ));
     let mut d = base.clone();
     d.relative_density = 0.2;
-    cases.push(("density", d, |e| matches!(e, DesignError::OutOfRange { field, .. } if field == "relative_density")));
+    cases.push((
+        "density",
+        d,
+        |e| matches!(e, DesignError::OutOfRange { field, .. } if field == "relative_density"),
+    ));
     let mut d = base.clone();
     d.v[2] = f64::NAN;
-    cases.push(("nan", d, |e| matches!(e, DesignError::NotFinite { field, .. } if field == "V[2]")));
+    cases.push((
+        "nan",
+        d,
+        |e| matches!(e, DesignError::NotFinite { field, .. } if field == "V[2]"),
+    ));
     let mut d = base.clone();
     d.r2.axis = [0.0; 3];
-    cases.push(("zero axis", d, |e| matches!(e, DesignError::ZeroAxis { field, .. } if field == "R2")));
+    cases.push((
+        "zero axis",
+        d,
+        |e| matches!(e, DesignError::ZeroAxis { field, .. } if field == "R2"),
+    ));
     for (name, design, check) in cases {
         let err = design.validate(RangePolicy::Strict).unwrap_err();
         assert!(check(&err), "{name}: {err}");
     }
     let bad_topology: [(&str, Check); 3] = [
-        ("topology: [{lattice: 7, tessellation: 1}, {lattice: 0, tessellation: 1}, {lattice: 0, tessellation: 1}]", |e| {
-            matches!(e, DesignError::LatticeIndex { slot: 0, value: 7 })
+        (
+            "topology: [{lattice: 7, tessellation: 1}, {lattice: 0, tessellation: 1}, {lattice: 0, tessellation: 1}]",
+            |e| matches!(e, DesignError::LatticeIndex { slot: 0, value: 7 }),
+        ),
+        (
+            "topology: [{lattice: 1, tessellation: 1}, {lattice: 0, tessellation: 3}, {lattice: 0, tessellation: 1}]",
+            |e| matches!(e, DesignError::Tessellation { slot: 1, value: 3 }),
+        ),
+        ("topology: [{lattice: 1, tessellation: 1}]", |e| {
+            matches!(e, DesignError::TopologyCount { found: 1 })
         }),
-        ("topology: [{lattice: 1, tessellation: 1}, {lattice: 0, tessellation: 3}, {lattice: 0, tessellation: 1}]", |e| {
-            matches!(e, DesignError::Tessellation { slot: 1, value: 3 })
-        }),
-        ("topology: [{lattice: 1, tessellation: 1}]", |e| matches!(e, DesignError::TopologyCount { found: 1 })),
     ];
     for (yaml, check) in bad_topology {
         #[derive(serde::Deserialize, Debug)]
@@ -179,8 +248,11 @@ fn malformed_designs_get_their_own_error() {
         assert!(check(&expected));
         assert!(err.contains(&expected.to_string()), "{err}");
     }
-    let unknown = include_str!("../../fixtures/design_example.yaml").replace("relative_density", "relative_densty");
-    let err = serde_yaml::from_str::<Design>(&unknown).unwrap_err().to_string();
+    let unknown = include_str!("../../fixtures/design_example.yaml")
+        .replace("relative_density", "relative_densty");
+    let err = serde_yaml::from_str::<Design>(&unknown)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("relative_densty"), "{err}");
 }
 
@@ -192,7 +264,10 @@ fn out_of_range_is_allowed_with_a_warning_when_asked() {
     let warnings = d.validate(RangePolicy::AllowOutOfRange).unwrap();
     assert_eq!(warnings.len(), 1);
     d.u[0] = -1.0;
-    assert!(d.validate(RangePolicy::AllowOutOfRange).is_err(), "negative stretches are never physical");
+    assert!(
+        d.validate(RangePolicy::AllowOutOfRange).is_err(),
+        "negative stretches are never physical"
+    );
 }
 
 #[test]
@@ -213,7 +288,11 @@ fn segment_distance(p0: Vector3<f64>, p1: Vector3<f64>, q0: Vector3<f64>, q1: Ve
     let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
     let (c, b) = (d1.dot(&r), d1.dot(&d2));
     let denom = a * e - b * b;
-    let mut s = if denom > 1e-14 * a * e { ((b * f - c * e) / denom).clamp(0.0, 1.0) } else { 0.0 };
+    let mut s = if denom > 1e-14 * a * e {
+        ((b * f - c * e) / denom).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mut t = (b * s + f) / e;
     if t < 0.0 {
         t = 0.0;
@@ -227,14 +306,23 @@ fn segment_distance(p0: Vector3<f64>, p1: Vector3<f64>, q0: Vector3<f64>, q1: Ve
 
 fn axis_angle() -> impl Strategy<Value = AxisAngle> {
     ([-1.0..1.0f64, -1.0..1.0f64, -1.0..1.0f64], -180.0..180.0f64)
-        .prop_filter("non-zero axis", |(a, _)| a.iter().map(|v| v * v).sum::<f64>() > 1e-3)
+        .prop_filter("non-zero axis", |(a, _)| {
+            a.iter().map(|v| v * v).sum::<f64>() > 1e-3
+        })
         .prop_map(|(axis, angle_deg)| AxisAngle { axis, angle_deg })
 }
 
 fn random_design() -> impl Strategy<Value = Design> {
     let pick = (0u8..7, 1u8..=2).prop_map(|(l, t)| choice(l, t));
     let stretch = || [0.5..2.0f64, 0.5..2.0f64, 0.5..2.0f64];
-    ([pick.clone(), pick.clone(), pick], 0.002..0.1f64, stretch(), stretch(), axis_angle(), axis_angle())
+    (
+        [pick.clone(), pick.clone(), pick],
+        0.002..0.1f64,
+        stretch(),
+        stretch(),
+        axis_angle(),
+        axis_angle(),
+    )
         .prop_map(|(t, rho, u, v, r1, r2)| design_with(t, rho, u, v, r1, r2))
 }
 

@@ -152,7 +152,12 @@ impl UnitGraph {
         // belong to the neighbouring cells.
         let mut params: BTreeMap<ExactStrut, BTreeSet<Param>> = BTreeMap::new();
         for (k, &(p, q)) in closed.iter().enumerate() {
-            let class = params.entry(canonical_strut(RatPoint::from_int(p), RatPoint::from_int(q))).or_default();
+            let class = params
+                .entry(canonical_strut(
+                    RatPoint::from_int(p),
+                    RatPoint::from_int(q),
+                ))
+                .or_default();
             for (m, &(r, w)) in closed.iter().enumerate() {
                 if m != k && overlap(boxes[k], boxes[m]) {
                     class.extend(split_params(p, q, r, w));

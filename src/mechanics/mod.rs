@@ -23,7 +23,9 @@ pub use error::MechanicsError;
 pub use metrics::{ErrorMetrics, NMSE_ZERO_THRESHOLD, nmse, relative_frobenius};
 pub use parse::parse_stiffness_values;
 pub use rotation::{axis_angle, bond_matrix, rotation_from_axis_angle_deg};
-pub use stiffness::{DirectionalExtremes, Stiffness, voigt_index};
+pub use stiffness::{
+    DirectionalExtremes, POSITIVE_DEFINITE_TOLERANCE, SYMMETRY_TOLERANCE, Stiffness, voigt_index,
+};
 
 /// The 6×6 Voigt matrix type used throughout the engine.
 pub type Voigt = nalgebra::Matrix6<f64>;

@@ -186,7 +186,8 @@ fn malformed_stiffness_gets_its_own_error() {
     asym[1] += 0.1; // column-major index 1 = (row 2, col 1)
     let mut indefinite = good.clone();
     indefinite[1] = 5.0; // C12 ≫ C11
-    let cases: Vec<(&str, Vec<f64>, fn(&MechanicsError) -> bool)> = vec![
+    type Case = (&'static str, Vec<f64>, fn(&MechanicsError) -> bool);
+    let cases: Vec<Case> = vec![
         ("wrong count", good[..20].to_vec(), |e| {
             matches!(e, MechanicsError::WrongCount { found: 20 })
         }),

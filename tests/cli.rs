@@ -1,0 +1,177 @@
+//! Runs the `trussforge` binary as a user would, each test in its own temporary directory.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trussforge-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn trussforge(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trussforge"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn topologies_json_reports_the_count_and_why() {
+    let dir = temp_dir("topologies");
+    let out = trussforge(&["topologies", "--json"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["count"], 236);
+    assert_eq!(v["multisets"], 560);
+    assert_eq!(v["classes"].as_array().unwrap().len(), 236);
+    assert!(v["justification"].as_str().unwrap().contains("262"));
+}
+
+#[test]
+fn cell_writes_a_periodic_truss_file_that_reads_back() {
+    let dir = temp_dir("cell");
+    let design = fixture("design_example.yaml");
+    let out = trussforge(
+        &[
+            "cell",
+            design.to_str().unwrap(),
+            "--out",
+            "cell.json",
+            "--json",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let rho = summary["relative_density_beam"].as_f64().unwrap();
+    assert!((rho - 0.037).abs() < 1e-12);
+    let file: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("cell.json")).unwrap()).unwrap();
+    assert_eq!(
+        file["struts"].as_array().unwrap().len(),
+        summary["strut_count"].as_u64().unwrap() as usize
+    );
+    assert!(file["diameter"].as_f64().unwrap() > 0.0);
+    // The written file is itself valid input.
+    let again = trussforge(&["cell", "cell.json", "--json"], &dir);
+    assert!(again.status.success(), "{}", stderr(&again));
+    let summary2: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(summary2["strut_count"], summary["strut_count"]);
+    assert!((summary2["relative_density_beam"].as_f64().unwrap() - rho).abs() < 1e-12);
+}
+
+#[test]
+fn bad_designs_exit_non_zero_with_a_one_line_cause() {
+    let dir = temp_dir("bad-design");
+    let good = std::fs::read_to_string(fixture("design_example.yaml")).unwrap();
+    let cases = [
+        (
+            "density",
+            good.replace("relative_density: 0.037", "relative_density: 0.5"),
+            "relative_density = 0.5",
+        ),
+        (
+            "stretch",
+            good.replace("U: [0.7, 1.3, 1.9]", "U: [0.7, 2.3, 1.9]"),
+            "U[1] = 2.3",
+        ),
+        (
+            "lattice",
+            good.replace(
+                "{lattice: 5, tessellation: 1}",
+                "{lattice: 9, tessellation: 1}",
+            ),
+            "lattice = 9",
+        ),
+        (
+            "tessellation",
+            good.replace(
+                "{lattice: 5, tessellation: 1}",
+                "{lattice: 5, tessellation: 3}",
+            ),
+            "tessellation = 3",
+        ),
+        (
+            "axis",
+            good.replace("axis: [0.2, -0.5, 0.84]", "axis: [0, 0, 0]"),
+            "R1.axis",
+        ),
+        (
+            "unknown key",
+            good.replace("relative_density", "density"),
+            "density",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        std::fs::write(dir.join("d.yaml"), text).unwrap();
+        let out = trussforge(&["cell", "d.yaml", "--out", "never.json"], &dir);
+        assert_eq!(out.status.code(), Some(2), "{name}");
+        let err = stderr(&out);
+        assert!(err.contains(expected), "{name}: {err}");
+        assert!(
+            !dir.join("never.json").exists(),
+            "{name}: no output on error"
+        );
+    }
+    // Out of range passes with the explicit opt-out, with a warning.
+    std::fs::write(
+        dir.join("d.yaml"),
+        good.replace("U: [0.7, 1.3, 1.9]", "U: [0.7, 2.3, 1.9]"),
+    )
+    .unwrap();
+    let out = trussforge(&["cell", "d.yaml", "--allow-out-of-range"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning"));
+}
+
+#[test]
+fn stiffness_validates_targets() {
+    let dir = temp_dir("stiffness");
+    let bone = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
+    let out = trussforge(&["stiffness", bone, "--json"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let eig: Vec<f64> = v["eigenvalues_gpa"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x.as_f64().unwrap())
+        .collect();
+    assert!(eig.iter().all(|&e| e > 0.0));
+    let cases = [
+        ("0.2,0.1", "21 constants"),
+        (
+            &*bone.replacen("0.268", "nan", 1),
+            "C11 is not a finite number",
+        ),
+        (&*bone.replacen("0.268", "-1.0", 1), "not positive definite"),
+        (&*bone.replacen("0.087", "abc", 1), "not a number"),
+    ];
+    for (arg, expected) in cases {
+        let out = trussforge(&["stiffness", arg], &dir);
+        assert_eq!(out.status.code(), Some(2), "{arg}");
+        assert!(stderr(&out).contains(expected), "{arg}: {}", stderr(&out));
+    }
+    let six_by_six = "1 2 3 4 5 6\n2 1 0 0 0 0\n0 0 1 0 0 0\n0 0 0 1 0 0\n0 0 0 0 1 0\n0 0 0 0 0 1";
+    std::fs::write(dir.join("c.txt"), six_by_six).unwrap();
+    let out = trussforge(&["stiffness", "c.txt"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not symmetric"), "{}", stderr(&out));
+}
