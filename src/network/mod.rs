@@ -9,6 +9,20 @@ use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+mod connectivity;
+mod domain;
+mod envelope;
+mod tile;
+mod trim;
+
+pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
+pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
+pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
+pub use tile::{
+    ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
+    tile_with,
+};
+
 /// One strut of a [`StrutNetwork`]; radii in mm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Strut {
