@@ -315,6 +315,11 @@ fn cylinder_interval(
         t0 = t0.max(ta.min(tb));
         t1 = t1.min(ta.max(tb));
     }
+    let slack = tol / d.norm().max(f64::MIN_POSITIVE);
+    if t0 > t1 + slack {
+        return None;
+    }
+    let t1 = t1.max(t0);
     // Radial: |w + t e|² ≤ r².
     let w = w0 - a * s0;
     let e = d - a * ds;
@@ -343,9 +348,9 @@ fn cylinder_interval(
             std::mem::swap(&mut ra, &mut rb);
         }
         t0 = t0.max(ra);
-        t1 = t1.min(rb);
+        let t1 = t1.min(rb);
+        return if t0 <= t1 + slack { Some([t0, t1.max(t0)]) } else { None };
     }
-    let slack = tol / d.norm().max(f64::MIN_POSITIVE);
     if t0 <= t1 + slack { Some([t0, t1.max(t0)]) } else { None }
 }
 

@@ -578,7 +578,7 @@ mod tests {
         }
         let mut rng = ChaCha8Rng::seed_from_u64(7);
         for _ in 0..2000 {
-            let p = Point3::new(
+            let p: Point3<f64> = Point3::new(
                 rng.random_range(-2.0..12.0),
                 rng.random_range(-2.0..12.0),
                 rng.random_range(-2.0..12.0),
@@ -604,7 +604,7 @@ mod tests {
         let band = 0.1;
         let mut checked = 0;
         for _ in 0..3000 {
-            let p = Point3::new(
+            let p: Point3<f64> = Point3::new(
                 rng.random_range(-5.0..7.0),
                 rng.random_range(-4.0..8.0),
                 rng.random_range(-3.0..9.0),
@@ -619,7 +619,7 @@ mod tests {
         assert!(checked > 2500);
         let cyl = Envelope::from_triangles(&cylinder_triangles(3.0, 4.0, 64)).unwrap();
         for _ in 0..3000 {
-            let p = Point3::new(
+            let p: Point3<f64> = Point3::new(
                 rng.random_range(-4.0..4.0),
                 rng.random_range(-4.0..4.0),
                 rng.random_range(-1.0..5.0),

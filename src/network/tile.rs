@@ -381,3 +381,311 @@ fn instantiate(
     stats.image_struts = struts.len();
     Ok((nodes, struts, stats))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use nalgebra::{Matrix3, Rotation3};
+
+    use super::*;
+    use crate::design_space::{NodeId, PeriodicStrut};
+    use crate::network::envelope::shapes::{binary_stl, box_triangles};
+    use crate::network::{Envelope, components};
+
+    fn simple_cubic(h: f64, d: f64) -> PeriodicCell {
+        let s = |offset| PeriodicStrut { a: NodeId(0), b: NodeId(0), offset, diameter: d };
+        PeriodicCell::try_new(
+            Matrix3::identity() * h,
+            vec![Point3::origin()],
+            vec![s([1, 0, 0]), s([0, 1, 0]), s([0, 0, 1])],
+        )
+        .unwrap()
+    }
+
+    /// BCC + simple-cubic edges on a rotated, sheared, stretched lattice (mm). Periodic
+    /// valences: corner node 8 + 6 = 14, body centre 8.
+    fn general_cell() -> PeriodicCell {
+        let rot = Rotation3::from_axis_angle(&nalgebra::Unit::new_normalize(Vector3::new(1.0, 2.0, 0.5)), 0.7);
+        let shear = Matrix3::new(1.0, 0.3, -0.2, 0.0, 1.1, 0.25, 0.0, 0.0, 0.9);
+        let l = rot.matrix() * shear * 1.5;
+        let x1 = l * Vector3::new(0.5, 0.5, 0.5);
+        let mut struts = Vec::new();
+        for e in [[1, 0, 0], [0, 1, 0], [0, 0, 1]] {
+            struts.push(PeriodicStrut { a: NodeId(0), b: NodeId(0), offset: e, diameter: 0.2 });
+        }
+        for c in 0..8 {
+            let off = [c & 1, (c >> 1) & 1, (c >> 2) & 1];
+            struts.push(PeriodicStrut { a: NodeId(1), b: NodeId(0), offset: off, diameter: 0.15 });
+        }
+        PeriodicCell::try_new(l, vec![Point3::origin(), Point3::from(x1)], struts).unwrap()
+    }
+
+    fn valences(net: &StrutNetwork) -> Vec<usize> {
+        let mut v = vec![0; net.nodes().len()];
+        for s in net.struts() {
+            v[s.a as usize] += 1;
+            v[s.b as usize] += 1;
+        }
+        v
+    }
+
+    /// Orbit of a node (Some(i) if it is lattice node i, None for a cut node).
+    fn orbit(cell: &PeriodicCell, origin: [f64; 3], p: &Point3<f64>) -> Option<usize> {
+        let inv = cell.lattice_vectors().try_inverse().unwrap();
+        cell.nodes().iter().position(|x| {
+            let f = inv * (p.coords - Vector3::from(origin) - x.coords);
+            f.iter().all(|c| (c - c.round()).abs() < 1e-9)
+        })
+    }
+
+    fn assert_clean(net: &StrutNetwork) {
+        let mut seen = BTreeSet::new();
+        for s in net.struts() {
+            assert!(seen.insert((s.a.min(s.b), s.a.max(s.b))), "duplicate strut {s:?}");
+            let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
+            assert!(l >= 1e-6, "strut {s:?} has length {l}");
+        }
+    }
+
+    #[test]
+    fn simple_cubic_on_lattice_planes_matches_closed_form() {
+        let cell = simple_cubic(2.0, 0.4);
+        let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
+        let t = tile(&cell, &domain, [0.0; 3]).unwrap();
+        let net = &t.network;
+        assert_eq!(net.nodes().len(), 6 * 6 * 6);
+        assert_eq!(net.struts().len(), 3 * 5 * 6 * 6);
+        assert_eq!((t.stats.struts_kept, t.stats.struts_cut, t.stats.cut_pieces), (540, 0, 0));
+        assert_eq!((t.stats.dangling_removed, t.stats.components_removed), (0, 0));
+        assert_clean(net);
+        let val = valences(net);
+        let mut interior = 0;
+        for (p, v) in net.nodes().iter().zip(&val) {
+            // Closed form: 2 neighbours per axis, 1 on a face of that axis.
+            let want: usize = (0..3).map(|i| if p[i] == 0.0 || p[i] == 10.0 { 1 } else { 2 }).sum();
+            assert_eq!(*v, want, "node {p}");
+            if (0..3).all(|i| p[i] > 0.0 && p[i] < 10.0) {
+                interior += 1;
+                assert_eq!(*v, 6);
+            }
+        }
+        assert_eq!(interior, 4 * 4 * 4);
+        for s in net.struts() {
+            let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
+            assert!((l - 2.0).abs() < 1e-12);
+            assert_eq!((s.radius_a, s.radius_b), (0.2, 0.2));
+        }
+    }
+
+    #[test]
+    fn simple_cubic_off_lattice_planes_is_cut_at_the_faces() {
+        // Nodes at 2,4,6,8 per axis (4³ = 64); per lattice line 3 inside struts and 2 cut
+        // ones (cut at 0.5 and 9.5), 16 lines per axis.
+        let cell = simple_cubic(2.0, 0.4);
+        let domain = Domain::new_box([0.5; 3], [9.5; 3]).unwrap();
+        let t = tile(&cell, &domain, [0.0; 3]).unwrap();
+        assert_eq!(t.stats.struts_kept, 3 * 3 * 16);
+        assert_eq!((t.stats.struts_cut, t.stats.cut_pieces), (2 * 3 * 16, 2 * 3 * 16));
+        assert_eq!(t.network.nodes().len(), 64 + 96);
+        assert_eq!(t.network.struts().len(), 144 + 96);
+        for s in t.network.struts() {
+            let (p, q) = (t.network.nodes()[s.a as usize], t.network.nodes()[s.b as usize]);
+            let l = (p - q).norm();
+            assert!((l - 2.0).abs() < 1e-12 || (l - 1.5).abs() < 1e-12, "length {l}");
+        }
+        assert_clean(&t.network);
+    }
+
+    #[test]
+    fn general_lattice_has_periodic_valence_and_length_density() {
+        let cell = general_cell();
+        let origin = [0.3, -0.2, 0.1];
+        let domain = Domain::new_box([0.0; 3], [24.0; 3]).unwrap();
+        let t = tile(&cell, &domain, origin).unwrap();
+        let net = &t.network;
+        assert_clean(net);
+        let want = cell.node_valences();
+        assert_eq!(want, vec![14, 8]);
+        let val = valences(net);
+        let reach = cell.strut_lengths().iter().cloned().fold(0.0, f64::max) + 1e-6;
+        let mut interior = [0usize; 2];
+        for (p, v) in net.nodes().iter().zip(&val) {
+            if (0..3).all(|i| p[i] > reach && p[i] < 24.0 - reach) {
+                let o = orbit(&cell, origin, p).expect("interior nodes are lattice nodes");
+                assert_eq!(*v, want[o], "node {p} of orbit {o}");
+                interior[o] += 1;
+            }
+        }
+        assert!(interior[0] > 1000 && interior[1] > 1000, "{interior:?}");
+        // Strut length per volume inside an inner box vs the cell's.
+        let inner = Domain::new_box([4.0; 3], [20.0; 3]).unwrap();
+        let mut length = 0.0;
+        for s in net.struts() {
+            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            for [t0, t1] in inner.inside_intervals(&p, &q) {
+                length += (t1 - t0) * (q - p).norm();
+            }
+        }
+        let got = length / 16f64.powi(3);
+        let expected = cell.strut_lengths().iter().sum::<f64>() / cell.volume();
+        let rel = (got - expected).abs() / expected;
+        assert!(rel < 0.01, "length density {got} vs {expected} (rel {rel:.2e})");
+    }
+
+    fn cylinder_sdf(p: &Point3<f64>, base: Vector3<f64>, axis: Vector3<f64>, r: f64, h: f64) -> f64 {
+        let w = p.coords - base;
+        let s = w.dot(&axis);
+        let radial = (w - axis * s).norm();
+        (radial - r).max(-s).max(s - h)
+    }
+
+    #[test]
+    fn cylinder_trim_keeps_everything_inside_and_cuts_on_the_surface() {
+        let cell = general_cell();
+        let origin = [0.1, 0.2, 0.3];
+        let axis = Vector3::new(0.2, -0.3, 1.0).normalize();
+        let base = Vector3::new(1.0, 2.0, 3.0);
+        let (r, h) = (6.0, 12.0);
+        let domain = Domain::new_cylinder(base.into(), axis.into(), r, h).unwrap();
+        let t = tile(&cell, &domain, origin).unwrap();
+        let net = &t.network;
+        assert!(t.stats.struts_cut > 100, "{:?}", t.stats);
+        assert_clean(net);
+        let val = valences(net);
+        let mut cut_nodes = 0;
+        for (p, v) in net.nodes().iter().zip(&val) {
+            let d = cylinder_sdf(p, base, axis, r, h);
+            assert!(d <= 1e-9, "node {p} is {d} mm outside");
+            if orbit(&cell, origin, p).is_none() {
+                cut_nodes += 1;
+                assert!(d.abs() <= 1e-9, "cut node {p} is {d} mm off the surface");
+            }
+            if *v == 1 {
+                assert!(d.abs() <= 1e-9, "dangling node {p} not on the boundary (sdf {d})");
+            }
+        }
+        // Each surviving cut strut ends at ≥ 1 cut node; the removed components here are
+        // chords cut at both ends (both ends outside), one strut each.
+        assert!(t.stats.components_removed > 0);
+        assert_eq!(t.stats.component_struts_removed, t.stats.components_removed);
+        let surviving_cut = t.stats.struts_cut - t.stats.component_struts_removed;
+        assert!(cut_nodes >= surviving_cut, "{cut_nodes} {:?}", t.stats);
+        for s in net.struts() {
+            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            for i in 0..=16 {
+                let x = p + (q - p) * (i as f64 / 16.0);
+                let d = cylinder_sdf(&x, base, axis, r, h);
+                assert!(d <= 1e-9, "strut {s:?} leaves the cylinder by {d} mm");
+            }
+        }
+        // Everything the cylinder should contain is there: every lattice strut wholly
+        // inside (by its sdf at both ends, convex domain) appears.
+        assert!(t.stats.struts_kept > 1000);
+        assert_eq!(components(net).iter().max(), Some(&0));
+    }
+
+    #[test]
+    fn cube_envelope_equals_box_domain() {
+        for (lo, hi, cell, origin) in [
+            ([0.0; 3], [10.0; 3], simple_cubic(2.0, 0.4), [0.0; 3]),
+            ([0.5, 0.25, 1.0], [9.25, 8.5, 7.75], general_cell(), [0.3, 0.1, -0.2]),
+        ] {
+            let bx = Domain::new_box(lo, hi).unwrap();
+            let stl = binary_stl(&box_triangles(lo, hi));
+            let env = Envelope::from_stl_reader(&mut std::io::Cursor::new(stl)).unwrap();
+            let env = Domain::Envelope(env);
+            let a = tile(&cell, &bx, origin).unwrap();
+            let b = tile(&cell, &env, origin).unwrap();
+            assert_eq!(a.stats, b.stats);
+            assert_eq!(a.network.struts().len(), b.network.struts().len());
+            for (p, q) in a.network.nodes().iter().zip(b.network.nodes()) {
+                assert!((p - q).norm() < 1e-9, "{p} vs {q}");
+            }
+            for (s, u) in a.network.struts().iter().zip(b.network.struts()) {
+                assert_eq!((s.a, s.b), (u.a, u.b));
+                assert!((s.radius_a - u.radius_a).abs() < 1e-12);
+                assert!((s.radius_b - u.radius_b).abs() < 1e-12);
+            }
+        }
+    }
+
+    #[test]
+    fn tiling_is_deterministic() {
+        let cell = general_cell();
+        let domain = Domain::new_cylinder([0.0; 3], [1.0, 1.0, 1.0], 5.0, 9.0).unwrap();
+        let a = tile(&cell, &domain, [0.1; 3]).unwrap();
+        let b = tile(&cell, &domain, [0.1; 3]).unwrap();
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn duplicate_listed_struts_appear_once() {
+        let mut struts = simple_cubic(2.0, 0.4).struts().to_vec();
+        struts.push(PeriodicStrut { a: NodeId(0), b: NodeId(0), offset: [-1, 0, 0], diameter: 0.4 });
+        let cell = PeriodicCell::try_new(Matrix3::identity() * 2.0, vec![Point3::origin()], struts)
+            .unwrap();
+        let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
+        let t = tile(&cell, &domain, [0.0; 3]).unwrap();
+        assert_eq!(t.network.struts().len(), 540);
+        assert!(t.stats.duplicate_struts >= 5 * 36, "{:?}", t.stats);
+    }
+
+    #[test]
+    fn disconnected_sublattices_keep_the_largest() {
+        // Two interpenetrating simple-cubic nets that never touch.
+        let s = |n, offset| PeriodicStrut { a: NodeId(n), b: NodeId(n), offset, diameter: 0.2 };
+        let cell = PeriodicCell::try_new(
+            Matrix3::identity() * 2.0,
+            vec![Point3::origin(), Point3::new(1.0, 1.0, 1.0)],
+            vec![s(0, [1, 0, 0]), s(0, [0, 1, 0]), s(0, [0, 0, 1])]
+                .into_iter()
+                .chain([s(1, [1, 0, 0]), s(1, [0, 1, 0]), s(1, [0, 0, 1])])
+                .collect(),
+        )
+        .unwrap();
+        let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
+        let t = tile(&cell, &domain, [0.0; 3]).unwrap();
+        // Orbit 0: 540 struts on the lattice planes; orbit 1: 5³ nodes, 3·4·25 = 300 inside
+        // plus 2·3·25 = 150 cut.
+        assert_eq!(t.stats.components_removed, 1);
+        assert_eq!(t.stats.component_struts_removed, 450);
+        assert_eq!(t.network.struts().len(), 540);
+        let opts = TileOptions { components: ComponentPolicy::KeepAll, ..Default::default() };
+        let all = tile_with(&cell, &domain, [0.0; 3], &opts).unwrap();
+        assert_eq!(all.network.struts().len(), 990);
+        assert_eq!(components(&all.network).iter().max(), Some(&1));
+    }
+
+    #[test]
+    fn errors_name_the_problem() {
+        let cell = simple_cubic(2.0, 0.4);
+        let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
+        let e = tile(&cell, &domain, [f64::NAN, 0.0, 0.0]).unwrap_err();
+        assert!(matches!(e, TileError::NonFiniteOrigin { .. }));
+        let tiny = simple_cubic(0.01, 0.001);
+        let opts = TileOptions { max_cells: 100_000, ..Default::default() };
+        let e = tile_with(&tiny, &domain, [0.0; 3], &opts).unwrap_err();
+        assert!(matches!(e, TileError::TooManyCells { limit: 100_000, .. }), "{e}");
+        let big = simple_cubic(20.0, 1.0);
+        let small = Domain::new_box([1.0; 3], [2.0; 3]).unwrap();
+        let e = tile(&big, &small, [0.0; 3]).unwrap_err();
+        assert!(matches!(e, TileError::Empty { .. }), "{e}");
+        let bad = Domain::Box { min: [0.0; 3], max: [1.0, -1.0, 1.0] };
+        let e = tile(&cell, &bad, [0.0; 3]).unwrap_err();
+        assert!(e.to_string().contains("max[1] = -1"), "{e}");
+    }
+
+    #[test]
+    fn about_100k_struts_tile_quickly() {
+        let cell = general_cell();
+        let domain = Domain::new_cylinder([0.0; 3], [0.0, 0.0, 1.0], 16.0, 33.0).unwrap();
+        let start = std::time::Instant::now();
+        let t = tile(&cell, &domain, [0.0; 3]).unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!("tiled {:?} in {secs:.3} s", t.stats);
+        assert!(t.network.struts().len() > 90_000, "{:?}", t.stats);
+        // Generous bound for unoptimized test builds on a shared machine.
+        assert!(secs < 5.0, "{secs} s");
+    }
+}
