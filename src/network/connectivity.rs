@@ -30,8 +30,12 @@ pub struct ComponentRemoval {
 pub fn keep_largest_component(net: &StrutNetwork) -> (StrutNetwork, ComponentRemoval) {
     let (keep, removal) = largest_component_mask(net.nodes().len(), net.struts());
     let (nodes, struts, _) = compact(net.nodes(), net.struts(), &keep);
-    let out = StrutNetwork::try_new(nodes, struts).expect("a subnetwork of a valid network is valid");
-    let removal = ComponentRemoval { nodes_removed: net.nodes().len() - out.nodes().len(), ..removal };
+    let out =
+        StrutNetwork::try_new(nodes, struts).expect("a subnetwork of a valid network is valid");
+    let removal = ComponentRemoval {
+        nodes_removed: net.nodes().len() - out.nodes().len(),
+        ..removal
+    };
     (out, removal)
 }
 
@@ -45,7 +49,8 @@ pub fn remove_dangling(
     let keep = dangling_mask(net.nodes().len(), net.struts(), anchored);
     let removed = keep.iter().filter(|k| !**k).count();
     let (nodes, struts, _) = compact(net.nodes(), net.struts(), &keep);
-    let out = StrutNetwork::try_new(nodes, struts).expect("a subnetwork of a valid network is valid");
+    let out =
+        StrutNetwork::try_new(nodes, struts).expect("a subnetwork of a valid network is valid");
     (out, removed)
 }
 
@@ -69,16 +74,16 @@ pub(crate) fn labels(n: usize, struts: &[Strut]) -> Vec<usize> {
     }
     let mut label = vec![usize::MAX; n];
     let mut next = 0;
-    let mut out = vec![0; n];
-    for i in 0..n {
-        let r = find(&mut parent, i as u32) as usize;
-        if label[r] == usize::MAX {
-            label[r] = next;
-            next += 1;
-        }
-        out[i] = label[r];
-    }
-    out
+    (0..n)
+        .map(|i| {
+            let r = find(&mut parent, i as u32) as usize;
+            if label[r] == usize::MAX {
+                label[r] = next;
+                next += 1;
+            }
+            label[r]
+        })
+        .collect()
 }
 
 /// Strut mask keeping only the largest component, and what it removes (`nodes_removed` is
@@ -95,7 +100,9 @@ pub(crate) fn largest_component_mask(n: usize, struts: &[Strut]) -> (Vec<bool>, 
         n_struts[lab[s.a as usize]] += 1;
     }
     let best = (0..count).max_by(|&x, &y| {
-        (n_struts[x], n_nodes[x]).cmp(&(n_struts[y], n_nodes[y])).then(y.cmp(&x))
+        (n_struts[x], n_nodes[x])
+            .cmp(&(n_struts[y], n_nodes[y]))
+            .then(y.cmp(&x))
     });
     let Some(best) = best else {
         return (Vec::new(), ComponentRemoval::default());
@@ -103,11 +110,22 @@ pub(crate) fn largest_component_mask(n: usize, struts: &[Strut]) -> (Vec<bool>, 
     let keep: Vec<bool> = struts.iter().map(|s| lab[s.a as usize] == best).collect();
     let components_removed = (0..count).filter(|&c| c != best && n_struts[c] > 0).count();
     let struts_removed = keep.iter().filter(|k| !**k).count();
-    (keep, ComponentRemoval { components_removed, struts_removed, nodes_removed: 0 })
+    (
+        keep,
+        ComponentRemoval {
+            components_removed,
+            struts_removed,
+            nodes_removed: 0,
+        },
+    )
 }
 
 /// Strut mask after iteratively removing struts at unanchored valence-1 nodes.
-pub(crate) fn dangling_mask(n: usize, struts: &[Strut], anchored: impl Fn(usize) -> bool) -> Vec<bool> {
+pub(crate) fn dangling_mask(
+    n: usize,
+    struts: &[Strut],
+    anchored: impl Fn(usize) -> bool,
+) -> Vec<bool> {
     let mut valence = vec![0u32; n];
     // Adjacency in CSR form (strut ids per node).
     let mut start = vec![0usize; n + 1];
@@ -138,7 +156,10 @@ pub(crate) fn dangling_mask(n: usize, struts: &[Strut], anchored: impl Fn(usize)
         if valence[v] != 1 || is_anchor(v) {
             continue;
         }
-        let Some(&k) = adj[start[v]..start[v + 1]].iter().find(|&&k| keep[k as usize]) else {
+        let Some(&k) = adj[start[v]..start[v + 1]]
+            .iter()
+            .find(|&&k| keep[k as usize])
+        else {
             continue;
         };
         keep[k as usize] = false;
@@ -177,7 +198,11 @@ pub(crate) fn compact(
         .iter()
         .zip(keep)
         .filter(|(_, k)| **k)
-        .map(|(s, _)| Strut { a: map[s.a as usize], b: map[s.b as usize], ..*s })
+        .map(|(s, _)| Strut {
+            a: map[s.a as usize],
+            b: map[s.b as usize],
+            ..*s
+        })
         .collect();
     (out_nodes, out_struts, map)
 }
@@ -187,8 +212,18 @@ mod tests {
     use super::*;
 
     fn net(n: usize, edges: &[(u32, u32)]) -> StrutNetwork {
-        let nodes = (0..n).map(|i| Point3::new(i as f64, (i * i) as f64, 0.0)).collect();
-        let struts = edges.iter().map(|&(a, b)| Strut { a, b, radius_a: 0.1, radius_b: 0.1 }).collect();
+        let nodes = (0..n)
+            .map(|i| Point3::new(i as f64, (i * i) as f64, 0.0))
+            .collect();
+        let struts = edges
+            .iter()
+            .map(|&(a, b)| Strut {
+                a,
+                b,
+                radius_a: 0.1,
+                radius_b: 0.1,
+            })
+            .collect();
         StrutNetwork::try_new(nodes, struts).unwrap()
     }
 
@@ -200,7 +235,14 @@ mod tests {
         let (kept, r) = keep_largest_component(&n);
         assert_eq!(kept.struts().len(), 2);
         assert_eq!(kept.nodes().len(), 3);
-        assert_eq!(r, ComponentRemoval { components_removed: 1, struts_removed: 1, nodes_removed: 3 });
+        assert_eq!(
+            r,
+            ComponentRemoval {
+                components_removed: 1,
+                struts_removed: 1,
+                nodes_removed: 3
+            }
+        );
         // Kept nodes keep their relative order: 1, 2, 4.
         assert_eq!(kept.nodes()[2], n.nodes()[4]);
     }
@@ -210,7 +252,10 @@ mod tests {
         // Triangle 0-1-2 with a tail 2-3-4; node 4 anchored keeps the tail, unanchored not.
         let n = net(5, &[(0, 1), (1, 2), (2, 0), (2, 3), (3, 4)]);
         let (pruned, removed) = remove_dangling(&n, |_| false);
-        assert_eq!((removed, pruned.struts().len(), pruned.nodes().len()), (2, 3, 3));
+        assert_eq!(
+            (removed, pruned.struts().len(), pruned.nodes().len()),
+            (2, 3, 3)
+        );
         let (pruned, removed) = remove_dangling(&n, |v| v == 4);
         assert_eq!((removed, pruned.struts().len()), (0, 5));
         // A lone path disappears completely.

@@ -33,7 +33,9 @@ pub enum DomainError {
         value: f64,
     },
     /// A box whose `max` is not above its `min` along some axis.
-    #[error("empty box: max[{axis}] = {max} mm is not greater than min[{axis}] = {min} mm; swap or widen them")]
+    #[error(
+        "empty box: max[{axis}] = {max} mm is not greater than min[{axis}] = {min} mm; swap or widen them"
+    )]
     EmptyBox {
         /// Axis index 0..3 (x, y, z).
         axis: usize,
@@ -82,7 +84,10 @@ fn finite(field: &str, value: f64) -> Result<(), DomainError> {
     if value.is_finite() {
         Ok(())
     } else {
-        Err(DomainError::NotFinite { field: field.into(), value })
+        Err(DomainError::NotFinite {
+            field: field.into(),
+            value,
+        })
     }
 }
 
@@ -112,10 +117,20 @@ impl Domain {
         radius: f64,
         height: f64,
     ) -> Result<Self, DomainError> {
-        let d = Domain::Cylinder { base, axis, radius, height };
+        let d = Domain::Cylinder {
+            base,
+            axis,
+            radius,
+            height,
+        };
         d.validate()?;
         let n = v3(axis).norm();
-        Ok(Domain::Cylinder { base, axis: axis.map(|c| c / n), radius, height })
+        Ok(Domain::Cylinder {
+            base,
+            axis: axis.map(|c| c / n),
+            radius,
+            height,
+        })
     }
 
     /// Checks sizes and coordinates.
@@ -129,12 +144,21 @@ impl Domain {
                     finite(&format!("box.min[{i}]"), min[i])?;
                     finite(&format!("box.max[{i}]"), max[i])?;
                     if max[i] <= min[i] {
-                        return Err(DomainError::EmptyBox { axis: i, min: min[i], max: max[i] });
+                        return Err(DomainError::EmptyBox {
+                            axis: i,
+                            min: min[i],
+                            max: max[i],
+                        });
                     }
                 }
                 Ok(())
             }
-            Domain::Cylinder { base, axis, radius, height } => {
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
                 for i in 0..3 {
                     finite(&format!("cylinder.base[{i}]"), base[i])?;
                     finite(&format!("cylinder.axis[{i}]"), axis[i])?;
@@ -146,7 +170,10 @@ impl Domain {
                 }
                 for (field, value) in [("cylinder.radius", *radius), ("cylinder.height", *height)] {
                     if value <= 0.0 {
-                        return Err(DomainError::NonPositive { field: field.into(), value });
+                        return Err(DomainError::NonPositive {
+                            field: field.into(),
+                            value,
+                        });
                     }
                 }
                 Ok(())
@@ -159,7 +186,12 @@ impl Domain {
     pub fn bounding_box(&self) -> ([f64; 3], [f64; 3]) {
         match self {
             Domain::Box { min, max } => (*min, *max),
-            Domain::Cylinder { base, axis, radius, height } => {
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
                 let a = v3(*axis).normalize();
                 let top = v3(*base) + a * *height;
                 let mut lo = [0.0; 3];
@@ -179,8 +211,15 @@ impl Domain {
     pub fn contains(&self, p: &Point3<f64>) -> bool {
         let tol = BOUNDARY_TOLERANCE;
         match self {
-            Domain::Box { min, max } => (0..3).all(|i| p[i] >= min[i] - tol && p[i] <= max[i] + tol),
-            Domain::Cylinder { base, axis, radius, height } => {
+            Domain::Box { min, max } => {
+                (0..3).all(|i| p[i] >= min[i] - tol && p[i] <= max[i] + tol)
+            }
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
                 let a = v3(*axis).normalize();
                 let w = p.coords - v3(*base);
                 let s = w.dot(&a);
@@ -196,19 +235,23 @@ impl Domain {
         match self {
             Domain::Box { min, max } => {
                 let inside_grown = (0..3).all(|i| p[i] >= min[i] - tol && p[i] <= max[i] + tol);
-                let near_face = (0..3)
-                    .any(|i| (p[i] - min[i]).abs() <= tol || (p[i] - max[i]).abs() <= tol);
+                let near_face =
+                    (0..3).any(|i| (p[i] - min[i]).abs() <= tol || (p[i] - max[i]).abs() <= tol);
                 inside_grown && near_face
             }
-            Domain::Cylinder { base, axis, radius, height } => {
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
                 let a = v3(*axis).normalize();
                 let w = p.coords - v3(*base);
                 let s = w.dot(&a);
                 let radial = (w - a * s).norm();
                 let inside_grown = s >= -tol && s <= height + tol && radial <= radius + tol;
-                let near = (radial - radius).abs() <= tol
-                    || s.abs() <= tol
-                    || (s - height).abs() <= tol;
+                let near =
+                    (radial - radius).abs() <= tol || s.abs() <= tol || (s - height).abs() <= tol;
                 inside_grown && near
             }
             Domain::Envelope(env) => env.distance_within(p, tol),
@@ -224,9 +267,14 @@ impl Domain {
         let len = d.norm();
         let raw = match self {
             Domain::Box { min, max } => slab_interval(p, &d, *min, *max).into_iter().collect(),
-            Domain::Cylinder { base, axis, radius, height } => {
-                cylinder_interval(p, &d, *base, *axis, *radius, *height).into_iter().collect()
-            }
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => cylinder_interval(p, &d, *base, *axis, *radius, *height)
+                .into_iter()
+                .collect(),
             Domain::Envelope(env) => env.inside_intervals(p, q),
         };
         let snap = |t: f64| {
@@ -238,7 +286,10 @@ impl Domain {
                 t
             }
         };
-        raw.into_iter().map(|[a, b]| [snap(a), snap(b)]).filter(|[a, b]| a <= b).collect()
+        raw.into_iter()
+            .map(|[a, b]| [snap(a), snap(b)])
+            .filter(|[a, b]| a <= b)
+            .collect()
     }
 
     /// The point where the segment from `p_inside` to `q_outside` leaves the domain (mm): the
@@ -269,7 +320,12 @@ impl Domain {
 }
 
 /// Liang–Barsky clip of `p + t d`, t ∈ [0, 1], to the closed box.
-fn slab_interval(p: &Point3<f64>, d: &Vector3<f64>, min: [f64; 3], max: [f64; 3]) -> Option<[f64; 2]> {
+fn slab_interval(
+    p: &Point3<f64>,
+    d: &Vector3<f64>,
+    min: [f64; 3],
+    max: [f64; 3],
+) -> Option<[f64; 2]> {
     let tol = BOUNDARY_TOLERANCE;
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for i in 0..3 {
@@ -286,7 +342,11 @@ fn slab_interval(p: &Point3<f64>, d: &Vector3<f64>, min: [f64; 3], max: [f64; 3]
     }
     // Allow a boundary-tolerance overlap so touching segments give a zero-length interval.
     let slack = tol / d.norm().max(f64::MIN_POSITIVE);
-    if t0 <= t1 + slack { Some([t0, t1.max(t0)]) } else { None }
+    if t0 <= t1 + slack {
+        Some([t0, t1.max(t0)])
+    } else {
+        None
+    }
 }
 
 /// Clip of `p + t d`, t ∈ [0, 1], to a closed solid cylinder.
@@ -343,15 +403,27 @@ fn cylinder_interval(
         let sq = disc.sqrt();
         // Numerically stable roots.
         let k = -(qb + qb.signum() * sq);
-        let (mut ra, mut rb) = if k == 0.0 { (0.0, 0.0) } else { (k / qa, qc / k) };
+        let (mut ra, mut rb) = if k == 0.0 {
+            (0.0, 0.0)
+        } else {
+            (k / qa, qc / k)
+        };
         if ra > rb {
             std::mem::swap(&mut ra, &mut rb);
         }
         t0 = t0.max(ra);
         let t1 = t1.min(rb);
-        return if t0 <= t1 + slack { Some([t0, t1.max(t0)]) } else { None };
+        return if t0 <= t1 + slack {
+            Some([t0, t1.max(t0)])
+        } else {
+            None
+        };
     }
-    if t0 <= t1 + slack { Some([t0, t1.max(t0)]) } else { None }
+    if t0 <= t1 + slack {
+        Some([t0, t1.max(t0)])
+    } else {
+        None
+    }
 }
 
 #[cfg(test)]
@@ -361,12 +433,25 @@ mod tests {
     #[test]
     fn validation_names_field_and_value() {
         let e = Domain::new_box([0.0; 3], [1.0, 0.0, 1.0]).unwrap_err();
-        assert_eq!(e, DomainError::EmptyBox { axis: 1, min: 0.0, max: 0.0 });
+        assert_eq!(
+            e,
+            DomainError::EmptyBox {
+                axis: 1,
+                min: 0.0,
+                max: 0.0
+            }
+        );
         assert!(e.to_string().contains("max[1] = 0"));
         let e = Domain::new_cylinder([0.0; 3], [0.0; 3], 1.0, 1.0).unwrap_err();
         assert!(matches!(e, DomainError::ZeroAxis { .. }));
         let e = Domain::new_cylinder([0.0; 3], [0.0, 0.0, 2.0], -1.5, 1.0).unwrap_err();
-        assert_eq!(e, DomainError::NonPositive { field: "cylinder.radius".into(), value: -1.5 });
+        assert_eq!(
+            e,
+            DomainError::NonPositive {
+                field: "cylinder.radius".into(),
+                value: -1.5
+            }
+        );
         let e = Domain::new_cylinder([0.0; 3], [0.0, 0.0, 2.0], 1.0, 0.0).unwrap_err();
         assert!(e.to_string().contains("cylinder.height = 0"));
         let e = Domain::new_box([f64::NAN, 0.0, 0.0], [1.0; 3]).unwrap_err();

@@ -93,7 +93,10 @@ impl Envelope {
     /// [`EnvelopeError::Io`] if unreadable, otherwise as [`Envelope::from_triangles`].
     pub fn from_stl_file(path: impl AsRef<Path>) -> Result<Self, EnvelopeError> {
         let path = path.as_ref();
-        let io = |source| EnvelopeError::Io { path: path.to_path_buf(), source };
+        let io = |source| EnvelopeError::Io {
+            path: path.to_path_buf(),
+            source,
+        };
         let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
         let tris = read_triangles(&mut f).map_err(io)?;
         Self::from_triangles(&tris)
@@ -119,7 +122,10 @@ impl Envelope {
         for (k, t) in tris.iter().enumerate() {
             for v in t {
                 if !v.iter().all(|c| c.is_finite()) {
-                    return Err(EnvelopeError::NotFinite { triangle: k, vertex: [v.x, v.y, v.z] });
+                    return Err(EnvelopeError::NotFinite {
+                        triangle: k,
+                        vertex: [v.x, v.y, v.z],
+                    });
                 }
                 for i in 0..3 {
                     min[i] = min[i].min(v[i]);
@@ -130,7 +136,10 @@ impl Envelope {
         if tris.is_empty() {
             return Err(EnvelopeError::Empty { triangles: 0 });
         }
-        let diag = (0..3).map(|i| (max[i] - min[i]).powi(2)).sum::<f64>().sqrt();
+        let diag = (0..3)
+            .map(|i| (max[i] - min[i]).powi(2))
+            .sum::<f64>()
+            .sqrt();
         let weld = (WELD_RELATIVE_TOLERANCE * diag).max(f64::MIN_POSITIVE);
         // Weld with a point tree, in input order (deterministic).
         let mut vertices: Vec<Point3<f64>> = Vec::new();
@@ -158,7 +167,9 @@ impl Envelope {
             }
         }
         if triangles.is_empty() {
-            return Err(EnvelopeError::Empty { triangles: tris.len() });
+            return Err(EnvelopeError::Empty {
+                triangles: tris.len(),
+            });
         }
         let mut edges: BTreeMap<(u32, u32), usize> = BTreeMap::new();
         for t in &triangles {
@@ -193,7 +204,13 @@ impl Envelope {
                 GeomWithData::new(Rectangle::from_corners(lo, hi), k as u32)
             })
             .collect();
-        Ok(Self { vertices, triangles, tree: RTree::bulk_load(boxes), min, max })
+        Ok(Self {
+            vertices,
+            triangles,
+            tree: RTree::bulk_load(boxes),
+            min,
+            max,
+        })
     }
 
     /// The axis-aligned bounding box `(min, max)` of the surface, mm.
@@ -216,7 +233,9 @@ impl Envelope {
     }
 
     fn query(&self, lo: [f64; 3], hi: [f64; 3]) -> impl Iterator<Item = u32> + '_ {
-        self.tree.locate_in_envelope_intersecting(AABB::from_corners(lo, hi)).map(|t| t.data)
+        self.tree
+            .locate_in_envelope_intersecting(AABB::from_corners(lo, hi))
+            .map(|t| t.data)
     }
 
     /// Whether `p` (mm) is within `tol` mm of the surface.
@@ -269,19 +288,29 @@ impl Envelope {
                 let pb = &self.vertices[b as usize];
                 s * ((pb[u] - pa[u]) * (p[v] - pa[v]) - (pb[v] - pa[v]) * (p[u] - pa[u]))
             };
-            let e = [edge(ids[1], ids[2]), edge(ids[2], ids[0]), edge(ids[0], ids[1])];
+            let e = [
+                edge(ids[1], ids[2]),
+                edge(ids[2], ids[0]),
+                edge(ids[0], ids[1]),
+            ];
             let all_pos = e.iter().all(|x| *x >= 0.0);
             let all_neg = e.iter().all(|x| *x <= 0.0);
             if !(all_pos || all_neg) {
                 continue;
             }
-            if e.iter().any(|x| *x == 0.0) {
+            if e.contains(&0.0) {
                 return None; // through an edge, a vertex, or an edge-on triangle
             }
             let sum = e[0] + e[1] + e[2];
-            let hit: f64 =
-                (0..3).map(|m| e[m] * self.vertices[ids[m] as usize][axis]).sum::<f64>() / sum;
-            let ahead = if positive { hit - p[axis] } else { p[axis] - hit };
+            let hit: f64 = (0..3)
+                .map(|m| e[m] * self.vertices[ids[m] as usize][axis])
+                .sum::<f64>()
+                / sum;
+            let ahead = if positive {
+                hit - p[axis]
+            } else {
+                p[axis] - hit
+            };
             if ahead == 0.0 {
                 return None;
             }
@@ -296,7 +325,7 @@ impl Envelope {
     fn generic_ray_parity(&self, p: &Point3<f64>) -> bool {
         let dirs = [
             Vector3::new(0.5377, 0.3091, 0.7848),
-            Vector3::new(-0.6171, 0.7071, 0.3452),
+            Vector3::new(-0.6171, 0.6983, 0.3452),
             Vector3::new(0.2113, -0.8163, 0.5377),
         ];
         let mut last = false;
@@ -308,7 +337,9 @@ impl Envelope {
                 let [a, b, c] = self.tri(k);
                 match ray_triangle(p, &d, &a, &b, &c, 1e-12) {
                     RayHit::Miss => {}
-                    RayHit::Hit { near_edge: true, .. } => degenerate = true,
+                    RayHit::Hit {
+                        near_edge: true, ..
+                    } => degenerate = true,
                     RayHit::Hit { t, .. } if t > 0.0 => crossings += 1,
                     RayHit::Hit { .. } => {}
                 }
@@ -367,7 +398,10 @@ impl Envelope {
 enum RayHit {
     Miss,
     /// A crossing at parameter `t`; `near_edge` if within the slack of an edge or vertex.
-    Hit { t: f64, near_edge: bool },
+    Hit {
+        t: f64,
+        near_edge: bool,
+    },
 }
 
 /// Möller–Trumbore: `p + t d` against triangle abc; barycentric slack `eps` (relative).
@@ -396,7 +430,10 @@ fn ray_triangle(
         return RayHit::Miss;
     }
     let near_edge = u.abs() <= eps || v.abs() <= eps || (u + v - 1.0).abs() <= eps;
-    RayHit::Hit { t: f * e2.dot(&qv), near_edge }
+    RayHit::Hit {
+        t: f * e2.dot(&qv),
+        near_edge,
+    }
 }
 
 /// Closest point on triangle abc to p (Ericson, Real-Time Collision Detection §5.1.5).
@@ -447,7 +484,10 @@ fn read_triangles<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<[Point3<f64>
     let mut out = Vec::new();
     for t in reader {
         let t = t?;
-        out.push(t.vertices.map(|v| Point3::new(v[0] as f64, v[1] as f64, v[2] as f64)));
+        out.push(
+            t.vertices
+                .map(|v| Point3::new(v[0] as f64, v[1] as f64, v[2] as f64)),
+        );
     }
     Ok(out)
 }
@@ -588,7 +628,12 @@ mod tests {
             assert_eq!(asc.contains(&p), want, "{p}");
         }
         // Points whose axis rays run exactly through cube edges/vertices.
-        for p in [[5.0, 0.0, 0.0], [5.0, 5.0, 5.0], [-1.0, 0.0, 0.0], [5.0, 10.0, 5.0]] {
+        for p in [
+            [5.0, 0.0, 0.0],
+            [5.0, 5.0, 5.0],
+            [-1.0, 0.0, 0.0],
+            [5.0, 10.0, 5.0],
+        ] {
             let p = Point3::from(p);
             let want = (0..3).all(|i| (0.0..=10.0).contains(&p[i]));
             assert_eq!(bin.contains(&p), want, "{p}");
@@ -599,7 +644,8 @@ mod tests {
     fn sphere_and_cylinder_surfaces_match_analytic_inside_away_from_the_facets() {
         let mut rng = ChaCha8Rng::seed_from_u64(11);
         let (nu, nv, r) = (48usize, 24usize, 5.0);
-        let sphere = Envelope::from_triangles(&sphere_triangles([1.0, 2.0, 3.0], r, nu, nv)).unwrap();
+        let sphere =
+            Envelope::from_triangles(&sphere_triangles([1.0, 2.0, 3.0], r, nu, nv)).unwrap();
         // Facet sag of the polyhedral sphere is below r(1 - cos(π/nv)) ≈ 0.043 mm; skip a band.
         let band = 0.1;
         let mut checked = 0;
@@ -628,7 +674,11 @@ mod tests {
             if (rad - 3.0).abs() < 0.02 || p.z.abs() < 1e-6 || (p.z - 4.0).abs() < 1e-6 {
                 continue;
             }
-            assert_eq!(cyl.contains(&p), rad < 3.0 && (0.0..=4.0).contains(&p.z), "{p}");
+            assert_eq!(
+                cyl.contains(&p),
+                rad < 3.0 && (0.0..=4.0).contains(&p.z),
+                "{p}"
+            );
         }
     }
 
@@ -639,7 +689,12 @@ mod tests {
         let bytes = binary_stl(&tris);
         let err = Envelope::from_stl_reader(&mut std::io::Cursor::new(bytes)).unwrap_err();
         match &err {
-            EnvelopeError::NotClosed { a, b, triangles, open_edges } => {
+            EnvelopeError::NotClosed {
+                a,
+                b,
+                triangles,
+                open_edges,
+            } => {
                 assert_eq!(*triangles, 1);
                 assert_eq!(*open_edges, 3);
                 assert!(a[2] == 1.0 && b[2] == 1.0, "{a:?} {b:?}");
@@ -661,7 +716,10 @@ mod tests {
         assert_eq!(iv.len(), 2);
         let want = [[0.2, 0.4], [0.6, 0.8]];
         for (g, w) in iv.iter().zip(want) {
-            assert!((g[0] - w[0]).abs() < 1e-12 && (g[1] - w[1]).abs() < 1e-12, "{iv:?}");
+            assert!(
+                (g[0] - w[0]).abs() < 1e-12 && (g[1] - w[1]).abs() < 1e-12,
+                "{iv:?}"
+            );
         }
     }
 

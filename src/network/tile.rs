@@ -224,7 +224,8 @@ pub fn tile_with(
 
     if options.dangling == DanglingPolicy::RemoveUnanchored {
         let cut_node = &trimmed.cut_node;
-        let anchored = |v: usize| cut_node[v] || domain.is_on_boundary(&nodes[v], BOUNDARY_TOLERANCE);
+        let anchored =
+            |v: usize| cut_node[v] || domain.is_on_boundary(&nodes[v], BOUNDARY_TOLERANCE);
         let keep = dangling_mask(nodes.len(), &struts, anchored);
         stats.dangling_removed = keep.iter().filter(|k| !**k).count();
         (nodes, struts, _) = compact(&nodes, &struts, &keep);
@@ -239,11 +240,17 @@ pub fn tile_with(
         (nodes, struts, _) = compact(&nodes, &struts, &keep);
     }
     if struts.is_empty() {
-        return Err(TileError::Empty { min: bmin, max: bmax });
+        return Err(TileError::Empty {
+            min: bmin,
+            max: bmax,
+        });
     }
     stats.nodes = nodes.len();
     stats.struts = struts.len();
-    Ok(TiledNetwork { network: StrutNetwork::try_new(nodes, struts)?, stats })
+    Ok(TiledNetwork {
+        network: StrutNetwork::try_new(nodes, struts)?,
+        stats,
+    })
 }
 
 /// Liang–Barsky test: does the segment `p + t d`, t ∈ [0, 1], meet the box?
@@ -334,9 +341,15 @@ fn instantiate(
             kmax,
         });
     }
-    let span: u64 = (0..3).map(|i| (gmax[i] - gmin[i] + 1).max(0) as u64).product();
+    let span: u64 = (0..3)
+        .map(|i| (gmax[i] - gmin[i] + 1).max(0) as u64)
+        .product();
     if span > max_cells {
-        return Err(TileError::TooManyCells { cells: span, limit: max_cells, cell_volume: cell.volume() });
+        return Err(TileError::TooManyCells {
+            cells: span,
+            limit: max_cells,
+            cell_volume: cell.volume(),
+        });
     }
 
     let mut node_ids: HashMap<([i64; 3], u32), u32> = HashMap::new();
@@ -372,7 +385,12 @@ fn instantiate(
                         stats.duplicate_struts += 1;
                         continue;
                     }
-                    struts.push(Strut { a: na, b: nb, radius_a: p.radius, radius_b: p.radius });
+                    struts.push(Strut {
+                        a: na,
+                        b: nb,
+                        radius_a: p.radius,
+                        radius_b: p.radius,
+                    });
                 }
                 stats.cells += usize::from(touched);
             }
@@ -394,7 +412,12 @@ mod tests {
     use crate::network::{Envelope, components};
 
     fn simple_cubic(h: f64, d: f64) -> PeriodicCell {
-        let s = |offset| PeriodicStrut { a: NodeId(0), b: NodeId(0), offset, diameter: d };
+        let s = |offset| PeriodicStrut {
+            a: NodeId(0),
+            b: NodeId(0),
+            offset,
+            diameter: d,
+        };
         PeriodicCell::try_new(
             Matrix3::identity() * h,
             vec![Point3::origin()],
@@ -406,17 +429,30 @@ mod tests {
     /// BCC + simple-cubic edges on a rotated, sheared, stretched lattice (mm). Periodic
     /// valences: corner node 8 + 6 = 14, body centre 8.
     fn general_cell() -> PeriodicCell {
-        let rot = Rotation3::from_axis_angle(&nalgebra::Unit::new_normalize(Vector3::new(1.0, 2.0, 0.5)), 0.7);
+        let rot = Rotation3::from_axis_angle(
+            &nalgebra::Unit::new_normalize(Vector3::new(1.0, 2.0, 0.5)),
+            0.7,
+        );
         let shear = Matrix3::new(1.0, 0.3, -0.2, 0.0, 1.1, 0.25, 0.0, 0.0, 0.9);
         let l = rot.matrix() * shear * 1.5;
         let x1 = l * Vector3::new(0.5, 0.5, 0.5);
         let mut struts = Vec::new();
         for e in [[1, 0, 0], [0, 1, 0], [0, 0, 1]] {
-            struts.push(PeriodicStrut { a: NodeId(0), b: NodeId(0), offset: e, diameter: 0.2 });
+            struts.push(PeriodicStrut {
+                a: NodeId(0),
+                b: NodeId(0),
+                offset: e,
+                diameter: 0.2,
+            });
         }
         for c in 0..8 {
             let off = [c & 1, (c >> 1) & 1, (c >> 2) & 1];
-            struts.push(PeriodicStrut { a: NodeId(1), b: NodeId(0), offset: off, diameter: 0.15 });
+            struts.push(PeriodicStrut {
+                a: NodeId(1),
+                b: NodeId(0),
+                offset: off,
+                diameter: 0.15,
+            });
         }
         PeriodicCell::try_new(l, vec![Point3::origin(), Point3::from(x1)], struts).unwrap()
     }
@@ -442,7 +478,10 @@ mod tests {
     fn assert_clean(net: &StrutNetwork) {
         let mut seen = BTreeSet::new();
         for s in net.struts() {
-            assert!(seen.insert((s.a.min(s.b), s.a.max(s.b))), "duplicate strut {s:?}");
+            assert!(
+                seen.insert((s.a.min(s.b), s.a.max(s.b))),
+                "duplicate strut {s:?}"
+            );
             let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
             assert!(l >= 1e-6, "strut {s:?} has length {l}");
         }
@@ -456,14 +495,22 @@ mod tests {
         let net = &t.network;
         assert_eq!(net.nodes().len(), 6 * 6 * 6);
         assert_eq!(net.struts().len(), 3 * 5 * 6 * 6);
-        assert_eq!((t.stats.struts_kept, t.stats.struts_cut, t.stats.cut_pieces), (540, 0, 0));
-        assert_eq!((t.stats.dangling_removed, t.stats.components_removed), (0, 0));
+        assert_eq!(
+            (t.stats.struts_kept, t.stats.struts_cut, t.stats.cut_pieces),
+            (540, 0, 0)
+        );
+        assert_eq!(
+            (t.stats.dangling_removed, t.stats.components_removed),
+            (0, 0)
+        );
         assert_clean(net);
         let val = valences(net);
         let mut interior = 0;
         for (p, v) in net.nodes().iter().zip(&val) {
             // Closed form: 2 neighbours per axis, 1 on a face of that axis.
-            let want: usize = (0..3).map(|i| if p[i] == 0.0 || p[i] == 10.0 { 1 } else { 2 }).sum();
+            let want: usize = (0..3)
+                .map(|i| if p[i] == 0.0 || p[i] == 10.0 { 1 } else { 2 })
+                .sum();
             assert_eq!(*v, want, "node {p}");
             if (0..3).all(|i| p[i] > 0.0 && p[i] < 10.0) {
                 interior += 1;
@@ -486,13 +533,22 @@ mod tests {
         let domain = Domain::new_box([0.5; 3], [9.5; 3]).unwrap();
         let t = tile(&cell, &domain, [0.0; 3]).unwrap();
         assert_eq!(t.stats.struts_kept, 3 * 3 * 16);
-        assert_eq!((t.stats.struts_cut, t.stats.cut_pieces), (2 * 3 * 16, 2 * 3 * 16));
+        assert_eq!(
+            (t.stats.struts_cut, t.stats.cut_pieces),
+            (2 * 3 * 16, 2 * 3 * 16)
+        );
         assert_eq!(t.network.nodes().len(), 64 + 96);
         assert_eq!(t.network.struts().len(), 144 + 96);
         for s in t.network.struts() {
-            let (p, q) = (t.network.nodes()[s.a as usize], t.network.nodes()[s.b as usize]);
+            let (p, q) = (
+                t.network.nodes()[s.a as usize],
+                t.network.nodes()[s.b as usize],
+            );
             let l = (p - q).norm();
-            assert!((l - 2.0).abs() < 1e-12 || (l - 1.5).abs() < 1e-12, "length {l}");
+            assert!(
+                (l - 2.0).abs() < 1e-12 || (l - 1.5).abs() < 1e-12,
+                "length {l}"
+            );
         }
         assert_clean(&t.network);
     }
@@ -530,10 +586,19 @@ mod tests {
         let got = length / 16f64.powi(3);
         let expected = cell.strut_lengths().iter().sum::<f64>() / cell.volume();
         let rel = (got - expected).abs() / expected;
-        assert!(rel < 0.01, "length density {got} vs {expected} (rel {rel:.2e})");
+        assert!(
+            rel < 0.01,
+            "length density {got} vs {expected} (rel {rel:.2e})"
+        );
     }
 
-    fn cylinder_sdf(p: &Point3<f64>, base: Vector3<f64>, axis: Vector3<f64>, r: f64, h: f64) -> f64 {
+    fn cylinder_sdf(
+        p: &Point3<f64>,
+        base: Vector3<f64>,
+        axis: Vector3<f64>,
+        r: f64,
+        h: f64,
+    ) -> f64 {
         let w = p.coords - base;
         let s = w.dot(&axis);
         let radial = (w - axis * s).norm();
@@ -562,7 +627,10 @@ mod tests {
                 assert!(d.abs() <= 1e-9, "cut node {p} is {d} mm off the surface");
             }
             if *v == 1 {
-                assert!(d.abs() <= 1e-9, "dangling node {p} not on the boundary (sdf {d})");
+                assert!(
+                    d.abs() <= 1e-9,
+                    "dangling node {p} not on the boundary (sdf {d})"
+                );
             }
         }
         // Each surviving cut strut ends at ≥ 1 cut node; the removed components here are
@@ -589,7 +657,12 @@ mod tests {
     fn cube_envelope_equals_box_domain() {
         for (lo, hi, cell, origin) in [
             ([0.0; 3], [10.0; 3], simple_cubic(2.0, 0.4), [0.0; 3]),
-            ([0.5, 0.25, 1.0], [9.25, 8.5, 7.75], general_cell(), [0.3, 0.1, -0.2]),
+            (
+                [0.5, 0.25, 1.0],
+                [9.25, 8.5, 7.75],
+                general_cell(),
+                [0.3, 0.1, -0.2],
+            ),
         ] {
             let bx = Domain::new_box(lo, hi).unwrap();
             let stl = binary_stl(&box_triangles(lo, hi));
@@ -622,7 +695,12 @@ mod tests {
     #[test]
     fn duplicate_listed_struts_appear_once() {
         let mut struts = simple_cubic(2.0, 0.4).struts().to_vec();
-        struts.push(PeriodicStrut { a: NodeId(0), b: NodeId(0), offset: [-1, 0, 0], diameter: 0.4 });
+        struts.push(PeriodicStrut {
+            a: NodeId(0),
+            b: NodeId(0),
+            offset: [-1, 0, 0],
+            diameter: 0.4,
+        });
         let cell = PeriodicCell::try_new(Matrix3::identity() * 2.0, vec![Point3::origin()], struts)
             .unwrap();
         let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
@@ -634,7 +712,12 @@ mod tests {
     #[test]
     fn disconnected_sublattices_keep_the_largest() {
         // Two interpenetrating simple-cubic nets that never touch.
-        let s = |n, offset| PeriodicStrut { a: NodeId(n), b: NodeId(n), offset, diameter: 0.2 };
+        let s = |n, offset| PeriodicStrut {
+            a: NodeId(n),
+            b: NodeId(n),
+            offset,
+            diameter: 0.2,
+        };
         let cell = PeriodicCell::try_new(
             Matrix3::identity() * 2.0,
             vec![Point3::origin(), Point3::new(1.0, 1.0, 1.0)],
@@ -651,7 +734,10 @@ mod tests {
         assert_eq!(t.stats.components_removed, 1);
         assert_eq!(t.stats.component_struts_removed, 450);
         assert_eq!(t.network.struts().len(), 540);
-        let opts = TileOptions { components: ComponentPolicy::KeepAll, ..Default::default() };
+        let opts = TileOptions {
+            components: ComponentPolicy::KeepAll,
+            ..Default::default()
+        };
         let all = tile_with(&cell, &domain, [0.0; 3], &opts).unwrap();
         assert_eq!(all.network.struts().len(), 990);
         assert_eq!(components(&all.network).iter().max(), Some(&1));
@@ -664,14 +750,23 @@ mod tests {
         let e = tile(&cell, &domain, [f64::NAN, 0.0, 0.0]).unwrap_err();
         assert!(matches!(e, TileError::NonFiniteOrigin { .. }));
         let tiny = simple_cubic(0.01, 0.001);
-        let opts = TileOptions { max_cells: 100_000, ..Default::default() };
+        let opts = TileOptions {
+            max_cells: 100_000,
+            ..Default::default()
+        };
         let e = tile_with(&tiny, &domain, [0.0; 3], &opts).unwrap_err();
-        assert!(matches!(e, TileError::TooManyCells { limit: 100_000, .. }), "{e}");
+        assert!(
+            matches!(e, TileError::TooManyCells { limit: 100_000, .. }),
+            "{e}"
+        );
         let big = simple_cubic(20.0, 1.0);
         let small = Domain::new_box([1.0; 3], [2.0; 3]).unwrap();
         let e = tile(&big, &small, [0.0; 3]).unwrap_err();
         assert!(matches!(e, TileError::Empty { .. }), "{e}");
-        let bad = Domain::Box { min: [0.0; 3], max: [1.0, -1.0, 1.0] };
+        let bad = Domain::Box {
+            min: [0.0; 3],
+            max: [1.0, -1.0, 1.0],
+        };
         let e = tile(&cell, &bad, [0.0; 3]).unwrap_err();
         assert!(e.to_string().contains("max[1] = -1"), "{e}");
     }

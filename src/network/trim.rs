@@ -75,12 +75,22 @@ pub(crate) fn trim_to_domain(
                 for [t0, t1] in pieces {
                     let a = node_at(t0);
                     let b = node_at(t1);
-                    out.push(Strut { a, b, radius_a: radius(t0), radius_b: radius(t1) });
+                    out.push(Strut {
+                        a,
+                        b,
+                        radius_a: radius(t0),
+                        radius_b: radius(t1),
+                    });
                 }
             }
         }
     }
-    Trimmed { nodes, struts: out, cut_node, counts }
+    Trimmed {
+        nodes,
+        struts: out,
+        cut_node,
+        counts,
+    }
 }
 
 #[cfg(test)]
@@ -98,12 +108,23 @@ mod tests {
             Point3::new(1.0 - 1e-7, 0.2, 0.5),
             Point3::new(1.5, 0.2, 0.5),
         ];
-        let st = |a, b| Strut { a, b, radius_a: 0.1, radius_b: 0.3 };
+        let st = |a, b| Strut {
+            a,
+            b,
+            radius_a: 0.1,
+            radius_b: 0.3,
+        };
         let struts = [st(0, 1), st(1, 2), st(2, 3), st(4, 5)];
         let t = trim_to_domain(nodes, &struts, &d, 1e-6);
         assert_eq!(
             t.counts,
-            TrimCounts { kept: 1, cut: 1, cut_pieces: 1, dropped: 2, short_pieces: 1 }
+            TrimCounts {
+                kept: 1,
+                cut: 1,
+                cut_pieces: 1,
+                dropped: 2,
+                short_pieces: 1
+            }
         );
         assert_eq!(t.struts.len(), 2);
         let cut = t.struts[1];
