@@ -408,7 +408,7 @@ mod tests {
 
     use super::*;
     use crate::design_space::{NodeId, PeriodicStrut};
-    use crate::network::envelope::shapes::{binary_stl, box_triangles};
+    use crate::network::envelope::shapes::{binary_stl, box_triangles, sphere_triangles};
     use crate::network::{Envelope, components};
 
     fn simple_cubic(h: f64, d: f64) -> PeriodicCell {
@@ -772,6 +772,54 @@ mod tests {
     }
 
     #[test]
+    fn sphere_envelope_cuts_on_the_surface_and_stays_inside() {
+        let cell = general_cell();
+        let tris = sphere_triangles([1.0, 2.0, 3.0], 7.0, 32, 16);
+        let env = Envelope::from_triangles(&tris).unwrap();
+        let domain = Domain::Envelope(env.clone());
+        let origin = [0.05, 0.1, 0.15];
+        let t = tile(&cell, &domain, origin).unwrap();
+        let net = &t.network;
+        assert!(t.stats.struts_cut > 100, "{:?}", t.stats);
+        assert_clean(net);
+        let mut cut_nodes = 0;
+        for p in net.nodes() {
+            assert!(env.contains(p), "node {p} outside");
+            if orbit(&cell, origin, p).is_none() {
+                cut_nodes += 1;
+                assert!(env.distance_within(p, 1e-9), "cut node {p} off the surface");
+            }
+        }
+        assert!(cut_nodes > 100);
+        for s in net.struts() {
+            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            for i in 1..16 {
+                let x = p + (q - p) * (i as f64 / 16.0);
+                assert!(env.contains(&x), "strut {s:?} leaves the sphere at {x}");
+            }
+        }
+    }
+
+    #[test]
+    fn non_convex_envelope_splits_a_strut_into_pieces() {
+        // Two cubes with a gap; a simple-cubic line at y = z = 1 runs 1 → 6 through both.
+        let mut tris = box_triangles([0.5; 3], [3.5; 3]);
+        tris.extend(box_triangles([4.5, 0.5, 0.5], [7.5, 3.5, 3.5]));
+        let domain = Domain::Envelope(Envelope::from_triangles(&tris).unwrap());
+        let cell = simple_cubic(5.0, 0.4);
+        let opts = TileOptions { components: ComponentPolicy::KeepAll, ..Default::default() };
+        let t = tile_with(&cell, &domain, [1.0; 3], &opts).unwrap();
+        assert!(t.stats.cut_pieces > t.stats.struts_cut, "{:?}", t.stats);
+        for s in t.network.struts() {
+            let (p, q) = (t.network.nodes()[s.a as usize], t.network.nodes()[s.b as usize]);
+            for i in 0..=32 {
+                let x = p + (q - p) * (i as f64 / 32.0);
+                assert!(!(x.x > 3.5 + 1e-9 && x.x < 4.5 - 1e-9), "strut {s:?} in the gap at {x}");
+            }
+        }
+    }
+
+    #[test]
     fn about_100k_struts_tile_quickly() {
         let cell = general_cell();
         let domain = Domain::new_cylinder([0.0; 3], [0.0, 0.0, 1.0], 16.0, 33.0).unwrap();
@@ -782,5 +830,12 @@ mod tests {
         assert!(t.network.struts().len() > 90_000, "{:?}", t.stats);
         // Generous bound for unoptimized test builds on a shared machine.
         assert!(secs < 5.0, "{secs} s");
+        let env = Envelope::from_triangles(&sphere_triangles([0.0; 3], 20.0, 64, 32)).unwrap();
+        let start = std::time::Instant::now();
+        let t = tile(&cell, &Domain::Envelope(env), [0.0; 3]).unwrap();
+        let secs = start.elapsed().as_secs_f64();
+        eprintln!("tiled (sphere envelope, 4032 triangles) {:?} in {secs:.3} s", t.stats);
+        assert!(t.network.struts().len() > 90_000, "{:?}", t.stats);
+        assert!(secs < 10.0, "{secs} s");
     }
 }
