@@ -724,6 +724,19 @@ mod tests {
     }
 
     #[test]
+    fn reads_a_closed_stl_file_from_disk() {
+        let dir = std::env::temp_dir().join(format!("trussforge-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("cube.stl");
+        std::fs::write(&path, binary_stl(&box_triangles([-1.0; 3], [2.0; 3]))).unwrap();
+        let env = Envelope::from_stl_file(&path).unwrap();
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert_eq!(env.bounding_box(), ([-1.0; 3], [2.0; 3]));
+        assert!(env.contains(&Point3::new(0.0, 0.0, 0.0)));
+        assert!(!env.contains(&Point3::new(2.5, 0.0, 0.0)));
+    }
+
+    #[test]
     fn missing_file_reports_path() {
         let err = Envelope::from_stl_file("/nonexistent/implant.stl").unwrap_err();
         assert!(err.to_string().contains("/nonexistent/implant.stl"));

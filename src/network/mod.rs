@@ -4,6 +4,15 @@
 //! export consume. The solid it describes is the union of one capped frustum per strut (radius
 //! linear from `radius_a` at node `a` to `radius_b` at node `b`) and one ball per node, the
 //! same solid the 3MF Beam Lattice extension describes in its ball mode.
+//!
+//! Building one from a single design: [`tile`] places the images of a [`PeriodicCell`]
+//! (in mm) over a [`Domain`] (box, cylinder or closed STL [`Envelope`]), shares nodes
+//! between neighbouring cells, trims the struts to the domain (cut at the boundary), drops
+//! dangling struts and stray components, and reports what it did in [`TileStats`]. The
+//! steps live in `domain.rs`, `envelope.rs`, `tile.rs`, `trim.rs` and `connectivity.rs`
+//! ([`components`], [`keep_largest_component`], [`remove_dangling`]).
+//!
+//! [`PeriodicCell`]: crate::design_space::PeriodicCell
 
 use nalgebra::Point3;
 use serde::{Deserialize, Serialize};

@@ -807,14 +807,23 @@ mod tests {
         tris.extend(box_triangles([4.5, 0.5, 0.5], [7.5, 3.5, 3.5]));
         let domain = Domain::Envelope(Envelope::from_triangles(&tris).unwrap());
         let cell = simple_cubic(5.0, 0.4);
-        let opts = TileOptions { components: ComponentPolicy::KeepAll, ..Default::default() };
+        let opts = TileOptions {
+            components: ComponentPolicy::KeepAll,
+            ..Default::default()
+        };
         let t = tile_with(&cell, &domain, [1.0; 3], &opts).unwrap();
         assert!(t.stats.cut_pieces > t.stats.struts_cut, "{:?}", t.stats);
         for s in t.network.struts() {
-            let (p, q) = (t.network.nodes()[s.a as usize], t.network.nodes()[s.b as usize]);
+            let (p, q) = (
+                t.network.nodes()[s.a as usize],
+                t.network.nodes()[s.b as usize],
+            );
             for i in 0..=32 {
                 let x = p + (q - p) * (i as f64 / 32.0);
-                assert!(!(x.x > 3.5 + 1e-9 && x.x < 4.5 - 1e-9), "strut {s:?} in the gap at {x}");
+                assert!(
+                    !(x.x > 3.5 + 1e-9 && x.x < 4.5 - 1e-9),
+                    "strut {s:?} in the gap at {x}"
+                );
             }
         }
     }
@@ -834,7 +843,10 @@ mod tests {
         let start = std::time::Instant::now();
         let t = tile(&cell, &Domain::Envelope(env), [0.0; 3]).unwrap();
         let secs = start.elapsed().as_secs_f64();
-        eprintln!("tiled (sphere envelope, 4032 triangles) {:?} in {secs:.3} s", t.stats);
+        eprintln!(
+            "tiled (sphere envelope, 4032 triangles) {:?} in {secs:.3} s",
+            t.stats
+        );
         assert!(t.network.struts().len() > 90_000, "{:?}", t.stats);
         assert!(secs < 10.0, "{secs} s");
     }
