@@ -586,6 +586,9 @@ mod tests {
         let got = length / 16f64.powi(3);
         let expected = cell.strut_lengths().iter().sum::<f64>() / cell.volume();
         let rel = (got - expected).abs() / expected;
+        eprintln!(
+            "general lattice: interior {interior:?}, density {got} vs {expected} ({rel:.1e})"
+        );
         assert!(
             rel < 0.01,
             "length density {got} vs {expected} (rel {rel:.2e})"
@@ -639,6 +642,7 @@ mod tests {
         assert_eq!(t.stats.component_struts_removed, t.stats.components_removed);
         let surviving_cut = t.stats.struts_cut - t.stats.component_struts_removed;
         assert!(cut_nodes >= surviving_cut, "{cut_nodes} {:?}", t.stats);
+        eprintln!("cylinder: {cut_nodes} cut nodes, {:?}", t.stats);
         for s in net.struts() {
             let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
             for i in 0..=16 {
