@@ -4,10 +4,33 @@
 //! export consume. The solid it describes is the union of one capped frustum per strut (radius
 //! linear from `radius_a` at node `a` to `radius_b` at node `b`) and one ball per node, the
 //! same solid the 3MF Beam Lattice extension describes in its ball mode.
+//!
+//! Building one from a single design: [`tile`] places the images of a [`PeriodicCell`]
+//! (in mm) over a [`Domain`] (box, cylinder or closed STL [`Envelope`]), shares nodes
+//! between neighbouring cells, trims the struts to the domain (cut at the boundary), drops
+//! dangling struts and stray components, and reports what it did in [`TileStats`]. The
+//! steps live in `domain.rs`, `envelope.rs`, `tile.rs`, `trim.rs` and `connectivity.rs`
+//! ([`components`], [`keep_largest_component`], [`remove_dangling`]).
+//!
+//! [`PeriodicCell`]: crate::design_space::PeriodicCell
 
 use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
+
+mod connectivity;
+mod domain;
+mod envelope;
+mod tile;
+mod trim;
+
+pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
+pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
+pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
+pub use tile::{
+    ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
+    tile_with,
+};
 
 /// One strut of a [`StrutNetwork`]; radii in mm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
