@@ -19,5 +19,6 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod design_space;
+pub mod fem;
 pub mod mechanics;
 pub mod network;
