@@ -7,7 +7,7 @@
 //! its own periodic image (`p == q`) scatters all four of its 6×6 blocks onto the node's
 //! diagonal block — the sum `K_pp + K_pq + K_qp + K_qq` that periodicity demands.
 
-use nalgebra::{Matrix3, Matrix6, SMatrix, Vector3};
+use nalgebra::{Matrix6, SMatrix, Vector3};
 
 use super::element::{BeamSection, global_stiffness};
 use super::periodic::Topology;
@@ -104,10 +104,10 @@ impl Pattern {
 /// The macroscopic strain tensor of unit Voigt strain `i` (engineering shear: `γ₂₃ = 1`
 /// means `ε₂₃ = ε₃₂ = ½`).
 #[cfg(test)]
-pub(crate) fn unit_strain(i: usize) -> Matrix3<f64> {
+pub(crate) fn unit_strain(i: usize) -> nalgebra::Matrix3<f64> {
     const PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
     let (a, b) = PAIRS[i];
-    let mut e = Matrix3::zeros();
+    let mut e = nalgebra::Matrix3::zeros();
     if a == b {
         e[(a, a)] = 1.0;
     } else {

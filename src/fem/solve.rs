@@ -30,6 +30,8 @@ pub(crate) struct CholeskySolver {
     l_values: Vec<f64>,
     mem: MemBuffer,
     pivots: Vec<f64>,
+    /// `fwd[j]`: the original index of permuted index `j` (empty: identity).
+    fwd: Vec<usize>,
 }
 
 impl std::fmt::Debug for CholeskySolver {
@@ -56,7 +58,12 @@ impl CholeskySolver {
         ]);
         let mem = MemBuffer::try_new(req).map_err(|_| FemError::Solver("out of memory".into()))?;
         let l_values = vec![0.0; symbolic.len_val()];
-        Ok(Self { symbolic, l_values, mem, pivots: vec![0.0; n] })
+        let fwd = symbolic.perm().map_or(Vec::new(), |p| p.arrays().0.to_vec());
+        Ok(Self { symbolic, l_values, mem, pivots: vec![0.0; n], fwd })
+    }
+
+    fn original(&self, j: usize) -> usize {
+        if self.fwd.is_empty() { j } else { self.fwd[j] }
     }
 
     /// Factorizes the matrix with the given values (upper triangle, the pattern's layout),
@@ -70,32 +77,46 @@ impl CholeskySolver {
         let n = pattern.n;
         let sym = SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
         let a = SparseColMatRef::new(sym, values);
-        let fwd: Option<Vec<usize>> = self.symbolic.perm().map(|p| p.arrays().0.to_vec());
-        let original = |j: usize| fwd.as_ref().map_or(j, |f| f[j]);
-        let stack = MemStack::new(&mut self.mem);
-        let result = self.symbolic.factorize_numeric_llt::<f64>(
-            &mut self.l_values,
-            a,
-            Side::Upper,
-            LltRegularization::default(),
-            Par::Seq,
-            stack,
-            Default::default(),
-        );
-        if let Err(LltError::NonPositivePivot { index }) = result {
-            return Err(BadPivot { dof: original(index), ratio: 0.0 });
+        let mut regularization = LltRegularization::default();
+        let mut failed = false;
+        loop {
+            let result = self.symbolic.factorize_numeric_llt::<f64>(
+                &mut self.l_values,
+                a,
+                Side::Upper,
+                regularization,
+                Par::Seq,
+                MemStack::new(&mut self.mem),
+                Default::default(),
+            );
+            match result {
+                Ok(_) => break,
+                Err(LltError::NonPositivePivot { .. }) if !failed => {
+                    // faer's reported index is not reliably 0-based across its kernels:
+                    // refactor with a tiny regularization to locate the worst pivot below
+                    failed = true;
+                    let scale = pattern.diag.iter().map(|&p| values[p].abs()).fold(0.0, f64::max);
+                    let tiny = PIVOT_TOLERANCE * scale.max(f64::MIN_POSITIVE);
+                    regularization = LltRegularization {
+                        dynamic_regularization_delta: tiny,
+                        dynamic_regularization_epsilon: tiny,
+                    };
+                }
+                Err(_) => return Err(BadPivot { dof: 0, ratio: f64::NAN }),
+            }
         }
         // pivot check: L_jj² against the original diagonal of the same DOF
         diagonal_of_factor(&self.symbolic, &self.l_values, &mut self.pivots);
         let mut worst = BadPivot { dof: 0, ratio: f64::INFINITY };
         for (j, &l) in self.pivots.iter().enumerate() {
-            let o = original(j);
-            let ratio = l * l / values[pattern.diag[o]];
+            let o = self.original(j);
+            let diag = values[pattern.diag[o]];
+            let ratio = if diag > 0.0 { l * l / diag } else { 0.0 };
             if ratio < worst.ratio {
                 worst = BadPivot { dof: o, ratio };
             }
         }
-        if !(worst.ratio > PIVOT_TOLERANCE) {
+        if failed || !(worst.ratio > PIVOT_TOLERANCE) {
             return Err(worst);
         }
         let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
