@@ -232,11 +232,11 @@ fn octet_tends_to_its_stretching_bound() {
         eprintln!("octet rho {rho}: C11/(rho/6)-1 = {e11:.3e}, C11:C12 = {r12:.4}, C11:C44 = {r44:.4}, E/(rho/9)-1 = {ey:.3e}");
         errors.push(e11);
         if rho <= 0.01 {
-            // bending corrections are O(ρ): 2 % at ρ = 0.01
-            assert!(e11 < 2.0 * rho, "C11 {} vs ρ/6", c[(0, 0)]);
-            assert!((r12 - 2.0).abs() < 4.0 * rho, "C11:C12 = {r12}");
-            assert!((r44 - 2.0).abs() < 4.0 * rho, "C11:C44 = {r44}");
-            assert!(ey < 4.0 * rho, "E = {young} vs ρ/9");
+            // bending corrections are O(ρ) (measured: 0.11ρ, 0.45ρ, 0, 0.3ρ)
+            assert!(e11 < 0.3 * rho, "C11 {} vs ρ/6", c[(0, 0)]);
+            assert!((r12 - 2.0).abs() < rho, "C11:C12 = {r12}");
+            assert!((r44 - 2.0).abs() < rho, "C11:C44 = {r44}");
+            assert!(ey < rho, "E = {young} vs ρ/9");
         }
         // cubic symmetry
         assert!((c[(0, 0)] - c[(2, 2)]).abs() < 1e-10 * c[(0, 0)]);
@@ -255,7 +255,8 @@ fn bcc_is_affine_in_shear_and_bulk_but_bending_dominated_in_tension() {
         let (e11, e12, e44) = (c[(0, 0)] / r - 1.0, c[(0, 1)] / r - 1.0, c[(3, 3)] / r - 1.0);
         eprintln!("BCC rho {rho}: C11/(rho/9)-1 = {e11:.3e}, C12 {e12:.3e}, C44 {e44:.3e}");
         for (name, e) in [("C11", e11), ("C12", e12), ("C44", e44)] {
-            assert!(e.abs() < 3.0 * rho, "{name} rel. error {e}");
+            // O(ρ) bending corrections (measured ≤ 0.37ρ)
+            assert!(e.abs() < rho, "{name} rel. error {e}");
         }
         let e = 1.0 / Stiffness::try_from_voigt(c).unwrap().compliance()[(0, 0)];
         young.push(e);
