@@ -18,7 +18,9 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod dataset;
 pub mod design_space;
+pub mod fem;
 pub mod fsutil;
 pub mod mechanics;
 pub mod network;
