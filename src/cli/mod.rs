@@ -2,6 +2,8 @@
 //! calls and prints the result; no mechanics or geometry lives here.
 
 mod cell;
+mod dataset;
+mod homogenize;
 mod stiffness;
 mod topologies;
 
@@ -26,6 +28,10 @@ enum Command {
     Cell(cell::Args),
     /// Validate a stiffness and print its eigenvalues, E(n) extremes and anisotropy.
     Stiffness(stiffness::Args),
+    /// Effective stiffness of a design or periodic truss by periodic beam finite elements.
+    Homogenize(homogenize::Args),
+    /// Sample designs, homogenize them and write a training dataset (CSV), or merge shards.
+    Dataset(dataset::Args),
 }
 
 /// Runs one parsed command.
@@ -34,6 +40,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Topologies(a) => topologies::run(a),
         Command::Cell(a) => cell::run(a),
         Command::Stiffness(a) => stiffness::run(a),
+        Command::Homogenize(a) => homogenize::run(a),
+        Command::Dataset(a) => dataset::run(a),
     }
 }
 
