@@ -166,7 +166,7 @@ pub fn generate(
             let results: Vec<Result<Row, (u64, String)>> = (at..end)
                 .into_par_iter()
                 .map_init(
-                    || Homogenizer::new(config.fem.clone()),
+                    || Homogenizer::new(config.fem),
                     |fem, row| {
                         let design = sample_design(&mut row_rng(config.seed, row));
                         homogenize_row(row, design, &config.material, fem).map_err(|e| (row, e))
