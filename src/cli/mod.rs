@@ -1,6 +1,7 @@
 //! Subcommands of the `trussforge` binary. Each module turns parsed arguments into library
 //! calls and prints the result; no mechanics or geometry lives here.
 
+mod bench;
 mod cell;
 mod dataset;
 mod homogenize;
@@ -32,6 +33,8 @@ enum Command {
     Homogenize(homogenize::Args),
     /// Sample designs, homogenize them and write a training dataset (CSV), or merge shards.
     Dataset(dataset::Args),
+    /// Print throughput figures (per-item rates) for a stage of the engine.
+    Bench(bench::Args),
 }
 
 /// Runs one parsed command.
@@ -42,6 +45,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stiffness(a) => stiffness::run(a),
         Command::Homogenize(a) => homogenize::run(a),
         Command::Dataset(a) => dataset::run(a),
+        Command::Bench(a) => bench::run(a),
     }
 }
 

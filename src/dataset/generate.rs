@@ -158,6 +158,9 @@ pub fn generate(
         path: path.to_path_buf(),
         message: e.to_string(),
     };
+    let homogenizers: Vec<std::sync::Mutex<Homogenizer>> = (0..rayon::current_num_threads().max(1))
+        .map(|_| std::sync::Mutex::new(Homogenizer::new(config.fem)))
+        .collect();
     atomic_write_with(path, |w| {
         writeln!(w, "{}", header())?;
         let mut at = rows.start;
@@ -165,13 +168,14 @@ pub fn generate(
             let end = (at + BATCH).min(rows.end);
             let results: Vec<Result<Row, (u64, String)>> = (at..end)
                 .into_par_iter()
-                .map_init(
-                    || Homogenizer::new(config.fem),
-                    |fem, row| {
-                        let design = sample_design(&mut row_rng(config.seed, row));
-                        homogenize_row(row, design, &config.material, fem).map_err(|e| (row, e))
-                    },
-                )
+                .map(|row| {
+                    // One homogenizer per worker thread, kept across batches, so the symbolic
+                    // factorization of each topology is computed once per thread.
+                    let slot = rayon::current_thread_index().unwrap_or(0) % homogenizers.len();
+                    let mut fem = homogenizers[slot].lock().expect("homogenizer lock");
+                    let design = sample_design(&mut row_rng(config.seed, row));
+                    homogenize_row(row, design, &config.material, &mut fem).map_err(|e| (row, e))
+                })
                 .collect();
             for r in results {
                 match r {
