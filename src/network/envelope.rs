@@ -218,6 +218,18 @@ impl Envelope {
         (self.min, self.max)
     }
 
+    /// The enclosed volume, mm³ (divergence theorem; orientation-independent).
+    pub fn volume(&self) -> f64 {
+        self.triangles
+            .iter()
+            .map(|t| {
+                let [a, b, c] = t.map(|i| self.vertices[i as usize].coords);
+                a.dot(&b.cross(&c)) / 6.0
+            })
+            .sum::<f64>()
+            .abs()
+    }
+
     /// Number of (welded, non-degenerate) triangles.
     pub fn triangle_count(&self) -> usize {
         self.triangles.len()

@@ -1,0 +1,228 @@
+//! The `build` pipeline for one design filling an implant envelope:
+//! spec → periodic cell (mm) → manufacturing checks → tiling and trimming → watertight mesh →
+//! full mesh check → STL, 3MF (+ beam lattice), STEP and `report.json`.
+//!
+//! All files are written into a temporary folder beside the output folder, which replaces the
+//! output folder only when every file is complete: a failed build leaves no partial output.
+
+mod pores;
+mod report;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use thiserror::Error;
+
+pub use pores::{segment_distance, smallest_gap};
+pub use report::{BuildReport, FileReport, Timings};
+
+use crate::design_space::{DesignError, RangePolicy};
+use crate::export::{ExportError, StepOptions, ThreeMfContent, ThreeMfOptions, write_3mf, write_step, write_stl};
+use crate::fem::{FemError, FemOptions, homogenize};
+use crate::mesh::{MeshError, check, mesh_network};
+use crate::network::{Domain, TileError, tile};
+use crate::spec::Spec;
+
+/// Why a build failed.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The design's cell could not be built.
+    #[error(transparent)]
+    Design(#[from] DesignError),
+    /// Struts thinner than the printer can make.
+    #[error(
+        "strut diameter {diameter:.4} mm is below manufacturing.min_strut_diameter {limit} mm; \
+         use cell_size >= {fix:.3} mm (now {cell_size} mm) or a higher relative_density"
+    )]
+    StrutTooThin {
+        /// The design's strut diameter, mm.
+        diameter: f64,
+        /// The limit, mm.
+        limit: f64,
+        /// The cell size now, mm.
+        cell_size: f64,
+        /// The smallest cell size that meets the limit, mm.
+        fix: f64,
+    },
+    /// Pores smaller than powder can be removed from.
+    #[error(
+        "smallest pore {pore:.4} mm is below manufacturing.min_pore_size {limit} mm; \
+         use cell_size >= {fix:.3} mm (now {cell_size} mm) or a lower relative_density"
+    )]
+    PoreTooSmall {
+        /// The smallest gap between strut surfaces, mm.
+        pore: f64,
+        /// The limit, mm.
+        limit: f64,
+        /// The cell size now, mm.
+        cell_size: f64,
+        /// The smallest cell size that meets the limit, mm.
+        fix: f64,
+    },
+    /// Tiling or trimming failed.
+    #[error(transparent)]
+    Tile(#[from] TileError),
+    /// Meshing failed or the mesh failed its check.
+    #[error(transparent)]
+    Mesh(#[from] MeshError),
+    /// Homogenizing the design failed.
+    #[error(transparent)]
+    Fem(#[from] FemError),
+    /// Writing a file failed.
+    #[error(transparent)]
+    Export(#[from] ExportError),
+    /// A file-system operation on the output folder failed.
+    #[error("{}: {message}", path.display())]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The default output folder of a spec: `output/<name>/` under `root`.
+pub fn default_output_dir(root: &Path, spec: &Spec) -> PathBuf {
+    root.join("output").join(&spec.name)
+}
+
+/// Runs the whole build of `spec` into `out_dir` (replaced atomically) and returns the report
+/// that was also written as `report.json`. `stage` is told the name of each stage as it starts.
+///
+/// # Errors
+/// A [`BuildError`] naming the failing stage's cause; nothing is left in `out_dir` then.
+pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildReport, BuildError> {
+    let total = Instant::now();
+    let mut timings = Timings::default();
+    let mut warnings = Vec::new();
+
+    stage("cell");
+    let t = Instant::now();
+    let unit = spec.design.cell(RangePolicy::Strict)?;
+    let cell = unit.scaled(spec.cell_size);
+    let diameter = cell.struts()[0].diameter;
+    let limit = spec.manufacturing.min_strut_diameter;
+    if diameter < limit {
+        return Err(BuildError::StrutTooThin {
+            diameter,
+            limit,
+            cell_size: spec.cell_size,
+            fix: spec.cell_size * limit / diameter,
+        });
+    }
+    let pore = smallest_gap(&cell);
+    if let Some(pore) = pore {
+        let limit = spec.manufacturing.min_pore_size;
+        if pore < limit {
+            // The gap scales with the cell size: gap(h) = h · gap(1).
+            let fix = if pore > 0.0 { spec.cell_size * limit / pore } else { f64::INFINITY };
+            return Err(BuildError::PoreTooSmall { pore, limit, cell_size: spec.cell_size, fix });
+        }
+    }
+    let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
+    timings.cell = t.elapsed().as_secs_f64();
+
+    stage("tile");
+    let t = Instant::now();
+    let tiled = tile(&cell, &spec.domain, spec.origin)?;
+    timings.tile = t.elapsed().as_secs_f64();
+    if tiled.stats.components_removed > 0 {
+        warnings.push(format!(
+            "{} disconnected pieces ({} struts) were removed after trimming",
+            tiled.stats.components_removed, tiled.stats.component_struts_removed
+        ));
+    }
+
+    stage("mesh");
+    let t = Instant::now();
+    let mesh = mesh_network(&tiled.network, &spec.mesh)?;
+    timings.mesh = t.elapsed().as_secs_f64();
+    stage("check");
+    let t = Instant::now();
+    let mesh_check = check(&mesh);
+    mesh_check.into_result()?;
+    timings.check = t.elapsed().as_secs_f64();
+
+    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let io = |path: &Path, e: std::io::Error| BuildError::Io { path: path.to_path_buf(), message: e.to_string() };
+    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    let result = (|| -> Result<BuildReport, BuildError> {
+        let mut files = Vec::new();
+        if spec.outputs.stl {
+            stage("stl");
+            let t = Instant::now();
+            write_stl(staging.join("implant.stl"), &mesh)?;
+            timings.stl = t.elapsed().as_secs_f64();
+            files.push(FileReport::of(&staging, "implant.stl", tiled.network.struts().len()));
+        }
+        if spec.outputs.threemf {
+            stage("3mf");
+            let t = Instant::now();
+            let content = ThreeMfContent {
+                mesh: Some(&mesh),
+                lattice: spec.outputs.beam_lattice.then_some(&tiled.network),
+            };
+            let stats = write_3mf(staging.join("implant.3mf"), &content, &ThreeMfOptions::default())?;
+            timings.threemf = t.elapsed().as_secs_f64();
+            let mut f = FileReport::of(&staging, "implant.3mf", tiled.network.struts().len());
+            if stats.beams > 0 {
+                f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
+            }
+            files.push(f);
+        }
+        if spec.outputs.step {
+            stage("step");
+            let t = Instant::now();
+            write_step(staging.join("implant.step"), &tiled.network, &StepOptions::default())?;
+            timings.step = t.elapsed().as_secs_f64();
+            files.push(FileReport::of(&staging, "implant.step", tiled.network.struts().len()));
+        }
+        timings.total = total.elapsed().as_secs_f64();
+        let report = BuildReport::new(
+            spec,
+            &cell,
+            &fe.stiffness,
+            &tiled,
+            &mesh,
+            &mesh_check,
+            domain_volume(&spec.domain),
+            pore,
+            files,
+            timings,
+            warnings,
+        );
+        let json = serde_json::to_vec_pretty(&report).expect("report serializes");
+        crate::fsutil::atomic_write_bytes(&staging.join("report.json"), &json)
+            .map_err(|e| io(&staging.join("report.json"), e))?;
+        Ok(report)
+    })();
+    let report = match result {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = std::fs::remove_dir_all(&staging);
+            return Err(e);
+        }
+    };
+    // Swap the finished folder in: the old output is removed only once the new one is whole.
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    if out_dir.exists() {
+        std::fs::rename(out_dir, &old).map_err(|e| io(out_dir, e))?;
+    }
+    std::fs::rename(&staging, out_dir).map_err(|e| io(out_dir, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(report)
+}
+
+/// The volume of a domain, mm³.
+pub fn domain_volume(domain: &Domain) -> f64 {
+    match domain {
+        Domain::Box { min, max } => (0..3).map(|i| max[i] - min[i]).product(),
+        Domain::Cylinder { radius, height, .. } => std::f64::consts::PI * radius * radius * height,
+        Domain::Envelope(e) => e.volume(),
+    }
+}

@@ -1,0 +1,182 @@
+//! `report.json` of a build.
+//!
+//! Lengths in mm, volumes in mm³, stiffness both normalized by the base material's E and in
+//! GPa, times in seconds.
+
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::design_space::{Design, PeriodicCell};
+use crate::mechanics::Stiffness;
+use crate::mesh::{MeshReport, TriMesh};
+use crate::network::{TileStats, TiledNetwork};
+use crate::spec::Spec;
+
+/// Seconds spent in each stage.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct Timings {
+    /// Cell, manufacturing checks and FE homogenization of the design.
+    pub cell: f64,
+    /// Tiling and trimming.
+    pub tile: f64,
+    /// Meshing.
+    pub mesh: f64,
+    /// Full mesh check (including self-intersections).
+    pub check: f64,
+    /// STL writing.
+    pub stl: f64,
+    /// 3MF writing.
+    pub threemf: f64,
+    /// STEP writing.
+    pub step: f64,
+    /// The whole build.
+    pub total: f64,
+}
+
+/// One written file.
+#[derive(Debug, Clone, Serialize)]
+pub struct FileReport {
+    /// File name inside the output folder.
+    pub name: String,
+    /// Size, bytes.
+    pub bytes: u64,
+    /// Size per strut of the network, bytes.
+    pub bytes_per_strut: f64,
+    /// Uncompressed beam-lattice XML per beam (3MF only), bytes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub beam_lattice_bytes_per_beam: Option<f64>,
+}
+
+impl FileReport {
+    pub(crate) fn of(dir: &Path, name: &str, struts: usize) -> Self {
+        let bytes = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        Self {
+            name: name.into(),
+            bytes,
+            bytes_per_strut: bytes as f64 / struts.max(1) as f64,
+            beam_lattice_bytes_per_beam: None,
+        }
+    }
+}
+
+/// The mesh part of the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct MeshSummary {
+    /// Triangles.
+    pub triangles: usize,
+    /// Vertices.
+    pub vertices: usize,
+    /// Enclosed volume, mm³.
+    pub volume_mm3: f64,
+    /// Mesh volume / domain volume (the true solid volume fraction, node overlap included).
+    pub solid_volume_fraction: f64,
+    /// The full check of the written mesh.
+    pub check: MeshReport,
+}
+
+/// Everything a build reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct BuildReport {
+    /// Spec name.
+    pub name: String,
+    /// The spec file.
+    pub spec: String,
+    /// Base material name.
+    pub material: String,
+    /// Base material Young's modulus, GPa.
+    pub youngs_modulus_gpa: f64,
+    /// Base material Poisson's ratio.
+    pub poisson_ratio: f64,
+    /// The design.
+    pub design: Design,
+    /// Unit-cell edge before the affine map, mm.
+    pub cell_size_mm: f64,
+    /// Primitive lattice vectors (rows a1, a2, a3), mm.
+    pub lattice_vectors_mm: [[f64; 3]; 3],
+    /// The design's relative density (slender-beam volume).
+    pub design_relative_density: f64,
+    /// Strut diameter range in the network, mm.
+    pub strut_diameter_mm: [f64; 2],
+    /// Smallest gap between strut surfaces in the cell, mm.
+    pub smallest_pore_mm: Option<f64>,
+    /// FE-homogenized stiffness of the design, normalized by E (Voigt, 6×6).
+    pub stiffness_voigt: [[f64; 6]; 6],
+    /// The same in GPa.
+    pub stiffness_voigt_gpa: [[f64; 6]; 6],
+    /// Tiling counts.
+    pub tiling: TileStats,
+    /// Network nodes.
+    pub nodes: usize,
+    /// Network struts.
+    pub struts: usize,
+    /// Domain volume, mm³.
+    pub domain_volume_mm3: f64,
+    /// Bounding box of the mesh, mm (min, max).
+    pub bounding_box_mm: [[f64; 3]; 2],
+    /// The mesh.
+    pub mesh: MeshSummary,
+    /// Written files.
+    pub files: Vec<FileReport>,
+    /// Timings.
+    pub timings_s: Timings,
+    /// Things a person should look at.
+    pub warnings: Vec<String>,
+}
+
+fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
+    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
+}
+
+impl BuildReport {
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn new(
+        spec: &Spec,
+        cell: &PeriodicCell,
+        stiffness: &Stiffness,
+        tiled: &TiledNetwork,
+        mesh: &TriMesh,
+        check: &MeshReport,
+        domain_volume: f64,
+        pore: Option<f64>,
+        files: Vec<FileReport>,
+        timings_s: Timings,
+        warnings: Vec<String>,
+    ) -> Self {
+        let l = cell.lattice_vectors();
+        let diameters = tiled.network.struts().iter().flat_map(|s| [2.0 * s.radius_a, 2.0 * s.radius_b]);
+        let (dmin, dmax) = diameters.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        let (bmin, bmax) = mesh.bounding_box().unwrap_or_default();
+        let volume = mesh.volume();
+        Self {
+            name: spec.name.clone(),
+            spec: spec.source.display().to_string(),
+            material: spec.material_name.clone(),
+            youngs_modulus_gpa: spec.material.youngs_modulus,
+            poisson_ratio: spec.material.poisson_ratio,
+            design: spec.design.clone(),
+            cell_size_mm: spec.cell_size,
+            lattice_vectors_mm: [0, 1, 2].map(|c| [l[(0, c)], l[(1, c)], l[(2, c)]]),
+            design_relative_density: spec.design.relative_density,
+            strut_diameter_mm: [dmin, dmax],
+            smallest_pore_mm: pore,
+            stiffness_voigt: rows(stiffness.voigt()),
+            stiffness_voigt_gpa: rows(&stiffness.to_gpa(spec.material.youngs_modulus)),
+            tiling: tiled.stats,
+            nodes: tiled.network.nodes().len(),
+            struts: tiled.network.struts().len(),
+            domain_volume_mm3: domain_volume,
+            bounding_box_mm: [bmin.into(), bmax.into()],
+            mesh: MeshSummary {
+                triangles: mesh.triangles().len(),
+                vertices: mesh.vertices().len(),
+                volume_mm3: volume,
+                solid_volume_fraction: volume / domain_volume,
+                check: check.clone(),
+            },
+            files,
+            timings_s,
+            warnings,
+        }
+    }
+}

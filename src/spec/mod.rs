@@ -1,0 +1,256 @@
+//! The YAML implant spec: schema, units, validation with clear errors.
+//!
+//! Reading is two-staged: [`RawSpec`] is the file as written (serde, unknown keys rejected,
+//! wrong types and missing fields reported with line and column), then [`Spec::from_raw`]
+//! checks every value, converts lengths to mm and stiffness to GPa, and names the field and
+//! its line in every error.
+//!
+//! ```yaml
+//! name: ti-block            # names the output folder output/<name>/
+//! units: {length: mm, stiffness: GPa}
+//! base_material: {name: Ti-6Al-4V, youngs_modulus: 114, poisson_ratio: 0.3}
+//! domain:
+//!   box: {min: [0, 0, 0], max: [20, 20, 30]}
+//!   # cylinder: {base: [0, 0, 0], axis: [0, 0, 1], radius: 7.5, height: 30}
+//!   # envelope: {stl: bone.stl}          # relative to the spec file
+//! cell_size: 2.5            # edge of the unit cell before its affine map
+//! manufacturing: {min_strut_diameter: 0.2, min_pore_size: 0.3}
+//! design: {topology: [...], relative_density: 0.05, U: [...], R1: {...}, V: [...], R2: {...}}
+//! mesh: {resolution: 0.35}  # optional
+//! outputs: {stl: true, threemf: true, beam_lattice: true, step: true}   # optional
+//! ```
+
+mod error;
+mod raw;
+mod units;
+
+use std::path::{Path, PathBuf};
+
+pub use error::SpecError;
+pub use raw::{RawDomain, RawManufacturing, RawMaterial, RawMesh, RawOutputs, RawSpec, RawUnits};
+pub use units::{LENGTH_UNITS, STIFFNESS_UNITS};
+
+use crate::design_space::{Design, Material, RangePolicy};
+use crate::mesh::MeshSettings;
+use crate::network::{Domain, Envelope};
+
+/// Printability limits, mm.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Manufacturing {
+    /// Smallest printable strut diameter, mm.
+    pub min_strut_diameter: f64,
+    /// Smallest pore (gap between strut surfaces), mm.
+    pub min_pore_size: f64,
+}
+
+/// A validated implant spec, in mm and GPa.
+#[derive(Debug, Clone)]
+pub struct Spec {
+    /// Implant name (safe as a folder name).
+    pub name: String,
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Base material name, for reports.
+    pub material_name: String,
+    /// Base material (E in GPa).
+    pub material: Material,
+    /// Implant envelope, mm.
+    pub domain: Domain,
+    /// Unit-cell edge before the affine map, mm.
+    pub cell_size: f64,
+    /// Lattice anchor, mm.
+    pub origin: [f64; 3],
+    /// Printability limits, mm.
+    pub manufacturing: Manufacturing,
+    /// The lattice design.
+    pub design: Design,
+    /// Meshing settings.
+    pub mesh: MeshSettings,
+    /// Which files to write.
+    pub outputs: RawOutputs,
+}
+
+impl Spec {
+    /// Reads and validates a spec file.
+    ///
+    /// # Errors
+    /// A [`SpecError`] naming the field, its line, the value and what is allowed.
+    pub fn load(path: &Path) -> Result<Self, SpecError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| SpecError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses and validates spec text; `path` is used in messages and to resolve relative
+    /// envelope paths.
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn parse(text: &str, path: &Path) -> Result<Self, SpecError> {
+        let raw: RawSpec = serde_yaml::from_str(text)
+            .map_err(|e| SpecError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
+        Self::from_raw(raw, text, path)
+    }
+
+    /// Validates a parsed spec (see the module docs).
+    ///
+    /// # Errors
+    /// As [`Self::load`].
+    pub fn from_raw(raw: RawSpec, text: &str, path: &Path) -> Result<Self, SpecError> {
+        let invalid = |field: &str, value: String, allowed: &str| SpecError::Invalid {
+            path: path.to_path_buf(),
+            line: find_line(text, field),
+            field: field.to_string(),
+            value,
+            allowed: allowed.to_string(),
+        };
+        if raw.name.is_empty()
+            || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || raw.name.starts_with('.')
+        {
+            return Err(invalid("name", format!("{:?}", raw.name), "letters, digits, '-', '_' and '.' (it names the output folder)"));
+        }
+        let unit_err = |field: &str, value: &str, allowed: String| SpecError::UnknownUnit {
+            path: path.to_path_buf(),
+            line: find_line(text, &format!("units.{field}")),
+            field: field.into(),
+            value: value.into(),
+            allowed,
+        };
+        let len = units::length_factor(&raw.units.length)
+            .ok_or_else(|| unit_err("length", &raw.units.length, units::names(&LENGTH_UNITS)))?;
+        let stiff = units::stiffness_factor(&raw.units.stiffness)
+            .ok_or_else(|| unit_err("stiffness", &raw.units.stiffness, units::names(&STIFFNESS_UNITS)))?;
+        let positive = |field: &str, v: f64| -> Result<f64, SpecError> {
+            if v.is_finite() && v > 0.0 { Ok(v) } else { Err(invalid(field, v.to_string(), "a finite number > 0")) }
+        };
+        let finite3 = |field: &str, v: [f64; 3]| -> Result<[f64; 3], SpecError> {
+            match v.iter().position(|x| !x.is_finite()) {
+                None => Ok(v.map(|x| x * len)),
+                Some(i) => Err(invalid(&format!("{field}[{i}]"), v[i].to_string(), "a finite number")),
+            }
+        };
+        let (material_name, material) = match &raw.base_material {
+            None => ("Ti-6Al-4V".to_string(), Material::default()),
+            Some(m) => {
+                let e = positive("base_material.youngs_modulus", m.youngs_modulus)? * stiff;
+                if !(m.poisson_ratio > -1.0 && m.poisson_ratio < 0.5) {
+                    return Err(invalid(
+                        "base_material.poisson_ratio",
+                        m.poisson_ratio.to_string(),
+                        "a number in (-1, 0.5) for a stable isotropic solid",
+                    ));
+                }
+                (
+                    m.name.clone().unwrap_or_else(|| "custom".into()),
+                    Material { youngs_modulus: e, poisson_ratio: m.poisson_ratio },
+                )
+            }
+        };
+        let domain = match &raw.domain {
+            RawDomain::Box { min, max } => {
+                let (min, max) = (finite3("domain.box.min", *min)?, finite3("domain.box.max", *max)?);
+                if let Some(i) = (0..3).find(|&i| max[i] <= min[i]) {
+                    return Err(invalid(
+                        &format!("domain.box.max[{i}]"),
+                        (max[i] / len).to_string(),
+                        &format!("a value above min[{i}] = {}", min[i] / len),
+                    ));
+                }
+                Domain::Box { min, max }
+            }
+            RawDomain::Cylinder { base, axis, radius, height } => {
+                let base = finite3("domain.cylinder.base", *base)?;
+                let norm = (axis[0].powi(2) + axis[1].powi(2) + axis[2].powi(2)).sqrt();
+                if !(norm.is_finite() && norm > 0.0) {
+                    return Err(invalid("domain.cylinder.axis", format!("{axis:?}"), "a non-zero direction"));
+                }
+                Domain::Cylinder {
+                    base,
+                    axis: axis.map(|a| a / norm),
+                    radius: positive("domain.cylinder.radius", *radius)? * len,
+                    height: positive("domain.cylinder.height", *height)? * len,
+                }
+            }
+            RawDomain::Envelope { stl } => {
+                let file = path.parent().unwrap_or(Path::new(".")).join(stl);
+                let envelope = Envelope::from_stl_file(&file)
+                    .map_err(|e| invalid("domain.envelope.stl", format!("{stl:?}"), &format!("a closed STL surface ({e})")))?;
+                if len != 1.0 {
+                    return Err(invalid("domain.envelope.stl", format!("{stl:?}"), "STL envelopes are read in mm: set units.length: mm"));
+                }
+                Domain::Envelope(envelope)
+            }
+        };
+        domain.validate().map_err(|e| invalid("domain", e.to_string(), "a valid domain"))?;
+        let cell_size = positive("cell_size", raw.cell_size)? * len;
+        let manufacturing = Manufacturing {
+            min_strut_diameter: positive("manufacturing.min_strut_diameter", raw.manufacturing.min_strut_diameter)? * len,
+            min_pore_size: positive("manufacturing.min_pore_size", raw.manufacturing.min_pore_size)? * len,
+        };
+        let origin = match raw.origin {
+            Some(o) => finite3("origin", o)?,
+            None => domain.bounding_box().0,
+        };
+        raw.design.validate(RangePolicy::Strict).map_err(|e| {
+            let field = design_field(&e);
+            SpecError::Invalid {
+                path: path.to_path_buf(),
+                line: find_line(text, &format!("design.{field}")),
+                field: format!("design.{field}"),
+                value: e.to_string(),
+                allowed: "a design inside the design space".into(),
+            }
+        })?;
+        let resolution = raw.mesh.resolution;
+        if !(resolution.is_finite() && resolution > 0.05 && resolution <= 1.0) {
+            return Err(invalid("mesh.resolution", resolution.to_string(), "a fraction of the smallest strut radius in (0.05, 1]"));
+        }
+        Ok(Spec {
+            name: raw.name,
+            source: path.to_path_buf(),
+            material_name,
+            material,
+            domain,
+            cell_size,
+            origin,
+            manufacturing,
+            design: raw.design,
+            mesh: MeshSettings { resolution, ..MeshSettings::default() },
+            outputs: raw.outputs,
+        })
+    }
+}
+
+/// The design field an error is about (its first word), for messages and line lookup.
+fn design_field(e: &crate::design_space::DesignError) -> String {
+    use crate::design_space::DesignError as D;
+    match e {
+        D::OutOfRange { field, .. } | D::NotFinite { field, .. } | D::ZeroAxis { field, .. } => {
+            field.split('[').next().unwrap_or(field).to_string()
+        }
+        D::LatticeIndex { .. } | D::Tessellation { .. } | D::TopologyCount { .. } => "topology".into(),
+        _ => "".into(),
+    }
+}
+
+/// The 1-based line where a dotted field path (`domain.cylinder.radius`, `design.U`) is
+/// written: each key is looked for after the line of the previous one, in block (`key:`) or
+/// flow (`{key: …}`) style. `None` when it cannot be found.
+pub fn find_line(text: &str, field: &str) -> Option<usize> {
+    let keys: Vec<&str> = field.split('.').map(|k| k.split('[').next().unwrap_or(k)).collect();
+    let lines: Vec<&str> = text.lines().collect();
+    let mut from = 0;
+    let mut found = None;
+    for key in keys {
+        let pattern = format!("{key}:");
+        let hit = (from..lines.len()).find(|&i| {
+            let l = lines[i].split('#').next().unwrap_or("");
+            let t = l.trim_start();
+            t.starts_with(&pattern) || l.contains(&format!("{{{pattern}")) || l.contains(&format!(" {pattern}"))
+        })?;
+        found = Some(hit + 1);
+        from = hit;
+    }
+    found
+}
