@@ -19,5 +19,7 @@
 #![deny(rustdoc::broken_intra_doc_links)]
 
 pub mod design_space;
+pub mod export;
 pub mod mechanics;
+pub mod mesh;
 pub mod network;

@@ -39,7 +39,10 @@ pub struct Material {
 
 impl Material {
     /// Ti-6Al-4V: E = 114 GPa, ν = 0.3 (the default base material).
-    pub const TI6AL4V: Material = Material { youngs_modulus: 114.0, poisson_ratio: 0.3 };
+    pub const TI6AL4V: Material = Material {
+        youngs_modulus: 114.0,
+        poisson_ratio: 0.3,
+    };
 
     /// Shear modulus `G = E / (2(1+ν))`, GPa.
     pub fn shear_modulus(&self) -> f64 {
@@ -90,7 +93,11 @@ impl PeriodicCell {
         if struts.is_empty() {
             return invalid("the cell has no struts".into());
         }
-        let cell = Self { lattice, nodes, struts };
+        let cell = Self {
+            lattice,
+            nodes,
+            struts,
+        };
         for (k, s) in cell.struts.iter().enumerate() {
             for id in [s.a, s.b] {
                 if id.0 as usize >= cell.nodes.len() {
@@ -102,7 +109,10 @@ impl PeriodicCell {
                 }
             }
             if !(s.diameter.is_finite() && s.diameter > 0.0) {
-                return invalid(format!("strut {k} has diameter {}, must be > 0", s.diameter));
+                return invalid(format!(
+                    "strut {k} has diameter {}, must be > 0",
+                    s.diameter
+                ));
             }
             let length = cell.strut_vector(s).norm();
             if length <= 1e-12 * cell.lattice.norm() {
@@ -144,14 +154,19 @@ impl PeriodicCell {
 
     /// Strut lengths, in the order of [`Self::struts`].
     pub fn strut_lengths(&self) -> Vec<f64> {
-        self.struts.iter().map(|s| self.strut_vector(s).norm()).collect()
+        self.struts
+            .iter()
+            .map(|s| self.strut_vector(s).norm())
+            .collect()
     }
 
     /// The slender-beam strut volume `Σ π d²/4 · L` (node overlap ignored).
     pub fn strut_volume(&self) -> f64 {
         self.struts
             .iter()
-            .map(|s| std::f64::consts::FRAC_PI_4 * s.diameter * s.diameter * self.strut_vector(s).norm())
+            .map(|s| {
+                std::f64::consts::FRAC_PI_4 * s.diameter * s.diameter * self.strut_vector(s).norm()
+            })
             .sum()
     }
 
@@ -190,7 +205,10 @@ impl PeriodicCell {
     pub fn stretching_bound(&self) -> Voigt {
         stretching_bound(
             self.struts.iter().map(|s| {
-                (std::f64::consts::FRAC_PI_4 * s.diameter * s.diameter, self.strut_vector(s))
+                (
+                    std::f64::consts::FRAC_PI_4 * s.diameter * s.diameter,
+                    self.strut_vector(s),
+                )
             }),
             self.volume(),
         )
@@ -203,7 +221,10 @@ impl PeriodicCell {
     pub fn transformed(&self, m: &Matrix3<f64>) -> Result<Self, DesignError> {
         Self::try_new(
             m * self.lattice,
-            self.nodes.iter().map(|p| Point3::from(m * p.coords)).collect(),
+            self.nodes
+                .iter()
+                .map(|p| Point3::from(m * p.coords))
+                .collect(),
             self.struts.clone(),
         )
     }

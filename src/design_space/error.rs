@@ -13,7 +13,9 @@ pub enum DesignError {
         value: i64,
     },
     /// A tessellation other than 1 or 2.
-    #[error("topology[{slot}].tessellation = {value}: allowed are 1 (one copy) or 2 (eight half-size copies)")]
+    #[error(
+        "topology[{slot}].tessellation = {value}: allowed are 1 (one copy) or 2 (eight half-size copies)"
+    )]
     Tessellation {
         /// Which of the three superposed lattices (0-based).
         slot: usize,
@@ -54,7 +56,9 @@ pub enum DesignError {
         extra: String,
     },
     /// A rotation axis of zero length (or not finite).
-    #[error("{field}.axis = {axis:?} has zero length; give any non-zero direction (it is normalized)")]
+    #[error(
+        "{field}.axis = {axis:?} has zero length; give any non-zero direction (it is normalized)"
+    )]
     ZeroAxis {
         /// `R1` or `R2`.
         field: String,

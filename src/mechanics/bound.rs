@@ -18,8 +18,14 @@ use super::Voigt;
 /// # Panics
 /// If `cell_volume` is not positive.
 #[track_caller]
-pub fn stretching_bound(struts: impl IntoIterator<Item = (f64, Vector3<f64>)>, cell_volume: f64) -> Voigt {
-    assert!(cell_volume > 0.0, "cell volume must be positive, got {cell_volume}");
+pub fn stretching_bound(
+    struts: impl IntoIterator<Item = (f64, Vector3<f64>)>,
+    cell_volume: f64,
+) -> Voigt {
+    assert!(
+        cell_volume > 0.0,
+        "cell volume must be positive, got {cell_volume}"
+    );
     let mut c = Voigt::zeros();
     for (area, v) in struts {
         let length = v.norm();

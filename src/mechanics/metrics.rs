@@ -44,7 +44,11 @@ pub fn relative_frobenius(target: &Voigt, predicted: &Voigt) -> f64 {
         s.sqrt()
     };
     let denom = norm(target);
-    if denom == 0.0 { norm(predicted) } else { norm(&(target - predicted)) / denom }
+    if denom == 0.0 {
+        norm(predicted)
+    } else {
+        norm(&(target - predicted)) / denom
+    }
 }
 
 /// Both error measures of a prediction against a target, as reports print them.

@@ -5,7 +5,8 @@ use nalgebra::{Matrix3, Rotation3, Unit, Vector3};
 use super::{MechanicsError, Voigt};
 
 /// Voigt index pairs (0-based tensor indices) in the order 11, 22, 33, 23, 13, 12.
-pub(crate) const VOIGT_PAIRS: [(usize, usize); 6] = [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
+pub(crate) const VOIGT_PAIRS: [(usize, usize); 6] =
+    [(0, 0), (1, 1), (2, 2), (1, 2), (0, 2), (0, 1)];
 
 /// The 6×6 stress Bond matrix `M(R)` with `σ'_voigt = M σ_voigt` for `σ' = R σ Rᵀ`.
 ///
@@ -40,7 +41,10 @@ pub fn axis_angle(axis: [f64; 3], angle: f64) -> Result<Rotation3<f64>, Mechanic
     if !(norm.is_finite() && norm > 0.0) {
         return Err(MechanicsError::ZeroDirection(axis[0], axis[1], axis[2]));
     }
-    Ok(Rotation3::from_axis_angle(&Unit::new_unchecked(v / norm), angle))
+    Ok(Rotation3::from_axis_angle(
+        &Unit::new_unchecked(v / norm),
+        angle,
+    ))
 }
 
 /// [`axis_angle`] with the angle in degrees, as specs and design files give it.

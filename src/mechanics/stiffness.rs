@@ -19,7 +19,10 @@ pub const POSITIVE_DEFINITE_TOLERANCE: f64 = 1e-12;
 /// If `i` or `j` is not in `0..3`.
 #[track_caller]
 pub fn voigt_index(i: usize, j: usize) -> usize {
-    assert!(i < 3 && j < 3, "tensor indices must be in 0..3, got ({i}, {j})");
+    assert!(
+        i < 3 && j < 3,
+        "tensor indices must be in 0..3, got ({i}, {j})"
+    );
     if i == j { i } else { 6 - i - j }
 }
 
@@ -59,7 +62,11 @@ impl Stiffness {
             for col in 0..6 {
                 let value = m[(row, col)];
                 if !value.is_finite() {
-                    return Err(MechanicsError::NonFinite { row: row + 1, col: col + 1, value });
+                    return Err(MechanicsError::NonFinite {
+                        row: row + 1,
+                        col: col + 1,
+                        value,
+                    });
                 }
             }
         }
@@ -87,10 +94,15 @@ impl Stiffness {
             .min_by(|a, b| a.1.total_cmp(b.1))
             .expect("six eigenvalues");
         let max_eigenvalue = eig.eigenvalues.max();
-        if min_eigenvalue <= POSITIVE_DEFINITE_TOLERANCE * max_eigenvalue.abs() || max_eigenvalue <= 0.0 {
+        if min_eigenvalue <= POSITIVE_DEFINITE_TOLERANCE * max_eigenvalue.abs()
+            || max_eigenvalue <= 0.0
+        {
             let v = eig.eigenvectors.column(k);
             let eigenvector = std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4);
-            return Err(MechanicsError::NotPositiveDefinite { min_eigenvalue, eigenvector });
+            return Err(MechanicsError::NotPositiveDefinite {
+                min_eigenvalue,
+                eigenvector,
+            });
         }
         Ok(Self { voigt })
     }
@@ -115,10 +127,15 @@ impl Stiffness {
     /// as [`Self::try_from_voigt`].
     pub fn try_from_rows(rows: &[Vec<f64>]) -> Result<Self, MechanicsError> {
         if rows.len() != 6 {
-            return Err(MechanicsError::WrongCount { found: rows.iter().map(Vec::len).sum() });
+            return Err(MechanicsError::WrongCount {
+                found: rows.iter().map(Vec::len).sum(),
+            });
         }
         if let Some((row, r)) = rows.iter().enumerate().find(|(_, r)| r.len() != 6) {
-            return Err(MechanicsError::RaggedRow { row: row + 1, found: r.len() });
+            return Err(MechanicsError::RaggedRow {
+                row: row + 1,
+                found: r.len(),
+            });
         }
         let flat: Vec<f64> = rows.iter().flatten().copied().collect();
         Self::try_from_values(&flat)
@@ -149,8 +166,13 @@ impl Stiffness {
     /// If `factor` is not positive and finite.
     #[track_caller]
     pub fn scaled(&self, factor: f64) -> Self {
-        assert!(factor.is_finite() && factor > 0.0, "scale factor must be positive, got {factor}");
-        Self { voigt: self.voigt * factor }
+        assert!(
+            factor.is_finite() && factor > 0.0,
+            "scale factor must be positive, got {factor}"
+        );
+        Self {
+            voigt: self.voigt * factor,
+        }
     }
 
     /// The 6×6 Voigt matrix in GPa for a base material of Young's modulus
@@ -205,10 +227,15 @@ impl Stiffness {
     #[track_caller]
     pub fn rotated(&self, r: &Matrix3<f64>) -> Self {
         let err = (r.transpose() * r - Matrix3::identity()).amax();
-        assert!(err < 1e-6 && r.determinant() > 0.0, "not a rotation matrix: {r}");
+        assert!(
+            err < 1e-6 && r.determinant() > 0.0,
+            "not a rotation matrix: {r}"
+        );
         let m = bond_matrix(r);
         let c = m * self.voigt * m.transpose();
-        Self { voigt: (c + c.transpose()) * 0.5 }
+        Self {
+            voigt: (c + c.transpose()) * 0.5,
+        }
     }
 
     /// The six eigenvalues of the Voigt matrix, ascending.
@@ -223,7 +250,10 @@ impl Stiffness {
 
     /// The compliance `S = C⁻¹` (Voigt, engineering shear: `ε = S σ`).
     pub fn compliance(&self) -> Voigt {
-        self.voigt.cholesky().expect("positive definite by construction").inverse()
+        self.voigt
+            .cholesky()
+            .expect("positive definite by construction")
+            .inverse()
     }
 
     /// The directional Young's modulus `E(n) = 1 / (aᵀ S a)` with
@@ -272,11 +302,13 @@ impl Stiffness {
     pub fn voigt_reuss_moduli(&self) -> (f64, f64, f64, f64) {
         let c = &self.voigt;
         let s = self.compliance();
-        let k_v = (c[(0, 0)] + c[(1, 1)] + c[(2, 2)] + 2.0 * (c[(0, 1)] + c[(1, 2)] + c[(0, 2)])) / 9.0;
+        let k_v =
+            (c[(0, 0)] + c[(1, 1)] + c[(2, 2)] + 2.0 * (c[(0, 1)] + c[(1, 2)] + c[(0, 2)])) / 9.0;
         let g_v = (c[(0, 0)] + c[(1, 1)] + c[(2, 2)] - c[(0, 1)] - c[(1, 2)] - c[(0, 2)]
             + 3.0 * (c[(3, 3)] + c[(4, 4)] + c[(5, 5)]))
             / 15.0;
-        let k_r = 1.0 / (s[(0, 0)] + s[(1, 1)] + s[(2, 2)] + 2.0 * (s[(0, 1)] + s[(1, 2)] + s[(0, 2)]));
+        let k_r =
+            1.0 / (s[(0, 0)] + s[(1, 1)] + s[(2, 2)] + 2.0 * (s[(0, 1)] + s[(1, 2)] + s[(0, 2)]));
         let g_r = 15.0
             / (4.0 * (s[(0, 0)] + s[(1, 1)] + s[(2, 2)])
                 - 4.0 * (s[(0, 1)] + s[(1, 2)] + s[(0, 2)])
@@ -326,7 +358,14 @@ pub(crate) fn constants_from_voigt(m: &Voigt) -> [f64; 21] {
 }
 
 fn youngs_modulus_with(s: &Voigt, n: &Vector3<f64>) -> f64 {
-    let a = Vector6::new(n.x * n.x, n.y * n.y, n.z * n.z, n.y * n.z, n.x * n.z, n.x * n.y);
+    let a = Vector6::new(
+        n.x * n.x,
+        n.y * n.y,
+        n.z * n.z,
+        n.y * n.z,
+        n.x * n.z,
+        n.x * n.y,
+    );
     1.0 / (a.transpose() * s * a)[(0, 0)]
 }
 

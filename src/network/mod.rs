@@ -83,7 +83,11 @@ impl StrutNetwork {
         for (k, s) in struts.iter().enumerate() {
             for node in [s.a, s.b] {
                 if node as usize >= nodes.len() {
-                    return Err(NetworkError::MissingNode { strut: k, node, nodes: nodes.len() });
+                    return Err(NetworkError::MissingNode {
+                        strut: k,
+                        node,
+                        nodes: nodes.len(),
+                    });
                 }
             }
             for radius in [s.radius_a, s.radius_b] {
@@ -92,7 +96,11 @@ impl StrutNetwork {
                 }
             }
             if s.a == s.b || (nodes[s.a as usize] - nodes[s.b as usize]).norm() == 0.0 {
-                return Err(NetworkError::ZeroLength { strut: k, a: s.a, b: s.b });
+                return Err(NetworkError::ZeroLength {
+                    strut: k,
+                    a: s.a,
+                    b: s.b,
+                });
             }
         }
         Ok(Self { nodes, struts })
