@@ -274,3 +274,10 @@ pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<Tri
 
 #[cfg(test)]
 mod tests;
+
+/// A jittered cubic test lattice (`cells`³ cells, `pitch` mm, random radii), for tests of
+/// other modules.
+#[cfg(test)]
+pub(crate) fn test_lattice(cells: usize, pitch: f64, seed: u64) -> StrutNetwork {
+    tests::cubic_lattice(cells, pitch, seed)
+}
