@@ -22,5 +22,7 @@ pub mod dataset;
 pub mod design_space;
 pub mod fem;
 pub mod fsutil;
+pub mod export;
 pub mod mechanics;
+pub mod mesh;
 pub mod network;

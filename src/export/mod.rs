@@ -1,0 +1,93 @@
+//! File writers: binary STL, 3MF (core mesh and Beam Lattice extension) and STEP (AP214).
+//!
+//! Every write is atomic ([`write_atomic`]): the file appears complete or not at all, and a
+//! failed write leaves nothing behind. Every triangle mesh is [`check`](crate::mesh::check)ed
+//! before it is written. Output is deterministic: the same input gives the same bytes.
+//! Formats are specified in each submodule's docs.
+
+mod atomic;
+mod step;
+mod stl;
+mod threemf;
+
+use thiserror::Error;
+
+use crate::mesh::MeshError;
+
+pub use atomic::write_atomic;
+pub use step::{StepOptions, StepStats, estimate_step_bytes, write_step};
+pub use stl::{STL_HEADER, write_stl, write_stl_unchecked};
+pub use threemf::{
+    BALLS_NS, BEAM_LATTICE_NS, BallMode, CORE_NS, ThreeMfContent, ThreeMfOptions, ThreeMfStats,
+    write_3mf,
+};
+
+/// Why writing a file failed. Nothing is left behind at the target path in any case.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ExportError {
+    /// A file-system error. Fix: check the directory exists and is writable, and disk space.
+    #[error("writing {path}: {source}")]
+    Io {
+        /// The target file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The zip library failed while writing a 3MF package.
+    #[error("writing 3MF package {path}: {source}")]
+    Zip {
+        /// The target file.
+        path: std::path::PathBuf,
+        /// The underlying error.
+        source: zip::result::ZipError,
+    },
+    /// The mesh failed the mesh check; it is not written.
+    #[error("refusing to write an invalid mesh: {0}")]
+    InvalidMesh(#[from] MeshError),
+    /// Binary STL counts triangles in a `u32`. Fix: coarsen the mesh or use 3MF.
+    #[error("{triangles} triangles do not fit binary STL (at most 4294967295)")]
+    TooManyTriangles {
+        /// Number of triangles.
+        triangles: usize,
+    },
+    /// Neither a mesh nor a lattice was given.
+    #[error("nothing to write: give a mesh, a lattice or both")]
+    NothingToWrite,
+    /// The network has no struts.
+    #[error("the strut network has no struts")]
+    EmptyNetwork,
+    /// A beam whose end nodes coincide after rounding. Fix: raise `decimals` or merge nodes.
+    #[error("strut {strut} has length {length} mm after rounding to {decimals} decimals")]
+    BeamTooShort {
+        /// Strut index.
+        strut: usize,
+        /// Its length after rounding, mm.
+        length: f64,
+        /// Decimal places used.
+        decimals: usize,
+    },
+    /// A radius that rounds to zero. Fix: raise `decimals`.
+    #[error("strut {strut} has radius {radius} mm, which rounds to 0 at {decimals} decimals")]
+    RadiusTooSmall {
+        /// Strut index.
+        strut: usize,
+        /// The radius, mm.
+        radius: f64,
+        /// Decimal places used.
+        decimals: usize,
+    },
+    /// The STEP file would exceed the configured size limit. Fix: raise
+    /// `StepOptions::max_bytes`, or export the lattice as 3MF instead.
+    #[error(
+        "the STEP file would be about {estimated_bytes} bytes ({solids} solids), over the limit of {max_bytes}"
+    )]
+    StepTooLarge {
+        /// Number of solids (struts + node balls).
+        solids: usize,
+        /// Estimated size, bytes.
+        estimated_bytes: u64,
+        /// The limit, bytes.
+        max_bytes: u64,
+    },
+}

@@ -1,0 +1,396 @@
+//! Mesh validity checks: closed, 2-manifold, consistently oriented, outward, no degenerate
+//! triangles, no self-intersections; plus Euler characteristic, shells and volume.
+//!
+//! Everything is computed with sorting and union-find (no hash iteration), so the report is
+//! deterministic. The self-intersection test bins triangle boxes into a uniform grid and runs
+//! edge-through-triangle tests with floating-point orientation predicates. Pairs sharing an
+//! edge are skipped; pairs sharing one vertex are tested on their opposite edges. Coplanar
+//! and touching configurations are not reported (limitation): the mesher's own coplanar
+//! neighbours (possible where the surface passes within 1 % of a grid vertex) touch only at
+//! shared vertices.
+
+use nalgebra::{Point3, Vector3};
+use rayon::prelude::*;
+
+use super::{MeshError, TriMesh};
+
+/// The result of [`check`]. Counts plus the first offender of each kind.
+#[derive(Debug, Clone, PartialEq, Default)]
+#[non_exhaustive]
+pub struct MeshReport {
+    /// Number of vertices.
+    pub vertices: usize,
+    /// Number of triangles.
+    pub triangles: usize,
+    /// Number of distinct undirected edges.
+    pub edges: usize,
+    /// No edge belongs to a single triangle.
+    pub closed: bool,
+    /// Every edge has exactly two triangles and every vertex a single fan.
+    pub manifold: bool,
+    /// Every edge shared by two triangles is traversed once in each direction, and the
+    /// signed volume is positive.
+    pub oriented: bool,
+    /// Edges with a single triangle.
+    pub open_edges: usize,
+    /// Edges with more than two triangles.
+    pub non_manifold_edges: usize,
+    /// Vertices whose triangles form more than one fan.
+    pub non_manifold_vertices: usize,
+    /// Edges traversed twice in the same direction.
+    pub misoriented_edges: usize,
+    /// Triangles with a repeated vertex or area ≤ 1e-12 × (bounding-box diagonal)².
+    pub degenerate_triangles: usize,
+    /// V − E + F over the referenced vertices (2 per sphere-like shell, 2 − 2g per genus-g
+    /// shell).
+    pub euler_characteristic: i64,
+    /// Connected components (edge-connected triangles).
+    pub shells: usize,
+    /// Signed enclosed volume, mm³.
+    pub signed_volume: f64,
+    /// Surface area, mm².
+    pub area: f64,
+    /// Pairs of non-adjacent triangles that intersect.
+    pub self_intersections: usize,
+    /// First open edge.
+    pub first_open_edge: Option<(u32, u32)>,
+    /// First non-manifold edge and its triangle count.
+    pub first_non_manifold_edge: Option<(u32, u32, usize)>,
+    /// First non-manifold vertex and its fan count.
+    pub first_non_manifold_vertex: Option<(u32, usize)>,
+    /// First misoriented edge.
+    pub first_misoriented_edge: Option<(u32, u32)>,
+    /// First degenerate triangle.
+    pub first_degenerate: Option<usize>,
+    /// First intersecting triangle pair.
+    pub first_self_intersection: Option<(usize, usize)>,
+}
+
+impl MeshReport {
+    /// True when the mesh is closed, manifold, oriented outward, without degenerate triangles
+    /// or self-intersections.
+    pub fn ok(&self) -> bool {
+        self.closed
+            && self.manifold
+            && self.oriented
+            && self.degenerate_triangles == 0
+            && self.self_intersections == 0
+    }
+
+    /// `Ok(())` if [`ok`](Self::ok), else the first failure in the order: open edge,
+    /// non-manifold edge, non-manifold vertex, orientation, inside-out, degenerate triangle,
+    /// self-intersection.
+    ///
+    /// # Errors
+    /// The [`MeshError`] variant naming the first failure and its vertices or triangles.
+    pub fn into_result(&self) -> Result<(), MeshError> {
+        if let Some((a, b)) = self.first_open_edge {
+            return Err(MeshError::OpenEdge { a, b });
+        }
+        if let Some((a, b, triangles)) = self.first_non_manifold_edge {
+            return Err(MeshError::NonManifoldEdge { a, b, triangles });
+        }
+        if let Some((vertex, fans)) = self.first_non_manifold_vertex {
+            return Err(MeshError::NonManifoldVertex { vertex, fans });
+        }
+        if let Some((a, b)) = self.first_misoriented_edge {
+            return Err(MeshError::InconsistentOrientation { a, b });
+        }
+        if !self.oriented {
+            return Err(MeshError::InsideOut {
+                volume: self.signed_volume,
+            });
+        }
+        if let Some(triangle) = self.first_degenerate {
+            return Err(MeshError::DegenerateTriangle { triangle });
+        }
+        if let Some((first, second)) = self.first_self_intersection {
+            return Err(MeshError::SelfIntersection {
+                first,
+                second,
+                count: self.self_intersections,
+            });
+        }
+        Ok(())
+    }
+}
+
+struct UnionFind(Vec<u32>);
+
+impl UnionFind {
+    fn new(n: usize) -> Self {
+        Self((0..n as u32).collect())
+    }
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let p = self.0[self.0[x as usize] as usize];
+            self.0[x as usize] = p;
+            x = p;
+        }
+        x
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0[hi as usize] = lo;
+        }
+    }
+}
+
+/// Checks `mesh` and reports (see [`MeshReport`]). Cost: a few sorts of 3·F half-edges
+/// plus the binned intersection test, parallel with rayon.
+pub fn check(mesh: &TriMesh) -> MeshReport {
+    let tris = mesh.triangles();
+    let verts = mesh.vertices();
+    let mut r = MeshReport {
+        vertices: verts.len(),
+        triangles: tris.len(),
+        signed_volume: mesh.volume(),
+        area: mesh.area(),
+        ..Default::default()
+    };
+    // Degenerate triangles.
+    let diag2 = mesh
+        .bounding_box()
+        .map(|(lo, hi)| (hi - lo).norm_squared())
+        .unwrap_or(0.0);
+    let min_area2 = (1e-12 * diag2).powi(2) * 4.0;
+    let degenerate: Vec<usize> = tris
+        .par_iter()
+        .enumerate()
+        .filter(|(_, t)| {
+            if t[0] == t[1] || t[1] == t[2] || t[0] == t[2] {
+                return true;
+            }
+            let [a, b, c] = t.map(|i| verts[i as usize]);
+            (b - a).cross(&(c - a)).norm_squared() <= min_area2
+        })
+        .map(|(i, _)| i)
+        .collect();
+    r.degenerate_triangles = degenerate.len();
+    r.first_degenerate = degenerate.first().copied();
+
+    // Half-edges: (min, max, triangle, forward, corner).
+    let mut he: Vec<(u32, u32, u32, bool)> = Vec::with_capacity(3 * tris.len());
+    for (ti, t) in tris.iter().enumerate() {
+        for k in 0..3 {
+            let (a, b) = (t[k], t[(k + 1) % 3]);
+            if a != b {
+                he.push((a.min(b), a.max(b), ti as u32, a < b));
+            }
+        }
+    }
+    he.par_sort_unstable();
+    // Union-find over corners (triangle*3 + k) for vertex fans; over vertices for shells.
+    let mut corners = UnionFind::new(3 * tris.len());
+    let mut shells = UnionFind::new(verts.len());
+    let corner_of = |t: u32, v: u32| -> u32 {
+        let tri = &tris[t as usize];
+        let k = tri.iter().position(|&x| x == v).unwrap_or(0);
+        t * 3 + k as u32
+    };
+    let mut i = 0;
+    while i < he.len() {
+        let (a, b) = (he[i].0, he[i].1);
+        let mut j = i;
+        while j < he.len() && he[j].0 == a && he[j].1 == b {
+            j += 1;
+        }
+        r.edges += 1;
+        shells.union(a, b);
+        let n = j - i;
+        match n {
+            1 => {
+                r.open_edges += 1;
+                r.first_open_edge.get_or_insert((a, b));
+            }
+            2 => {
+                if he[i].3 == he[i + 1].3 {
+                    r.misoriented_edges += 1;
+                    r.first_misoriented_edge.get_or_insert((a, b));
+                }
+                let (t1, t2) = (he[i].2, he[i + 1].2);
+                corners.union(corner_of(t1, a), corner_of(t2, a));
+                corners.union(corner_of(t1, b), corner_of(t2, b));
+            }
+            _ => {
+                r.non_manifold_edges += 1;
+                r.first_non_manifold_edge.get_or_insert((a, b, n));
+            }
+        }
+        i = j;
+    }
+    // Fans per vertex: distinct corner roots.
+    let mut vertex_root: Vec<(u32, u32)> = Vec::with_capacity(3 * tris.len());
+    for (ti, t) in tris.iter().enumerate() {
+        for (k, &v) in t.iter().enumerate() {
+            vertex_root.push((v, corners.find((ti * 3 + k) as u32)));
+        }
+    }
+    vertex_root.par_sort_unstable();
+    vertex_root.dedup();
+    let mut referenced = 0usize;
+    let mut i = 0;
+    while i < vertex_root.len() {
+        let v = vertex_root[i].0;
+        let mut j = i;
+        while j < vertex_root.len() && vertex_root[j].0 == v {
+            j += 1;
+        }
+        referenced += 1;
+        if j - i > 1 {
+            r.non_manifold_vertices += 1;
+            r.first_non_manifold_vertex.get_or_insert((v, j - i));
+        }
+        i = j;
+    }
+    let mut roots: Vec<u32> = vertex_root.iter().map(|&(v, _)| shells.find(v)).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    r.shells = roots.len();
+    r.euler_characteristic = referenced as i64 - r.edges as i64 + tris.len() as i64;
+    r.closed = r.open_edges == 0;
+    r.manifold = r.closed && r.non_manifold_edges == 0 && r.non_manifold_vertices == 0;
+    r.oriented = r.misoriented_edges == 0 && r.signed_volume > 0.0;
+
+    let pairs = self_intersections(mesh);
+    r.self_intersections = pairs.len();
+    r.first_self_intersection = pairs.first().copied();
+    r
+}
+
+fn orient(a: &Point3<f64>, b: &Point3<f64>, c: &Point3<f64>, d: &Point3<f64>) -> f64 {
+    (b - a).cross(&(c - a)).dot(&(d - a))
+}
+
+/// Relative tolerance of the plane-side test: endpoints closer to the triangle's plane than
+/// this fraction of the segment length count as touching (coplanar), not crossing.
+const PLANE_TOL: f64 = 1e-9;
+
+/// Does the open segment `pq` cross the open triangle `abc` (strictly)? Touching and
+/// (near-)coplanar configurations are not crossings.
+fn segment_crosses_triangle(p: &Point3<f64>, q: &Point3<f64>, t: &[Point3<f64>; 3]) -> bool {
+    let [a, b, c] = t;
+    let n = (b - a).cross(&(c - a));
+    let tol = PLANE_TOL * n.norm() * (q - p).norm();
+    let sp = n.dot(&(p - a));
+    let sq = n.dot(&(q - a));
+    if !(sp > tol && sq < -tol || sp < -tol && sq > tol) {
+        return false;
+    }
+    let s1 = orient(p, q, a, b);
+    let s2 = orient(p, q, b, c);
+    let s3 = orient(p, q, c, a);
+    (s1 > 0.0 && s2 > 0.0 && s3 > 0.0) || (s1 < 0.0 && s2 < 0.0 && s3 < 0.0)
+}
+
+fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {
+    let ti = mesh.triangles()[i];
+    let tj = mesh.triangles()[j];
+    let shared: Vec<u32> = ti.iter().filter(|v| tj.contains(v)).copied().collect();
+    let pi = mesh.triangle_points(i);
+    let pj = mesh.triangle_points(j);
+    match shared.len() {
+        0 => (0..3).any(|k| {
+            segment_crosses_triangle(&pi[k], &pi[(k + 1) % 3], &pj)
+                || segment_crosses_triangle(&pj[k], &pj[(k + 1) % 3], &pi)
+        }),
+        1 => {
+            // Opposite edges of the shared vertex.
+            let opp = |t: &[u32; 3], p: &[Point3<f64>; 3]| {
+                let k = t.iter().position(|&v| v == shared[0]).unwrap_or(0);
+                (p[(k + 1) % 3], p[(k + 2) % 3])
+            };
+            let (a, b) = opp(&ti, &pi);
+            let (c, d) = opp(&tj, &pj);
+            segment_crosses_triangle(&a, &b, &pj) || segment_crosses_triangle(&c, &d, &pi)
+        }
+        _ => false,
+    }
+}
+
+/// All intersecting pairs `(i, j)`, `i < j`, sorted.
+fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
+    let tris = mesh.triangles();
+    let Some((lo, hi)) = mesh.bounding_box() else {
+        return Vec::new();
+    };
+    if tris.len() < 2 {
+        return Vec::new();
+    }
+    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..tris.len())
+        .map(|t| {
+            let [a, b, c] = mesh.triangle_points(t);
+            (a.inf(&b).inf(&c), a.sup(&b).sup(&c))
+        })
+        .collect();
+    // Cell size: twice the mean box extent, bounded so the grid stays small.
+    let mean = boxes.iter().map(|(a, b)| (b - a).max()).sum::<f64>() / boxes.len() as f64;
+    let ext = hi - lo;
+    let min_cell = ext.max() / 2048.0;
+    let cell = (2.0 * mean).max(min_cell).max(f64::MIN_POSITIVE);
+    let to_cell = |p: &Point3<f64>| -> [u64; 3] {
+        let v: Vector3<f64> = (p - lo) / cell;
+        [v.x as u64, v.y as u64, v.z as u64]
+    };
+    let key = |c: [u64; 3]| (c[0] << 42) | (c[1] << 21) | c[2];
+    let mut entries: Vec<(u64, u32)> = boxes
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(t, (a, b))| {
+            let (ca, cb) = (to_cell(a), to_cell(b));
+            let mut v = Vec::new();
+            for x in ca[0]..=cb[0] {
+                for y in ca[1]..=cb[1] {
+                    for z in ca[2]..=cb[2] {
+                        v.push((key([x, y, z]), t as u32));
+                    }
+                }
+            }
+            v
+        })
+        .collect();
+    entries.par_sort_unstable();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            ranges.push((i, j));
+        }
+        i = j;
+    }
+    let mut pairs: Vec<(usize, usize)> = ranges
+        .par_iter()
+        .flat_map_iter(|&(s, e)| {
+            let cell_key = entries[s].0;
+            let mut out = Vec::new();
+            for x in s..e {
+                for y in x + 1..e {
+                    let (ti, tj) = (entries[x].1 as usize, entries[y].1 as usize);
+                    let (a, b) = (&boxes[ti], &boxes[tj]);
+                    let ilo = a.0.sup(&b.0);
+                    let ihi = a.1.inf(&b.1);
+                    if ilo.x > ihi.x || ilo.y > ihi.y || ilo.z > ihi.z {
+                        continue;
+                    }
+                    // Test each pair only in the cell holding the low corner of the overlap.
+                    if key(to_cell(&ilo)) != cell_key {
+                        continue;
+                    }
+                    if triangles_intersect(mesh, ti, tj) {
+                        out.push((ti.min(tj), ti.max(tj)));
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    pairs.sort_unstable();
+    pairs.dedup();
+    pairs
+}

@@ -1,0 +1,459 @@
+//! Sparse block grid + marching tetrahedra on the Freudenthal (Kuhn) split.
+//!
+//! # Grid
+//! Grid vertices sit at `origin + h·(i, j, k)` with integer `i, j, k ≥ 0`. Cells are grouped in
+//! blocks of [`BLOCK`]³ cells. A block is *active* when some strut's round cone may reach it:
+//! `sdf(block centre) ≤ half diagonal + margin` (exact because the distance is 1-Lipschitz).
+//! Every point inside the solid therefore lies in an active block, and every grid vertex of an
+//! inactive block is truly outside. Blocks lying entirely inside one strut hold no surface
+//! and are skipped. Only active blocks are ever sampled, so memory follows the surface.
+//!
+//! # Contouring
+//! Each cube is split into six tetrahedra sharing its main diagonal (Kuhn/Freudenthal); the
+//! split is translation invariant, so neighbouring cubes agree on shared faces. A grid vertex
+//! is inside iff its distance is `< 0` (zero counts as outside, so no surface vertex is ever a
+//! grid vertex). Each tetrahedron with mixed signs emits one triangle or a planar-split quad
+//! whose vertices lie on its sign-changing edges, keyed by (lower grid vertex, edge
+//! direction) so shared edges weld exactly. The edge parameter is clamped to
+//! `[T_EPS, 1 − T_EPS]`, which keeps every surface vertex strictly inside its edge.
+//!
+//! Guarantees (all combinatorial, independent of floating point):
+//! - **closed and 2-manifold**: the surface is (combinatorially) the level set of a regular
+//!   value of a piecewise-linear function on a triangulated region, which is a closed
+//!   2-manifold; every surface edge lies in a tetrahedron face with exactly two sign changes,
+//!   shared by exactly two tetrahedra (or by the two halves of a quad);
+//! - **oriented**: each tetrahedron is stored positively oriented and emits its triangles
+//!   from an even permutation, so normals point from inside to outside;
+//! - **free of self-intersections**: every triangle lies in its own closed tetrahedron, which
+//!   it meets only on faces where the neighbour's triangle uses the same welded vertices.
+//!
+//! Accuracy: the surface is the zero set of the piecewise-linear interpolant of the exact
+//! distance, so it lies within one cell diagonal (`√3·h`) of the exact surface (in practice
+//! within `~h²/r`); features thinner than about two cells could vanish, which the default
+//! spacing (0.35 × smallest radius, ≥ 5.7 cells per diameter) rules out.
+
+use nalgebra::Point3;
+use rayon::prelude::*;
+
+use super::sdf::RoundCone;
+
+/// Cells per block edge.
+pub(crate) const BLOCK: usize = 8;
+/// Samples per block edge.
+const S: usize = BLOCK + 1;
+/// Clamp of the edge parameter: surface vertices keep ≥ 1% of the edge to each grid vertex.
+const T_EPS: f64 = 0.01;
+/// Most regula-falsi steps per surface vertex (smooth places stop after 2–3).
+const ROOT_ITERATIONS: usize = 24;
+/// Stop refining a surface vertex once its distance is below this fraction of the spacing.
+const ROOT_TOL: f64 = 1e-4;
+/// Bits per axis in vertex and block keys.
+pub(crate) const AXIS_BITS: u32 = 20;
+
+/// The Kuhn tetrahedra of the unit cube as corner indices (bit 0 = x, 1 = y, 2 = z), each
+/// reordered to positive orientation.
+fn kuhn_tets() -> [[usize; 4]; 6] {
+    let perms = [
+        [0, 1, 2],
+        [0, 2, 1],
+        [1, 0, 2],
+        [1, 2, 0],
+        [2, 0, 1],
+        [2, 1, 0],
+    ];
+    let mut out = [[0usize; 4]; 6];
+    for (t, p) in perms.iter().enumerate() {
+        let c1 = 1usize << p[0];
+        let c2 = c1 | (1 << p[1]);
+        let mut tet = [0, c1, c2, 7];
+        if orientation(&tet) < 0 {
+            tet.swap(0, 1);
+        }
+        out[t] = tet;
+    }
+    out
+}
+
+fn corner(c: usize) -> [i32; 3] {
+    [(c & 1) as i32, ((c >> 1) & 1) as i32, ((c >> 2) & 1) as i32]
+}
+
+fn orientation(tet: &[usize; 4]) -> i32 {
+    let p: Vec<[i32; 3]> = tet.iter().map(|&c| corner(c)).collect();
+    let d = |i: usize| [p[i][0] - p[0][0], p[i][1] - p[0][1], p[i][2] - p[0][2]];
+    let (u, v, w) = (d(1), d(2), d(3));
+    u[0] * (v[1] * w[2] - v[2] * w[1]) - u[1] * (v[0] * w[2] - v[2] * w[0])
+        + u[2] * (v[0] * w[1] - v[1] * w[0])
+}
+
+fn parity(p: &[usize; 4]) -> bool {
+    let mut inv = 0;
+    for i in 0..4 {
+        for j in i + 1..4 {
+            if p[i] > p[j] {
+                inv += 1;
+            }
+        }
+    }
+    inv % 2 == 0
+}
+
+/// For each 4-bit inside mask of a positively oriented tet (bit i = local vertex i inside),
+/// the triangles as pairs of local vertex indices (edge endpoints), outward oriented.
+type TetCase = ([[(u8, u8); 3]; 2], u8);
+
+fn tet_cases() -> [TetCase; 16] {
+    let mut table = [([[(0u8, 0u8); 3]; 2], 0u8); 16];
+    for (mask, entry) in table.iter_mut().enumerate() {
+        let inside: Vec<usize> = (0..4).filter(|i| mask >> i & 1 == 1).collect();
+        let outside: Vec<usize> = (0..4).filter(|i| mask >> i & 1 == 0).collect();
+        let e = |x: usize, y: usize| (x as u8, y as u8);
+        match inside.len() {
+            1 | 3 => {
+                let (lone, rest, flip) = if inside.len() == 1 {
+                    (inside[0], outside, false)
+                } else {
+                    (outside[0], inside, true)
+                };
+                let mut p = [lone, rest[0], rest[1], rest[2]];
+                if !parity(&p) {
+                    p.swap(2, 3);
+                }
+                let mut tri = [e(p[0], p[1]), e(p[0], p[2]), e(p[0], p[3])];
+                if flip {
+                    tri.swap(1, 2);
+                }
+                *entry = ([tri, tri], 1);
+            }
+            2 => {
+                let mut p = [inside[0], inside[1], outside[0], outside[1]];
+                if !parity(&p) {
+                    p.swap(2, 3);
+                }
+                let (a, b, c, d) = (p[0], p[1], p[2], p[3]);
+                // Quad p_ac, p_ad, p_bd, p_bc (outward for an even permutation).
+                let t1 = [e(a, c), e(a, d), e(b, d)];
+                let t2 = [e(a, c), e(b, d), e(b, c)];
+                *entry = ([t1, t2], 2);
+            }
+            _ => {}
+        }
+    }
+    table
+}
+
+/// Grid geometry shared by all blocks.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Grid {
+    /// Position of grid vertex (0, 0, 0), mm.
+    pub origin: Point3<f64>,
+    /// Spacing, mm.
+    pub h: f64,
+    /// Number of blocks per axis.
+    pub blocks: [usize; 3],
+}
+
+impl Grid {
+    fn point(&self, i: usize, j: usize, k: usize) -> Point3<f64> {
+        Point3::new(
+            self.origin.x + self.h * i as f64,
+            self.origin.y + self.h * j as f64,
+            self.origin.z + self.h * k as f64,
+        )
+    }
+}
+
+/// One active block: its block coordinates and the struts that may reach it.
+pub(crate) struct ActiveBlock {
+    pub coord: [usize; 3],
+    pub struts: Vec<u32>,
+}
+
+fn block_key(c: [usize; 3]) -> u64 {
+    ((c[0] as u64) << (2 * AXIS_BITS)) | ((c[1] as u64) << AXIS_BITS) | c[2] as u64
+}
+
+/// Finds the active blocks (sorted by block key) and the struts near each.
+pub(crate) fn active_blocks(grid: &Grid, cones: &[RoundCone]) -> Vec<ActiveBlock> {
+    let bs = grid.h * BLOCK as f64;
+    let half_diag = 0.5 * bs * 3f64.sqrt();
+    let margin = 2.0 * grid.h;
+    let reach = half_diag + margin;
+    // (block key, strut, fully inside?)
+    let mut pairs: Vec<(u64, u32, bool)> = cones
+        .par_iter()
+        .enumerate()
+        .flat_map_iter(|(s, cone)| {
+            let (lo, hi) = cone.aabb();
+            let range = |axis: usize| {
+                let o = grid.origin[axis];
+                let a = ((lo[axis] - margin - o) / bs).floor().max(0.0) as usize;
+                let b = ((hi[axis] + margin - o) / bs).floor().max(0.0) as usize;
+                (a, b.min(grid.blocks[axis] - 1))
+            };
+            let (rx, ry, rz) = (range(0), range(1), range(2));
+            let mut out = Vec::new();
+            for bi in rx.0..=rx.1 {
+                for bj in ry.0..=ry.1 {
+                    for bk in rz.0..=rz.1 {
+                        let c = Point3::new(
+                            grid.origin.x + bs * (bi as f64 + 0.5),
+                            grid.origin.y + bs * (bj as f64 + 0.5),
+                            grid.origin.z + bs * (bk as f64 + 0.5),
+                        );
+                        let d = cone.distance(&c);
+                        if d <= reach {
+                            out.push((block_key([bi, bj, bk]), s as u32, d < -half_diag));
+                        }
+                    }
+                }
+            }
+            out
+        })
+        .collect();
+    pairs.par_sort_unstable();
+    let mut blocks = Vec::new();
+    let mut i = 0;
+    while i < pairs.len() {
+        let key = pairs[i].0;
+        let mut j = i;
+        let mut inside = false;
+        while j < pairs.len() && pairs[j].0 == key {
+            inside |= pairs[j].2;
+            j += 1;
+        }
+        if !inside {
+            let mask = (1u64 << AXIS_BITS) - 1;
+            blocks.push(ActiveBlock {
+                coord: [
+                    (key >> (2 * AXIS_BITS)) as usize,
+                    ((key >> AXIS_BITS) & mask) as usize,
+                    (key & mask) as usize,
+                ],
+                struts: pairs[i..j].iter().map(|p| p.1).collect(),
+            });
+        }
+        i = j;
+    }
+    blocks
+}
+
+/// The surface piece of one block: vertices keyed by grid edge, triangles in local indices.
+#[derive(Default)]
+pub(crate) struct BlockSurface {
+    pub keys: Vec<u64>,
+    pub positions: Vec<Point3<f64>>,
+    pub triangles: Vec<[u32; 3]>,
+}
+
+/// Edge key: lower grid vertex (20 bits per axis) and direction bits (dx + 2dy + 4dz).
+fn edge_key(g: [usize; 3], dir: usize) -> u64 {
+    ((g[0] as u64) << (2 * AXIS_BITS + 3))
+        | ((g[1] as u64) << (AXIS_BITS + 3))
+        | ((g[2] as u64) << 3)
+        | dir as u64
+}
+
+/// Precomputed lookup tables.
+pub(crate) struct Tables {
+    tets: [[usize; 4]; 6],
+    cases: [TetCase; 16],
+}
+
+impl Tables {
+    pub(crate) fn new() -> Self {
+        Self {
+            tets: kuhn_tets(),
+            cases: tet_cases(),
+        }
+    }
+}
+
+/// Samples one block and contours it.
+pub(crate) fn contour_block(
+    grid: &Grid,
+    cones: &[RoundCone],
+    block: &ActiveBlock,
+    tables: &Tables,
+) -> BlockSurface {
+    let base = [
+        block.coord[0] * BLOCK,
+        block.coord[1] * BLOCK,
+        block.coord[2] * BLOCK,
+    ];
+    let mut values = vec![0.0f64; S * S * S];
+    let idx = |i: usize, j: usize, k: usize| (k * S + j) * S + i;
+    let mut any_in = false;
+    let mut any_out = false;
+    for k in 0..S {
+        for j in 0..S {
+            for i in 0..S {
+                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
+                let mut d = f64::INFINITY;
+                for &s in &block.struts {
+                    d = d.min(cones[s as usize].distance(&p));
+                }
+                any_in |= d < 0.0;
+                any_out |= d >= 0.0;
+                values[idx(i, j, k)] = d;
+            }
+        }
+    }
+    let mut out = BlockSurface::default();
+    if !(any_in && any_out) {
+        return out;
+    }
+    // Local vertex id per (sample, direction).
+    let mut vid = vec![u32::MAX; S * S * S * 8];
+    let corner_off: [[usize; 3]; 8] = std::array::from_fn(|c| [c & 1, (c >> 1) & 1, (c >> 2) & 1]);
+    for k in 0..BLOCK {
+        for j in 0..BLOCK {
+            for i in 0..BLOCK {
+                let mut v = [0.0f64; 8];
+                let mut mask = 0u8;
+                for (c, o) in corner_off.iter().enumerate() {
+                    v[c] = values[idx(i + o[0], j + o[1], k + o[2])];
+                    if v[c] < 0.0 {
+                        mask |= 1 << c;
+                    }
+                }
+                if mask == 0 || mask == 0xff {
+                    continue;
+                }
+                for tet in &tables.tets {
+                    let mut m = 0usize;
+                    for (l, &c) in tet.iter().enumerate() {
+                        if mask >> c & 1 == 1 {
+                            m |= 1 << l;
+                        }
+                    }
+                    let (tris, n) = &tables.cases[m];
+                    for tri in &tris[..*n as usize] {
+                        let mut t = [0u32; 3];
+                        for (slot, &(x, y)) in tri.iter().enumerate() {
+                            let (cx, cy) = (tet[x as usize], tet[y as usize]);
+                            // Kuhn edges join comparable corners: order low → high.
+                            let (lo, hi) = if cx & cy == cx { (cx, cy) } else { (cy, cx) };
+                            let dir = hi ^ lo;
+                            let ol = corner_off[lo];
+                            let local = (idx(i + ol[0], j + ol[1], k + ol[2]) * 8 + dir) as u32;
+                            let slot_id = &mut vid[local as usize];
+                            if *slot_id == u32::MAX {
+                                *slot_id = out.keys.len() as u32;
+                                let g = [
+                                    base[0] + i + ol[0],
+                                    base[1] + j + ol[1],
+                                    base[2] + k + ol[2],
+                                ];
+                                let oh = corner_off[hi];
+                                let gh = [
+                                    base[0] + i + oh[0],
+                                    base[1] + j + oh[1],
+                                    base[2] + k + oh[2],
+                                ];
+                                let (pl, ph) = (
+                                    grid.point(g[0], g[1], g[2]),
+                                    grid.point(gh[0], gh[1], gh[2]),
+                                );
+                                let (vl, vh) = (v[lo], v[hi]);
+                                let f = |t: f64| {
+                                    let q = pl + (ph - pl) * t;
+                                    block
+                                        .struts
+                                        .iter()
+                                        .map(|&s| cones[s as usize].distance(&q))
+                                        .fold(f64::INFINITY, f64::min)
+                                };
+                                let s = if vl < 0.0 {
+                                    edge_root(f, vl, vh, ROOT_TOL * grid.h)
+                                } else {
+                                    1.0 - edge_root(|t| f(1.0 - t), vh, vl, ROOT_TOL * grid.h)
+                                };
+                                let s = s.clamp(T_EPS, 1.0 - T_EPS);
+                                out.keys.push(edge_key(g, dir));
+                                out.positions.push(pl + (ph - pl) * s);
+                            }
+                            t[slot] = *slot_id;
+                        }
+                        out.triangles.push(t);
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Root of `f` on [0, 1] with `f(0) = f0 < 0 ≤ f(1) = f1`: Illinois-modified regula falsi,
+/// at most [`ROOT_ITERATIONS`] steps from the linear-interpolation guess, stopping when
+/// `|f| ≤ tol`. Moves surface vertices onto the exact surface while keeping them on their
+/// grid edge.
+fn edge_root(f: impl Fn(f64) -> f64, f0: f64, f1: f64, tol: f64) -> f64 {
+    let (mut a, mut fa, mut b, mut fb) = (0.0, f0, 1.0, f1);
+    let mut side = 0i8;
+    let mut t = a - fa * (b - a) / (fb - fa);
+    for _ in 0..ROOT_ITERATIONS {
+        let ft = f(t);
+        if ft < 0.0 {
+            a = t;
+            fa = ft;
+            if side == -1 {
+                fb *= 0.5;
+            }
+            side = -1;
+        } else {
+            b = t;
+            fb = ft;
+            if side == 1 {
+                fa *= 0.5;
+            }
+            side = 1;
+        }
+        if ft.abs() <= tol {
+            return t;
+        }
+        t = a - fa * (b - a) / (fb - fa);
+    }
+    t
+}
+
+/// Merges block surfaces: vertices sorted by edge key (deterministic), exact welding.
+pub(crate) fn merge(blocks: Vec<BlockSurface>) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
+    let mut offsets = Vec::with_capacity(blocks.len() + 1);
+    let mut total = 0usize;
+    for b in &blocks {
+        offsets.push(total);
+        total += b.keys.len();
+    }
+    offsets.push(total);
+    // (key, flat index)
+    let mut order: Vec<(u64, u32)> = Vec::with_capacity(total);
+    for (bi, b) in blocks.iter().enumerate() {
+        order.extend(
+            b.keys
+                .iter()
+                .enumerate()
+                .map(|(l, &k)| (k, (offsets[bi] + l) as u32)),
+        );
+    }
+    order.par_sort_unstable();
+    let positions_flat: Vec<&Point3<f64>> =
+        blocks.iter().flat_map(|b| b.positions.iter()).collect();
+    let mut remap = vec![0u32; total];
+    let mut vertices = Vec::new();
+    let mut last = None;
+    for &(key, flat) in &order {
+        if last != Some(key) {
+            vertices.push(*positions_flat[flat as usize]);
+            last = Some(key);
+        }
+        remap[flat as usize] = (vertices.len() - 1) as u32;
+    }
+    let ntri: usize = blocks.iter().map(|b| b.triangles.len()).sum();
+    let mut triangles = Vec::with_capacity(ntri);
+    for (bi, b) in blocks.iter().enumerate() {
+        let o = offsets[bi];
+        triangles.extend(b.triangles.iter().map(|t| t.map(|l| remap[o + l as usize])));
+    }
+    (vertices, triangles)
+}

@@ -1,0 +1,55 @@
+//! Safe clean-up: exact vertex welding and removal of triangles with repeated vertices.
+//!
+//! The mesher never produces degenerate triangles (its vertices keep ≥ 1 % of a grid edge
+//! from each other), so this is for imported meshes (STL stores each triangle's corners
+//! separately) and as a safety net.
+
+use nalgebra::Point3;
+
+use super::TriMesh;
+
+/// Welds vertices with bitwise-identical coordinates (−0 and +0 are equal), drops triangles
+/// that then repeat a vertex, and drops unreferenced vertices. Vertex order: first use.
+/// Deterministic; sorting, no hashing.
+///
+/// Dropping a triangle with a repeated vertex keeps a closed mesh closed: such a triangle
+/// has zero area and its two non-trivial edges coincide, so the mesh's other triangles
+/// still pair up along them.
+pub fn weld_and_clean(vertices: &[Point3<f64>], triangles: &[[u32; 3]]) -> TriMesh {
+    let key = |p: &Point3<f64>| p.coords.map(|c| if c == 0.0 { 0u64 } else { c.to_bits() });
+    let mut order: Vec<u32> = (0..vertices.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ka, kb) = (key(&vertices[a as usize]), key(&vertices[b as usize]));
+        (ka.x, ka.y, ka.z, a).cmp(&(kb.x, kb.y, kb.z, b))
+    });
+    // Representative (smallest index) of each class.
+    let mut rep = vec![0u32; vertices.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let k = key(&vertices[order[i] as usize]);
+        let mut j = i;
+        while j < order.len() && key(&vertices[order[j] as usize]) == k {
+            rep[order[j] as usize] = order[i];
+            j += 1;
+        }
+        i = j;
+    }
+    let mut new_index = vec![u32::MAX; vertices.len()];
+    let mut out_vertices = Vec::new();
+    let mut out_triangles = Vec::with_capacity(triangles.len());
+    for t in triangles {
+        let r = t.map(|v| rep[v as usize]);
+        if r[0] == r[1] || r[1] == r[2] || r[0] == r[2] {
+            continue;
+        }
+        out_triangles.push(r.map(|v| {
+            let n = &mut new_index[v as usize];
+            if *n == u32::MAX {
+                *n = out_vertices.len() as u32;
+                out_vertices.push(vertices[v as usize]);
+            }
+            *n
+        }));
+    }
+    TriMesh::from_parts_unchecked(out_vertices, out_triangles)
+}
