@@ -97,7 +97,15 @@ impl Pattern {
             element_dofs.push(dofs);
             scatter_ptr.push(scatter.len());
         }
-        Self { n, col_ptr, row_idx, diag, element_dofs, scatter_ptr, scatter }
+        Self {
+            n,
+            col_ptr,
+            row_idx,
+            diag,
+            element_dofs,
+            scatter_ptr,
+            scatter,
+        }
     }
 }
 
@@ -156,7 +164,8 @@ pub(crate) fn assemble(
         let strut = &struts[e.strut as usize];
         let span = cell.strut_vector(strut) / k;
         let kg = global_stiffness(&sections[e.strut as usize], &span);
-        for &(slot, local) in &pattern.scatter[pattern.scatter_ptr[ei]..pattern.scatter_ptr[ei + 1]] {
+        for &(slot, local) in &pattern.scatter[pattern.scatter_ptr[ei]..pattern.scatter_ptr[ei + 1]]
+        {
             values[slot as usize] += kg[((local / 12) as usize, (local % 12) as usize)];
         }
         let jumps = affine_jumps(&span);

@@ -34,7 +34,13 @@ impl BeamSection {
     pub fn circular(d: f64, nu: f64, kappa: f64) -> Self {
         let area = std::f64::consts::FRAC_PI_4 * d * d;
         let inertia = std::f64::consts::PI * d.powi(4) / 64.0;
-        Self { area, inertia, polar: 2.0 * inertia, shear_ratio: 0.5 / (1.0 + nu), kappa }
+        Self {
+            area,
+            inertia,
+            polar: 2.0 * inertia,
+            shear_ratio: 0.5 / (1.0 + nu),
+            kappa,
+        }
     }
 
     /// The shear parameter `Φ = 12EI/(κGAL²)` for an element of length `l`.
@@ -54,7 +60,12 @@ pub(crate) fn local_stiffness(section: &BeamSection, l: f64) -> Matrix12 {
     let ea = section.area / l;
     let gj = section.shear_ratio * section.polar / l;
     let b = section.inertia / ((1.0 + phi) * l * l * l);
-    let (k1, k2, k3, k4) = (12.0 * b, 6.0 * l * b, (4.0 + phi) * l * l * b, (2.0 - phi) * l * l * b);
+    let (k1, k2, k3, k4) = (
+        12.0 * b,
+        6.0 * l * b,
+        (4.0 + phi) * l * l * b,
+        (2.0 - phi) * l * l * b,
+    );
     let mut put = |i: usize, j: usize, v: f64| {
         k[(i, j)] += v;
         if i != j {
@@ -130,7 +141,8 @@ pub(crate) fn global_stiffness(section: &BeamSection, span: &Vector3<f64>) -> Ma
             let g = rt * block * r;
             kg.fixed_view_mut::<3, 3>(3 * a, 3 * b).copy_from(&g);
             if a != b {
-                kg.fixed_view_mut::<3, 3>(3 * b, 3 * a).copy_from(&g.transpose());
+                kg.fixed_view_mut::<3, 3>(3 * b, 3 * a)
+                    .copy_from(&g.transpose());
             }
         }
     }
@@ -200,7 +212,12 @@ mod tests {
         // a unit vector perpendicular to the axis
         let perp = dir.cross(&Vector3::new(0.3, -0.1, 1.0)).normalize();
         let s = BeamSection::circular(d, nu, kappa);
-        let (ei, ga, gj, ea) = (s.inertia, s.kappa * s.shear_ratio * s.area, s.shear_ratio * s.polar, s.area);
+        let (ei, ga, gj, ea) = (
+            s.inertia,
+            s.kappa * s.shear_ratio * s.area,
+            s.shear_ratio * s.polar,
+            s.area,
+        );
         for k in [1, 4] {
             let p = 1e-3;
             // tip force perpendicular to the axis
@@ -208,17 +225,29 @@ mod tests {
             let u = cantilever(&s, dir, l, k, &[], [f.x, f.y, f.z, 0.0, 0.0, 0.0]);
             let defl = Vector3::new(u[0], u[1], u[2]).dot(&perp);
             let want = p * l.powi(3) / (3.0 * ei) + p * l / ga;
-            assert!(close(defl, want, REL, 1e-15), "k={k}: tip deflection {defl} vs {want}");
+            assert!(
+                close(defl, want, REL, 1e-15),
+                "k={k}: tip deflection {defl} vs {want}"
+            );
             let rot = Vector3::new(u[3], u[4], u[5]).norm();
             let want_rot = p * l * l / (2.0 * ei);
-            assert!(close(rot, want_rot, REL, 1e-15), "k={k}: tip rotation {rot} vs {want_rot}");
+            assert!(
+                close(rot, want_rot, REL, 1e-15),
+                "k={k}: tip rotation {rot} vs {want_rot}"
+            );
             // tip moment about the perpendicular axis: rotation ML/EI, deflection ML²/(2EI)
             let m = perp.cross(&dir) * p;
             let u = cantilever(&s, dir, l, k, &[], [0.0, 0.0, 0.0, m.x, m.y, m.z]);
             let rot = Vector3::new(u[3], u[4], u[5]).dot(&perp.cross(&dir));
-            assert!(close(rot, p * l / ei, REL, 1e-15), "k={k}: moment rotation {rot}");
+            assert!(
+                close(rot, p * l / ei, REL, 1e-15),
+                "k={k}: moment rotation {rot}"
+            );
             let defl = Vector3::new(u[0], u[1], u[2]).norm();
-            assert!(close(defl, p * l * l / (2.0 * ei), REL, 1e-15), "k={k}: moment deflection {defl}");
+            assert!(
+                close(defl, p * l * l / (2.0 * ei), REL, 1e-15),
+                "k={k}: moment deflection {defl}"
+            );
             // torsion
             let t = dir * p;
             let u = cantilever(&s, dir, l, k, &[], [0.0, 0.0, 0.0, t.x, t.y, t.z]);
@@ -232,7 +261,10 @@ mod tests {
             let u = cantilever(&s, dir, l, k, &[3, 4, 5], [f.x, f.y, f.z, 0.0, 0.0, 0.0]);
             let defl = Vector3::new(u[0], u[1], u[2]).dot(&perp);
             let want = p * l.powi(3) / (12.0 * ei) + p * l / ga;
-            assert!(close(defl, want, REL, 1e-15), "k={k}: guided deflection {defl} vs {want}");
+            assert!(
+                close(defl, want, REL, 1e-15),
+                "k={k}: guided deflection {defl} vs {want}"
+            );
         }
     }
 
@@ -243,12 +275,20 @@ mod tests {
         let p = 1.0;
         let u = cantilever(&s, Vector3::x(), l, 1, &[], [0.0, p, 0.0, 0.0, 0.0, 0.0]);
         let want = p * l.powi(3) / (3.0 * s.inertia);
-        assert!(close(u[1], want, REL, 0.0), "EB deflection {} vs {want}", u[1]);
+        assert!(
+            close(u[1], want, REL, 0.0),
+            "EB deflection {} vs {want}",
+            u[1]
+        );
         // and the Timoshenko one is larger by exactly PL/(κGA)
         let t = BeamSection::circular(d, nu, 0.9);
         let ut = cantilever(&t, Vector3::x(), l, 1, &[], [0.0, p, 0.0, 0.0, 0.0, 0.0]);
         let shear = p * l / (0.9 * t.shear_ratio * t.area);
-        assert!(close(ut[1] - u[1], shear, 1e-7, 0.0), "shear part {} vs {shear}", ut[1] - u[1]);
+        assert!(
+            close(ut[1] - u[1], shear, 1e-7, 0.0),
+            "shear part {} vs {shear}",
+            ut[1] - u[1]
+        );
     }
 
     #[test]

@@ -149,7 +149,10 @@ pub struct Homogenizer {
 impl Homogenizer {
     /// A homogenizer with the given options and an empty cache.
     pub fn new(options: FemOptions) -> Self {
-        Self { options, cache: HashMap::new() }
+        Self {
+            options,
+            cache: HashMap::new(),
+        }
     }
 
     /// The options in use.
@@ -171,7 +174,11 @@ impl Homogenizer {
     /// - [`FemError::NotPositiveDefinite`] when some macroscopic strain costs no energy
     ///   (a mechanism of the periodic frame), naming the smallest eigenvalue;
     /// - [`FemError::Solver`] if the sparse factorization fails for other reasons.
-    pub fn homogenize(&mut self, cell: &PeriodicCell, material: &Material) -> Result<Homogenized, FemError> {
+    pub fn homogenize(
+        &mut self,
+        cell: &PeriodicCell,
+        material: &Material,
+    ) -> Result<Homogenized, FemError> {
         let options = self.options;
         validate(&options, material)?;
         let kappa = match options.beam {
@@ -238,7 +245,10 @@ fn validate(options: &FemOptions, material: &Material) -> Result<(), FemError> {
     }
     let (e, nu) = (material.youngs_modulus, material.poisson_ratio);
     if !(e.is_finite() && e > 0.0 && nu.is_finite() && nu > -1.0 && nu < 0.5) {
-        return Err(FemError::InvalidMaterial { youngs_modulus: e, poisson_ratio: nu });
+        return Err(FemError::InvalidMaterial {
+            youngs_modulus: e,
+            poisson_ratio: nu,
+        });
     }
     Ok(())
 }
@@ -252,7 +262,11 @@ fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
         format!("node {node}")
     } else {
         let k = topo.elements_per_strut - 1;
-        format!("internal node {} of strut {}", (node - topo.cell_nodes) % k + 1, (node - topo.cell_nodes) / k)
+        format!(
+            "internal node {} of strut {}",
+            (node - topo.cell_nodes) % k + 1,
+            (node - topo.cell_nodes) / k
+        )
     };
     let hint = if dof.starts_with('r') {
         format!(
@@ -265,13 +279,22 @@ fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
              that floats (e.g. a dangling or disconnected node); check the topology"
         )
     };
-    FemError::Singular { node, dof, pivot_ratio: bad.ratio.max(0.0), hint }
+    FemError::Singular {
+        node,
+        dof,
+        pivot_ratio: bad.ratio.max(0.0),
+        hint,
+    }
 }
 
 /// Asymmetry, symmetrize, positive-definiteness check, [`Stiffness`].
 fn finish(c: Voigt) -> Result<Homogenized, FemError> {
     let scale = c.amax();
-    let asymmetry = if scale > 0.0 { (c - c.transpose()).amax() / scale } else { 0.0 };
+    let asymmetry = if scale > 0.0 {
+        (c - c.transpose()).amax() / scale
+    } else {
+        0.0
+    };
     let sym = (c + c.transpose()) * 0.5;
     let eig = SymmetricEigen::new(sym);
     let (k, &min_eigenvalue) = eig
@@ -281,7 +304,10 @@ fn finish(c: Voigt) -> Result<Homogenized, FemError> {
         .min_by(|a, b| a.1.total_cmp(b.1))
         .expect("six eigenvalues");
     let max_eigenvalue = eig.eigenvalues.max();
-    if !(min_eigenvalue > MECHANISM_TOLERANCE * max_eigenvalue && max_eigenvalue > 0.0) {
+    if min_eigenvalue.is_nan()
+        || min_eigenvalue <= MECHANISM_TOLERANCE * max_eigenvalue
+        || max_eigenvalue <= 0.0
+    {
         let v = eig.eigenvectors.column(k);
         let eigenvector = std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4 + 0.0);
         return Err(FemError::NotPositiveDefinite {
@@ -293,7 +319,10 @@ fn finish(c: Voigt) -> Result<Homogenized, FemError> {
                 .into(),
         });
     }
-    Ok(Homogenized { stiffness: Stiffness::try_from_voigt(sym)?, asymmetry })
+    Ok(Homogenized {
+        stiffness: Stiffness::try_from_voigt(sym)?,
+        asymmetry,
+    })
 }
 
 #[cfg(test)]

@@ -30,7 +30,11 @@ impl TopologyKey {
         Self {
             nodes: cell.nodes().len(),
             elements_per_strut,
-            struts: cell.struts().iter().map(|s| (s.a.0, s.b.0, s.offset)).collect(),
+            struts: cell
+                .struts()
+                .iter()
+                .map(|s| (s.a.0, s.b.0, s.offset))
+                .collect(),
         }
     }
 }
@@ -80,14 +84,17 @@ impl Topology {
             i
         }
         for s in struts {
-            let (ra, rb) = (find(&mut parent, s.a.0 as usize), find(&mut parent, s.b.0 as usize));
+            let (ra, rb) = (
+                find(&mut parent, s.a.0 as usize),
+                find(&mut parent, s.b.0 as usize),
+            );
             if ra != rb {
                 parent[ra.max(rb)] = ra.min(rb);
             }
         }
         let valence = cell.node_valences();
-        for i in 0..n {
-            if valence[i] == 0 {
+        for (i, &v) in valence.iter().enumerate() {
+            if v == 0 {
                 return Err(FemError::Singular {
                     node: i,
                     dof: "all",
@@ -114,10 +121,19 @@ impl Topology {
             for j in 0..k {
                 let p = if j == 0 { s.a.0 } else { internal(j) };
                 let q = if j + 1 == k { s.b.0 } else { internal(j + 1) };
-                elements.push(Element { p, q, strut: si as u32 });
+                elements.push(Element {
+                    p,
+                    q,
+                    strut: si as u32,
+                });
             }
         }
-        Ok(Self { cell_nodes: n, total_nodes: n + struts.len() * (k - 1), elements_per_strut: k, elements })
+        Ok(Self {
+            cell_nodes: n,
+            total_nodes: n + struts.len() * (k - 1),
+            elements_per_strut: k,
+            elements,
+        })
     }
 
     /// Number of reduced (free) DOFs: 6 per node less the 3 pinned translations of node 0.

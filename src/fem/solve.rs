@@ -1,8 +1,8 @@
 //! Sparse Cholesky (faer) with the symbolic factorization kept per topology.
 
 use faer::dyn_stack::{MemBuffer, MemStack, StackReq};
-use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::linalg::cholesky::llt::factor::LltError;
+use faer::linalg::cholesky::llt::factor::LltRegularization;
 use faer::sparse::linalg::cholesky::{
     CholeskySymbolicParams, LltRef, SymbolicCholesky, SymbolicCholeskyRaw, SymmetricOrdering,
     factorize_symbolic_cholesky, supernodal,
@@ -36,7 +36,9 @@ pub(crate) struct CholeskySolver {
 
 impl std::fmt::Debug for CholeskySolver {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CholeskySolver").field("n", &self.symbolic.nrows()).finish()
+        f.debug_struct("CholeskySolver")
+            .field("n", &self.symbolic.nrows())
+            .finish()
     }
 }
 
@@ -44,7 +46,8 @@ impl CholeskySolver {
     /// Symbolic analysis (AMD ordering, elimination tree, supernodes) of a pattern.
     pub fn new(pattern: &Pattern) -> Result<Self, FemError> {
         let n = pattern.n;
-        let a = SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
+        let a =
+            SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
         let symbolic = factorize_symbolic_cholesky(
             a,
             Side::Upper,
@@ -58,8 +61,16 @@ impl CholeskySolver {
         ]);
         let mem = MemBuffer::try_new(req).map_err(|_| FemError::Solver("out of memory".into()))?;
         let l_values = vec![0.0; symbolic.len_val()];
-        let fwd = symbolic.perm().map_or(Vec::new(), |p| p.arrays().0.to_vec());
-        Ok(Self { symbolic, l_values, mem, pivots: vec![0.0; n], fwd })
+        let fwd = symbolic
+            .perm()
+            .map_or(Vec::new(), |p| p.arrays().0.to_vec());
+        Ok(Self {
+            symbolic,
+            l_values,
+            mem,
+            pivots: vec![0.0; n],
+            fwd,
+        })
     }
 
     fn original(&self, j: usize) -> usize {
@@ -75,7 +86,8 @@ impl CholeskySolver {
         rhs: &mut [f64],
     ) -> Result<(), BadPivot> {
         let n = pattern.n;
-        let sym = SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
+        let sym =
+            SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
         let a = SparseColMatRef::new(sym, values);
         let mut regularization = LltRegularization::default();
         let mut failed = false;
@@ -95,19 +107,31 @@ impl CholeskySolver {
                     // faer's reported index is not reliably 0-based across its kernels:
                     // refactor with a tiny regularization to locate the worst pivot below
                     failed = true;
-                    let scale = pattern.diag.iter().map(|&p| values[p].abs()).fold(0.0, f64::max);
+                    let scale = pattern
+                        .diag
+                        .iter()
+                        .map(|&p| values[p].abs())
+                        .fold(0.0, f64::max);
                     let tiny = PIVOT_TOLERANCE * scale.max(f64::MIN_POSITIVE);
                     regularization = LltRegularization {
                         dynamic_regularization_delta: tiny,
                         dynamic_regularization_epsilon: tiny,
                     };
                 }
-                Err(_) => return Err(BadPivot { dof: 0, ratio: f64::NAN }),
+                Err(_) => {
+                    return Err(BadPivot {
+                        dof: 0,
+                        ratio: f64::NAN,
+                    });
+                }
             }
         }
         // pivot check: L_jj² against the original diagonal of the same DOF
         diagonal_of_factor(&self.symbolic, &self.l_values, &mut self.pivots);
-        let mut worst = BadPivot { dof: 0, ratio: f64::INFINITY };
+        let mut worst = BadPivot {
+            dof: 0,
+            ratio: f64::INFINITY,
+        };
         for (j, &l) in self.pivots.iter().enumerate() {
             let o = self.original(j);
             let diag = values[pattern.diag[o]];
@@ -116,7 +140,7 @@ impl CholeskySolver {
                 worst = BadPivot { dof: o, ratio };
             }
         }
-        if failed || !(worst.ratio > PIVOT_TOLERANCE) {
+        if failed || worst.ratio.is_nan() || worst.ratio <= PIVOT_TOLERANCE {
             return Err(worst);
         }
         let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
