@@ -52,7 +52,11 @@ impl CholeskySolver {
             a,
             Side::Upper,
             SymmetricOrdering::Amd,
-            CholeskySymbolicParams::default(),
+            CholeskySymbolicParams {
+                supernodal_flop_ratio_threshold:
+                    faer::sparse::linalg::SupernodalThreshold::FORCE_SUPERNODAL,
+                ..Default::default()
+            },
         )
         .map_err(|e| FemError::Solver(format!("{e:?}")))?;
         let req = StackReq::any_of(&[
