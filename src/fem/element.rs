@@ -135,7 +135,7 @@ pub(crate) fn local_frame(axis: &Vector3<f64>) -> Matrix3<f64> {
 /// matrix `[n]ₓ`, the blocks are `k₁I + (EA/L − k₁)P` (translations), `k₃I + (GJ/L − k₃)P`
 /// and `k₄I − (GJ/L + k₄)P` (rotations, same / opposite node) and `∓k₂[n]ₓ` (coupling),
 /// with `k₁ = 12b`, `k₂ = 6Lb`, `k₃ = (4+Φ)L²b`, `k₄ = (2−Φ)L²b`, `b = EI/((1+Φ)L³)`.
-/// It equals [`local_frame`]`ᵀ ·` [`local_stiffness`] `· local_frame` blockwise.
+/// It equals `local_frameᵀ · local_stiffness · local_frame` blockwise.
 pub(crate) fn global_stiffness(section: &BeamSection, span: &Vector3<f64>) -> Matrix12 {
     let l = span.norm();
     let n = span / l;
@@ -171,7 +171,7 @@ pub(crate) fn global_stiffness(section: &BeamSection, span: &Vector3<f64>) -> Ma
 }
 
 /// The element stiffness by explicit rotation `Tᵀ K_local T` (the test oracle of
-/// [`global_stiffness`]).
+/// `global_stiffness`).
 #[cfg(test)]
 pub(crate) fn global_stiffness_by_rotation(section: &BeamSection, span: &Vector3<f64>) -> Matrix12 {
     let r = local_frame(span);
