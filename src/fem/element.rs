@@ -53,7 +53,9 @@ impl BeamSection {
     }
 }
 
-/// The 12×12 stiffness in the local frame for an element of length `l`.
+/// The 12×12 stiffness in the local frame for an element of length `l` (the reference
+/// form; production code uses the equivalent closed form of [`global_stiffness`]).
+#[cfg(test)]
 pub(crate) fn local_stiffness(section: &BeamSection, l: f64) -> Matrix12 {
     let mut k = Matrix12::zeros();
     let phi = section.phi(l);
@@ -110,6 +112,7 @@ pub(crate) fn local_stiffness(section: &BeamSection, l: f64) -> Matrix12 {
 ///
 /// # Panics
 /// If `axis` has zero length (a caller bug: cells reject zero-length struts).
+#[cfg(test)]
 #[track_caller]
 pub(crate) fn local_frame(axis: &Vector3<f64>) -> Matrix3<f64> {
     let len = axis.norm();
@@ -126,27 +129,58 @@ pub(crate) fn local_frame(axis: &Vector3<f64>) -> Matrix3<f64> {
 
 /// The 12×12 stiffness in global coordinates of an element spanning `span` (from its first
 /// to its second node), normalized by E.
+///
+/// A circular section bends alike in every transverse direction, so `Tᵀ K_local T` has a
+/// frame-free closed form in the unit axis `n`: with `P = nnᵀ` and the cross-product
+/// matrix `[n]ₓ`, the blocks are `k₁I + (EA/L − k₁)P` (translations), `k₃I + (GJ/L − k₃)P`
+/// and `k₄I − (GJ/L + k₄)P` (rotations, same / opposite node) and `∓k₂[n]ₓ` (coupling),
+/// with `k₁ = 12b`, `k₂ = 6Lb`, `k₃ = (4+Φ)L²b`, `k₄ = (2−Φ)L²b`, `b = EI/((1+Φ)L³)`.
+/// It equals `local_frameᵀ · local_stiffness · local_frame` blockwise.
 pub(crate) fn global_stiffness(section: &BeamSection, span: &Vector3<f64>) -> Matrix12 {
     let l = span.norm();
-    let r = local_frame(span);
-    let kl = local_stiffness(section, l);
+    let n = span / l;
+    let phi = section.phi(l);
+    let ea = section.area / l;
+    let gj = section.shear_ratio * section.polar / l;
+    let b = section.inertia / ((1.0 + phi) * l * l * l);
+    let (k1, k2, k3, k4) = (
+        12.0 * b,
+        6.0 * l * b,
+        (4.0 + phi) * l * l * b,
+        (2.0 - phi) * l * l * b,
+    );
+    let p = n * n.transpose();
+    let id = Matrix3::identity();
+    let uu = id * k1 + p * (ea - k1);
+    let tt = id * k3 + p * (gj - k3);
+    let t12 = id * k4 - p * (gj + k4);
+    let g = n.cross_matrix() * (-k2);
+    let blocks: [[Matrix3<f64>; 4]; 4] = [
+        [uu, g, -uu, g],
+        [g.transpose(), tt, g, t12],
+        [-uu, g.transpose(), uu, -g],
+        [g.transpose(), t12.transpose(), -g.transpose(), tt],
+    ];
     let mut kg = Matrix12::zeros();
-    let rt = r.transpose();
-    for a in 0..4 {
-        for b in a..4 {
-            let block: Matrix3<f64> = kl.fixed_view::<3, 3>(3 * a, 3 * b).into_owned();
-            if block.iter().all(|&v| v == 0.0) {
-                continue;
-            }
-            let g = rt * block * r;
-            kg.fixed_view_mut::<3, 3>(3 * a, 3 * b).copy_from(&g);
-            if a != b {
-                kg.fixed_view_mut::<3, 3>(3 * b, 3 * a)
-                    .copy_from(&g.transpose());
-            }
+    for (a, row) in blocks.iter().enumerate() {
+        for (c, block) in row.iter().enumerate() {
+            kg.fixed_view_mut::<3, 3>(3 * a, 3 * c).copy_from(block);
         }
     }
     kg
+}
+
+/// The element stiffness by explicit rotation `Tᵀ K_local T` (the test oracle of
+/// `global_stiffness`).
+#[cfg(test)]
+pub(crate) fn global_stiffness_by_rotation(section: &BeamSection, span: &Vector3<f64>) -> Matrix12 {
+    let r = local_frame(span);
+    let kl = local_stiffness(section, span.norm());
+    let mut t = Matrix12::zeros();
+    for a in 0..4 {
+        t.fixed_view_mut::<3, 3>(3 * a, 3 * a).copy_from(&r);
+    }
+    t.transpose() * kl * t
 }
 
 #[cfg(test)]
@@ -289,6 +323,26 @@ mod tests {
             "shear part {} vs {shear}",
             ut[1] - u[1]
         );
+    }
+
+    #[test]
+    fn closed_form_equals_rotated_local_matrix() {
+        for (d, kappa) in [(0.1, 0.9), (0.3, f64::INFINITY)] {
+            let s = BeamSection::circular(d, 0.3, kappa);
+            for span in [
+                Vector3::new(0.3, -0.7, 0.4),
+                Vector3::x(),
+                Vector3::new(0.0, 0.0, -2.0),
+            ] {
+                let a = global_stiffness(&s, &span);
+                let b = global_stiffness_by_rotation(&s, &span);
+                assert!(
+                    (a - b).amax() <= 1e-13 * b.amax(),
+                    "span {span:?}: {}",
+                    (a - b).amax()
+                );
+            }
+        }
     }
 
     #[test]

@@ -304,7 +304,10 @@ fn finish(c: Voigt) -> Result<Homogenized, FemError> {
         .min_by(|a, b| a.1.total_cmp(b.1))
         .expect("six eigenvalues");
     let max_eigenvalue = eig.eigenvalues.max();
-    if !(min_eigenvalue > MECHANISM_TOLERANCE * max_eigenvalue && max_eigenvalue > 0.0) {
+    if min_eigenvalue.is_nan()
+        || min_eigenvalue <= MECHANISM_TOLERANCE * max_eigenvalue
+        || max_eigenvalue <= 0.0
+    {
         let v = eig.eigenvectors.column(k);
         let eigenvector = std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4 + 0.0);
         return Err(FemError::NotPositiveDefinite {

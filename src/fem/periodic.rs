@@ -93,8 +93,8 @@ impl Topology {
             }
         }
         let valence = cell.node_valences();
-        for i in 0..n {
-            if valence[i] == 0 {
+        for (i, &v) in valence.iter().enumerate() {
+            if v == 0 {
                 return Err(FemError::Singular {
                     node: i,
                     dof: "all",

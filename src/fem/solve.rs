@@ -52,7 +52,11 @@ impl CholeskySolver {
             a,
             Side::Upper,
             SymmetricOrdering::Amd,
-            CholeskySymbolicParams::default(),
+            CholeskySymbolicParams {
+                supernodal_flop_ratio_threshold:
+                    faer::sparse::linalg::SupernodalThreshold::FORCE_SUPERNODAL,
+                ..Default::default()
+            },
         )
         .map_err(|e| FemError::Solver(format!("{e:?}")))?;
         let req = StackReq::any_of(&[
@@ -140,7 +144,7 @@ impl CholeskySolver {
                 worst = BadPivot { dof: o, ratio };
             }
         }
-        if failed || !(worst.ratio > PIVOT_TOLERANCE) {
+        if failed || worst.ratio.is_nan() || worst.ratio <= PIVOT_TOLERANCE {
             return Err(worst);
         }
         let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);

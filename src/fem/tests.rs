@@ -530,6 +530,7 @@ fn min_eig(m: &Voigt) -> f64 {
 fn random_cells_are_spd_and_bounded() {
     let mut rng = ChaCha8Rng::seed_from_u64(2024);
     let mut worst_stretch = 0.0f64;
+    let mut worst_asymmetry = 0.0f64;
     for trial in 0..40 {
         let rho = [0.002, 0.01, 0.05][trial % 3];
         let cell = random_cell(&mut rng, rho);
@@ -540,6 +541,7 @@ fn random_cells_are_spd_and_bounded() {
             "trial {trial}: asymmetry {}",
             h.asymmetry
         );
+        worst_asymmetry = worst_asymmetry.max(h.asymmetry);
         assert!(h.stiffness.eigenvalues().iter().all(|&e| e > 0.0));
         // rigorous: C ⪯ affine bound
         let aff = affine_bound(&cell, 0.9);
@@ -557,7 +559,10 @@ fn random_cells_are_spd_and_bounded() {
             "trial {trial} (rho {rho}): stretching bound − C eigenvalue {rel:e}·max"
         );
     }
-    eprintln!("random cells: worst min eig(stretching bound − C)/max = {worst_stretch:e}");
+    eprintln!(
+        "random cells: worst min eig(stretching bound − C)/max = {worst_stretch:e}, \
+         worst asymmetry {worst_asymmetry:e}"
+    );
 }
 
 #[test]
