@@ -18,11 +18,13 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod build;
 pub mod dataset;
 pub mod design_space;
+pub mod export;
 pub mod fem;
 pub mod fsutil;
-pub mod export;
 pub mod mechanics;
 pub mod mesh;
 pub mod network;
+pub mod spec;

@@ -17,7 +17,9 @@ pub use pores::{segment_distance, smallest_gap};
 pub use report::{BuildReport, FileReport, Timings};
 
 use crate::design_space::{DesignError, RangePolicy};
-use crate::export::{ExportError, StepOptions, ThreeMfContent, ThreeMfOptions, write_3mf, write_step, write_stl};
+use crate::export::{
+    ExportError, StepOptions, ThreeMfContent, ThreeMfOptions, write_3mf, write_step, write_stl,
+};
 use crate::fem::{FemError, FemOptions, homogenize};
 use crate::mesh::{MeshError, check, mesh_network};
 use crate::network::{Domain, TileError, tile};
@@ -108,7 +110,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             diameter,
             limit,
             cell_size: spec.cell_size,
-            fix: spec.cell_size * limit / diameter,
+            fix: round_up(spec.cell_size * limit / diameter),
         });
     }
     let pore = smallest_gap(&cell);
@@ -116,8 +118,17 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         let limit = spec.manufacturing.min_pore_size;
         if pore < limit {
             // The gap scales with the cell size: gap(h) = h · gap(1).
-            let fix = if pore > 0.0 { spec.cell_size * limit / pore } else { f64::INFINITY };
-            return Err(BuildError::PoreTooSmall { pore, limit, cell_size: spec.cell_size, fix });
+            let fix = if pore > 0.0 {
+                round_up(spec.cell_size * limit / pore)
+            } else {
+                f64::INFINITY
+            };
+            return Err(BuildError::PoreTooSmall {
+                pore,
+                limit,
+                cell_size: spec.cell_size,
+                fix,
+            });
         }
     }
     let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
@@ -144,10 +155,19 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     mesh_check.into_result()?;
     timings.check = t.elapsed().as_secs_f64();
 
-    let parent = out_dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let io = |path: &Path, e: std::io::Error| BuildError::Io { path: path.to_path_buf(), message: e.to_string() };
+    let parent = out_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let io = |path: &Path, e: std::io::Error| BuildError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    };
     std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-    let name = out_dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "out".into());
+    let name = out_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "out".into());
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
@@ -158,7 +178,11 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             let t = Instant::now();
             write_stl(staging.join("implant.stl"), &mesh)?;
             timings.stl = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(&staging, "implant.stl", tiled.network.struts().len()));
+            files.push(FileReport::of(
+                &staging,
+                "implant.stl",
+                tiled.network.struts().len(),
+            ));
         }
         if spec.outputs.threemf {
             stage("3mf");
@@ -167,7 +191,11 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
                 mesh: Some(&mesh),
                 lattice: spec.outputs.beam_lattice.then_some(&tiled.network),
             };
-            let stats = write_3mf(staging.join("implant.3mf"), &content, &ThreeMfOptions::default())?;
+            let stats = write_3mf(
+                staging.join("implant.3mf"),
+                &content,
+                &ThreeMfOptions::default(),
+            )?;
             timings.threemf = t.elapsed().as_secs_f64();
             let mut f = FileReport::of(&staging, "implant.3mf", tiled.network.struts().len());
             if stats.beams > 0 {
@@ -178,9 +206,17 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         if spec.outputs.step {
             stage("step");
             let t = Instant::now();
-            write_step(staging.join("implant.step"), &tiled.network, &StepOptions::default())?;
+            write_step(
+                staging.join("implant.step"),
+                &tiled.network,
+                &StepOptions::default(),
+            )?;
             timings.step = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(&staging, "implant.step", tiled.network.struts().len()));
+            files.push(FileReport::of(
+                &staging,
+                "implant.step",
+                tiled.network.struts().len(),
+            ));
         }
         timings.total = total.elapsed().as_secs_f64();
         let report = BuildReport::new(
@@ -216,6 +252,11 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     std::fs::rename(&staging, out_dir).map_err(|e| io(out_dir, e))?;
     let _ = std::fs::remove_dir_all(&old);
     Ok(report)
+}
+
+/// `x` rounded up to 3 decimals, so a suggested fix always satisfies the limit it fixes.
+fn round_up(x: f64) -> f64 {
+    (x * 1000.0).ceil() / 1000.0
 }
 
 /// The volume of a domain, mm³.

@@ -6,12 +6,21 @@ use nalgebra::Vector3;
 use crate::design_space::PeriodicCell;
 
 /// The smallest distance between two segments `p0–p1` and `q0–q1`.
-pub fn segment_distance(p0: Vector3<f64>, p1: Vector3<f64>, q0: Vector3<f64>, q1: Vector3<f64>) -> f64 {
+pub fn segment_distance(
+    p0: Vector3<f64>,
+    p1: Vector3<f64>,
+    q0: Vector3<f64>,
+    q1: Vector3<f64>,
+) -> f64 {
     let (d1, d2, r) = (p1 - p0, q1 - q0, p0 - q0);
     let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
     let (c, b) = (d1.dot(&r), d1.dot(&d2));
     let denom = a * e - b * b;
-    let mut s = if denom > 1e-14 * a * e { ((b * f - c * e) / denom).clamp(0.0, 1.0) } else { 0.0 };
+    let mut s = if denom > 1e-14 * a * e {
+        ((b * f - c * e) / denom).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     let mut t = (b * s + f) / e;
     if t < 0.0 {
         t = 0.0;
@@ -48,7 +57,9 @@ pub fn smallest_gap(cell: &PeriodicCell) -> Option<f64> {
             if m == k {
                 continue;
             }
-            let touching = [(p0, q0), (p0, q1), (p1, q0), (p1, q1)].iter().any(|(x, y)| (x - y).norm() < tol);
+            let touching = [(p0, q0), (p0, q1), (p1, q0), (p1, q1)]
+                .iter()
+                .any(|(x, y)| (x - y).norm() < tol);
             if touching {
                 continue;
             }

@@ -50,7 +50,9 @@ pub struct FileReport {
 
 impl FileReport {
     pub(crate) fn of(dir: &Path, name: &str, struts: usize) -> Self {
-        let bytes = std::fs::metadata(dir.join(name)).map(|m| m.len()).unwrap_or(0);
+        let bytes = std::fs::metadata(dir.join(name))
+            .map(|m| m.len())
+            .unwrap_or(0);
         Self {
             name: name.into(),
             bytes,
@@ -144,8 +146,14 @@ impl BuildReport {
         warnings: Vec<String>,
     ) -> Self {
         let l = cell.lattice_vectors();
-        let diameters = tiled.network.struts().iter().flat_map(|s| [2.0 * s.radius_a, 2.0 * s.radius_b]);
-        let (dmin, dmax) = diameters.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| (lo.min(d), hi.max(d)));
+        let diameters = tiled
+            .network
+            .struts()
+            .iter()
+            .flat_map(|s| [2.0 * s.radius_a, 2.0 * s.radius_b]);
+        let (dmin, dmax) = diameters.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| {
+            (lo.min(d), hi.max(d))
+        });
         let (bmin, bmax) = mesh.bounding_box().unwrap_or_default();
         let volume = mesh.volume();
         Self {

@@ -2,7 +2,9 @@
 //! calls and prints the result; no mechanics or geometry lives here.
 
 mod bench;
+mod build;
 mod cell;
+mod check;
 mod dataset;
 mod homogenize;
 mod stiffness;
@@ -23,6 +25,10 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build an implant from a YAML spec: lattice, watertight mesh, STL/3MF/STEP and report.
+    Build(build::Args),
+    /// Check a mesh file: closed, 2-manifold, oriented, no degenerate triangles or self-intersections.
+    Check(check::Args),
     /// List the distinct topologies of the design space and their count.
     Topologies(topologies::Args),
     /// Realize a design as a periodic unit cell (nodes, struts, lattice vectors, diameter).
@@ -40,6 +46,8 @@ enum Command {
 /// Runs one parsed command.
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Build(a) => build::run(a),
+        Command::Check(a) => check::run(a),
         Command::Topologies(a) => topologies::run(a),
         Command::Cell(a) => cell::run(a),
         Command::Stiffness(a) => stiffness::run(a),

@@ -15,7 +15,7 @@ use rayon::prelude::*;
 use super::{MeshError, TriMesh};
 
 /// The result of [`check`]. Counts plus the first offender of each kind.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
 #[non_exhaustive]
 pub struct MeshReport {
     /// Number of vertices.

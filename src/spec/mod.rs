@@ -76,8 +76,10 @@ impl Spec {
     /// # Errors
     /// A [`SpecError`] naming the field, its line, the value and what is allowed.
     pub fn load(path: &Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| SpecError::Read { path: path.to_path_buf(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Read {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         Self::parse(&text, path)
     }
 
@@ -87,8 +89,10 @@ impl Spec {
     /// # Errors
     /// As [`Self::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self, SpecError> {
-        let raw: RawSpec = serde_yaml::from_str(text)
-            .map_err(|e| SpecError::Syntax { path: path.to_path_buf(), message: e.to_string() })?;
+        let raw: RawSpec = serde_yaml::from_str(text).map_err(|e| SpecError::Syntax {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
         Self::from_raw(raw, text, path)
     }
 
@@ -105,10 +109,17 @@ impl Spec {
             allowed: allowed.to_string(),
         };
         if raw.name.is_empty()
-            || !raw.name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            || !raw
+                .name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             || raw.name.starts_with('.')
         {
-            return Err(invalid("name", format!("{:?}", raw.name), "letters, digits, '-', '_' and '.' (it names the output folder)"));
+            return Err(invalid(
+                "name",
+                format!("{:?}", raw.name),
+                "letters, digits, '-', '_' and '.' (it names the output folder)",
+            ));
         }
         let unit_err = |field: &str, value: &str, allowed: String| SpecError::UnknownUnit {
             path: path.to_path_buf(),
@@ -119,15 +130,28 @@ impl Spec {
         };
         let len = units::length_factor(&raw.units.length)
             .ok_or_else(|| unit_err("length", &raw.units.length, units::names(&LENGTH_UNITS)))?;
-        let stiff = units::stiffness_factor(&raw.units.stiffness)
-            .ok_or_else(|| unit_err("stiffness", &raw.units.stiffness, units::names(&STIFFNESS_UNITS)))?;
+        let stiff = units::stiffness_factor(&raw.units.stiffness).ok_or_else(|| {
+            unit_err(
+                "stiffness",
+                &raw.units.stiffness,
+                units::names(&STIFFNESS_UNITS),
+            )
+        })?;
         let positive = |field: &str, v: f64| -> Result<f64, SpecError> {
-            if v.is_finite() && v > 0.0 { Ok(v) } else { Err(invalid(field, v.to_string(), "a finite number > 0")) }
+            if v.is_finite() && v > 0.0 {
+                Ok(v)
+            } else {
+                Err(invalid(field, v.to_string(), "a finite number > 0"))
+            }
         };
         let finite3 = |field: &str, v: [f64; 3]| -> Result<[f64; 3], SpecError> {
             match v.iter().position(|x| !x.is_finite()) {
                 None => Ok(v.map(|x| x * len)),
-                Some(i) => Err(invalid(&format!("{field}[{i}]"), v[i].to_string(), "a finite number")),
+                Some(i) => Err(invalid(
+                    &format!("{field}[{i}]"),
+                    v[i].to_string(),
+                    "a finite number",
+                )),
             }
         };
         let (material_name, material) = match &raw.base_material {
@@ -143,13 +167,19 @@ impl Spec {
                 }
                 (
                     m.name.clone().unwrap_or_else(|| "custom".into()),
-                    Material { youngs_modulus: e, poisson_ratio: m.poisson_ratio },
+                    Material {
+                        youngs_modulus: e,
+                        poisson_ratio: m.poisson_ratio,
+                    },
                 )
             }
         };
         let domain = match &raw.domain {
             RawDomain::Box { min, max } => {
-                let (min, max) = (finite3("domain.box.min", *min)?, finite3("domain.box.max", *max)?);
+                let (min, max) = (
+                    finite3("domain.box.min", *min)?,
+                    finite3("domain.box.max", *max)?,
+                );
                 if let Some(i) = (0..3).find(|&i| max[i] <= min[i]) {
                     return Err(invalid(
                         &format!("domain.box.max[{i}]"),
@@ -159,11 +189,20 @@ impl Spec {
                 }
                 Domain::Box { min, max }
             }
-            RawDomain::Cylinder { base, axis, radius, height } => {
+            RawDomain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
                 let base = finite3("domain.cylinder.base", *base)?;
                 let norm = (axis[0].powi(2) + axis[1].powi(2) + axis[2].powi(2)).sqrt();
                 if !(norm.is_finite() && norm > 0.0) {
-                    return Err(invalid("domain.cylinder.axis", format!("{axis:?}"), "a non-zero direction"));
+                    return Err(invalid(
+                        "domain.cylinder.axis",
+                        format!("{axis:?}"),
+                        "a non-zero direction",
+                    ));
                 }
                 Domain::Cylinder {
                     base,
@@ -174,19 +213,36 @@ impl Spec {
             }
             RawDomain::Envelope { stl } => {
                 let file = path.parent().unwrap_or(Path::new(".")).join(stl);
-                let envelope = Envelope::from_stl_file(&file)
-                    .map_err(|e| invalid("domain.envelope.stl", format!("{stl:?}"), &format!("a closed STL surface ({e})")))?;
+                let envelope = Envelope::from_stl_file(&file).map_err(|e| {
+                    invalid(
+                        "domain.envelope.stl",
+                        format!("{stl:?}"),
+                        &format!("a closed STL surface ({e})"),
+                    )
+                })?;
                 if len != 1.0 {
-                    return Err(invalid("domain.envelope.stl", format!("{stl:?}"), "STL envelopes are read in mm: set units.length: mm"));
+                    return Err(invalid(
+                        "domain.envelope.stl",
+                        format!("{stl:?}"),
+                        "STL envelopes are read in mm: set units.length: mm",
+                    ));
                 }
                 Domain::Envelope(envelope)
             }
         };
-        domain.validate().map_err(|e| invalid("domain", e.to_string(), "a valid domain"))?;
+        domain
+            .validate()
+            .map_err(|e| invalid("domain", e.to_string(), "a valid domain"))?;
         let cell_size = positive("cell_size", raw.cell_size)? * len;
         let manufacturing = Manufacturing {
-            min_strut_diameter: positive("manufacturing.min_strut_diameter", raw.manufacturing.min_strut_diameter)? * len,
-            min_pore_size: positive("manufacturing.min_pore_size", raw.manufacturing.min_pore_size)? * len,
+            min_strut_diameter: positive(
+                "manufacturing.min_strut_diameter",
+                raw.manufacturing.min_strut_diameter,
+            )? * len,
+            min_pore_size: positive(
+                "manufacturing.min_pore_size",
+                raw.manufacturing.min_pore_size,
+            )? * len,
         };
         let origin = match raw.origin {
             Some(o) => finite3("origin", o)?,
@@ -204,7 +260,11 @@ impl Spec {
         })?;
         let resolution = raw.mesh.resolution;
         if !(resolution.is_finite() && resolution > 0.05 && resolution <= 1.0) {
-            return Err(invalid("mesh.resolution", resolution.to_string(), "a fraction of the smallest strut radius in (0.05, 1]"));
+            return Err(invalid(
+                "mesh.resolution",
+                resolution.to_string(),
+                "a fraction of the smallest strut radius in (0.05, 1]",
+            ));
         }
         Ok(Spec {
             name: raw.name,
@@ -216,7 +276,10 @@ impl Spec {
             origin,
             manufacturing,
             design: raw.design,
-            mesh: MeshSettings { resolution, ..MeshSettings::default() },
+            mesh: MeshSettings {
+                resolution,
+                ..MeshSettings::default()
+            },
             outputs: raw.outputs,
         })
     }
@@ -229,7 +292,9 @@ fn design_field(e: &crate::design_space::DesignError) -> String {
         D::OutOfRange { field, .. } | D::NotFinite { field, .. } | D::ZeroAxis { field, .. } => {
             field.split('[').next().unwrap_or(field).to_string()
         }
-        D::LatticeIndex { .. } | D::Tessellation { .. } | D::TopologyCount { .. } => "topology".into(),
+        D::LatticeIndex { .. } | D::Tessellation { .. } | D::TopologyCount { .. } => {
+            "topology".into()
+        }
         _ => "".into(),
     }
 }
@@ -238,7 +303,10 @@ fn design_field(e: &crate::design_space::DesignError) -> String {
 /// written: each key is looked for after the line of the previous one, in block (`key:`) or
 /// flow (`{key: …}`) style. `None` when it cannot be found.
 pub fn find_line(text: &str, field: &str) -> Option<usize> {
-    let keys: Vec<&str> = field.split('.').map(|k| k.split('[').next().unwrap_or(k)).collect();
+    let keys: Vec<&str> = field
+        .split('.')
+        .map(|k| k.split('[').next().unwrap_or(k))
+        .collect();
     let lines: Vec<&str> = text.lines().collect();
     let mut from = 0;
     let mut found = None;
@@ -247,7 +315,9 @@ pub fn find_line(text: &str, field: &str) -> Option<usize> {
         let hit = (from..lines.len()).find(|&i| {
             let l = lines[i].split('#').next().unwrap_or("");
             let t = l.trim_start();
-            t.starts_with(&pattern) || l.contains(&format!("{{{pattern}")) || l.contains(&format!(" {pattern}"))
+            t.starts_with(&pattern)
+                || l.contains(&format!("{{{pattern}"))
+                || l.contains(&format!(" {pattern}"))
         })?;
         found = Some(hit + 1);
         from = hit;

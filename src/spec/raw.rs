@@ -26,7 +26,10 @@ fn default_stiffness() -> String {
 
 impl Default for RawUnits {
     fn default() -> Self {
-        Self { length: default_length(), stiffness: default_stiffness() }
+        Self {
+            length: default_length(),
+            stiffness: default_stiffness(),
+        }
     }
 }
 
@@ -97,7 +100,9 @@ fn default_resolution() -> f64 {
 
 impl Default for RawMesh {
     fn default() -> Self {
-        Self { resolution: default_resolution() }
+        Self {
+            resolution: default_resolution(),
+        }
     }
 }
 
@@ -125,7 +130,12 @@ fn yes() -> bool {
 
 impl Default for RawOutputs {
     fn default() -> Self {
-        Self { stl: true, threemf: true, beam_lattice: true, step: true }
+        Self {
+            stl: true,
+            threemf: true,
+            beam_lattice: true,
+            step: true,
+        }
     }
 }
 
@@ -141,7 +151,8 @@ pub struct RawSpec {
     /// Base material (default Ti-6Al-4V, 114 GPa, ν = 0.3).
     #[serde(default)]
     pub base_material: Option<RawMaterial>,
-    /// Implant envelope.
+    /// Implant envelope, written as a one-key map (`box: {…}`, `cylinder: {…}`, `envelope: {…}`).
+    #[serde(with = "serde_yaml::with::singleton_map")]
     pub domain: RawDomain,
     /// Edge length of the unit cell before its affine map (length unit).
     pub cell_size: f64,

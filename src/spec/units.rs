@@ -8,12 +8,18 @@ pub const STIFFNESS_UNITS: [(&str, f64); 3] = [("GPa", 1.0), ("MPa", 1e-3), ("Pa
 
 /// The factor to millimetres of a length unit.
 pub fn length_factor(name: &str) -> Option<f64> {
-    LENGTH_UNITS.iter().find(|(n, _)| *n == name || (name == "µm" && *n == "um")).map(|u| u.1)
+    LENGTH_UNITS
+        .iter()
+        .find(|(n, _)| *n == name || (name == "µm" && *n == "um"))
+        .map(|u| u.1)
 }
 
 /// The factor to GPa of a stiffness unit.
 pub fn stiffness_factor(name: &str) -> Option<f64> {
-    STIFFNESS_UNITS.iter().find(|(n, _)| *n == name).map(|u| u.1)
+    STIFFNESS_UNITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|u| u.1)
 }
 
 /// The accepted names, for messages.

@@ -1,0 +1,210 @@
+//! `trussforge build` and `trussforge check` end to end on small specs.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("trussforge-build-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn trussforge(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_trussforge"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("binary runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn report_without_timings(path: &Path) -> serde_json::Value {
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    v.as_object_mut().unwrap().remove("timings_s");
+    v
+}
+
+#[test]
+fn build_writes_checked_files_and_a_report_deterministically() {
+    let dir = temp_dir("ok");
+    let spec = fixture("specs/small_block.yaml");
+    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.join("output/small-block");
+    for f in ["implant.stl", "implant.3mf", "implant.step", "report.json"] {
+        assert!(folder.join(f).is_file(), "{f} missing");
+    }
+    // The written STL passes the independent check command.
+    let check = trussforge(
+        &["check", folder.join("implant.stl").to_str().unwrap()],
+        &dir,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    assert!(report["mesh"]["check"]["closed"].as_bool().unwrap());
+    assert_eq!(report["mesh"]["check"]["self_intersections"], 0);
+    let fraction = report["mesh"]["solid_volume_fraction"].as_f64().unwrap();
+    // Trimmed cells at the boundary and node overlap lower the fraction below the design ρ.
+    assert!(fraction > 0.05 && fraction < 0.1, "{fraction}");
+    assert!(report["struts"].as_u64().unwrap() > 100);
+    let step = std::fs::read_to_string(folder.join("implant.step")).unwrap();
+    assert!(step.starts_with("ISO-10303-21;"));
+    let zip = std::fs::read(folder.join("implant.3mf")).unwrap();
+    assert_eq!(&zip[..2], b"PK");
+    // A second build into another folder gives byte-identical files.
+    let out2 = trussforge(&["build", spec.to_str().unwrap(), "--out", "again"], &dir);
+    assert!(out2.status.success(), "{}", stderr(&out2));
+    for f in ["implant.stl", "implant.3mf", "implant.step"] {
+        assert!(
+            std::fs::read(folder.join(f)).unwrap()
+                == std::fs::read(dir.join("again").join(f)).unwrap(),
+            "{f} differs"
+        );
+    }
+    assert_eq!(
+        report_without_timings(&folder.join("report.json"))["struts"],
+        report_without_timings(&dir.join("again/report.json"))["struts"]
+    );
+    let mut a = report_without_timings(&folder.join("report.json"));
+    let mut b = report_without_timings(&dir.join("again/report.json"));
+    a.as_object_mut().unwrap().remove("spec");
+    b.as_object_mut().unwrap().remove("spec");
+    assert_eq!(a, b);
+    // No staging folders are left behind.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.join("output"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(leftovers.len(), 1, "{leftovers:?}");
+}
+
+#[test]
+fn bad_specs_get_their_own_error_and_leave_nothing() {
+    let dir = temp_dir("bad");
+    let good = std::fs::read_to_string(fixture("specs/small_block.yaml")).unwrap();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "unknown key",
+            good.replace("cell_size: 2.5", "cell_size: 2.5\ncolour: red"),
+            "unknown field `colour`",
+        ),
+        (
+            "wrong type",
+            good.replace("cell_size: 2.5", "cell_size: big"),
+            "cell_size",
+        ),
+        (
+            "missing field",
+            good.replace("cell_size: 2.5\n", ""),
+            "missing field `cell_size`",
+        ),
+        (
+            "unknown unit",
+            good.replace("length: mm", "length: inch"),
+            "units.length = \"inch\" is not a known unit",
+        ),
+        (
+            "negative size",
+            good.replace("cell_size: 2.5", "cell_size: -2"),
+            "cell_size = -2",
+        ),
+        (
+            "empty box",
+            good.replace("max: [6, 6, 7.5]", "max: [6, 0, 7.5]"),
+            "domain.box.max[1] = 0",
+        ),
+        (
+            "bad material",
+            good.replace("poisson_ratio: 0.3", "poisson_ratio: 0.7"),
+            "base_material.poisson_ratio = 0.7",
+        ),
+        (
+            "design range",
+            good.replace("relative_density: 0.1", "relative_density: 0.3"),
+            "design.relative_density",
+        ),
+        (
+            "name",
+            good.replace("name: small-block", "name: ../evil"),
+            "name = \"../evil\"",
+        ),
+        (
+            "thin struts",
+            good.replace("min_strut_diameter: 0.2", "min_strut_diameter: 0.5"),
+            "use cell_size >= 4.1",
+        ),
+        (
+            "small pores",
+            good.replace("min_pore_size: 0.3", "min_pore_size: 2.0"),
+            "min_pore_size 2 mm",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        std::fs::write(dir.join("s.yaml"), &text).unwrap();
+        let out = trussforge(&["build", "s.yaml"], &dir);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
+        assert!(
+            !dir.join("output").exists()
+                || std::fs::read_dir(dir.join("output")).unwrap().count() == 0,
+            "{name}: output left behind"
+        );
+    }
+    // Errors name the line of the field.
+    std::fs::write(
+        dir.join("s.yaml"),
+        good.replace("cell_size: 2.5", "cell_size: -2"),
+    )
+    .unwrap();
+    let err = stderr(&trussforge(&["build", "s.yaml"], &dir));
+    let line = good
+        .lines()
+        .position(|l| l.starts_with("cell_size"))
+        .unwrap()
+        + 1;
+    assert!(err.contains(&format!("line {line}")), "{err}");
+}
+
+#[test]
+fn check_rejects_an_open_mesh() {
+    let dir = temp_dir("check");
+    // A tetrahedron with one face missing.
+    let tri = |a: [f32; 3], b: [f32; 3], c: [f32; 3]| {
+        format!(
+            "facet normal 0 0 0\nouter loop\nvertex {} {} {}\nvertex {} {} {}\nvertex {} {} {}\nendloop\nendfacet\n",
+            a[0], a[1], a[2], b[0], b[1], b[2], c[0], c[1], c[2]
+        )
+    };
+    let (p0, p1, p2, p3) = (
+        [0.0, 0.0, 0.0],
+        [1.0, 0.0, 0.0],
+        [0.0, 1.0, 0.0],
+        [0.0, 0.0, 1.0],
+    );
+    let stl = format!(
+        "solid t\n{}{}{}endsolid t\n",
+        tri(p0, p2, p1),
+        tri(p0, p1, p3),
+        tri(p1, p2, p3)
+    );
+    std::fs::write(dir.join("open.stl"), stl).unwrap();
+    let out = trussforge(&["check", "open.stl"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).to_lowercase().contains("open"),
+        "{}",
+        stderr(&out)
+    );
+}
