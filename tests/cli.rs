@@ -175,3 +175,123 @@ fn stiffness_validates_targets() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not symmetric"), "{}", stderr(&out));
 }
+
+#[test]
+fn homogenize_reports_the_same_stiffness_for_a_design_and_its_cell_file() {
+    let dir = temp_dir("homogenize");
+    let design = fixture("design_example.yaml");
+    let a = trussforge(&["homogenize", design.to_str().unwrap(), "--json"], &dir);
+    assert!(a.status.success(), "{}", stderr(&a));
+    let a: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    for key in [
+        "stiffness_voigt",
+        "voigt21",
+        "relative_density",
+        "diameter",
+        "youngs_modulus",
+        "seconds",
+    ] {
+        assert!(a.get(key).is_some(), "missing {key}");
+    }
+    let out = trussforge(
+        &["cell", design.to_str().unwrap(), "--out", "cell.json"],
+        &dir,
+    );
+    assert!(out.status.success());
+    let b = trussforge(&["homogenize", "cell.json", "--json"], &dir);
+    assert!(b.status.success(), "{}", stderr(&b));
+    let b: serde_json::Value = serde_json::from_slice(&b.stdout).unwrap();
+    let (va, vb) = (
+        a["voigt21"].as_array().unwrap(),
+        b["voigt21"].as_array().unwrap(),
+    );
+    let scale = va[0].as_f64().unwrap().abs();
+    for (x, y) in va.iter().zip(vb) {
+        assert!((x.as_f64().unwrap() - y.as_f64().unwrap()).abs() < 1e-9 * scale);
+    }
+    // Euler–Bernoulli beams are softer in bending-governed terms, never stiffer.
+    let eb = trussforge(
+        &[
+            "homogenize",
+            "cell.json",
+            "--json",
+            "--beam",
+            "euler-bernoulli",
+        ],
+        &dir,
+    );
+    let eb: serde_json::Value = serde_json::from_slice(&eb.stdout).unwrap();
+    assert!(eb["voigt21"][0].as_f64().unwrap() > 0.0);
+}
+
+#[test]
+fn dataset_shards_merge_into_the_whole() {
+    let dir = temp_dir("dataset");
+    let whole = trussforge(
+        &[
+            "dataset",
+            "--samples",
+            "12",
+            "--seed",
+            "3",
+            "--out",
+            "whole.csv",
+        ],
+        &dir,
+    );
+    assert!(whole.status.success(), "{}", stderr(&whole));
+    for k in 0..2 {
+        let out = trussforge(
+            &[
+                "dataset",
+                "--samples",
+                "12",
+                "--seed",
+                "3",
+                "--shard",
+                &format!("{k}/2"),
+                "--out",
+                &format!("s{k}.csv"),
+            ],
+            &dir,
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let merged = trussforge(
+        &[
+            "dataset",
+            "merge",
+            "s1.csv",
+            "s0.csv",
+            "--out",
+            "merged.csv",
+        ],
+        &dir,
+    );
+    assert!(merged.status.success(), "{}", stderr(&merged));
+    assert_eq!(
+        std::fs::read(dir.join("merged.csv")).unwrap(),
+        std::fs::read(dir.join("whole.csv")).unwrap()
+    );
+    let missing = trussforge(&["dataset", "merge", "s0.csv", "--out", "bad.csv"], &dir);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("shard 1/2 is missing"),
+        "{}",
+        stderr(&missing)
+    );
+    let bad_shard = trussforge(
+        &[
+            "dataset",
+            "--samples",
+            "5",
+            "--shard",
+            "2/2",
+            "--out",
+            "x.csv",
+        ],
+        &dir,
+    );
+    assert_eq!(bad_shard.status.code(), Some(2));
+    assert!(!dir.join("x.csv").exists());
+}
