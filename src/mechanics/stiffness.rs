@@ -162,6 +162,16 @@ impl Stiffness {
         Ok(Self::try_from_values(values)?.scaled(1.0 / youngs_modulus_gpa))
     }
 
+    /// The symmetric Voigt matrix of 21 upper-triangle constants, unvalidated (for scoring
+    /// predictions that need not be positive definite).
+    ///
+    /// # Panics
+    /// If `c` does not hold exactly 21 values.
+    #[track_caller]
+    pub fn voigt_from_constants(c: &[f64]) -> Voigt {
+        voigt_from_constants(c)
+    }
+
     /// The stiffness multiplied by `factor` (> 0), e.g. to convert units.
     ///
     /// # Panics

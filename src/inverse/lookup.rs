@@ -1,0 +1,98 @@
+//! The lookup-table baseline of Bastek et al. (SI 3.G): the dataset rows nearest to a target
+//! by stiffness.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
+
+use super::InverseError;
+use crate::dataset::design_from_fields;
+use crate::design_space::Design;
+
+/// Dataset rows indexed by their 21 min–max normalized stiffness constants.
+pub struct LookupTable {
+    tree: RTree<GeomWithData<[f64; 21], usize>>,
+    designs: Vec<Design>,
+    stiffness: Vec<[f64; 21]>,
+    min: [f64; 21],
+    span: [f64; 21],
+}
+
+impl LookupTable {
+    /// Reads a dataset CSV (the `trussforge dataset` schema; the first 19 columns the design,
+    /// then `C11..C66` normalized by E).
+    ///
+    /// # Errors
+    /// [`InverseError::Dataset`] naming the file and line of a malformed row.
+    pub fn from_csv(path: &Path) -> Result<Self, InverseError> {
+        let err = |line: usize, message: String| InverseError::Dataset { path: path.to_path_buf(), line, message };
+        let file = std::fs::File::open(path).map_err(|e| err(0, e.to_string()))?;
+        let mut designs = Vec::new();
+        let mut stiffness = Vec::new();
+        for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
+            let line = line.map_err(|e| err(k + 1, e.to_string()))?;
+            if k == 0 {
+                if !line.starts_with("relative_density,") {
+                    return Err(err(1, "not a dataset: the header must start with relative_density".into()));
+                }
+                continue;
+            }
+            let fields: Vec<f64> = line
+                .split(',')
+                .map(|f| f.trim().parse::<f64>())
+                .collect::<Result<_, _>>()
+                .map_err(|e| err(k + 1, e.to_string()))?;
+            if fields.len() < 40 {
+                return Err(err(k + 1, format!("{} columns, need at least 40", fields.len())));
+            }
+            designs.push(design_from_fields(&fields).map_err(|e| err(k + 1, e))?);
+            stiffness.push(std::array::from_fn(|i| fields[19 + i]));
+        }
+        Self::new(designs, stiffness).ok_or_else(|| err(0, "the dataset has no rows".into()))
+    }
+
+    /// Indexes designs with their stiffness (normalized by E). `None` when empty.
+    pub fn new(designs: Vec<Design>, stiffness: Vec<[f64; 21]>) -> Option<Self> {
+        if stiffness.is_empty() {
+            return None;
+        }
+        let mut min = [f64::INFINITY; 21];
+        let mut max = [f64::NEG_INFINITY; 21];
+        for c in &stiffness {
+            for i in 0..21 {
+                min[i] = min[i].min(c[i]);
+                max[i] = max[i].max(c[i]);
+            }
+        }
+        let span = std::array::from_fn(|i| if max[i] > min[i] { max[i] - min[i] } else { 1.0 });
+        let points = stiffness
+            .iter()
+            .enumerate()
+            .map(|(k, c)| GeomWithData::new(std::array::from_fn(|i| (c[i] - min[i]) / span[i]), k))
+            .collect();
+        Some(Self { tree: RTree::bulk_load(points), designs, stiffness, min, span })
+    }
+
+    /// Rows in the table.
+    pub fn len(&self) -> usize {
+        self.designs.len()
+    }
+
+    /// True when the table is empty (never, by construction).
+    pub fn is_empty(&self) -> bool {
+        self.designs.is_empty()
+    }
+
+    /// The `k` rows nearest to `target` (21 normalized constants) in min–max normalized
+    /// stiffness space, nearest first: (design, its tabulated stiffness).
+    pub fn nearest(&self, target: &[f64; 21], k: usize) -> Vec<(Design, [f64; 21])> {
+        let q: [f64; 21] = std::array::from_fn(|i| (target[i] - self.min[i]) / self.span[i]);
+        self.tree
+            .nearest_neighbor_iter(q)
+            .take(k)
+            .map(|p| (self.designs[p.data].clone(), self.stiffness[p.data]))
+            .collect()
+    }
+}
