@@ -1,7 +1,8 @@
 //! File writers: binary STL, 3MF (core mesh and Beam Lattice extension) and STEP (AP214).
 //!
 //! Every write is atomic ([`write_atomic`]): the file appears complete or not at all, and a
-//! failed write leaves nothing behind. Every triangle mesh is [`check`](crate::mesh::check)ed
+//! failed write leaves nothing behind. Every triangle mesh is checked with
+//! [`check_topology`](crate::mesh::check_topology)
 //! before it is written. Output is deterministic: the same input gives the same bytes.
 //! Formats are specified in each submodule's docs.
 

@@ -35,7 +35,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mesh::{TriMesh, check};
+use crate::mesh::{TriMesh, check_topology};
 use crate::network::StrutNetwork;
 
 use super::{ExportError, atomic::write_atomic};
@@ -83,7 +83,7 @@ impl Default for ThreeMfOptions {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreeMfContent<'a> {
     /// The triangle mesh: the printable object, or the lattice's representation mesh when a
-    /// lattice is given too. It is [`check`]ed before writing.
+    /// lattice is given too. It is checked with [`check_topology`] before writing.
     pub mesh: Option<&'a TriMesh>,
     /// The strut network, written as a beam lattice.
     pub lattice: Option<&'a StrutNetwork>,
@@ -348,7 +348,7 @@ fn write_lattice_object(
 ///
 /// # Errors
 /// [`ExportError::NothingToWrite`] if `content` is empty; [`ExportError::InvalidMesh`] if the
-/// mesh fails [`check`]; [`ExportError::EmptyNetwork`], [`ExportError::BeamTooShort`] or
+/// mesh fails [`check_topology`]; [`ExportError::EmptyNetwork`], [`ExportError::BeamTooShort`] or
 /// [`ExportError::RadiusTooSmall`] for a lattice that cannot be written at
 /// `options.decimals`; [`ExportError::Io`] / [`ExportError::Zip`] on write errors.
 pub fn write_3mf(
@@ -361,7 +361,7 @@ pub fn write_3mf(
         return Err(ExportError::NothingToWrite);
     }
     if let Some(m) = content.mesh {
-        check(m).into_result()?;
+        check_topology(m).into_result()?;
     }
     let lattice = content
         .lattice

@@ -41,6 +41,12 @@ use super::sdf::RoundCone;
 pub(crate) const BLOCK: usize = 8;
 /// Samples per block edge.
 const S: usize = BLOCK + 1;
+/// Cells per brick edge (strut lists are refined per brick).
+const BRICK: usize = 2;
+/// Bricks per block edge.
+const BRICKS: usize = BLOCK / BRICK;
+/// Placeholder magnitude for samples far from the surface.
+const FAR: f64 = 1e30;
 /// Clamp of the edge parameter: surface vertices keep ≥ 1% of the edge to each grid vertex.
 const T_EPS: f64 = 0.01;
 /// Most regula-falsi steps per surface vertex (smooth places stop after 2–3).
@@ -281,24 +287,70 @@ pub(crate) fn contour_block(
         block.coord[1] * BLOCK,
         block.coord[2] * BLOCK,
     ];
-    let mut values = vec![0.0f64; S * S * S];
     let idx = |i: usize, j: usize, k: usize| (k * S + j) * S + i;
+    // Bricks of BRICK³ cells, each with the struts that can reach it (a subset of the
+    // block's). A strut P with P(x) ≤ √3·h at some x in the brick has
+    // P(centre) ≤ √3·h + brick half-diagonal ≤ reach, so every value that can enter an
+    // interpolation (|d| ≤ √3·h: the sample has a neighbour of the other sign) is the exact
+    // minimum over all struts. Samples of bricks no strut reaches, or that lie deep inside
+    // one strut, get ±FAR: their true |d| exceeds 2h > √3·h, so they never enter one.
+    let h = grid.h;
+    let brick_half_diag = 0.5 * (BRICK as f64) * h * 3f64.sqrt();
+    let reach = brick_half_diag + 2.0 * h;
+    let mut brick_start = [0u32; BRICKS * BRICKS * BRICKS + 1];
+    let mut brick_struts: Vec<u32> = Vec::with_capacity(block.struts.len() * 8);
+    let mut values = vec![f64::NAN; S * S * S];
     let mut any_in = false;
     let mut any_out = false;
-    for k in 0..S {
-        for j in 0..S {
-            for i in 0..S {
-                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
-                let mut d = f64::INFINITY;
+    for bk in 0..BRICKS {
+        for bj in 0..BRICKS {
+            for bi in 0..BRICKS {
+                let b = (bk * BRICKS + bj) * BRICKS + bi;
+                brick_start[b] = brick_struts.len() as u32;
+                let half = BRICK as f64 * 0.5;
+                let c = Point3::new(
+                    grid.origin.x + h * ((base[0] + bi * BRICK) as f64 + half),
+                    grid.origin.y + h * ((base[1] + bj * BRICK) as f64 + half),
+                    grid.origin.z + h * ((base[2] + bk * BRICK) as f64 + half),
+                );
+                let mut deep_inside = false;
                 for &s in &block.struts {
-                    d = d.min(cones[s as usize].distance(&p));
+                    let d = cones[s as usize].distance(&c);
+                    if d < -reach {
+                        deep_inside = true;
+                    }
+                    if d <= reach {
+                        brick_struts.push(s);
+                    }
                 }
-                any_in |= d < 0.0;
-                any_out |= d >= 0.0;
-                values[idx(i, j, k)] = d;
+                let list = &brick_struts[brick_start[b] as usize..];
+                for k in bk * BRICK..=(bk + 1) * BRICK {
+                    for j in bj * BRICK..=(bj + 1) * BRICK {
+                        for i in bi * BRICK..=(bi + 1) * BRICK {
+                            let slot = &mut values[idx(i, j, k)];
+                            if !slot.is_nan() {
+                                continue;
+                            }
+                            let d = if deep_inside {
+                                -FAR
+                            } else if list.is_empty() {
+                                FAR
+                            } else {
+                                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
+                                list.iter()
+                                    .map(|&s| cones[s as usize].distance(&p))
+                                    .fold(f64::INFINITY, f64::min)
+                            };
+                            any_in |= d < 0.0;
+                            any_out |= d >= 0.0;
+                            *slot = d;
+                        }
+                    }
+                }
             }
         }
     }
+    brick_start[BRICKS * BRICKS * BRICKS] = brick_struts.len() as u32;
     let mut out = BlockSurface::default();
     if !(any_in && any_out) {
         return out;
@@ -356,11 +408,12 @@ pub(crate) fn contour_block(
                                     grid.point(gh[0], gh[1], gh[2]),
                                 );
                                 let (vl, vh) = (v[lo], v[hi]);
+                                let b = ((k / BRICK) * BRICKS + j / BRICK) * BRICKS + i / BRICK;
+                                let list = &brick_struts
+                                    [brick_start[b] as usize..brick_start[b + 1] as usize];
                                 let f = |t: f64| {
                                     let q = pl + (ph - pl) * t;
-                                    block
-                                        .struts
-                                        .iter()
+                                    list.iter()
                                         .map(|&s| cones[s as usize].distance(&q))
                                         .fold(f64::INFINITY, f64::min)
                                 };
