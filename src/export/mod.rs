@@ -7,9 +7,9 @@
 //! Formats are specified in each submodule's docs.
 
 mod atomic;
-mod step;
-mod stl;
-mod threemf;
+pub mod step;
+pub mod stl;
+pub mod threemf;
 
 use thiserror::Error;
 

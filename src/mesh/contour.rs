@@ -470,43 +470,77 @@ fn edge_root(f: impl Fn(f64) -> f64, f0: f64, f1: f64, tol: f64) -> f64 {
     t
 }
 
-/// Merges block surfaces: vertices sorted by edge key (deterministic), exact welding.
-pub(crate) fn merge(blocks: Vec<BlockSurface>) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
-    let mut offsets = Vec::with_capacity(blocks.len() + 1);
-    let mut total = 0usize;
-    for b in &blocks {
-        offsets.push(total);
-        total += b.keys.len();
-    }
-    offsets.push(total);
-    // (key, flat index)
-    let mut order: Vec<(u64, u32)> = Vec::with_capacity(total);
-    for (bi, b) in blocks.iter().enumerate() {
-        order.extend(
-            b.keys
+/// Lower grid vertex of an edge key.
+fn key_vertex(key: u64) -> [usize; 3] {
+    let mask = (1u64 << AXIS_BITS) - 1;
+    [
+        ((key >> (2 * AXIS_BITS + 3)) & mask) as usize,
+        ((key >> (AXIS_BITS + 3)) & mask) as usize,
+        ((key >> 3) & mask) as usize,
+    ]
+}
+
+/// Merges block surfaces with exact welding, without a global sort.
+///
+/// Each surface vertex is *owned* by the block whose half-open cell range contains the lower
+/// end of its grid edge. That block always produces it: the edge lies in the block's closed
+/// box, and a block whose box holds a sign change is active and contoured. Vertex order:
+/// blocks in key order, then edge key within the block (deterministic). Shared vertices
+/// found in other blocks are looked up in their owner by binary search.
+pub(crate) fn merge(
+    blocks: &[ActiveBlock],
+    surfaces: Vec<BlockSurface>,
+) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
+    let block_keys: Vec<u64> = blocks.iter().map(|b| block_key(b.coord)).collect();
+    let owned: Vec<Vec<(u64, u32)>> = blocks
+        .par_iter()
+        .zip(surfaces.par_iter())
+        .map(|(b, s)| {
+            let lo = b.coord.map(|c| c * BLOCK);
+            let mut v: Vec<(u64, u32)> = s
+                .keys
                 .iter()
                 .enumerate()
-                .map(|(l, &k)| (k, (offsets[bi] + l) as u32)),
-        );
+                .filter(|(_, k)| {
+                    let g = key_vertex(**k);
+                    (0..3).all(|a| g[a] >= lo[a] && g[a] < lo[a] + BLOCK)
+                })
+                .map(|(l, &k)| (k, l as u32))
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(blocks.len() + 1);
+    let mut total = 0u32;
+    for o in &owned {
+        offsets.push(total);
+        total += o.len() as u32;
     }
-    order.par_sort_unstable();
-    let positions_flat: Vec<&Point3<f64>> =
-        blocks.iter().flat_map(|b| b.positions.iter()).collect();
-    let mut remap = vec![0u32; total];
-    let mut vertices = Vec::new();
-    let mut last = None;
-    for &(key, flat) in &order {
-        if last != Some(key) {
-            vertices.push(*positions_flat[flat as usize]);
-            last = Some(key);
-        }
-        remap[flat as usize] = (vertices.len() - 1) as u32;
-    }
-    let ntri: usize = blocks.iter().map(|b| b.triangles.len()).sum();
-    let mut triangles = Vec::with_capacity(ntri);
-    for (bi, b) in blocks.iter().enumerate() {
-        let o = offsets[bi];
-        triangles.extend(b.triangles.iter().map(|t| t.map(|l| remap[o + l as usize])));
-    }
-    (vertices, triangles)
+    let global_of = |key: u64| -> u32 {
+        let g = key_vertex(key);
+        let owner = block_keys
+            .binary_search(&block_key(g.map(|c| c / BLOCK)))
+            .expect("the owner block of a surface vertex is active");
+        let rank = owned[owner]
+            .binary_search_by_key(&key, |e| e.0)
+            .expect("the owner block produced the shared surface vertex");
+        offsets[owner] + rank as u32
+    };
+    let triangles: Vec<Vec<[u32; 3]>> = surfaces
+        .par_iter()
+        .map(|s| {
+            let map: Vec<u32> = s.keys.iter().map(|&k| global_of(k)).collect();
+            s.triangles
+                .iter()
+                .map(|t| t.map(|l| map[l as usize]))
+                .collect()
+        })
+        .collect();
+    let vertices: Vec<Point3<f64>> = owned
+        .iter()
+        .zip(&surfaces)
+        .flat_map(|(o, s)| o.iter().map(|&(_, l)| s.positions[l as usize]))
+        .collect();
+    (vertices, triangles.concat())
 }

@@ -270,7 +270,7 @@ pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<Tri
         .par_iter()
         .map(|b| contour::contour_block(&grid, &cones, b, &tables))
         .collect();
-    let (vertices, triangles) = contour::merge(surfaces);
+    let (vertices, triangles) = contour::merge(&blocks, surfaces);
     Ok(TriMesh::from_parts_unchecked(vertices, triangles))
 }
 
