@@ -154,8 +154,9 @@ pub enum MeshError {
 #[serde(default, deny_unknown_fields)]
 pub struct MeshSettings {
     /// Grid spacing as a fraction of the smallest strut radius (dimensionless, in (0, 1]).
-    /// Default 0.35: ≥ 5.7 cells across the thinnest strut, volume error ≈ 0.5 %.
-    /// Halving it roughly quadruples the triangle count and time.
+    /// Default 0.35: ≥ 5.7 cells across the thinnest strut, volume error ≈ 1 % (measured
+    /// −1.3 % on a capsule), ≈ 6 500 triangles per strut of length ≈ 8 radii. Triangles scale
+    /// as `1/resolution²`: 0.5 gives ≈ 3 200 and 0.7 ≈ 1 600 triangles per strut.
     pub resolution: f64,
     /// Upper bound on the number of active grid cells (memory/time guard). Default 2·10⁹.
     pub max_cells: u64,
