@@ -179,6 +179,33 @@ fn block_key(c: [usize; 3]) -> u64 {
     ((c[0] as u64) << (2 * AXIS_BITS)) | ((c[1] as u64) << AXIS_BITS) | c[2] as u64
 }
 
+/// Block index range `(first, last)` per axis that strut `cone` can reach.
+fn block_range(grid: &Grid, cone: &RoundCone, margin: f64) -> [(usize, usize); 3] {
+    let bs = grid.h * BLOCK as f64;
+    let (lo, hi) = cone.aabb();
+    std::array::from_fn(|axis| {
+        let o = grid.origin[axis];
+        let a = ((lo[axis] - margin - o) / bs).floor().max(0.0) as usize;
+        let b = ((hi[axis] + margin - o) / bs).floor().max(0.0) as usize;
+        (a.min(grid.blocks[axis] - 1), b.min(grid.blocks[axis] - 1))
+    })
+}
+
+/// Upper bound on the cells [`active_blocks`] will examine (sum over struts of the blocks
+/// in their bounding boxes × cells per block), to refuse absurd grids before allocating.
+pub(crate) fn candidate_cells(grid: &Grid, cones: &[RoundCone]) -> u64 {
+    cones
+        .iter()
+        .map(|c| {
+            block_range(grid, c, 2.0 * grid.h)
+                .iter()
+                .map(|(a, b)| (b - a + 1) as u64)
+                .product::<u64>()
+        })
+        .fold(0u64, u64::saturating_add)
+        .saturating_mul((BLOCK as u64).pow(3))
+}
+
 /// Finds the active blocks (sorted by block key) and the struts near each.
 pub(crate) fn active_blocks(grid: &Grid, cones: &[RoundCone]) -> Vec<ActiveBlock> {
     let bs = grid.h * BLOCK as f64;
@@ -190,14 +217,7 @@ pub(crate) fn active_blocks(grid: &Grid, cones: &[RoundCone]) -> Vec<ActiveBlock
         .par_iter()
         .enumerate()
         .flat_map_iter(|(s, cone)| {
-            let (lo, hi) = cone.aabb();
-            let range = |axis: usize| {
-                let o = grid.origin[axis];
-                let a = ((lo[axis] - margin - o) / bs).floor().max(0.0) as usize;
-                let b = ((hi[axis] + margin - o) / bs).floor().max(0.0) as usize;
-                (a, b.min(grid.blocks[axis] - 1))
-            };
-            let (rx, ry, rz) = (range(0), range(1), range(2));
+            let [rx, ry, rz] = block_range(grid, cone, margin);
             let mut out = Vec::new();
             for bi in rx.0..=rx.1 {
                 for bj in ry.0..=ry.1 {

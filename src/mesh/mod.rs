@@ -200,6 +200,22 @@ impl MeshSettings {
 /// [`check_topology`] (which the construction rules out). Self-intersections are excluded by
 /// construction (see the contouring notes in the module docs) and verified by the full
 /// [`check`] in the tests rather than on every call, as that test costs ~5× the meshing.
+///
+/// # Example
+/// ```
+/// use nalgebra::Point3;
+/// use trussforge::mesh::{MeshSettings, check, mesh_network};
+/// use trussforge::network::{Strut, StrutNetwork};
+/// let net = StrutNetwork::try_new(
+///     vec![Point3::origin(), Point3::new(4.0, 0.0, 0.0)],
+///     vec![Strut { a: 0, b: 1, radius_a: 0.5, radius_b: 0.5 }],
+/// )?;
+/// let mesh = mesh_network(&net, &MeshSettings::default())?;
+/// let exact = std::f64::consts::PI * (0.25 * 4.0 + 4.0 / 3.0 * 0.125); // capsule, mm³
+/// assert!((mesh.volume() - exact).abs() < 0.02 * exact);
+/// assert!(check(&mesh).ok());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn mesh_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
     let mesh = mesh_unchecked(net, settings)?;
     check_topology(&mesh).into_result()?;
@@ -258,6 +274,15 @@ pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<Tri
         h,
         blocks: [nb(extent.x), nb(extent.y), nb(extent.z)],
     };
+    // Refuse absurd grids before allocating per-block work (the bound counts every block
+    // in every strut's bounding box, so it can exceed the active cells by a few times).
+    let candidates = contour::candidate_cells(&grid, &cones);
+    if candidates / 8 > settings.max_cells {
+        return Err(MeshError::TooManyCells {
+            cells: candidates,
+            max: settings.max_cells,
+        });
+    }
     let blocks = contour::active_blocks(&grid, &cones);
     let cells = blocks.len() as u64 * (contour::BLOCK as u64).pow(3);
     if cells > settings.max_cells {
