@@ -1,7 +1,7 @@
 //! 3MF: the core triangle mesh, optionally the Beam Lattice extension.
 //!
 //! # Package
-//! A zip (deflate, every entry stamped 1980-01-01 00:00, mode 0644, fixed order, so the same
+//! A zip (deflate level 3, every entry stamped 1980-01-01 00:00, mode 0644, fixed order, so the same
 //! input gives the same bytes) holding `[Content_Types].xml`, `_rels/.rels` and
 //! `3D/3dmodel.model`, in `unit="millimeter"`.
 //!
@@ -47,6 +47,10 @@ pub const BEAM_LATTICE_NS: &str =
     "http://schemas.microsoft.com/3dmanufacturing/beamlattice/2017/02";
 /// Namespace of `<balls>` in the Beam Lattice extension, as lib3mf reads and writes it.
 pub const BALLS_NS: &str = "http://schemas.microsoft.com/3dmanufacturing/beamlattice/balls/2020/07";
+
+/// Deflate level: on an 8.8 M-triangle model, level 3 takes 11 s for 105 MB where the
+/// default 6 takes 17 s for 98 MB (and level 1 9 s for 168 MB).
+const DEFLATE_LEVEL: i64 = 3;
 
 /// Whether the beam lattice declares node balls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -380,6 +384,7 @@ pub fn write_3mf(
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(DEFLATE_LEVEL))
             .last_modified_time(zip::DateTime::default())
             .unix_permissions(0o644);
         zip.start_file("[Content_Types].xml", opts).map_err(zerr)?;

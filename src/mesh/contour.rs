@@ -52,7 +52,7 @@ const T_EPS: f64 = 0.01;
 /// Most regula-falsi steps per surface vertex (smooth places stop after 2–3).
 const ROOT_ITERATIONS: usize = 24;
 /// Stop refining a surface vertex once its distance is below this fraction of the spacing.
-const ROOT_TOL: f64 = 1e-4;
+const ROOT_TOL: f64 = 1e-3;
 /// Bits per axis in vertex and block keys.
 pub(crate) const AXIS_BITS: u32 = 20;
 
