@@ -78,6 +78,14 @@ pub enum ExportError {
         /// Decimal places used.
         decimals: usize,
     },
+    /// truck could not build the B-rep of a strut (should not happen for valid networks).
+    #[error("cannot build the STEP solid of strut {strut}: {reason}")]
+    StepGeometry {
+        /// Strut index.
+        strut: usize,
+        /// What failed.
+        reason: String,
+    },
     /// The STEP file would exceed the configured size limit. Fix: raise
     /// `StepOptions::max_bytes`, or export the lattice as 3MF instead.
     #[error(
