@@ -25,6 +25,11 @@
 //! the triangle mesh from [`mesh_network`](crate::mesh::mesh_network) approximates it (see
 //! the mesh module docs for the difference).
 //!
+//! Validated with lib3mf 2.5 in strict mode (`tests/python/check_3mf.py`): mesh-only,
+//! lattice-only and lattice-with-representation files load without errors or warnings.
+//! Size: ≈ 51 bytes per `<b:beam>` element (both radii differing), ≈ 82 bytes of model XML
+//! per beam including nodes and balls, ≈ 19 bytes per beam zipped (1 344-beam lattice).
+//!
 //! No `precision` attribute is written: the beam lattice schema (v1.2) has none, and lib3mf's
 //! strict reader rejects unknown beamlattice attributes.
 

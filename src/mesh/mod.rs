@@ -15,9 +15,48 @@
 //! `r·(Δr/L)²` to leading order, i.e. not at all for constant-radius struts.
 //!
 //! # Pipeline
-//! [`mesh_network`]: exact signed distance on a sparse block grid ([`sdf`](self) +
-//! [`contour`](self)), marching tetrahedra, exact welding, then [`check`] before anything is
-//! returned. [`read_stl`] loads a mesh back for `trussforge check`.
+//! [`mesh_network`]: exact signed distance on a sparse block grid (blocks of 8³ cells, only
+//! near struts; struts per block and per 2³-cell brick found by the 1-Lipschitz distance
+//! bound), marching tetrahedra on the Freudenthal split, exact welding, then
+//! [`check_topology`] before anything is returned. [`check`] adds the self-intersection
+//! test. [`read_stl`] loads a mesh back for `trussforge check`. Parallel over blocks
+//! (rayon), deterministic, memory proportional to the surface.
+//!
+//! # Guarantees
+//! The mesh is closed, 2-manifold, consistently outward-oriented and free of
+//! self-intersections by construction:
+//! - grid vertices with distance `< 0` are inside, all others outside (zero counts as
+//!   outside), so no surface vertex sits on a grid vertex;
+//! - each cube is split into six tetrahedra around its main diagonal (Kuhn/Freudenthal), a
+//!   split that neighbouring cubes agree on; each tetrahedron with mixed signs emits one
+//!   triangle or a quad (two triangles) whose vertices lie on its sign-changing edges, with
+//!   outward winding taken from the tetrahedron's orientation;
+//! - surface vertices are keyed by their grid edge, so shared edges weld exactly; the
+//!   surface is (combinatorially) the level set of a regular value of a piecewise-linear
+//!   function, hence a closed 2-manifold;
+//! - every triangle lies inside its own tetrahedron and meets a neighbour's triangles only
+//!   in welded vertices and edges, so there are no self-intersections;
+//! - surface vertices are placed on the exact surface by regula falsi along their edge
+//!   (to 10⁻³·h) and kept at least 1 % of the edge from its ends, so no triangle has zero
+//!   area.
+//!
+//! These properties are verified by the full [`check`] in the unit tests (single struts,
+//! nodes with 2–12 struts including nearly parallel pairs, graded chains, a jittered cubic
+//! lattice, and a proptest over random networks).
+//!
+//! # Tolerance
+//! With spacing `h = resolution × smallest radius`: every vertex lies within `0.01·√3·h` of
+//! the exact surface (the 1 % clamp) and every triangle within `h` of it (chord error
+//! `≈ e²/8r` for edges `e ≤ √3·h`). The enclosed volume is within 2 % of the exact solid at
+//! the default resolution (measured −1.3 % on a capsule, −0.4 % on a frustum, within ±1.5 %
+//! of Monte-Carlo estimates on node stars and lattices): flat triangles under-fill convex
+//! surfaces. Struts thinner than about two cells could vanish; the spacing is derived from
+//! the smallest radius (≥ 5.7 cells per diameter at the default) so they cannot.
+//!
+//! # Cost
+//! Triangles scale with surface area / h²: ≈ 6 500 per strut of length ≈ 8 radii at the
+//! default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7). For lattices where that is too
+//! many, export the struts as a 3MF beam lattice instead (see [`crate::export`]).
 
 mod check;
 mod contour;
