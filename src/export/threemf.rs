@@ -30,8 +30,9 @@
 //! Size: ≈ 51 bytes per `<b:beam>` element (both radii differing), ≈ 82 bytes of model XML
 //! per beam including nodes and balls, ≈ 19 bytes per beam zipped (1 344-beam lattice).
 //!
-//! No `precision` attribute is written: the beam lattice schema (v1.2) has none, and lib3mf's
-//! strict reader rejects unknown beamlattice attributes.
+//! No `precision` attribute is written: the beam lattice schema (v1.2 XSD) has none. (lib3mf
+//! 2.5 strict mode happens to accept `precision="0.001"`, but a schema-validating reader
+//! would not.) Coordinates and radii are instead rounded to [`ThreeMfOptions::decimals`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
