@@ -1,10 +1,12 @@
 //! Meshing throughput: a jittered cubic lattice of ~1.3k struts at several resolutions, on 1
 //! and on all threads. Reports struts/s (criterion "elements") and prints triangles/strut.
+//! Also the beam-lattice 3MF writer (struts as beams, no meshing) on ~11k struts.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use trussforge::export::{ThreeMfContent, ThreeMfOptions, write_3mf};
 use trussforge::mesh::{MeshSettings, check, mesh_unchecked};
 use trussforge::network::{Strut, StrutNetwork};
 
@@ -85,5 +87,30 @@ fn bench(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench);
+/// The beam-lattice path: writing a 3MF with the struts as beams (no meshing).
+fn bench_beam_lattice(c: &mut Criterion) {
+    let net = lattice(15, 2.0);
+    let n = net.struts().len();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("lattice.3mf");
+    let mut group = c.benchmark_group("beam_lattice_3mf");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(n as u64));
+    group.bench_function(format!("{n}struts"), |b| {
+        b.iter(|| {
+            write_3mf(
+                &path,
+                &ThreeMfContent {
+                    mesh: None,
+                    lattice: Some(&net),
+                },
+                &ThreeMfOptions::default(),
+            )
+            .expect("writes")
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench, bench_beam_lattice);
 criterion_main!(benches);

@@ -1,14 +1,15 @@
 //! File writers: binary STL, 3MF (core mesh and Beam Lattice extension) and STEP (AP214).
 //!
 //! Every write is atomic ([`write_atomic`]): the file appears complete or not at all, and a
-//! failed write leaves nothing behind. Every triangle mesh is [`check`](crate::mesh::check)ed
+//! failed write leaves nothing behind. Every triangle mesh is checked with
+//! [`check_topology`](crate::mesh::check_topology)
 //! before it is written. Output is deterministic: the same input gives the same bytes.
 //! Formats are specified in each submodule's docs.
 
 mod atomic;
-mod step;
-mod stl;
-mod threemf;
+pub mod step;
+pub mod stl;
+pub mod threemf;
 
 use thiserror::Error;
 
@@ -76,6 +77,14 @@ pub enum ExportError {
         radius: f64,
         /// Decimal places used.
         decimals: usize,
+    },
+    /// truck could not build the B-rep of a strut (should not happen for valid networks).
+    #[error("cannot build the STEP solid of strut {strut}: {reason}")]
+    StepGeometry {
+        /// Strut index.
+        strut: usize,
+        /// What failed.
+        reason: String,
     },
     /// The STEP file would exceed the configured size limit. Fix: raise
     /// `StepOptions::max_bytes`, or export the lattice as 3MF instead.

@@ -8,7 +8,7 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::mesh::{TriMesh, check};
+use crate::mesh::{TriMesh, check_topology};
 
 use super::{ExportError, atomic::write_atomic};
 
@@ -41,13 +41,14 @@ fn header() -> [u8; 80] {
     h
 }
 
-/// Writes `mesh` as binary STL (f32, mm) to `path`, atomically, after [`check`]ing it.
+/// Writes `mesh` as binary STL (f32, mm) to `path`, atomically, after [`check_topology`] (closed, manifold,
+/// oriented, no degenerate triangles).
 ///
 /// # Errors
 /// [`ExportError::InvalidMesh`] if the mesh fails the check,
 /// [`ExportError::TooManyTriangles`] past `u32::MAX`, [`ExportError::Io`] on write errors.
 pub fn write_stl(path: impl AsRef<Path>, mesh: &TriMesh) -> Result<(), ExportError> {
-    check(mesh).into_result()?;
+    check_topology(mesh).into_result()?;
     write_stl_unchecked(path, mesh)
 }
 
@@ -86,7 +87,7 @@ pub fn write_stl_unchecked(path: impl AsRef<Path>, mesh: &TriMesh) -> Result<(),
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::mesh::read_stl;
+    use crate::mesh::{check, read_stl};
     use nalgebra::{Point3, Vector3};
 
     fn cube() -> TriMesh {

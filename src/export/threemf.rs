@@ -1,7 +1,7 @@
 //! 3MF: the core triangle mesh, optionally the Beam Lattice extension.
 //!
 //! # Package
-//! A zip (deflate, every entry stamped 1980-01-01 00:00, mode 0644, fixed order, so the same
+//! A zip (deflate level 3, every entry stamped 1980-01-01 00:00, mode 0644, fixed order, so the same
 //! input gives the same bytes) holding `[Content_Types].xml`, `_rels/.rels` and
 //! `3D/3dmodel.model`, in `unit="millimeter"`.
 //!
@@ -25,8 +25,14 @@
 //! the triangle mesh from [`mesh_network`](crate::mesh::mesh_network) approximates it (see
 //! the mesh module docs for the difference).
 //!
-//! No `precision` attribute is written: the beam lattice schema (v1.2) has none, and lib3mf's
-//! strict reader rejects unknown beamlattice attributes.
+//! Validated with lib3mf 2.5 in strict mode (`tests/python/check_3mf.py`): mesh-only,
+//! lattice-only and lattice-with-representation files load without errors or warnings.
+//! Size: ≈ 51 bytes per `<b:beam>` element (both radii differing), ≈ 82 bytes of model XML
+//! per beam including nodes and balls, ≈ 19 bytes per beam zipped (1 344-beam lattice).
+//!
+//! No `precision` attribute is written: the beam lattice schema (v1.2 XSD) has none. (lib3mf
+//! 2.5 strict mode happens to accept `precision="0.001"`, but a schema-validating reader
+//! would not.) Coordinates and radii are instead rounded to [`ThreeMfOptions::decimals`].
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -35,7 +41,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::mesh::{TriMesh, check};
+use crate::mesh::{TriMesh, check_topology};
 use crate::network::StrutNetwork;
 
 use super::{ExportError, atomic::write_atomic};
@@ -47,6 +53,10 @@ pub const BEAM_LATTICE_NS: &str =
     "http://schemas.microsoft.com/3dmanufacturing/beamlattice/2017/02";
 /// Namespace of `<balls>` in the Beam Lattice extension, as lib3mf reads and writes it.
 pub const BALLS_NS: &str = "http://schemas.microsoft.com/3dmanufacturing/beamlattice/balls/2020/07";
+
+/// Deflate level: on an 8.8 M-triangle model, level 3 takes 11 s for 105 MB where the
+/// default 6 takes 17 s for 98 MB (and level 1 9 s for 168 MB).
+const DEFLATE_LEVEL: i64 = 3;
 
 /// Whether the beam lattice declares node balls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -83,7 +93,7 @@ impl Default for ThreeMfOptions {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreeMfContent<'a> {
     /// The triangle mesh: the printable object, or the lattice's representation mesh when a
-    /// lattice is given too. It is [`check`]ed before writing.
+    /// lattice is given too. It is checked with [`check_topology`] before writing.
     pub mesh: Option<&'a TriMesh>,
     /// The strut network, written as a beam lattice.
     pub lattice: Option<&'a StrutNetwork>,
@@ -348,7 +358,7 @@ fn write_lattice_object(
 ///
 /// # Errors
 /// [`ExportError::NothingToWrite`] if `content` is empty; [`ExportError::InvalidMesh`] if the
-/// mesh fails [`check`]; [`ExportError::EmptyNetwork`], [`ExportError::BeamTooShort`] or
+/// mesh fails [`check_topology`]; [`ExportError::EmptyNetwork`], [`ExportError::BeamTooShort`] or
 /// [`ExportError::RadiusTooSmall`] for a lattice that cannot be written at
 /// `options.decimals`; [`ExportError::Io`] / [`ExportError::Zip`] on write errors.
 pub fn write_3mf(
@@ -361,7 +371,7 @@ pub fn write_3mf(
         return Err(ExportError::NothingToWrite);
     }
     if let Some(m) = content.mesh {
-        check(m).into_result()?;
+        check_topology(m).into_result()?;
     }
     let lattice = content
         .lattice
@@ -380,6 +390,7 @@ pub fn write_3mf(
         let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
         let opts = zip::write::SimpleFileOptions::default()
             .compression_method(zip::CompressionMethod::Deflated)
+            .compression_level(Some(DEFLATE_LEVEL))
             .last_modified_time(zip::DateTime::default())
             .unix_permissions(0o644);
         zip.start_file("[Content_Types].xml", opts).map_err(zerr)?;

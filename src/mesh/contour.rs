@@ -41,12 +41,18 @@ use super::sdf::RoundCone;
 pub(crate) const BLOCK: usize = 8;
 /// Samples per block edge.
 const S: usize = BLOCK + 1;
+/// Cells per brick edge (strut lists are refined per brick).
+const BRICK: usize = 2;
+/// Bricks per block edge.
+const BRICKS: usize = BLOCK / BRICK;
+/// Placeholder magnitude for samples far from the surface.
+const FAR: f64 = 1e30;
 /// Clamp of the edge parameter: surface vertices keep ≥ 1% of the edge to each grid vertex.
 const T_EPS: f64 = 0.01;
 /// Most regula-falsi steps per surface vertex (smooth places stop after 2–3).
 const ROOT_ITERATIONS: usize = 24;
 /// Stop refining a surface vertex once its distance is below this fraction of the spacing.
-const ROOT_TOL: f64 = 1e-4;
+const ROOT_TOL: f64 = 1e-3;
 /// Bits per axis in vertex and block keys.
 pub(crate) const AXIS_BITS: u32 = 20;
 
@@ -173,6 +179,33 @@ fn block_key(c: [usize; 3]) -> u64 {
     ((c[0] as u64) << (2 * AXIS_BITS)) | ((c[1] as u64) << AXIS_BITS) | c[2] as u64
 }
 
+/// Block index range `(first, last)` per axis that strut `cone` can reach.
+fn block_range(grid: &Grid, cone: &RoundCone, margin: f64) -> [(usize, usize); 3] {
+    let bs = grid.h * BLOCK as f64;
+    let (lo, hi) = cone.aabb();
+    std::array::from_fn(|axis| {
+        let o = grid.origin[axis];
+        let a = ((lo[axis] - margin - o) / bs).floor().max(0.0) as usize;
+        let b = ((hi[axis] + margin - o) / bs).floor().max(0.0) as usize;
+        (a.min(grid.blocks[axis] - 1), b.min(grid.blocks[axis] - 1))
+    })
+}
+
+/// Upper bound on the cells [`active_blocks`] will examine (sum over struts of the blocks
+/// in their bounding boxes × cells per block), to refuse absurd grids before allocating.
+pub(crate) fn candidate_cells(grid: &Grid, cones: &[RoundCone]) -> u64 {
+    cones
+        .iter()
+        .map(|c| {
+            block_range(grid, c, 2.0 * grid.h)
+                .iter()
+                .map(|(a, b)| (b - a + 1) as u64)
+                .product::<u64>()
+        })
+        .fold(0u64, u64::saturating_add)
+        .saturating_mul((BLOCK as u64).pow(3))
+}
+
 /// Finds the active blocks (sorted by block key) and the struts near each.
 pub(crate) fn active_blocks(grid: &Grid, cones: &[RoundCone]) -> Vec<ActiveBlock> {
     let bs = grid.h * BLOCK as f64;
@@ -184,14 +217,7 @@ pub(crate) fn active_blocks(grid: &Grid, cones: &[RoundCone]) -> Vec<ActiveBlock
         .par_iter()
         .enumerate()
         .flat_map_iter(|(s, cone)| {
-            let (lo, hi) = cone.aabb();
-            let range = |axis: usize| {
-                let o = grid.origin[axis];
-                let a = ((lo[axis] - margin - o) / bs).floor().max(0.0) as usize;
-                let b = ((hi[axis] + margin - o) / bs).floor().max(0.0) as usize;
-                (a, b.min(grid.blocks[axis] - 1))
-            };
-            let (rx, ry, rz) = (range(0), range(1), range(2));
+            let [rx, ry, rz] = block_range(grid, cone, margin);
             let mut out = Vec::new();
             for bi in rx.0..=rx.1 {
                 for bj in ry.0..=ry.1 {
@@ -281,24 +307,70 @@ pub(crate) fn contour_block(
         block.coord[1] * BLOCK,
         block.coord[2] * BLOCK,
     ];
-    let mut values = vec![0.0f64; S * S * S];
     let idx = |i: usize, j: usize, k: usize| (k * S + j) * S + i;
+    // Bricks of BRICK³ cells, each with the struts that can reach it (a subset of the
+    // block's). A strut P with P(x) ≤ √3·h at some x in the brick has
+    // P(centre) ≤ √3·h + brick half-diagonal ≤ reach, so every value that can enter an
+    // interpolation (|d| ≤ √3·h: the sample has a neighbour of the other sign) is the exact
+    // minimum over all struts. Samples of bricks no strut reaches, or that lie deep inside
+    // one strut, get ±FAR: their true |d| exceeds 2h > √3·h, so they never enter one.
+    let h = grid.h;
+    let brick_half_diag = 0.5 * (BRICK as f64) * h * 3f64.sqrt();
+    let reach = brick_half_diag + 2.0 * h;
+    let mut brick_start = [0u32; BRICKS * BRICKS * BRICKS + 1];
+    let mut brick_struts: Vec<u32> = Vec::with_capacity(block.struts.len() * 8);
+    let mut values = vec![f64::NAN; S * S * S];
     let mut any_in = false;
     let mut any_out = false;
-    for k in 0..S {
-        for j in 0..S {
-            for i in 0..S {
-                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
-                let mut d = f64::INFINITY;
+    for bk in 0..BRICKS {
+        for bj in 0..BRICKS {
+            for bi in 0..BRICKS {
+                let b = (bk * BRICKS + bj) * BRICKS + bi;
+                brick_start[b] = brick_struts.len() as u32;
+                let half = BRICK as f64 * 0.5;
+                let c = Point3::new(
+                    grid.origin.x + h * ((base[0] + bi * BRICK) as f64 + half),
+                    grid.origin.y + h * ((base[1] + bj * BRICK) as f64 + half),
+                    grid.origin.z + h * ((base[2] + bk * BRICK) as f64 + half),
+                );
+                let mut deep_inside = false;
                 for &s in &block.struts {
-                    d = d.min(cones[s as usize].distance(&p));
+                    let d = cones[s as usize].distance(&c);
+                    if d < -reach {
+                        deep_inside = true;
+                    }
+                    if d <= reach {
+                        brick_struts.push(s);
+                    }
                 }
-                any_in |= d < 0.0;
-                any_out |= d >= 0.0;
-                values[idx(i, j, k)] = d;
+                let list = &brick_struts[brick_start[b] as usize..];
+                for k in bk * BRICK..=(bk + 1) * BRICK {
+                    for j in bj * BRICK..=(bj + 1) * BRICK {
+                        for i in bi * BRICK..=(bi + 1) * BRICK {
+                            let slot = &mut values[idx(i, j, k)];
+                            if !slot.is_nan() {
+                                continue;
+                            }
+                            let d = if deep_inside {
+                                -FAR
+                            } else if list.is_empty() {
+                                FAR
+                            } else {
+                                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
+                                list.iter()
+                                    .map(|&s| cones[s as usize].distance(&p))
+                                    .fold(f64::INFINITY, f64::min)
+                            };
+                            any_in |= d < 0.0;
+                            any_out |= d >= 0.0;
+                            *slot = d;
+                        }
+                    }
+                }
             }
         }
     }
+    brick_start[BRICKS * BRICKS * BRICKS] = brick_struts.len() as u32;
     let mut out = BlockSurface::default();
     if !(any_in && any_out) {
         return out;
@@ -356,11 +428,12 @@ pub(crate) fn contour_block(
                                     grid.point(gh[0], gh[1], gh[2]),
                                 );
                                 let (vl, vh) = (v[lo], v[hi]);
+                                let b = ((k / BRICK) * BRICKS + j / BRICK) * BRICKS + i / BRICK;
+                                let list = &brick_struts
+                                    [brick_start[b] as usize..brick_start[b + 1] as usize];
                                 let f = |t: f64| {
                                     let q = pl + (ph - pl) * t;
-                                    block
-                                        .struts
-                                        .iter()
+                                    list.iter()
                                         .map(|&s| cones[s as usize].distance(&q))
                                         .fold(f64::INFINITY, f64::min)
                                 };
@@ -417,43 +490,77 @@ fn edge_root(f: impl Fn(f64) -> f64, f0: f64, f1: f64, tol: f64) -> f64 {
     t
 }
 
-/// Merges block surfaces: vertices sorted by edge key (deterministic), exact welding.
-pub(crate) fn merge(blocks: Vec<BlockSurface>) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
-    let mut offsets = Vec::with_capacity(blocks.len() + 1);
-    let mut total = 0usize;
-    for b in &blocks {
-        offsets.push(total);
-        total += b.keys.len();
-    }
-    offsets.push(total);
-    // (key, flat index)
-    let mut order: Vec<(u64, u32)> = Vec::with_capacity(total);
-    for (bi, b) in blocks.iter().enumerate() {
-        order.extend(
-            b.keys
+/// Lower grid vertex of an edge key.
+fn key_vertex(key: u64) -> [usize; 3] {
+    let mask = (1u64 << AXIS_BITS) - 1;
+    [
+        ((key >> (2 * AXIS_BITS + 3)) & mask) as usize,
+        ((key >> (AXIS_BITS + 3)) & mask) as usize,
+        ((key >> 3) & mask) as usize,
+    ]
+}
+
+/// Merges block surfaces with exact welding, without a global sort.
+///
+/// Each surface vertex is *owned* by the block whose half-open cell range contains the lower
+/// end of its grid edge. That block always produces it: the edge lies in the block's closed
+/// box, and a block whose box holds a sign change is active and contoured. Vertex order:
+/// blocks in key order, then edge key within the block (deterministic). Shared vertices
+/// found in other blocks are looked up in their owner by binary search.
+pub(crate) fn merge(
+    blocks: &[ActiveBlock],
+    surfaces: Vec<BlockSurface>,
+) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
+    let block_keys: Vec<u64> = blocks.iter().map(|b| block_key(b.coord)).collect();
+    let owned: Vec<Vec<(u64, u32)>> = blocks
+        .par_iter()
+        .zip(surfaces.par_iter())
+        .map(|(b, s)| {
+            let lo = b.coord.map(|c| c * BLOCK);
+            let mut v: Vec<(u64, u32)> = s
+                .keys
                 .iter()
                 .enumerate()
-                .map(|(l, &k)| (k, (offsets[bi] + l) as u32)),
-        );
+                .filter(|(_, k)| {
+                    let g = key_vertex(**k);
+                    (0..3).all(|a| g[a] >= lo[a] && g[a] < lo[a] + BLOCK)
+                })
+                .map(|(l, &k)| (k, l as u32))
+                .collect();
+            v.sort_unstable();
+            v
+        })
+        .collect();
+    let mut offsets = Vec::with_capacity(blocks.len() + 1);
+    let mut total = 0u32;
+    for o in &owned {
+        offsets.push(total);
+        total += o.len() as u32;
     }
-    order.par_sort_unstable();
-    let positions_flat: Vec<&Point3<f64>> =
-        blocks.iter().flat_map(|b| b.positions.iter()).collect();
-    let mut remap = vec![0u32; total];
-    let mut vertices = Vec::new();
-    let mut last = None;
-    for &(key, flat) in &order {
-        if last != Some(key) {
-            vertices.push(*positions_flat[flat as usize]);
-            last = Some(key);
-        }
-        remap[flat as usize] = (vertices.len() - 1) as u32;
-    }
-    let ntri: usize = blocks.iter().map(|b| b.triangles.len()).sum();
-    let mut triangles = Vec::with_capacity(ntri);
-    for (bi, b) in blocks.iter().enumerate() {
-        let o = offsets[bi];
-        triangles.extend(b.triangles.iter().map(|t| t.map(|l| remap[o + l as usize])));
-    }
-    (vertices, triangles)
+    let global_of = |key: u64| -> u32 {
+        let g = key_vertex(key);
+        let owner = block_keys
+            .binary_search(&block_key(g.map(|c| c / BLOCK)))
+            .expect("the owner block of a surface vertex is active");
+        let rank = owned[owner]
+            .binary_search_by_key(&key, |e| e.0)
+            .expect("the owner block produced the shared surface vertex");
+        offsets[owner] + rank as u32
+    };
+    let triangles: Vec<Vec<[u32; 3]>> = surfaces
+        .par_iter()
+        .map(|s| {
+            let map: Vec<u32> = s.keys.iter().map(|&k| global_of(k)).collect();
+            s.triangles
+                .iter()
+                .map(|t| t.map(|l| map[l as usize]))
+                .collect()
+        })
+        .collect();
+    let vertices: Vec<Point3<f64>> = owned
+        .iter()
+        .zip(&surfaces)
+        .flat_map(|(o, s)| o.iter().map(|&(_, l)| s.positions[l as usize]))
+        .collect();
+    (vertices, triangles.concat())
 }

@@ -452,3 +452,49 @@ fn try_new_rejects_bad_input() {
         Err(MeshError::NonFiniteVertex { vertex: 0 })
     ));
 }
+
+mod prop {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn arb_network() -> impl Strategy<Value = StrutNetwork> {
+        let point =
+            (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
+        (
+            proptest::collection::vec(point, 3..6),
+            proptest::collection::vec((0usize..6, 0usize..6, 0.12f64..0.4, 0.12f64..0.4), 1..6),
+        )
+            .prop_filter_map("need struts of length > 0.05", |(nodes, raw)| {
+                let n = nodes.len();
+                let struts: Vec<Strut> = raw
+                    .into_iter()
+                    .map(|(a, b, radius_a, radius_b)| Strut {
+                        a: (a % n) as u32,
+                        b: (b % n) as u32,
+                        radius_a,
+                        radius_b,
+                    })
+                    .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
+                    .collect();
+                if struts.is_empty() {
+                    return None;
+                }
+                StrutNetwork::try_new(nodes, struts).ok()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(24))]
+        /// Any network meshes into a closed, manifold, outward, self-intersection-free mesh
+        /// whose Euler characteristic is even per shell sum (2 per sphere-like shell).
+        #[test]
+        fn random_networks_mesh_watertight(n in arb_network()) {
+            let settings = MeshSettings { resolution: 0.5, ..Default::default() };
+            let mesh = mesh_network(&n, &settings).unwrap();
+            let r = check(&mesh);
+            prop_assert!(r.ok(), "{:?}", r);
+            prop_assert!(r.euler_characteristic % 2 == 0);
+            prop_assert!(r.euler_characteristic <= 2 * r.shells as i64);
+        }
+    }
+}

@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
 """Read a STEP file with OpenCASCADE (PyPI `cadquery-ocp-novtk`) and check its solids.
 
-Usage: check_step.py FILE [--solids N]
+Usage: check_step.py FILE [--solids N] [--volume V]
 
 Transfers all roots with STEPControl_Reader, counts solids, runs BRepCheck_Analyzer on each
-and computes its volume (must be > 0). Prints a JSON summary; exits non-zero on failure.
+and computes its volume (must be > 0); with --volume, the summed volume of the solids must
+match V (mm³) to a relative 1e-6. Prints a JSON summary; exits non-zero on failure.
 """
 import argparse
 import json
@@ -27,6 +28,7 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("file")
     ap.add_argument("--solids", type=int)
+    ap.add_argument("--volume", type=float)
     args = ap.parse_args()
 
     reader = STEPControl_Reader()
@@ -57,6 +59,9 @@ def main() -> int:
     ok = invalid == 0 and solids > 0 and min(volumes) > 0
     if args.solids is not None and solids != args.solids:
         print(f"FAIL: expected {args.solids} solids, found {solids}", file=sys.stderr)
+        ok = False
+    if args.volume is not None and abs(sum(volumes) - args.volume) > 1e-6 * abs(args.volume):
+        print(f"FAIL: expected total volume {args.volume}, found {sum(volumes)}", file=sys.stderr)
         ok = False
     if invalid:
         print(f"FAIL: {invalid} invalid solids", file=sys.stderr)

@@ -210,7 +210,7 @@ fn beam_lattice_round_trip() {
     }
     // Balls: every node gets node_radii(); the default ballradius covers the most common.
     let ball_r = p.lattice_attrs["ballradius"].parse::<f64>().unwrap();
-    let mut radii = vec![ball_r; 4];
+    let mut radii = [ball_r; 4];
     for &(v, r) in &p.balls {
         radii[v as usize] = r;
     }
