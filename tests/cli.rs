@@ -295,3 +295,84 @@ fn dataset_shards_merge_into_the_whole() {
     assert_eq!(bad_shard.status.code(), Some(2));
     assert!(!dir.join("x.csv").exists());
 }
+
+#[test]
+fn design_by_lookup_is_fe_verified_and_bad_targets_are_refused() {
+    let dir = temp_dir("design");
+    let out = trussforge(
+        &[
+            "dataset",
+            "--samples",
+            "80",
+            "--seed",
+            "4",
+            "--out",
+            "table.csv",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let bone = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            bone,
+            "--dataset",
+            "table.csv",
+            "--samples",
+            "20",
+            "--top",
+            "3",
+            "--json",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cands = v["candidates"].as_array().unwrap();
+    assert!(!cands.is_empty() && cands.len() <= 3);
+    for c in cands {
+        assert!(c["fe_nmse"].as_f64().unwrap().is_finite());
+        assert!(c["design"]["topology"].as_array().unwrap().len() == 3);
+    }
+    assert!((v["target_voigt"][0][0].as_f64().unwrap() - 0.268 / 114.0).abs() < 1e-12);
+    let cases = [
+        (bone.replacen("0.087", "0.087,0.1", 1), "21 constants"),
+        (bone.replacen("0.268", "NaN", 1), "not a finite number"),
+        (bone.replacen("0.268", "-0.5", 1), "not positive definite"),
+    ];
+    for (target, expected) in cases {
+        let out = trussforge(
+            &["design", "--target", &target, "--dataset", "table.csv"],
+            &dir,
+        );
+        assert_eq!(out.status.code(), Some(2), "{target}");
+        assert!(stderr(&out).contains(expected), "{}", stderr(&out));
+    }
+    let asym = "1 0.5 0 0 0 0\n0 1 0 0 0 0\n0 0 1 0 0 0\n0 0 0 1 0 0\n0 0 0 0 1 0\n0 0 0 0 0 1";
+    std::fs::write(dir.join("asym.txt"), asym).unwrap();
+    let out = trussforge(
+        &["design", "--target", "asym.txt", "--dataset", "table.csv"],
+        &dir,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("not symmetric"), "{}", stderr(&out));
+    // Far too stiff for a truss of ρ ≤ 0.1: a warning that says which way.
+    let stiff = "100,40,40,0,0,0,100,40,0,0,0,100,0,0,0,30,0,0,30,0,30";
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            stiff,
+            "--dataset",
+            "table.csv",
+            "--samples",
+            "5",
+            "--top",
+            "1",
+        ],
+        &dir,
+    );
+    assert!(stderr(&out).contains("too stiff"), "{}", stderr(&out));
+}

@@ -6,6 +6,7 @@ mod build;
 mod cell;
 mod check;
 mod dataset;
+mod design;
 mod homogenize;
 mod stiffness;
 mod topologies;
@@ -35,6 +36,8 @@ enum Command {
     Cell(cell::Args),
     /// Validate a stiffness and print its eigenvalues, E(n) extremes and anisotropy.
     Stiffness(stiffness::Args),
+    /// Propose truss designs for a target stiffness, verified by finite elements.
+    Design(design::Args),
     /// Effective stiffness of a design or periodic truss by periodic beam finite elements.
     Homogenize(homogenize::Args),
     /// Sample designs, homogenize them and write a training dataset (CSV), or merge shards.
@@ -53,6 +56,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Stiffness(a) => stiffness::run(a),
         Command::Homogenize(a) => homogenize::run(a),
         Command::Dataset(a) => dataset::run(a),
+        Command::Design(a) => design::run(a),
         Command::Bench(a) => bench::run(a),
     }
 }

@@ -27,7 +27,11 @@ impl LookupTable {
     /// # Errors
     /// [`InverseError::Dataset`] naming the file and line of a malformed row.
     pub fn from_csv(path: &Path) -> Result<Self, InverseError> {
-        let err = |line: usize, message: String| InverseError::Dataset { path: path.to_path_buf(), line, message };
+        let err = |line: usize, message: String| InverseError::Dataset {
+            path: path.to_path_buf(),
+            line,
+            message,
+        };
         let file = std::fs::File::open(path).map_err(|e| err(0, e.to_string()))?;
         let mut designs = Vec::new();
         let mut stiffness = Vec::new();
@@ -35,7 +39,10 @@ impl LookupTable {
             let line = line.map_err(|e| err(k + 1, e.to_string()))?;
             if k == 0 {
                 if !line.starts_with("relative_density,") {
-                    return Err(err(1, "not a dataset: the header must start with relative_density".into()));
+                    return Err(err(
+                        1,
+                        "not a dataset: the header must start with relative_density".into(),
+                    ));
                 }
                 continue;
             }
@@ -45,7 +52,10 @@ impl LookupTable {
                 .collect::<Result<_, _>>()
                 .map_err(|e| err(k + 1, e.to_string()))?;
             if fields.len() < 40 {
-                return Err(err(k + 1, format!("{} columns, need at least 40", fields.len())));
+                return Err(err(
+                    k + 1,
+                    format!("{} columns, need at least 40", fields.len()),
+                ));
             }
             designs.push(design_from_fields(&fields).map_err(|e| err(k + 1, e))?);
             stiffness.push(std::array::from_fn(|i| fields[19 + i]));
@@ -66,13 +76,25 @@ impl LookupTable {
                 max[i] = max[i].max(c[i]);
             }
         }
-        let span = std::array::from_fn(|i| if max[i] > min[i] { max[i] - min[i] } else { 1.0 });
+        let span = std::array::from_fn(|i| {
+            if max[i] > min[i] {
+                max[i] - min[i]
+            } else {
+                1.0
+            }
+        });
         let points = stiffness
             .iter()
             .enumerate()
             .map(|(k, c)| GeomWithData::new(std::array::from_fn(|i| (c[i] - min[i]) / span[i]), k))
             .collect();
-        Some(Self { tree: RTree::bulk_load(points), designs, stiffness, min, span })
+        Some(Self {
+            tree: RTree::bulk_load(points),
+            designs,
+            stiffness,
+            min,
+            span,
+        })
     }
 
     /// Rows in the table.

@@ -54,7 +54,13 @@ pub trait Proposer: Sync {
     ///
     /// # Errors
     /// [`InverseError::Proposer`] with the cause.
-    fn propose(&self, target: &[f64; 21], samples: usize, temperature: f64, seed: u64) -> Result<Vec<(Design, [f64; 21])>, InverseError>;
+    fn propose(
+        &self,
+        target: &[f64; 21],
+        samples: usize,
+        temperature: f64,
+        seed: u64,
+    ) -> Result<Vec<(Design, [f64; 21])>, InverseError>;
 }
 
 impl Proposer for LookupTable {
@@ -62,7 +68,13 @@ impl Proposer for LookupTable {
         "lookup"
     }
 
-    fn propose(&self, target: &[f64; 21], samples: usize, _: f64, _: u64) -> Result<Vec<(Design, [f64; 21])>, InverseError> {
+    fn propose(
+        &self,
+        target: &[f64; 21],
+        samples: usize,
+        _: f64,
+        _: u64,
+    ) -> Result<Vec<(Design, [f64; 21])>, InverseError> {
         Ok(self.nearest(target, samples))
     }
 }
@@ -89,7 +101,15 @@ pub struct DesignOptions {
 
 impl Default for DesignOptions {
     fn default() -> Self {
-        Self { samples: 1000, temperature: 1.0, top: 5, refine: false, refine_evaluations: 400, seed: 0, fem: FemOptions::default() }
+        Self {
+            samples: 1000,
+            temperature: 1.0,
+            top: 5,
+            refine: false,
+            refine_evaluations: 400,
+            seed: 0,
+            fem: FemOptions::default(),
+        }
     }
 }
 
@@ -130,11 +150,24 @@ pub fn design_for_target(
     options: &DesignOptions,
 ) -> Result<Vec<Candidate>, InverseError> {
     let constants = target.to_constants();
-    let proposals = proposer.propose(&constants, options.samples, options.temperature, options.seed)?;
+    let proposals = proposer.propose(
+        &constants,
+        options.samples,
+        options.temperature,
+        options.seed,
+    )?;
     let n = proposals.len();
     let mut scored: Vec<(f64, Design)> = proposals
         .into_iter()
-        .map(|(d, c)| (nmse(target.voigt(), &crate::mechanics::Stiffness::voigt_from_constants(&c)), d))
+        .map(|(d, c)| {
+            (
+                nmse(
+                    target.voigt(),
+                    &crate::mechanics::Stiffness::voigt_from_constants(&c),
+                ),
+                d,
+            )
+        })
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
     let mut kept: Vec<(f64, Design)> = Vec::new();
@@ -156,7 +189,13 @@ pub fn design_for_target(
             let mut design = design;
             let mut after = before;
             if options.refine {
-                let refined = refine(&design, target, material, &mut fem, options.refine_evaluations);
+                let refined = refine(
+                    &design,
+                    target,
+                    material,
+                    &mut fem,
+                    options.refine_evaluations,
+                );
                 if let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem) {
                     if e < before {
                         design = refined;

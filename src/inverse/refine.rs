@@ -9,7 +9,7 @@ use nalgebra::{Rotation3, Vector3};
 
 use crate::design_space::{AxisAngle, DENSITY_RANGE, Design, Material, RangePolicy, STRETCH_RANGE};
 use crate::fem::Homogenizer;
-use crate::mechanics::{Stiffness, nmse};
+use crate::mechanics::{Stiffness, nmse, relative_frobenius};
 
 const DIM: usize = 13;
 
@@ -32,8 +32,16 @@ fn decode(x: &[f64; DIM], start: &Design) -> Design {
     Design {
         topology: start.topology,
         relative_density: from_unit(x[0], DENSITY_RANGE),
-        u: [from_unit(x[1], STRETCH_RANGE), from_unit(x[2], STRETCH_RANGE), from_unit(x[3], STRETCH_RANGE)],
-        v: [from_unit(x[4], STRETCH_RANGE), from_unit(x[5], STRETCH_RANGE), from_unit(x[6], STRETCH_RANGE)],
+        u: [
+            from_unit(x[1], STRETCH_RANGE),
+            from_unit(x[2], STRETCH_RANGE),
+            from_unit(x[3], STRETCH_RANGE),
+        ],
+        v: [
+            from_unit(x[4], STRETCH_RANGE),
+            from_unit(x[5], STRETCH_RANGE),
+            from_unit(x[6], STRETCH_RANGE),
+        ],
         r1: rotate(&start.r1, [x[7], x[8], x[9]]),
         r2: rotate(&start.r2, [x[10], x[11], x[12]]),
     }
@@ -50,8 +58,15 @@ fn encode(d: &Design) -> [f64; DIM] {
 }
 
 /// The FE NMSE of `design` against `target`, or `f64::INFINITY` if it cannot be homogenized.
-pub fn fe_nmse(design: &Design, target: &Stiffness, material: &Material, fem: &mut Homogenizer) -> (f64, Option<Stiffness>) {
-    let Ok(cell) = design.cell(RangePolicy::Strict) else { return (f64::INFINITY, None) };
+pub fn fe_nmse(
+    design: &Design,
+    target: &Stiffness,
+    material: &Material,
+    fem: &mut Homogenizer,
+) -> (f64, Option<Stiffness>) {
+    let Ok(cell) = design.cell(RangePolicy::Strict) else {
+        return (f64::INFINITY, None);
+    };
     match fem.homogenize(&cell, material) {
         Ok(h) => (nmse(target.voigt(), h.stiffness.voigt()), Some(h.stiffness)),
         Err(_) => (f64::INFINITY, None),
@@ -59,7 +74,8 @@ pub fn fe_nmse(design: &Design, target: &Stiffness, material: &Material, fem: &m
 }
 
 /// Minimizes the FE NMSE over the continuous parameters of `start` (topology fixed) with at
-/// most `evaluations` FE solves. Returns the best design found (never worse than `start`).
+/// most `evaluations` FE solves, minimizing NMSE + (relative Frobenius error)². Returns the
+/// best design found.
 pub fn refine(
     start: &Design,
     target: &Stiffness,
@@ -68,10 +84,14 @@ pub fn refine(
     evaluations: usize,
 ) -> Design {
     let x0 = encode(start);
-    let mut f = |x: &[f64; DIM]| fe_nmse(&decode(x, start), target, material, fem).0;
+    // NMSE ranks candidates, but alone it chases near-zero entries; adding the squared
+    // relative Frobenius error keeps the large constants right while NMSE falls.
+    let mut f = |x: &[f64; DIM]| match fe_nmse(&decode(x, start), target, material, fem) {
+        (e, Some(c)) => e + relative_frobenius(target.voigt(), c.voigt()).powi(2),
+        (e, None) => e,
+    };
     let best = nelder_mead(&mut f, x0, 0.25, evaluations);
-    let refined = decode(&best, start);
-    refined
+    decode(&best, start)
 }
 
 /// Minimizes `f` from `x0` with an initial simplex of edge `step`, using at most `budget`
@@ -90,14 +110,17 @@ pub fn nelder_mead<const N: usize>(
         simplex.push((x, f(&x)));
     }
     let mut used = N + 1;
-    let combine = |a: &[f64; N], b: &[f64; N], t: f64| -> [f64; N] { std::array::from_fn(|i| a[i] + t * (b[i] - a[i])) };
+    let combine = |a: &[f64; N], b: &[f64; N], t: f64| -> [f64; N] {
+        std::array::from_fn(|i| a[i] + t * (b[i] - a[i]))
+    };
     while used < budget {
         simplex.sort_by(|a, b| a.1.total_cmp(&b.1));
         let spread = simplex[N].1 - simplex[0].1;
         if spread.abs() <= 1e-12 * simplex[0].1.abs().max(1e-300) {
             break;
         }
-        let centroid: [f64; N] = std::array::from_fn(|i| simplex[..N].iter().map(|p| p.0[i]).sum::<f64>() / N as f64);
+        let centroid: [f64; N] =
+            std::array::from_fn(|i| simplex[..N].iter().map(|p| p.0[i]).sum::<f64>() / N as f64);
         let worst = simplex[N];
         let reflected = combine(&centroid, &worst.0, -1.0);
         let fr = f(&reflected);
@@ -106,11 +129,19 @@ pub fn nelder_mead<const N: usize>(
             let expanded = combine(&centroid, &worst.0, -2.0);
             let fe = f(&expanded);
             used += 1;
-            simplex[N] = if fe < fr { (expanded, fe) } else { (reflected, fr) };
+            simplex[N] = if fe < fr {
+                (expanded, fe)
+            } else {
+                (reflected, fr)
+            };
         } else if fr < simplex[N - 1].1 {
             simplex[N] = (reflected, fr);
         } else {
-            let contracted = if fr < worst.1 { combine(&centroid, &reflected, 0.5) } else { combine(&centroid, &worst.0, 0.5) };
+            let contracted = if fr < worst.1 {
+                combine(&centroid, &reflected, 0.5)
+            } else {
+                combine(&centroid, &worst.0, 0.5)
+            };
             let fc = f(&contracted);
             used += 1;
             if fc < worst.1.min(fr) {
@@ -135,20 +166,37 @@ mod tests {
 
     #[test]
     fn nelder_mead_finds_the_minimum_of_a_quadratic() {
-        let mut f = |x: &[f64; 3]| (x[0] - 1.0).powi(2) + 2.0 * (x[1] + 0.5).powi(2) + 3.0 * (x[2] - 2.0).powi(2);
+        let mut f = |x: &[f64; 3]| {
+            (x[0] - 1.0).powi(2) + 2.0 * (x[1] + 0.5).powi(2) + 3.0 * (x[2] - 2.0).powi(2)
+        };
         let x = nelder_mead(&mut f, [0.0; 3], 0.5, 2000);
-        assert!((x[0] - 1.0).abs() < 1e-4 && (x[1] + 0.5).abs() < 1e-4 && (x[2] - 2.0).abs() < 1e-4, "{x:?}");
+        assert!(
+            (x[0] - 1.0).abs() < 1e-4 && (x[1] + 0.5).abs() < 1e-4 && (x[2] - 2.0).abs() < 1e-4,
+            "{x:?}"
+        );
     }
 
     #[test]
     fn encoding_round_trips() {
         let d = Design {
-            topology: crate::design_space::Topology::try_new(&[crate::design_space::LatticeChoice { lattice: 1, tessellation: 1 }; 3]).unwrap(),
+            topology: crate::design_space::Topology::try_new(
+                &[crate::design_space::LatticeChoice {
+                    lattice: 1,
+                    tessellation: 1,
+                }; 3],
+            )
+            .unwrap(),
             relative_density: 0.05,
             u: [0.7, 1.3, 1.9],
             v: [1.6, 0.55, 1.1],
-            r1: AxisAngle { axis: [0.2, -0.5, 0.84], angle_deg: 33.0 },
-            r2: AxisAngle { axis: [-0.7, 0.1, 0.7], angle_deg: 71.0 },
+            r1: AxisAngle {
+                axis: [0.2, -0.5, 0.84],
+                angle_deg: 33.0,
+            },
+            r2: AxisAngle {
+                axis: [-0.7, 0.1, 0.7],
+                angle_deg: 71.0,
+            },
         };
         let back = decode(&encode(&d), &d);
         assert!((back.affine().unwrap() - d.affine().unwrap()).amax() < 1e-9);
