@@ -156,8 +156,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             eprintln!("warning: {w}");
         }
         let candidates = design_for_target(target, &material, proposer.as_ref(), &options)?;
-        if let Some(best) = candidates.first() {
-            if best.fe_nmse > 0.1 {
+        if let Some(best) = candidates.first()
+            && best.fe_nmse > 0.1
+        {
+            {
                 eprintln!(
                     "warning: the best FE NMSE is {:.3}: no close match in the design space ({})",
                     best.fe_nmse,

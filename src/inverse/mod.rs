@@ -196,12 +196,12 @@ pub fn design_for_target(
                     &mut fem,
                     options.refine_evaluations,
                 );
-                if let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem) {
-                    if e < before {
-                        design = refined;
-                        stiffness = s;
-                        after = e;
-                    }
+                if let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem)
+                    && e < before
+                {
+                    design = refined;
+                    stiffness = s;
+                    after = e;
                 }
             }
             Some(Candidate {
