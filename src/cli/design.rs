@@ -159,13 +159,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if let Some(best) = candidates.first()
             && best.fe_nmse > 0.1
         {
-            {
-                eprintln!(
-                    "warning: the best FE NMSE is {:.3}: no close match in the design space ({})",
-                    best.fe_nmse,
-                    proposer.name()
-                );
-            }
+            eprintln!(
+                "warning: the best FE NMSE is {:.3}: no close match in the design space ({})",
+                best.fe_nmse,
+                proposer.name()
+            );
         }
         let v = target.voigt();
         results.push(TargetResult {
