@@ -1,4 +1,5 @@
-//! Atomic file writes: nothing is ever left half-written.
+//! Atomic file writes: nothing is ever left half-written. The one implementation every
+//! writer of the engine uses.
 
 use std::io::Write;
 use std::path::Path;
@@ -32,11 +33,16 @@ pub fn atomic_write_with(
     let tmp = dir.join(format!(".{name}.tmp{}", std::process::id()));
     let result = (|| {
         let file = std::fs::File::create(&tmp)?;
-        let mut w = std::io::BufWriter::new(file);
+        let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
         write(&mut w)?;
         let file = w.into_inner().map_err(|e| e.into_error())?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        // Best effort: make the rename itself durable.
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);

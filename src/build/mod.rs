@@ -13,7 +13,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-pub use pores::{segment_distance, smallest_gap};
+pub use pores::smallest_gap;
 pub use report::{BuildReport, FileReport, Timings};
 
 use crate::design_space::{DesignError, RangePolicy};

@@ -1,36 +1,7 @@
 //! The smallest pore of a periodic cell: the narrowest gap between the surfaces of two struts
 //! that do not share a node.
 
-use nalgebra::Vector3;
-
-use crate::design_space::PeriodicCell;
-
-/// The smallest distance between two segments `p0–p1` and `q0–q1`.
-pub fn segment_distance(
-    p0: Vector3<f64>,
-    p1: Vector3<f64>,
-    q0: Vector3<f64>,
-    q1: Vector3<f64>,
-) -> f64 {
-    let (d1, d2, r) = (p1 - p0, q1 - q0, p0 - q0);
-    let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
-    let (c, b) = (d1.dot(&r), d1.dot(&d2));
-    let denom = a * e - b * b;
-    let mut s = if denom > 1e-14 * a * e {
-        ((b * f - c * e) / denom).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let mut t = (b * s + f) / e;
-    if t < 0.0 {
-        t = 0.0;
-        s = (-c / a).clamp(0.0, 1.0);
-    } else if t > 1.0 {
-        t = 1.0;
-        s = ((b - c) / a).clamp(0.0, 1.0);
-    }
-    ((p0 + d1 * s) - (q0 + d2 * t)).norm()
-}
+use crate::design_space::{PeriodicCell, segment_distance};
 
 /// The smallest surface-to-surface gap between struts of `cell` (and its 26 neighbouring
 /// images) that share no node: axis distance minus both radii, in the cell's length unit.

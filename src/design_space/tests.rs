@@ -282,28 +282,6 @@ fn design_and_truss_files_round_trip() {
     assert_eq!(back.to_cell().unwrap(), cell);
 }
 
-/// The smallest distance between segments p0–p1 and q0–q1.
-fn segment_distance(p0: Vector3<f64>, p1: Vector3<f64>, q0: Vector3<f64>, q1: Vector3<f64>) -> f64 {
-    let (d1, d2, r) = (p1 - p0, q1 - q0, p0 - q0);
-    let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
-    let (c, b) = (d1.dot(&r), d1.dot(&d2));
-    let denom = a * e - b * b;
-    let mut s = if denom > 1e-14 * a * e {
-        ((b * f - c * e) / denom).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let mut t = (b * s + f) / e;
-    if t < 0.0 {
-        t = 0.0;
-        s = (-c / a).clamp(0.0, 1.0);
-    } else if t > 1.0 {
-        t = 1.0;
-        s = ((b - c) / a).clamp(0.0, 1.0);
-    }
-    ((p0 + d1 * s) - (q0 + d2 * t)).norm()
-}
-
 fn axis_angle() -> impl Strategy<Value = AxisAngle> {
     ([-1.0..1.0f64, -1.0..1.0f64, -1.0..1.0f64], -180.0..180.0f64)
         .prop_filter("non-zero axis", |(a, _)| {

@@ -1,50 +1,42 @@
 //! Atomic file writes: temp file in the target's directory, fsync, rename, fsync directory.
 
-use std::io::{BufWriter, Write};
+use std::io::BufWriter;
 use std::path::Path;
 
 use super::ExportError;
 
-/// Writes `path` atomically: `fill` writes into a temporary file in the same directory, which
-/// is flushed, fsynced and renamed over `path`; the directory is then fsynced. On any error
-/// (including one returned by `fill`) the temporary file is removed and `path` is untouched.
+/// Writes `path` atomically through [`crate::fsutil::atomic_write_with`]: `fill` writes into a
+/// temporary file in the same directory, which is flushed, fsynced and renamed over `path`; the
+/// directory is then fsynced. On any error (including one returned by `fill`) the temporary
+/// file is removed and `path` is untouched.
 ///
 /// # Errors
 /// [`ExportError::Io`] for file-system failures, or whatever `fill` returns.
 pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), ExportError>
 where
-    F: FnOnce(&mut BufWriter<&mut std::fs::File>) -> Result<(), ExportError>,
+    F: FnOnce(&mut BufWriter<std::fs::File>) -> Result<(), ExportError>,
 {
-    let io = |source| ExportError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".trussforge-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .map_err(io)?;
-    {
-        let mut w = BufWriter::with_capacity(1 << 20, tmp.as_file_mut());
-        fill(&mut w)?;
-        w.flush().map_err(io)?;
+    let mut failed: Option<ExportError> = None;
+    let result = crate::fsutil::atomic_write_with(path, |w| {
+        fill(w).map_err(|e| {
+            failed = Some(e);
+            std::io::Error::other("the writer failed")
+        })
+    });
+    match (result, failed) {
+        (Ok(()), _) => Ok(()),
+        (Err(_), Some(e)) => Err(e),
+        (Err(source), None) => Err(ExportError::Io {
+            path: path.to_path_buf(),
+            source,
+        }),
     }
-    tmp.as_file().sync_all().map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
-    #[cfg(unix)]
-    if let Ok(d) = std::fs::File::open(&dir) {
-        // Best effort: make the rename durable.
-        let _ = d.sync_all();
-    }
-    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
+    use std::io::Write;
+
     use super::*;
 
     #[test]

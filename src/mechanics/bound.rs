@@ -32,15 +32,7 @@ pub fn stretching_bound(
         if length == 0.0 {
             continue;
         }
-        let n = v / length;
-        let a = nalgebra::Vector6::new(
-            n.x * n.x,
-            n.y * n.y,
-            n.z * n.z,
-            n.y * n.z,
-            n.x * n.z,
-            n.x * n.y,
-        );
+        let a = super::stiffness::direction_voigt(&(v / length));
         c += (area * length) * a * a.transpose();
     }
     c / cell_volume

@@ -370,15 +370,20 @@ pub(crate) fn constants_from_voigt(m: &Voigt) -> [f64; 21] {
     c
 }
 
-fn youngs_modulus_with(s: &Voigt, n: &Vector3<f64>) -> f64 {
-    let a = Vector6::new(
+/// `n ⊗ n` of a unit vector in Voigt order: `(n₁², n₂², n₃², n₂n₃, n₁n₃, n₁n₂)`.
+pub(crate) fn direction_voigt(n: &Vector3<f64>) -> Vector6<f64> {
+    Vector6::new(
         n.x * n.x,
         n.y * n.y,
         n.z * n.z,
         n.y * n.z,
         n.x * n.z,
         n.x * n.y,
-    );
+    )
+}
+
+fn youngs_modulus_with(s: &Voigt, n: &Vector3<f64>) -> f64 {
+    let a = direction_voigt(n);
     1.0 / (a.transpose() * s * a)[(0, 0)]
 }
 
