@@ -27,6 +27,7 @@ mod trim;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
 pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
+pub(crate) use trim::trim_to_domain;
 pub use tile::{
     ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
     tile_with,
