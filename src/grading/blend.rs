@@ -99,7 +99,9 @@ pub(crate) fn superpose(aligned: &[AlignedCell], carried: &[u32]) -> CellContent
     for &src in carried {
         for &(p, q) in &aligned[src as usize].graph.struts {
             for s in shifts() {
-                if let Some(l) = Line::whole(p.translated(s), q.translated(s)).clip_to_box([0; 3], cube_hi) {
+                if let Some(l) =
+                    Line::whole(p.translated(s), q.translated(s)).clip_to_box([0; 3], cube_hi)
+                {
                     parents.push((l, src));
                 }
             }
@@ -159,7 +161,9 @@ pub(crate) fn carried_points(
     let half = 0.5 * options.min_strut_diameter;
     let mut out: Vec<u32> = maxw
         .iter()
-        .filter(|&(&i, &w)| w >= options.min_weight && w * aligned[i].diameter.powi(2) >= half * half)
+        .filter(|&(&i, &w)| {
+            w >= options.min_weight && w * aligned[i].diameter.powi(2) >= half * half
+        })
         .map(|(&i, _)| i as u32)
         .collect();
     let top = wc
@@ -221,7 +225,9 @@ fn buckets_of(a: XPoint, b: XPoint) -> Vec<Bucket> {
 }
 
 fn point_buckets(x: XPoint) -> Vec<Bucket> {
-    let planes: Vec<(usize, i64)> = (0..3).filter_map(|d| x.on_plane(d).map(|k| (d, k))).collect();
+    let planes: Vec<(usize, i64)> = (0..3)
+        .filter_map(|d| x.on_plane(d).map(|k| (d, k)))
+        .collect();
     if planes.is_empty() || planes.len() == 3 {
         return Vec::new();
     }
@@ -360,7 +366,10 @@ pub(crate) fn blend(
     let mut pieces: BTreeMap<(XPoint, XPoint), BTreeSet<u32>> = BTreeMap::new();
     let mut add = |a: XPoint, b: XPoint, sources: &[u32]| {
         let key = if a <= b { (a, b) } else { (b, a) };
-        pieces.entry(key).or_default().extend(sources.iter().copied());
+        pieces
+            .entry(key)
+            .or_default()
+            .extend(sources.iter().copied());
     };
     for (idx, r) in raw.iter().enumerate() {
         match extra.get(&idx) {
@@ -394,7 +403,8 @@ pub(crate) fn blend(
     let positions: Vec<Point3<f64>> = node_pts
         .iter()
         .map(|x| {
-            let cell: [i64; 3] = std::array::from_fn(|d| x.cell_index()[d].clamp(clo[d], chi[d] - 1));
+            let cell: [i64; 3] =
+                std::array::from_fn(|d| x.cell_index()[d].clamp(clo[d], chi[d] - 1));
             scaffold.map(cell, x.local_units(cell))
         })
         .collect();
@@ -419,7 +429,13 @@ pub(crate) fn blend(
         if edges[e1].2 != edges[e2].2 {
             continue;
         }
-        let other = |e: usize| if edges[e].0 as usize == v { edges[e].1 } else { edges[e].0 };
+        let other = |e: usize| {
+            if edges[e].0 as usize == v {
+                edges[e].1
+            } else {
+                edges[e].0
+            }
+        };
         let (o1, o2) = (other(e1), other(e2));
         if o1 == o2 || !collinear(node_pts[o1 as usize], node_pts[v], node_pts[o2 as usize]) {
             continue;

@@ -89,9 +89,8 @@ impl XPoint {
     pub fn rotated_t(self, q: &[[i8; 3]; 3]) -> Self {
         let c = GRID / 2 * self.den;
         let g = self.num.map(|v| v - c);
-        let num: [i128; 3] = std::array::from_fn(|r| {
-            (0..3).map(|k| q[k][r] as i128 * g[k]).sum::<i128>() + c
-        });
+        let num: [i128; 3] =
+            std::array::from_fn(|r| (0..3).map(|k| q[k][r] as i128 * g[k]).sum::<i128>() + c);
         Self::new(num, self.den)
     }
 

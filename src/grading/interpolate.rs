@@ -243,7 +243,11 @@ impl DesignField {
     ///
     /// # Errors
     /// [`GradingError::DegenerateInterpolation`] (see the module docs).
-    pub fn lattice_with(&self, x: [f64; 3], w: &[(usize, f64)]) -> Result<Matrix3<f64>, GradingError> {
+    pub fn lattice_with(
+        &self,
+        x: [f64; 3],
+        w: &[(usize, f64)],
+    ) -> Result<Matrix3<f64>, GradingError> {
         let mut b = Matrix3::zeros();
         let mut blend_det = 0.0;
         for &(i, wi) in w {
@@ -281,7 +285,10 @@ impl DesignField {
                 if j <= i {
                     continue;
                 }
-                let (a, b) = (Point3::from(self.positions[i]), Point3::from(self.positions[j]));
+                let (a, b) = (
+                    Point3::from(self.positions[i]),
+                    Point3::from(self.positions[j]),
+                );
                 for s in 1..=samples {
                     let t = s as f64 / (samples + 1) as f64;
                     let x = a + (b - a) * t;
@@ -352,7 +359,11 @@ mod tests {
                     dense[i] = v;
                 }
                 if let Some(p) = prev {
-                    let jump = p.iter().zip(&dense).map(|(a, b)| (a - b).abs()).fold(0.0, f64::max);
+                    let jump = p
+                        .iter()
+                        .zip(&dense)
+                        .map(|(a, b)| (a - b).abs())
+                        .fold(0.0, f64::max);
                     assert!(jump < 0.02, "{kind:?}: weight jump {jump} at t = {t}");
                 }
                 prev = Some(dense);
@@ -371,7 +382,9 @@ mod tests {
         let err = f.check_segments(9).unwrap_err();
         match &err {
             GradingError::DegenerateInterpolation {
-                position, points, volume_ratio,
+                position,
+                points,
+                volume_ratio,
             } => {
                 assert_eq!(points, &vec!["p0".to_string(), "p1".to_string()]);
                 assert!(position[0] > 3.0 && position[0] < 7.0, "{position:?}");

@@ -405,11 +405,7 @@ pub fn grade(
     })
 }
 
-fn validate(
-    points: &[ControlPoint],
-    h: f64,
-    options: &GradingOptions,
-) -> Result<(), GradingError> {
+fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result<(), GradingError> {
     if points.is_empty() {
         return Err(GradingError::NoControlPoints);
     }
@@ -424,25 +420,41 @@ fn validate(
         })
     };
     if !(options.min_strut_diameter.is_finite() && options.min_strut_diameter >= 0.0) {
-        return bad("min_strut_diameter", options.min_strut_diameter, "must be ≥ 0 mm");
+        return bad(
+            "min_strut_diameter",
+            options.min_strut_diameter,
+            "must be ≥ 0 mm",
+        );
     }
     if !(0.0..1.0).contains(&options.min_weight) {
         return bad("min_weight", options.min_weight, "must be in [0, 1)");
     }
     if !(options.min_volume_ratio > 0.0 && options.min_volume_ratio < 1.0) {
-        return bad("min_volume_ratio", options.min_volume_ratio, "must be in (0, 1)");
+        return bad(
+            "min_volume_ratio",
+            options.min_volume_ratio,
+            "must be in (0, 1)",
+        );
     }
     if options.scaffold_iterations == 0 {
         return bad("scaffold_iterations", 0.0, "must be ≥ 1");
     }
     if !(options.scaffold_tolerance > 0.0) {
-        return bad("scaffold_tolerance", options.scaffold_tolerance, "must be > 0");
+        return bad(
+            "scaffold_tolerance",
+            options.scaffold_tolerance,
+            "must be > 0",
+        );
     }
     if !(options.merge_tolerance >= 0.0) {
         return bad("merge_tolerance", options.merge_tolerance, "must be ≥ 0 mm");
     }
     if !(options.min_strut_length >= 0.0) {
-        return bad("min_strut_length", options.min_strut_length, "must be ≥ 0 mm");
+        return bad(
+            "min_strut_length",
+            options.min_strut_length,
+            "must be ≥ 0 mm",
+        );
     }
     let mut ids = std::collections::BTreeSet::new();
     for p in points {
@@ -459,7 +471,8 @@ fn validate(
     let mut sorted: Vec<usize> = (0..points.len()).collect();
     sorted.sort_by(|&a, &b| {
         let (pa, pb) = (points[a].position, points[b].position);
-        pa[0].total_cmp(&pb[0])
+        pa[0]
+            .total_cmp(&pb[0])
             .then(pa[1].total_cmp(&pb[1]))
             .then(pa[2].total_cmp(&pb[2]))
     });

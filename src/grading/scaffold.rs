@@ -147,7 +147,11 @@ impl Scaffold {
     pub fn mean_edges(&self, c: [i64; 3]) -> Matrix3<f64> {
         let x = self.cell_corners(c);
         let e = |pairs: [(usize, usize); 4]| -> Vector3<f64> {
-            pairs.iter().map(|&(a, b)| x[b] - x[a]).sum::<Vector3<f64>>() / 4.0
+            pairs
+                .iter()
+                .map(|&(a, b)| x[b] - x[a])
+                .sum::<Vector3<f64>>()
+                / 4.0
         };
         Matrix3::from_columns(&[
             e([(0, 1), (2, 3), (4, 5), (6, 7)]),
@@ -409,7 +413,11 @@ fn fit(
     let stride = [1, dims[0], dims[0] * dims[1]];
     let anchor = s.flat([0, 0, 0]).expect("the anchor corner is in the box");
     let coords = |f: usize| -> [usize; 3] {
-        [f % dims[0], (f / dims[0]) % dims[1], f / (dims[0] * dims[1])]
+        [
+            f % dims[0],
+            (f / dims[0]) % dims[1],
+            f / (dims[0] * dims[1]),
+        ]
     };
     let degree: Vec<f64> = (0..n)
         .map(|f| {
@@ -442,7 +450,8 @@ fn fit(
             let c = coords(f);
             for d in 0..3 {
                 if c[d] + 1 < dims[d] {
-                    let m = Point3::from((s.corners[f].coords + s.corners[f + stride[d]].coords) * 0.5);
+                    let m =
+                        Point3::from((s.corners[f].coords + s.corners[f + stride[d]].coords) * 0.5);
                     targets[f][d] = field.lattice(m.into())?.column(d).into_owned();
                 }
             }

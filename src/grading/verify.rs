@@ -262,15 +262,17 @@ pub fn verify(
     targets: Option<&[Stiffness]>,
     options: &VerifyOptions,
 ) -> Result<Verification, GradingError> {
-    assert_eq!(points.len(), graded.field.len(), "one entry per control point");
+    assert_eq!(
+        points.len(),
+        graded.field.len(),
+        "one entry per control point"
+    );
     if let Some(t) = targets {
         assert_eq!(t.len(), points.len(), "one target per control point");
     }
     let mut fem = Homogenizer::new(options.fem);
     let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
-    let mut stiffness_of = |cell: [i64; 3],
-                            what: &str|
-     -> Result<(Stiffness, f64), GradingError> {
+    let mut stiffness_of = |cell: [i64; 3], what: &str| -> Result<(Stiffness, f64), GradingError> {
         if let Some(s) = memo.get(&cell) {
             return Ok(s.clone());
         }
@@ -301,13 +303,13 @@ pub fn verify(
     for (i, p) in points.iter().enumerate() {
         let cell = locate(&p.id, p.position)?;
         let (graded_c, rho) = stiffness_of(cell, &p.id)?;
-        let design_cell = p
-            .design
-            .cell(RangePolicy::Strict)
-            .map_err(|source| GradingError::Design {
-                id: p.id.clone(),
-                source,
-            })?;
+        let design_cell =
+            p.design
+                .cell(RangePolicy::Strict)
+                .map_err(|source| GradingError::Design {
+                    id: p.id.clone(),
+                    source,
+                })?;
         let design_c = Homogenizer::new(options.fem)
             .homogenize(&design_cell, &options.material)
             .map_err(|source| GradingError::Fem {

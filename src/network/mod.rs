@@ -27,11 +27,11 @@ mod trim;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
 pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
-pub(crate) use trim::trim_to_domain;
 pub use tile::{
     ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
     tile_with,
 };
+pub(crate) use trim::trim_to_domain;
 
 /// One strut of a [`StrutNetwork`]; radii in mm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
