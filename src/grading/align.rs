@@ -174,11 +174,11 @@ pub fn align(
             .cell(RangePolicy::Strict)
             .map_err(|source| GradingError::Design {
                 id: p.id.clone(),
-                source,
+                source: Box::new(source),
             })?;
         let f = p.design.affine().map_err(|source| GradingError::Design {
             id: p.id.clone(),
-            source,
+            source: Box::new(source),
         })?;
         let graph = unit_graph(&p.design.topology);
         let exact = AlignedGraph::from_struts(graph.exact().iter().map(|(a, b)| {

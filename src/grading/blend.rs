@@ -260,6 +260,14 @@ fn point_buckets(x: XPoint) -> Vec<Bucket> {
     out
 }
 
+/// Blend weights and the lattice `A(x)` at a point.
+pub(crate) type NodeField = (Vec<(usize, f64)>, Matrix3<f64>);
+
+/// `x < y`, or `x` is NaN.
+pub(crate) fn below(x: f64, y: f64) -> bool {
+    x.is_nan() || x < y
+}
+
 /// A global piece before deduplication.
 struct Raw {
     line: Line,
@@ -455,8 +463,8 @@ pub(crate) fn blend(
     }
 
     // Diameters per end from the field at the nodes.
-    let mut at_node: Vec<Option<(Vec<(usize, f64)>, Matrix3<f64>)>> = vec![None; node_pts.len()];
-    let mut node_data = |v: usize| -> Result<(Vec<(usize, f64)>, Matrix3<f64>), GradingError> {
+    let mut at_node: Vec<Option<NodeField>> = vec![None; node_pts.len()];
+    let mut node_data = |v: usize| -> Result<NodeField, GradingError> {
         if at_node[v].is_none() {
             let x: [f64; 3] = positions[v].into();
             let w = field.weights(x);
@@ -487,7 +495,7 @@ pub(crate) fn blend(
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
         let (mut da, mut db) = (diameter(&wa, &aa, sources), diameter(&wb, &ab, sources));
-        if !(0.5 * (da + db) >= dmin) || da.max(db) <= 0.0 {
+        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
             stats.struts_below_minimum += 1;
             continue;
         }

@@ -253,7 +253,7 @@ pub enum GradingError {
         /// The control point.
         id: String,
         /// What is wrong with the design.
-        source: DesignError,
+        source: Box<DesignError>,
     },
     /// The interpolated cell is (nearly) singular: the blended reciprocal cell's volume
     /// relative to the blend of the neighbours' is below `min_volume_ratio` (or negative),
@@ -340,7 +340,7 @@ pub enum GradingError {
         /// The cell index.
         cell: [i64; 3],
         /// The homogenizer's error.
-        source: FemError,
+        source: Box<FemError>,
     },
     /// A graded cell has no strut left (verification).
     #[error("the graded cell {cell:?} ({what}) has no struts above the minimum diameter")]
@@ -439,17 +439,17 @@ fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result
     if options.scaffold_iterations == 0 {
         return bad("scaffold_iterations", 0.0, "must be ≥ 1");
     }
-    if !(options.scaffold_tolerance > 0.0) {
+    if options.scaffold_tolerance.is_nan() || options.scaffold_tolerance <= 0.0 {
         return bad(
             "scaffold_tolerance",
             options.scaffold_tolerance,
             "must be > 0",
         );
     }
-    if !(options.merge_tolerance >= 0.0) {
+    if blend::below(options.merge_tolerance, 0.0) {
         return bad("merge_tolerance", options.merge_tolerance, "must be ≥ 0 mm");
     }
-    if !(options.min_strut_length >= 0.0) {
+    if blend::below(options.min_strut_length, 0.0) {
         return bad(
             "min_strut_length",
             options.min_strut_length,

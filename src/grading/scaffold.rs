@@ -54,7 +54,7 @@ pub(crate) struct ScaffoldOptions {
 }
 
 /// The fitted scaffold: corner positions (mm) on an integer index box.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scaffold {
     lo: [i64; 3],
     dims: [usize; 3],
@@ -381,7 +381,7 @@ fn check_cells(s: &Scaffold, field: &DesignField) -> Result<(), GradingError> {
                 for o in CORNER_OFFSETS {
                     let u = o.map(|v| v as f64);
                     let det = trilinear_jacobian(&x, u).determinant();
-                    if !(det > 0.0) {
+                    if det.is_nan() || det <= 0.0 {
                         let at = trilinear(&x, u);
                         return Err(GradingError::InvertedCell {
                             cell: c,
@@ -446,13 +446,13 @@ fn fit(
     for _ in 0..options.max_iterations {
         s.stats.iterations += 1;
         // Edge targets at the current midpoints.
-        for f in 0..n {
+        for (f, target) in targets.iter_mut().enumerate() {
             let c = coords(f);
             for d in 0..3 {
                 if c[d] + 1 < dims[d] {
                     let m =
                         Point3::from((s.corners[f].coords + s.corners[f + stride[d]].coords) * 0.5);
-                    targets[f][d] = field.lattice(m.into())?.column(d).into_owned();
+                    target[d] = field.lattice(m.into())?.column(d).into_owned();
                 }
             }
         }
@@ -556,16 +556,5 @@ fn conjugate_gradient(
             p[i] = z[i] + beta * p[i];
         }
         p[fixed] = 0.0;
-    }
-}
-
-impl Default for Scaffold {
-    fn default() -> Self {
-        Self {
-            lo: [0; 3],
-            dims: [0; 3],
-            corners: Vec::new(),
-            stats: ScaffoldStats::default(),
-        }
     }
 }

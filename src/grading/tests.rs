@@ -476,8 +476,8 @@ fn cells_share_faces_and_the_network_is_connected() {
         let Some((c, u)) = graded.scaffold.locate([p.x, p.y, p.z]) else {
             continue;
         };
-        for d in 0..3 {
-            let on_face = u[d] < 1e-9 || u[d] > 1.0 - 1e-9;
+        for (d, &ud) in u.iter().enumerate() {
+            let on_face = !(1e-9..=1.0 - 1e-9).contains(&ud);
             if !on_face || domain.is_on_boundary(p, 1e-9) {
                 continue;
             }

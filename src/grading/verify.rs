@@ -14,13 +14,14 @@
 //! stiffness along the segments between neighbouring control points.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
-use nalgebra::{Matrix3, Point3};
+use nalgebra::Point3;
 use serde::Serialize;
 
 use super::align::canonical;
-use super::blend::{carried_points, superpose};
-use super::exact::{GRID, XPoint};
+use super::blend::{NodeField, below, carried_points, superpose};
+use super::exact::XPoint;
 use super::{ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
@@ -117,15 +118,17 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     let content = superpose(&graded.aligned, &carried);
     let dmin = graded.options.min_strut_diameter;
     let field = &graded.field;
-    let mut cache: BTreeMap<XPoint, (Vec<(usize, f64)>, Matrix3<f64>)> = BTreeMap::new();
+    let mut cache: BTreeMap<XPoint, NodeField> = BTreeMap::new();
     let mut end_diameter = |x: XPoint, sources: &[u32]| -> Result<f64, GradingError> {
-        if !cache.contains_key(&x) {
-            let p: [f64; 3] = graded.scaffold.map(cell, x.local_units([0; 3])).into();
-            let w = field.weights(p);
-            let a = field.lattice_with(p, &w)?;
-            cache.insert(x, (w, a));
-        }
-        let (w, a) = &cache[&x];
+        let (w, a) = match cache.entry(x) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let p: [f64; 3] = graded.scaffold.map(cell, x.local_units([0; 3])).into();
+                let w = field.weights(p);
+                let a = field.lattice_with(p, &w)?;
+                v.insert((w, a))
+            }
+        };
         Ok(sources
             .iter()
             .map(|&s| {
@@ -150,7 +153,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             end_diameter(a, &piece.sources)?,
             end_diameter(b, &piece.sources)?,
         );
-        if !(0.5 * (da + db) >= dmin) || da.max(db) <= 0.0 {
+        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
             continue;
         }
         da = da.max(dmin);
@@ -236,7 +239,6 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             }
         })
         .collect();
-    debug_assert!(GRID == 24);
     PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|_| {
         GradingError::EmptyCell {
             what: format!("cell {cell:?}"),
@@ -282,7 +284,7 @@ pub fn verify(
             .map_err(|source| GradingError::Fem {
                 what: what.into(),
                 cell,
-                source,
+                source: Box::new(source),
             })?;
         let out = (h.stiffness, pc.relative_density());
         memo.insert(cell, out.clone());
@@ -308,14 +310,14 @@ pub fn verify(
                 .cell(RangePolicy::Strict)
                 .map_err(|source| GradingError::Design {
                     id: p.id.clone(),
-                    source,
+                    source: Box::new(source),
                 })?;
         let design_c = Homogenizer::new(options.fem)
             .homogenize(&design_cell, &options.material)
             .map_err(|source| GradingError::Fem {
                 what: format!("design of {}", p.id),
                 cell,
-                source,
+                source: Box::new(source),
             })?
             .stiffness;
         let a = graded.aligned[i].lattice;
