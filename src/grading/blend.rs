@@ -272,6 +272,8 @@ pub(crate) fn below(x: f64, y: f64) -> bool {
 struct Raw {
     line: Line,
     sources: Vec<u32>,
+    /// Which cell content (carried set) produced it.
+    content: usize,
 }
 
 /// The blended network and what happened on the way.
@@ -293,7 +295,7 @@ pub(crate) fn blend(
     let grow = 2.0 * BOUNDARY_TOLERANCE;
     let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
     let (clo, chi) = scaffold.cell_range();
-    let mut cache: BTreeMap<Vec<u32>, Arc<CellContent>> = BTreeMap::new();
+    let mut cache: BTreeMap<Vec<u32>, (usize, Arc<CellContent>)> = BTreeMap::new();
     let mut cells = Vec::new();
     let mut raw: Vec<Raw> = Vec::new();
     for k in clo[2]..chi[2] {
@@ -310,14 +312,16 @@ pub(crate) fn blend(
                     continue;
                 }
                 let carried = carried_points(field, aligned, &x, options);
-                let content = cache
+                let next = cache.len();
+                let (id, content) = cache
                     .entry(carried.clone())
-                    .or_insert_with(|| Arc::new(superpose(aligned, &carried)))
+                    .or_insert_with(|| (next, Arc::new(superpose(aligned, &carried))))
                     .clone();
                 for p in &content.pieces {
                     raw.push(Raw {
                         line: p.line.translated(c),
                         sources: p.sources.clone(),
+                        content: id,
                     });
                 }
                 cells.push(CellInfo {
@@ -332,13 +336,20 @@ pub(crate) fn blend(
 
     // Face pass: split pieces lying in cell faces against the neighbours' pieces and nodes.
     let ends: Vec<(XPoint, XPoint)> = raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
-    let mut buckets: BTreeMap<Bucket, (Vec<usize>, Vec<XPoint>)> = BTreeMap::new();
+    // Cells with the same carried set have identical face contents (the superposition is
+    // periodic), so only pieces and nodes of different contents are compared.
+    type Items = (Vec<usize>, BTreeSet<(XPoint, usize)>);
+    let mut buckets: BTreeMap<Bucket, Items> = BTreeMap::new();
     for (idx, &(a, b)) in ends.iter().enumerate() {
         let keys = buckets_of(a, b);
         if keys.is_empty() {
             for x in [a, b] {
                 for key in point_buckets(x) {
-                    buckets.entry(key).or_default().1.push(x);
+                    buckets
+                        .entry(key)
+                        .or_default()
+                        .1
+                        .insert((x, raw[idx].content));
                 }
             }
         } else {
@@ -349,19 +360,29 @@ pub(crate) fn blend(
     }
     let mut extra: BTreeMap<usize, BTreeSet<Param>> = BTreeMap::new();
     for (segs, pts) in buckets.values() {
-        if segs.len() < 2 && pts.is_empty() {
+        let first = segs.first().map(|&k| raw[k].content);
+        let mixed = segs.iter().any(|&k| Some(raw[k].content) != first)
+            || pts.iter().any(|&(_, c)| Some(c) != first);
+        if !mixed {
             continue;
         }
-        for &k in segs {
+        let boxes: Vec<_> = segs.iter().map(|&k| fbox(&raw[k].line)).collect();
+        for (ik, &k) in segs.iter().enumerate() {
             let lk = &raw[k].line;
-            for &m in segs {
-                if m != k && ends[m] != ends[k] {
+            for (im, &m) in segs.iter().enumerate() {
+                if raw[m].content != raw[k].content
+                    && ends[m] != ends[k]
+                    && boxes_overlap(&boxes[ik], &boxes[im])
+                {
                     for t in split_params(lk, &raw[m].line) {
                         extra.entry(k).or_default().insert(t);
                     }
                 }
             }
-            for &x in pts {
+            for &(x, c) in pts {
+                if c == raw[k].content {
+                    continue;
+                }
                 if let Some(t) = point_param(lk, x) {
                     extra.entry(k).or_default().insert(t);
                 }

@@ -745,5 +745,9 @@ fn timing_20x20x30_mm_with_3_mm_cells() {
         el.as_secs_f64(),
         graded.stats
     );
+    // Cells with different carried sets meet here: their face pieces were split against each
+    // other, and the result has no gaps, overlaps or unsplit crossings.
+    assert!(graded.stats.face_splits > 0);
+    assert!(graded.stats.distinct_cell_contents > 1);
     assert_clean_geometry(&graded.network, 1e-7);
 }
