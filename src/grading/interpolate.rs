@@ -18,11 +18,14 @@
 //! others there), are continuous where the neighbour set changes (a point leaving the `k`
 //! nearest has weight 0 at that moment) and, for `p > 1`, flat at the control points.
 //!
-//! **Degeneracy**: `det B(x) / Σ_i w_i det B_i` (the blended plane density relative to the
-//! blend of the neighbours' ones) must stay above [`super::GradingOptions::min_volume_ratio`];
-//! below it the cells being averaged point in incompatible directions (det → 0 means the cell
-//! volume `det A(x)` blows up) and [`GradingError::DegenerateInterpolation`] names the position
-//! and the control points involved.
+//! **Degeneracy**: the volume ratio `r = det B(x) / (Σ_i w_i (det B_i)^{1/3})³` must stay above
+//! [`super::GradingOptions::min_volume_ratio`]. It compares the blended reciprocal cell with
+//! the blend of the neighbours' linear sizes, so it is exactly 1 when the cells differ only in
+//! size (`B_i = c_i B`) and ≥ 1 for compatible (e.g. symmetric positive definite) cells; it
+//! drops towards 0 (or below) when the cells being averaged point in incompatible directions
+//! (det → 0 means the cell volume `det A(x)` blows up). Below the limit
+//! [`GradingError::DegenerateInterpolation`] names the position and the control points
+//! involved.
 
 use nalgebra::{Matrix3, Point3};
 use rstar::RTree;
@@ -60,6 +63,7 @@ pub struct DesignField {
     positions: Vec<[f64; 3]>,
     lattices: Vec<Matrix3<f64>>,
     reciprocal: Vec<Matrix3<f64>>,
+    /// `(det B_i)^{1/3}`.
     reciprocal_det: Vec<f64>,
     tree: RTree<GeomWithData<[f64; 3], usize>>,
     weight: WeightKind,
@@ -123,7 +127,7 @@ impl DesignField {
             })?;
             reciprocal.push(b.transpose());
         }
-        let reciprocal_det = reciprocal.iter().map(|b| b.determinant()).collect();
+        let reciprocal_det = reciprocal.iter().map(|b| b.determinant().cbrt()).collect();
         let tree = RTree::bulk_load(
             positions
                 .iter()
@@ -254,7 +258,7 @@ impl DesignField {
             b += self.reciprocal[i] * wi;
             blend_det += wi * self.reciprocal_det[i];
         }
-        let ratio = b.determinant() / blend_det;
+        let ratio = b.determinant() / blend_det.powi(3);
         let degenerate = || GradingError::DegenerateInterpolation {
             position: x,
             volume_ratio: ratio,

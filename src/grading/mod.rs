@@ -94,8 +94,9 @@ pub struct GradingOptions {
     pub min_weight: f64,
     /// Cube-rotation alignment of the control cells. Default [`Alignment::CubeRotations`].
     pub alignment: Alignment,
-    /// Smallest allowed `det B(x) / Σ w_i det B_i` (see [`DesignField`]); below it the
-    /// interpolation is degenerate. Default 0.1.
+    /// Smallest allowed volume ratio `det B(x) / (Σ w_i (det B_i)^{1/3})³` (see
+    /// [`DesignField`]; 1 for cells differing only in size); below it the interpolation is
+    /// degenerate. Default 0.1.
     pub min_volume_ratio: f64,
     /// Most scaffold fit iterations (per extension of the index box). Default 50.
     pub scaffold_iterations: usize,
@@ -256,7 +257,7 @@ pub enum GradingError {
         source: Box<DesignError>,
     },
     /// The interpolated cell is (nearly) singular: the blended reciprocal cell's volume
-    /// relative to the blend of the neighbours' is below `min_volume_ratio` (or negative),
+    /// relative to the blend of the neighbours' sizes is below `min_volume_ratio` (or negative),
     /// e.g. cells of opposite orientation being averaged. Fix: enable alignment, choose
     /// compatible orientations for the named points, or move them apart.
     #[error(
@@ -267,7 +268,8 @@ pub enum GradingError {
     DegenerateInterpolation {
         /// Where, mm.
         position: [f64; 3],
-        /// `det B(x) / Σ w_i det B_i` (or the det of a control cell that is itself bad).
+        /// The volume ratio `det B(x) / (Σ w_i (det B_i)^{1/3})³` (or the det of a control cell
+        /// that is itself bad).
         volume_ratio: f64,
         /// The ids of the control points blending there.
         points: Vec<String>,

@@ -751,3 +751,33 @@ fn timing_20x20x30_mm_with_3_mm_cells() {
     assert!(graded.stats.distinct_cell_contents > 1);
     assert_clean_geometry(&graded.network, 1e-7);
 }
+
+#[test]
+fn a_sixteen_fold_size_change_over_two_mm_keeps_every_cell_valid() {
+    // Cells of edge 12 mm and 0.75 mm (turned 40°) at points 2 mm apart: the size-only
+    // volume ratio stays near 1 (no false degeneracy) and the scaffold has no inverted cell
+    // (checked inside `grade`).
+    let mut big = design(
+        [(0, 1), (0, 1), (0, 1)],
+        0.05,
+        [2.0; 3],
+        AxisAngle::IDENTITY,
+    );
+    big.v = [2.0; 3];
+    let mut small = design(
+        [(0, 1), (0, 1), (0, 1)],
+        0.05,
+        [0.5; 3],
+        rot([1.0, 1.0, 0.0], 40.0),
+    );
+    small.v = [0.5; 3];
+    let points = vec![
+        cp("big", [0.0; 3], big),
+        cp("small", [2.0, 0.0, 0.0], small),
+    ];
+    let domain = Domain::new_box([-6.0; 3], [8.0, 6.0, 6.0]).unwrap();
+    let g = grade(&points, 3.0, &domain, &GradingOptions::default()).unwrap();
+    println!("{:?}", g.stats.scaffold);
+    assert!(g.stats.scaffold.converged);
+    assert_clean_geometry(&g.network, 1e-7);
+}
