@@ -17,7 +17,8 @@
 //!
 //! **Extent.** The index box starts from the anchor cell's lattice mapped over the domain's
 //! bounding box plus one cell, and grows by one layer on every side whose outer cells still
-//! touch the (slightly grown) bounding box, until none does.
+//! touch the (slightly grown) bounding box, until none does (a few fit iterations per growth
+//! step, then the full fit, then the coverage is checked again).
 
 use nalgebra::{Matrix3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
@@ -278,6 +279,7 @@ pub(crate) fn build_scaffold(
     };
     let grow = 4.0 * crate::network::BOUNDARY_TOLERANCE;
     let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
+    let mut settled = false;
     loop {
         let dims: [usize; 3] = std::array::from_fn(|i| (hi[i] - lo[i] + 1) as usize);
         let count = dims.iter().product::<usize>();
@@ -322,7 +324,13 @@ pub(crate) fn build_scaffold(
             stats: old.stats,
         };
         s.stats.dims = dims;
-        fit(&mut s, field, h, options)?;
+        // While the extent is not settled a few iterations suffice to see where to grow.
+        let iterations = if settled {
+            options.max_iterations
+        } else {
+            options.max_iterations.min(4)
+        };
+        fit(&mut s, field, h, iterations, options.tolerance)?;
         // Grow where the outer layer still touches the box.
         let (clo, chi) = s.cell_range();
         let mut grew = false;
@@ -338,10 +346,15 @@ pub(crate) fn build_scaffold(
                 }
             }
         }
-        if !grew {
+        if grew {
+            s.stats.extensions += 1;
+            settled = false;
+            continue;
+        }
+        if settled || s.stats.converged {
             break;
         }
-        s.stats.extensions += 1;
+        settled = true;
     }
     check_cells(&s, field)?;
     Ok(s)
@@ -406,7 +419,8 @@ fn fit(
     s: &mut Scaffold,
     field: &DesignField,
     h: f64,
-    options: &ScaffoldOptions,
+    max_iterations: usize,
+    tolerance: f64,
 ) -> Result<(), GradingError> {
     let n = s.corners.len();
     let dims = s.dims;
@@ -443,7 +457,7 @@ fn fit(
         }
     };
     let mut targets = vec![[Vector3::zeros(); 3]; n];
-    for _ in 0..options.max_iterations {
+    for _ in 0..max_iterations {
         s.stats.iterations += 1;
         // Edge targets at the current midpoints.
         for (f, target) in targets.iter_mut().enumerate() {
@@ -485,7 +499,7 @@ fn fit(
                 update,
             });
         }
-        if update <= options.tolerance * h {
+        if update <= tolerance * h {
             s.stats.converged = true;
             break;
         }
