@@ -781,3 +781,66 @@ fn a_sixteen_fold_size_change_over_two_mm_keeps_every_cell_valid() {
     assert!(g.stats.scaffold.converged);
     assert_clean_geometry(&g.network, 1e-7);
 }
+
+#[test]
+fn stiffness_varies_smoothly_between_two_densities() {
+    // One topology, density 0.03 → 0.09 over 10 cells: C11 along the segment rises
+    // monotonically from one design's value to the other's, in steps without jumps.
+    let sc = |rho| design([(0, 1), (2, 1), (0, 1)], rho, [1.0; 3], AxisAngle::IDENTITY);
+    let points = vec![
+        cp("soft", [0.0; 3], sc(0.03)),
+        cp("stiff", [30.0, 0.0, 0.0], sc(0.09)),
+    ];
+    let domain = Domain::new_box([-4.5; 3], [34.5, 4.5, 4.5]).unwrap();
+    let graded = grade(&points, 3.0, &domain, &GradingOptions::default()).unwrap();
+    let v = verify(
+        &graded,
+        &points,
+        None,
+        &VerifyOptions {
+            samples_per_segment: 9,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let c11: Vec<f64> = v
+        .segments
+        .iter()
+        .map(|s| s.stiffness.voigt()[(0, 0)])
+        .collect();
+    println!(
+        "C11 along the segment: {c11:.4?}; max step {:.3}",
+        v.max_step_change
+    );
+    assert_eq!(c11.len(), 9);
+    for w in c11.windows(2) {
+        assert!(w[1] > w[0], "not monotone: {c11:?}");
+    }
+    let (lo, hi) = (
+        v.points[0].design_stiffness.voigt()[(0, 0)],
+        v.points[1].design_stiffness.voigt()[(0, 0)],
+    );
+    assert!((c11[0] / lo - 1.0).abs() < 0.05 && (c11[8] / hi - 1.0).abs() < 0.05);
+    // Nine samples share a threefold change: no step may carry more than half of it.
+    assert!(
+        v.max_step_change < 0.5 * (hi - lo) / lo,
+        "{}",
+        v.max_step_change
+    );
+}
+
+#[test]
+fn options_round_trip_through_json() {
+    let o = GradingOptions {
+        weight: WeightKind::Gaussian { width_mm: 7.5 },
+        alignment: Alignment::Off,
+        ..Default::default()
+    };
+    let json = serde_json::to_string(&o).unwrap();
+    let back: GradingOptions = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, o);
+    let partial: GradingOptions = serde_json::from_str(r#"{"neighbours": 6}"#).unwrap();
+    assert_eq!(partial.neighbours, 6);
+    assert_eq!(partial.min_strut_diameter, 0.1);
+    assert!(serde_json::from_str::<GradingOptions>(r#"{"neighbors": 6}"#).is_err());
+}

@@ -301,7 +301,6 @@ pub fn verify(
             })
     };
     let mut checks = Vec::with_capacity(points.len());
-    let mut own = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
         let cell = locate(&p.id, p.position)?;
         let (graded_c, rho) = stiffness_of(cell, &p.id)?;
@@ -332,7 +331,6 @@ pub fn verify(
             design_stiffness: design_c.clone(),
             graded_stiffness: graded_c,
         });
-        own.push(design_c);
     }
     let mut segments = Vec::new();
     let mut max_step = 0.0f64;
@@ -373,7 +371,6 @@ pub fn verify(
             }
         }
     }
-    let _ = own;
     Ok(Verification {
         points: checks,
         segments,
