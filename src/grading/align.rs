@@ -84,7 +84,7 @@ pub(crate) struct AlignedGraph {
 }
 
 impl AlignedGraph {
-    fn from_struts(raw: impl Iterator<Item = (XPoint, XPoint)>) -> Self {
+    pub(crate) fn from_struts(raw: impl Iterator<Item = (XPoint, XPoint)>) -> Self {
         let mut set = BTreeSet::new();
         for (a, b) in raw {
             set.insert(canonical(a, b));
