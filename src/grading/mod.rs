@@ -21,6 +21,23 @@
 //! The output is deterministic: maps are ordered (`BTreeMap`) and cells are visited in index
 //! order (`x` fastest).
 //!
+//! # Guarantees and limits
+//! - With one control point the network is exactly the tiled periodic cell
+//!   ([`crate::network::tile`] with the origin at the control point).
+//! - Struts meet only at shared nodes (crossings of different topologies are split exactly, in
+//!   rational grid coordinates), neighbouring cells share their face nodes, and no strut is
+//!   duplicated; coincident struts of several topologies become one strut whose area is the
+//!   sum of theirs.
+//! - At a control point the weights are exactly its own, but the scaffold is a least-squares
+//!   compromise between incompatible neighbouring cells, so the cell there reproduces the design
+//!   only up to an error that shrinks as the control points move apart relative to `h`
+//!   ([`verify`] measures it).
+//! - [`graded_cell`] treats a possibly non-parallelepiped cell as periodic with its mean edge
+//!   vectors: an approximation for verification, not the network itself.
+//! - Where the cell shape varies, a strut crossing a cell face is kinked there (each part
+//!   follows its own cell's trilinear map); the elementary lattices stay inside the unit cube,
+//!   so this only happens for cells built from other graphs.
+//!
 //! # Example
 //! ```
 //! use trussforge::design_space::{AxisAngle, Design, LatticeChoice, Topology};
