@@ -24,6 +24,7 @@ pub mod design_space;
 pub mod export;
 pub mod fem;
 pub mod fsutil;
+pub mod grading;
 pub mod inverse;
 pub mod mechanics;
 pub mod mesh;

@@ -31,6 +31,7 @@ pub use tile::{
     ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
     tile_with,
 };
+pub(crate) use trim::trim_to_domain;
 
 /// One strut of a [`StrutNetwork`]; radii in mm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]

@@ -1,0 +1,583 @@
+//! Step 4: the topology blend — every cell's struts, joined into one network.
+//!
+//! **Which topologies a cell carries.** Control point `i` contributes to cell `c` when its
+//! weight somewhere in the cell (8 corners and centre) could give a printable strut:
+//! `max w_i · d_i² ≥ (d_min / 2)²` and `max w_i ≥ min_weight` (`d_i` the design's diameter,
+//! mm). The point of largest weight at the cell centre is always carried.
+//!
+//! **Cell content.** The aligned unit graphs of the carried points are superposed exactly in
+//! grid units of the unit cube (`[0, 24]³`): every periodic image of every strut is clipped to
+//! the closed cube (a strut crossing a face is cut there), struts of different topologies are
+//! split where they cross, where an end of one lies on the other, and at the ends of collinear
+//! overlaps, so crossing struts get a shared node. Coincident pieces merge into one piece that
+//! remembers all its source control points. Contents are cached per carried set.
+//!
+//! **Across cells.** A cell's unit-cube point `u` in cell `c` has the global exact index
+//! coordinate `c + u`; nodes are keyed by it, so a node on a shared face, edge or corner is one
+//! node whichever cell produced it, and its position (mm) is always computed by the trilinear
+//! map of one canonical cell (`floor` of the index coordinate, clamped to the scaffold), so it
+//! appears once. Pieces lying in a face are produced by both cells sharing it; they are split
+//! again against every piece and node of the neighbouring cell in the same face square or edge
+//! (a cell that does not carry a topology sees its struts only from the neighbour), then
+//! deduplicated with their sources united. A clipping node (not a node of any control point's
+//! unit graph) that joins just two collinear pieces of the same sources is removed again when
+//! the two mapped pieces are straight within `merge_tolerance` mm (always, for one control
+//! point: the graded lattice is then exactly the tiled periodic cell).
+//!
+//! **Diameters.** A piece with sources `S` has, at each end `x`,
+//! `d(x)² = Σ_{i∈S} w_i(x) · D_i(x)²`, where `D_i(x)` is the diameter that gives design `i`'s
+//! relative density ρ_i with its topology in the local cell `A(x)`
+//! (`ρ_i det A = Σ_b π D²/4 |A u_b|`; `D_i = d_i` at control point `i`). So a strut of one
+//! topology has diameter `D_i √w_i` (area ∝ weight, and the relative density blends linearly:
+//! `ρ(x) ≈ Σ w_i ρ_i`), and **coincident struts of several topologies add their areas** (the
+//! material of both is there). A piece whose mean end diameter is below `min_strut_diameter`
+//! is dropped; otherwise a thinner end is raised to the minimum (counted in the stats).
+//! Radii (mm) are half the diameters and may differ at the two ends.
+//!
+//! **Domain.** The network is trimmed to the domain, dangling struts and stray components are
+//! removed with the `network` module's code (same rules as tiling), and what was removed is
+//! reported.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use nalgebra::{Matrix3, Point3};
+
+use super::align::AlignedCell;
+use super::exact::{GRID, Line, Param, XPoint, collinear, point_param, split_params};
+use super::interpolate::DesignField;
+use super::scaffold::Scaffold;
+use super::{GradingError, GradingOptions, GradingStats};
+use crate::network::{
+    BOUNDARY_TOLERANCE, ComponentPolicy, DanglingPolicy, Domain, Strut, StrutNetwork,
+    keep_largest_component, remove_dangling, trim_to_domain,
+};
+
+/// One piece of a cell's content: a sub-segment of a parent line and the control points
+/// whose topologies contribute it (sorted).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Piece {
+    pub line: Line,
+    pub sources: Vec<u32>,
+}
+
+/// The superposed content of one cell, in local grid units (`[0, GRID]³`).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct CellContent {
+    pub pieces: Vec<Piece>,
+}
+
+/// A cell the blend produced struts for, and the control points it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CellInfo {
+    /// The cell index.
+    pub index: [i64; 3],
+    /// Indices (input order) of the control points whose topologies the cell carries.
+    pub points: Vec<usize>,
+}
+
+fn shifts() -> impl Iterator<Item = [i64; 3]> {
+    (0..27).map(|k| [k / 9 - 1, (k / 3) % 3 - 1, k % 3 - 1])
+}
+
+fn fbox(l: &Line) -> ([f64; 3], [f64; 3]) {
+    let (a, b) = (l.start().to_f64(), l.end().to_f64());
+    (
+        std::array::from_fn(|i| a[i].min(b[i]) - 1e-9),
+        std::array::from_fn(|i| a[i].max(b[i]) + 1e-9),
+    )
+}
+
+fn boxes_overlap(a: &([f64; 3], [f64; 3]), b: &([f64; 3], [f64; 3])) -> bool {
+    (0..3).all(|i| a.0[i] <= b.1[i] && b.0[i] <= a.1[i])
+}
+
+/// Superposes the aligned graphs of `carried` in the closed unit cube.
+pub(crate) fn superpose(aligned: &[AlignedCell], carried: &[u32]) -> CellContent {
+    let cube_hi = [GRID; 3];
+    let mut parents: Vec<(Line, u32)> = Vec::new();
+    for &src in carried {
+        for &(p, q) in &aligned[src as usize].graph.struts {
+            for s in shifts() {
+                if let Some(l) =
+                    Line::whole(p.translated(s), q.translated(s)).clip_to_box([0; 3], cube_hi)
+                {
+                    parents.push((l, src));
+                }
+            }
+        }
+    }
+    let boxes: Vec<_> = parents.iter().map(|(l, _)| fbox(l)).collect();
+    let mut pieces: BTreeMap<(XPoint, XPoint), (Line, BTreeSet<u32>)> = BTreeMap::new();
+    for (k, (l, src)) in parents.iter().enumerate() {
+        let mut ts: BTreeSet<Param> = BTreeSet::from([l.ta, l.tb]);
+        if carried.len() > 1 {
+            for (m, (lm, sm)) in parents.iter().enumerate() {
+                // Struts of one topology are already split against each other.
+                if sm != src && boxes_overlap(&boxes[k], &boxes[m]) {
+                    ts.extend(split_params(l, lm));
+                }
+            }
+        }
+        let ts: Vec<Param> = ts.into_iter().collect();
+        for w in ts.windows(2) {
+            let piece = l.sub(w[0], w[1]);
+            let (a, b) = (piece.start(), piece.end());
+            let key = if a <= b { (a, b) } else { (b, a) };
+            pieces
+                .entry(key)
+                .or_insert_with(|| (piece, BTreeSet::new()))
+                .1
+                .insert(*src);
+        }
+    }
+    CellContent {
+        pieces: pieces
+            .into_values()
+            .map(|(line, s)| Piece {
+                line,
+                sources: s.into_iter().collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Which control points cell `c` carries (sorted indices).
+pub(crate) fn carried_points(
+    field: &DesignField,
+    aligned: &[AlignedCell],
+    corners: &[Point3<f64>; 8],
+    options: &GradingOptions,
+) -> Vec<u32> {
+    let centre = super::scaffold::trilinear(corners, [0.5; 3]);
+    let mut maxw: BTreeMap<usize, f64> = BTreeMap::new();
+    let wc = field.weights(centre.into());
+    for p in corners.iter().chain(std::iter::once(&centre)) {
+        for (i, w) in field.weights((*p).into()) {
+            let e = maxw.entry(i).or_insert(0.0);
+            *e = e.max(w);
+        }
+    }
+    let half = 0.5 * options.min_strut_diameter;
+    let mut out: Vec<u32> = maxw
+        .iter()
+        .filter(|&(&i, &w)| {
+            w >= options.min_weight && w * aligned[i].diameter.powi(2) >= half * half
+        })
+        .map(|(&i, _)| i as u32)
+        .collect();
+    let top = wc
+        .iter()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)))
+        .map(|&(i, _)| i as u32)
+        .expect("weights are never empty");
+    if !out.contains(&top) {
+        out.push(top);
+        out.sort();
+    }
+    out
+}
+
+/// The bucket keys of a point lying on cell-boundary planes: the face squares (and edges) it
+/// touches. Keys: `(kind, axis, plane, a, b)`; kind 0 = face square in plane `axis = plane`
+/// with indices `a, b` along the other two axes, kind 1 = the unit edge along `axis` at
+/// index `plane` of the two others `a, b`.
+type Bucket = (u8, usize, i64, i64, i64);
+
+fn buckets_of(a: XPoint, b: XPoint) -> Vec<Bucket> {
+    let planes: Vec<(usize, i64)> = (0..3)
+        .filter_map(|d| match (a.on_plane(d), b.on_plane(d)) {
+            (Some(x), Some(y)) if x == y => Some((d, x)),
+            _ => None,
+        })
+        .collect();
+    if planes.is_empty() || planes.len() == 3 {
+        return Vec::new();
+    }
+    let mid = a.lerp(b, Param::new(1, 2));
+    let mcell = mid.cell_index();
+    let on = |e: usize| planes.iter().find(|(d, _)| *d == e).map(|&(_, k)| k);
+    let mut out = Vec::new();
+    for &(d, k) in &planes {
+        let (e1, e2) = ((d + 1) % 3, (d + 2) % 3);
+        let range = |e: usize| match on(e) {
+            Some(k) => vec![k - 1, k],
+            None => vec![mcell[e]],
+        };
+        for i in range(e1) {
+            for j in range(e2) {
+                out.push((0, d, k, i, j));
+            }
+        }
+    }
+    if planes.len() == 2 {
+        let along = (0..3).find(|e| on(*e).is_none()).expect("one free axis");
+        let (e1, e2) = ((along + 1) % 3, (along + 2) % 3);
+        out.push((
+            1,
+            along,
+            mcell[along],
+            on(e1).expect("on plane"),
+            on(e2).expect("on plane"),
+        ));
+    }
+    out
+}
+
+fn point_buckets(x: XPoint) -> Vec<Bucket> {
+    let planes: Vec<(usize, i64)> = (0..3)
+        .filter_map(|d| x.on_plane(d).map(|k| (d, k)))
+        .collect();
+    if planes.is_empty() || planes.len() == 3 {
+        return Vec::new();
+    }
+    let cell = x.cell_index();
+    let on = |e: usize| planes.iter().find(|(d, _)| *d == e).map(|&(_, k)| k);
+    let mut out = Vec::new();
+    for &(d, k) in &planes {
+        let (e1, e2) = ((d + 1) % 3, (d + 2) % 3);
+        let range = |e: usize| match on(e) {
+            Some(k) => vec![k - 1, k],
+            None => vec![cell[e]],
+        };
+        for i in range(e1) {
+            for j in range(e2) {
+                out.push((0, d, k, i, j));
+            }
+        }
+    }
+    if planes.len() == 2 {
+        let along = (0..3).find(|e| on(*e).is_none()).expect("one free axis");
+        let (e1, e2) = ((along + 1) % 3, (along + 2) % 3);
+        out.push((
+            1,
+            along,
+            cell[along],
+            on(e1).expect("on plane"),
+            on(e2).expect("on plane"),
+        ));
+    }
+    out
+}
+
+/// Blend weights and the lattice `A(x)` at a point.
+pub(crate) type NodeField = (Vec<(usize, f64)>, Matrix3<f64>);
+
+/// `x < y`, or `x` is NaN.
+pub(crate) fn below(x: f64, y: f64) -> bool {
+    x.is_nan() || x < y
+}
+
+/// A global piece before deduplication.
+struct Raw {
+    line: Line,
+    sources: Vec<u32>,
+    /// Which cell content (carried set) produced it.
+    content: usize,
+}
+
+/// The blended network and what happened on the way.
+pub(crate) struct Blended {
+    pub network: StrutNetwork,
+    pub cells: Vec<CellInfo>,
+}
+
+/// Builds the graded strut network (see the module docs).
+pub(crate) fn blend(
+    field: &DesignField,
+    aligned: &[AlignedCell],
+    scaffold: &Scaffold,
+    domain: &Domain,
+    options: &GradingOptions,
+    stats: &mut GradingStats,
+) -> Result<Blended, GradingError> {
+    let (bmin, bmax) = domain.bounding_box();
+    let grow = 2.0 * BOUNDARY_TOLERANCE;
+    let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
+    let (clo, chi) = scaffold.cell_range();
+    let mut cache: BTreeMap<Vec<u32>, (usize, Arc<CellContent>)> = BTreeMap::new();
+    let mut cells = Vec::new();
+    let mut raw: Vec<Raw> = Vec::new();
+    for k in clo[2]..chi[2] {
+        for j in clo[1]..chi[1] {
+            for i in clo[0]..chi[0] {
+                let c = [i, j, k];
+                let x = scaffold.cell_corners(c);
+                let touches = (0..3).all(|d| {
+                    let lo = x.iter().map(|p| p[d]).fold(f64::INFINITY, f64::min);
+                    let hi = x.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
+                    hi >= gmin[d] && lo <= gmax[d]
+                });
+                if !touches {
+                    continue;
+                }
+                let carried = carried_points(field, aligned, &x, options);
+                let next = cache.len();
+                let (id, content) = cache
+                    .entry(carried.clone())
+                    .or_insert_with(|| (next, Arc::new(superpose(aligned, &carried))))
+                    .clone();
+                for p in &content.pieces {
+                    raw.push(Raw {
+                        line: p.line.translated(c),
+                        sources: p.sources.clone(),
+                        content: id,
+                    });
+                }
+                cells.push(CellInfo {
+                    index: c,
+                    points: carried.iter().map(|&v| v as usize).collect(),
+                });
+            }
+        }
+    }
+    stats.cells = cells.len();
+    stats.distinct_cell_contents = cache.len();
+
+    // Face pass: split pieces lying in cell faces against the neighbours' pieces and nodes.
+    let ends: Vec<(XPoint, XPoint)> = raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
+    // Cells with the same carried set have identical face contents (the superposition is
+    // periodic), so only pieces and nodes of different contents are compared.
+    type Items = (Vec<usize>, BTreeSet<(XPoint, usize)>);
+    let mut buckets: BTreeMap<Bucket, Items> = BTreeMap::new();
+    for (idx, &(a, b)) in ends.iter().enumerate() {
+        let keys = buckets_of(a, b);
+        if keys.is_empty() {
+            for x in [a, b] {
+                for key in point_buckets(x) {
+                    buckets
+                        .entry(key)
+                        .or_default()
+                        .1
+                        .insert((x, raw[idx].content));
+                }
+            }
+        } else {
+            for key in keys {
+                buckets.entry(key).or_default().0.push(idx);
+            }
+        }
+    }
+    let mut extra: BTreeMap<usize, BTreeSet<Param>> = BTreeMap::new();
+    for (segs, pts) in buckets.values() {
+        let first = segs.first().map(|&k| raw[k].content);
+        let mixed = segs.iter().any(|&k| Some(raw[k].content) != first)
+            || pts.iter().any(|&(_, c)| Some(c) != first);
+        if !mixed {
+            continue;
+        }
+        let boxes: Vec<_> = segs.iter().map(|&k| fbox(&raw[k].line)).collect();
+        for (ik, &k) in segs.iter().enumerate() {
+            let lk = &raw[k].line;
+            for (im, &m) in segs.iter().enumerate() {
+                if raw[m].content != raw[k].content
+                    && ends[m] != ends[k]
+                    && boxes_overlap(&boxes[ik], &boxes[im])
+                {
+                    for t in split_params(lk, &raw[m].line) {
+                        extra.entry(k).or_default().insert(t);
+                    }
+                }
+            }
+            for &(x, c) in pts {
+                if c == raw[k].content {
+                    continue;
+                }
+                if let Some(t) = point_param(lk, x) {
+                    extra.entry(k).or_default().insert(t);
+                }
+            }
+        }
+    }
+    stats.face_splits = extra.values().map(|s| s.len()).sum();
+
+    // Deduplicate (sources united).
+    let mut pieces: BTreeMap<(XPoint, XPoint), BTreeSet<u32>> = BTreeMap::new();
+    let mut add = |a: XPoint, b: XPoint, sources: &[u32]| {
+        let key = if a <= b { (a, b) } else { (b, a) };
+        pieces
+            .entry(key)
+            .or_default()
+            .extend(sources.iter().copied());
+    };
+    for (idx, r) in raw.iter().enumerate() {
+        match extra.get(&idx) {
+            None => add(ends[idx].0, ends[idx].1, &r.sources),
+            Some(ts) => {
+                let mut prev = r.line.ta;
+                for &t in ts.iter().chain(std::iter::once(&r.line.tb)) {
+                    let l = r.line.sub(prev, t);
+                    add(l.start(), l.end(), &r.sources);
+                    prev = t;
+                }
+            }
+        }
+    }
+    stats.raw_struts = pieces.len();
+
+    // Nodes in order of first use; positions from the canonical cell.
+    let mut node_id: BTreeMap<XPoint, u32> = BTreeMap::new();
+    let mut node_pts: Vec<XPoint> = Vec::new();
+    let mut edges: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(pieces.len());
+    for ((a, b), s) in pieces {
+        let mut id = |x: XPoint| {
+            *node_id.entry(x).or_insert_with(|| {
+                node_pts.push(x);
+                (node_pts.len() - 1) as u32
+            })
+        };
+        let (ia, ib) = (id(a), id(b));
+        edges.push((ia, ib, s.into_iter().collect()));
+    }
+    let positions: Vec<Point3<f64>> = node_pts
+        .iter()
+        .map(|x| {
+            let cell: [i64; 3] =
+                std::array::from_fn(|d| x.cell_index()[d].clamp(clo[d], chi[d] - 1));
+            scaffold.map(cell, x.local_units(cell))
+        })
+        .collect();
+
+    // Remove straight clipping nodes (valence 2, same sources, collinear).
+    let original: BTreeSet<XPoint> = aligned
+        .iter()
+        .flat_map(|a| a.graph.nodes.iter().copied())
+        .collect();
+    let mut incident: Vec<Vec<usize>> = vec![Vec::new(); node_pts.len()];
+    for (e, (a, b, _)) in edges.iter().enumerate() {
+        incident[*a as usize].push(e);
+        incident[*b as usize].push(e);
+    }
+    let mut alive = vec![true; edges.len()];
+    for v in 0..node_pts.len() {
+        let live: Vec<usize> = incident[v].iter().copied().filter(|&e| alive[e]).collect();
+        if live.len() != 2 || original.contains(&node_pts[v].wrapped().0) {
+            continue;
+        }
+        let (e1, e2) = (live[0], live[1]);
+        if edges[e1].2 != edges[e2].2 {
+            continue;
+        }
+        let other = |e: usize| {
+            if edges[e].0 as usize == v {
+                edges[e].1
+            } else {
+                edges[e].0
+            }
+        };
+        let (o1, o2) = (other(e1), other(e2));
+        if o1 == o2 || !collinear(node_pts[o1 as usize], node_pts[v], node_pts[o2 as usize]) {
+            continue;
+        }
+        let (p, q, m) = (positions[o1 as usize], positions[o2 as usize], positions[v]);
+        let chord = q - p;
+        let t = ((m - p).dot(&chord) / chord.norm_squared()).clamp(0.0, 1.0);
+        if (m - (p + chord * t)).norm() > options.merge_tolerance {
+            continue;
+        }
+        alive[e2] = false;
+        let sources = edges[e1].2.clone();
+        edges[e1] = (o1, o2, sources);
+        incident[o2 as usize].retain(|&e| e != e2);
+        incident[o2 as usize].push(e1);
+        stats.merged_nodes += 1;
+    }
+
+    // Diameters per end from the field at the nodes.
+    let mut at_node: Vec<Option<NodeField>> = vec![None; node_pts.len()];
+    let mut node_data = |v: usize| -> Result<NodeField, GradingError> {
+        if at_node[v].is_none() {
+            let x: [f64; 3] = positions[v].into();
+            let w = field.weights(x);
+            let a = field.lattice_with(x, &w)?;
+            at_node[v] = Some((w, a));
+        }
+        Ok(at_node[v].clone().expect("filled"))
+    };
+    let diameter = |w: &[(usize, f64)], a: &Matrix3<f64>, sources: &[u32]| -> f64 {
+        sources
+            .iter()
+            .map(|&s| {
+                let wi = w
+                    .iter()
+                    .find(|(i, _)| *i == s as usize)
+                    .map_or(0.0, |(_, v)| *v);
+                wi * aligned[s as usize].diameter_in(a).powi(2)
+            })
+            .sum::<f64>()
+            .sqrt()
+    };
+    let dmin = options.min_strut_diameter;
+    let mut struts: Vec<Strut> = Vec::new();
+    for (e, (a, b, sources)) in edges.iter().enumerate() {
+        if !alive[e] {
+            continue;
+        }
+        let (wa, aa) = node_data(*a as usize)?;
+        let (wb, ab) = node_data(*b as usize)?;
+        let (mut da, mut db) = (diameter(&wa, &aa, sources), diameter(&wb, &ab, sources));
+        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
+            stats.struts_below_minimum += 1;
+            continue;
+        }
+        for d in [&mut da, &mut db] {
+            if *d < dmin {
+                *d = dmin;
+                stats.clamped_ends += 1;
+            }
+        }
+        if da <= 0.0 || db <= 0.0 {
+            stats.struts_below_minimum += 1;
+            continue;
+        }
+        struts.push(Strut {
+            a: *a,
+            b: *b,
+            radius_a: 0.5 * da,
+            radius_b: 0.5 * db,
+        });
+    }
+
+    // Trim, clean up (the network module's rules).
+    let trimmed = trim_to_domain(positions, &struts, domain, options.min_strut_length);
+    stats.struts_kept = trimmed.counts.kept;
+    stats.struts_cut = trimmed.counts.cut;
+    stats.struts_outside = trimmed.counts.dropped;
+    stats.short_pieces_dropped = trimmed.counts.short_pieces;
+    let cut_node = trimmed.cut_node;
+    let net = StrutNetwork::try_new(trimmed.nodes, trimmed.struts)?;
+    let net = if options.dangling == DanglingPolicy::RemoveUnanchored {
+        let nodes = net.nodes().to_vec();
+        let (pruned, removed) = remove_dangling(&net, |v| {
+            cut_node[v] || domain.is_on_boundary(&nodes[v], BOUNDARY_TOLERANCE)
+        });
+        stats.dangling_removed = removed;
+        pruned
+    } else {
+        // Drop unused nodes only.
+        remove_dangling(&net, |_| true).0
+    };
+    let net = if options.components == ComponentPolicy::KeepLargest {
+        let (kept, removal) = keep_largest_component(&net);
+        stats.components_removed = removal.components_removed;
+        stats.component_struts_removed = removal.struts_removed;
+        kept
+    } else {
+        net
+    };
+    if net.struts().is_empty() {
+        return Err(GradingError::Empty {
+            min: bmin,
+            max: bmax,
+        });
+    }
+    stats.nodes = net.nodes().len();
+    stats.struts = net.struts().len();
+    let radii = net.struts().iter().flat_map(|s| [s.radius_a, s.radius_b]);
+    stats.min_radius = radii.clone().fold(f64::INFINITY, f64::min);
+    stats.max_radius = radii.fold(0.0, f64::max);
+    Ok(Blended {
+        network: net,
+        cells,
+    })
+}

@@ -1,0 +1,512 @@
+//! Grading: blending the unit cells chosen at a few anatomical control points into one graded
+//! strut network (DESIGN.md §7).
+//!
+//! The steps, one file each:
+//! 1. [`align`] (`align.rs`): each control point's primitive cell `A_i = h·F_i` (mm) is
+//!    replaced by the cube-rotated variant `A_i Q` (graph mapped by `Qᵀ`, geometry unchanged)
+//!    closest to its neighbours.
+//! 2. [`DesignField`] (`interpolate.rs`): `A(x) = (Σ w_i(x) A_i^{-T})^{-T}`, reciprocal-space
+//!    interpolation with modified Shepard weights over the k nearest points (rstar).
+//! 3. [`Scaffold`] (`scaffold.rs`): cell corners on an integer grid fitted by least squares to
+//!    the columns of `A` at the edge midpoints; cells are trilinear hexahedra sharing faces.
+//! 4. Blend (`blend.rs`): each cell carries the exactly superposed unit graphs of the control
+//!    points with non-negligible weight, crossings split with shared nodes, diameters
+//!    `D_i √w_i` (areas add), mapped through the cell's trilinear map, joined across cells,
+//!    trimmed to the [`Domain`] and cleaned up.
+//! 5. [`verify`] (`verify.rs`): the graded cell at each control point is cut out as a periodic
+//!    cell, homogenized and compared with the point's own design (and a target); the stiffness
+//!    is sampled along the segments between neighbouring control points.
+//!
+//! Units: positions, cell size, diameters and radii in mm; stiffness normalized by E.
+//! The output is deterministic: maps are ordered (`BTreeMap`) and cells are visited in index
+//! order (`x` fastest).
+//!
+//! # Guarantees and limits
+//! - With one control point the network is exactly the tiled periodic cell
+//!   ([`crate::network::tile`] with the origin at the control point).
+//! - Struts meet only at shared nodes (crossings of different topologies are split exactly, in
+//!   rational grid coordinates), neighbouring cells share their face nodes, and no strut is
+//!   duplicated; coincident struts of several topologies become one strut whose area is the
+//!   sum of theirs.
+//! - At a control point the weights are exactly its own, but the scaffold is a least-squares
+//!   compromise between incompatible neighbouring cells, so the cell there reproduces the design
+//!   only up to an error that shrinks as the control points move apart relative to `h`
+//!   ([`verify`] measures it).
+//! - [`graded_cell`] treats a possibly non-parallelepiped cell as periodic with its mean edge
+//!   vectors: an approximation for verification, not the network itself.
+//! - Where the cell shape varies, a strut crossing a cell face is kinked there (each part
+//!   follows its own cell's trilinear map); the elementary lattices stay inside the unit cube,
+//!   so this only happens for cells built from other graphs.
+//!
+//! # Example
+//! ```
+//! use trussforge::design_space::{AxisAngle, Design, LatticeChoice, Topology};
+//! use trussforge::grading::{ControlPoint, GradingOptions, grade};
+//! use trussforge::network::Domain;
+//! let bcc = LatticeChoice { lattice: 2, tessellation: 1 };
+//! let design = Design {
+//!     topology: Topology::try_new(&[bcc; 3]).unwrap(),
+//!     relative_density: 0.05,
+//!     u: [1.0; 3],
+//!     r1: AxisAngle::IDENTITY,
+//!     v: [1.0; 3],
+//!     r2: AxisAngle::IDENTITY,
+//! };
+//! let points = vec![ControlPoint { id: "a".into(), position: [5.0; 3], design }];
+//! let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
+//! let graded = grade(&points, 2.5, &domain, &GradingOptions::default()).unwrap();
+//! assert!(graded.network.struts().len() > 100);
+//! ```
+
+mod align;
+mod blend;
+mod exact;
+mod interpolate;
+mod scaffold;
+mod verify;
+
+use nalgebra::Point3;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+pub use align::{AlignedCell, Alignment, align, cube_rotations};
+pub use blend::CellInfo;
+pub use interpolate::{DesignField, WeightKind};
+pub use scaffold::{Scaffold, ScaffoldStats};
+pub use verify::{
+    ControlPointCheck, SegmentSample, Verification, VerifyOptions, graded_cell, verify,
+};
+
+use crate::design_space::{Design, DesignError};
+use crate::fem::FemError;
+use crate::network::{
+    ComponentPolicy, DanglingPolicy, Domain, DomainError, NetworkError, StrutNetwork,
+};
+
+/// A control point: a position (mm) and the design chosen for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ControlPoint {
+    /// A unique name, used in messages and reports.
+    pub id: String,
+    /// Position, mm.
+    pub position: [f64; 3],
+    /// The design (unit cell) wanted here; its cell is scaled to the cell size `h`.
+    pub design: Design,
+}
+
+/// Grading options (a parameter bag: build with `..Default::default()`).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GradingOptions {
+    /// How many nearest control points blend at a position (k ≥ 1). Default 4.
+    pub neighbours: usize,
+    /// Blend weights. Default inverse distance with power 2.
+    pub weight: WeightKind,
+    /// Printable minimum strut diameter, mm: pieces with a thinner mean diameter are dropped,
+    /// thinner ends of the others are raised to it. Default 0.1 mm.
+    pub min_strut_diameter: f64,
+    /// Blend weights below this never make a cell carry a topology (dimensionless). Default
+    /// 1e-3.
+    pub min_weight: f64,
+    /// Cube-rotation alignment of the control cells. Default [`Alignment::CubeRotations`].
+    pub alignment: Alignment,
+    /// Smallest allowed volume ratio `det B(x) / (Σ w_i (det B_i)^{1/3})³` (see
+    /// [`DesignField`]; 1 for cells differing only in size); below it the interpolation is
+    /// degenerate. Default 0.1.
+    pub min_volume_ratio: f64,
+    /// Most scaffold fit iterations (per extension of the index box). Default 50.
+    pub scaffold_iterations: usize,
+    /// The scaffold fit stops when no corner moves more than this times `h`. Default 1e-6.
+    pub scaffold_tolerance: f64,
+    /// Most scaffold corners before giving up. Default 2 000 000.
+    pub max_scaffold_corners: usize,
+    /// A clipping node between two collinear pieces is removed when the mapped pieces are
+    /// straight within this distance, mm. Default 1e-9 mm.
+    pub merge_tolerance: f64,
+    /// Trimmed pieces shorter than this are dropped, mm. Default 1e-6 mm (as tiling).
+    pub min_strut_length: f64,
+    /// Dangling-strut removal after trimming. Default [`DanglingPolicy::RemoveUnanchored`].
+    pub dangling: DanglingPolicy,
+    /// Component filtering. Default [`ComponentPolicy::KeepLargest`].
+    pub components: ComponentPolicy,
+}
+
+impl Default for GradingOptions {
+    fn default() -> Self {
+        Self {
+            neighbours: 4,
+            weight: WeightKind::default(),
+            min_strut_diameter: 0.1,
+            min_weight: 1e-3,
+            alignment: Alignment::default(),
+            min_volume_ratio: 0.1,
+            scaffold_iterations: 50,
+            scaffold_tolerance: 1e-6,
+            max_scaffold_corners: 2_000_000,
+            merge_tolerance: 1e-9,
+            min_strut_length: 1e-6,
+            dangling: DanglingPolicy::default(),
+            components: ComponentPolicy::default(),
+        }
+    }
+}
+
+/// Counts from one grading.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct GradingStats {
+    /// Control points.
+    pub control_points: usize,
+    /// The scaffold fit.
+    pub scaffold: ScaffoldStats,
+    /// Cells touching the domain's bounding box (the cells that produced struts).
+    pub cells: usize,
+    /// Distinct carried sets (superposed cell contents built).
+    pub distinct_cell_contents: usize,
+    /// Extra splits of face pieces against the neighbouring cells' pieces and nodes.
+    pub face_splits: usize,
+    /// Distinct pieces after joining the cells.
+    pub raw_struts: usize,
+    /// Straight clipping nodes removed (two pieces joined into one strut).
+    pub merged_nodes: usize,
+    /// Pieces dropped for a mean diameter below the minimum.
+    pub struts_below_minimum: usize,
+    /// Strut ends raised to the minimum diameter.
+    pub clamped_ends: usize,
+    /// Struts wholly inside the domain.
+    pub struts_kept: usize,
+    /// Struts cut at the domain boundary.
+    pub struts_cut: usize,
+    /// Struts outside the domain.
+    pub struts_outside: usize,
+    /// Trimmed pieces dropped as too short.
+    pub short_pieces_dropped: usize,
+    /// Dangling struts removed.
+    pub dangling_removed: usize,
+    /// Connected components removed (all but the largest).
+    pub components_removed: usize,
+    /// Struts in the removed components.
+    pub component_struts_removed: usize,
+    /// Nodes in the final network.
+    pub nodes: usize,
+    /// Struts in the final network.
+    pub struts: usize,
+    /// Smallest strut-end radius, mm.
+    pub min_radius: f64,
+    /// Largest strut-end radius, mm.
+    pub max_radius: f64,
+}
+
+/// A graded lattice and everything needed to inspect it.
+#[derive(Debug, Clone)]
+pub struct GradedLattice {
+    /// The strut network, mm.
+    pub network: StrutNetwork,
+    /// What happened on the way.
+    pub stats: GradingStats,
+    /// The fitted scaffold.
+    pub scaffold: Scaffold,
+    /// The lattice field.
+    pub field: DesignField,
+    /// The control points' aligned cells, in input order.
+    pub aligned: Vec<AlignedCell>,
+    /// The cells that produced struts (index order, `x` fastest) and what they carry.
+    pub cells: Vec<CellInfo>,
+    /// The cell size, mm.
+    pub cell_size: f64,
+    /// The options used.
+    pub options: GradingOptions,
+}
+
+/// Why grading failed.
+#[derive(Debug, Error, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum GradingError {
+    /// No control points were given. Fix: give at least one.
+    #[error("no control points: grading needs at least one")]
+    NoControlPoints,
+    /// The cell size is not a positive length. Fix: give `h > 0` in mm.
+    #[error("cell size h = {h} mm must be finite and > 0")]
+    InvalidCellSize {
+        /// The value given, mm.
+        h: f64,
+    },
+    /// An option is out of range. Fix: see [`GradingOptions`].
+    #[error("invalid grading option {field} = {value}: {reason}")]
+    InvalidOption {
+        /// The option.
+        field: &'static str,
+        /// The value given.
+        value: String,
+        /// The allowed range.
+        reason: &'static str,
+    },
+    /// Two control points share an id. Fix: rename one.
+    #[error("control point id {id:?} is used twice")]
+    DuplicateId {
+        /// The id.
+        id: String,
+    },
+    /// A position is not finite.
+    #[error("control point {id:?} has a non-finite position {position:?} mm")]
+    NonFinitePosition {
+        /// The control point.
+        id: String,
+        /// The position, mm.
+        position: [f64; 3],
+    },
+    /// Two control points at the same position. Fix: merge them or move one.
+    #[error("control points {a:?} and {b:?} are both at {position:?} mm")]
+    CoincidentPoints {
+        /// First id.
+        a: String,
+        /// Second id.
+        b: String,
+        /// The shared position, mm.
+        position: [f64; 3],
+    },
+    /// A control point's design is invalid.
+    #[error("control point {id:?}: {source}")]
+    Design {
+        /// The control point.
+        id: String,
+        /// What is wrong with the design.
+        source: Box<DesignError>,
+    },
+    /// The interpolated cell is (nearly) singular: the blended reciprocal cell's volume
+    /// relative to the blend of the neighbours' sizes is below `min_volume_ratio` (or negative),
+    /// e.g. cells of opposite orientation being averaged. Fix: enable alignment, choose
+    /// compatible orientations for the named points, or move them apart.
+    #[error(
+        "degenerate interpolated cell at ({:.3}, {:.3}, {:.3}) mm: det ratio {volume_ratio:.3e} \
+         between control points {}; the cells there point in incompatible directions",
+        position[0], position[1], position[2], points.join(", ")
+    )]
+    DegenerateInterpolation {
+        /// Where, mm.
+        position: [f64; 3],
+        /// The volume ratio `det B(x) / (Σ w_i (det B_i)^{1/3})³` (or the det of a control cell
+        /// that is itself bad).
+        volume_ratio: f64,
+        /// The ids of the control points blending there.
+        points: Vec<String>,
+    },
+    /// A scaffold cell folded over (non-positive trilinear Jacobian at a corner). Fix: move
+    /// the named control points apart relative to the cell size, or make their cells more alike.
+    #[error(
+        "scaffold cell {cell:?} is inverted at ({:.3}, {:.3}, {:.3}) mm (Jacobian {jacobian:.3e} \
+         mm³) near control points {}",
+        position[0], position[1], position[2], points.join(", ")
+    )]
+    InvertedCell {
+        /// The cell index.
+        cell: [i64; 3],
+        /// The corner where the Jacobian is not positive, mm.
+        position: [f64; 3],
+        /// The Jacobian determinant there, mm³.
+        jacobian: f64,
+        /// The ids of the control points blending there.
+        points: Vec<String>,
+    },
+    /// The scaffold would have too many corners (is `h` in mm?).
+    #[error(
+        "the scaffold needs {corners} corners (limit {limit}); is the cell size h = {cell_size} \
+         in mm?"
+    )]
+    ScaffoldTooLarge {
+        /// Corners needed.
+        corners: usize,
+        /// The limit ([`GradingOptions::max_scaffold_corners`]).
+        limit: usize,
+        /// The cell size, mm.
+        cell_size: f64,
+    },
+    /// The scaffold fit produced non-finite corners.
+    #[error("the scaffold fit diverged at iteration {iteration} (corner update {update} mm)")]
+    ScaffoldDiverged {
+        /// The iteration.
+        iteration: usize,
+        /// The last update, mm.
+        update: f64,
+    },
+    /// The domain is invalid.
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// Nothing of the lattice remains in the domain.
+    #[error("no strut remains in the domain (bounding box {min:?}–{max:?} mm)")]
+    Empty {
+        /// Bounding box minimum, mm.
+        min: [f64; 3],
+        /// Bounding box maximum, mm.
+        max: [f64; 3],
+    },
+    /// The network failed its invariants (a bug).
+    #[error(transparent)]
+    Network(#[from] NetworkError),
+    /// A control point lies outside the scaffold (verification).
+    #[error("control point {id:?} at {position:?} mm lies outside the scaffold")]
+    OutsideScaffold {
+        /// The control point.
+        id: String,
+        /// Its position, mm.
+        position: [f64; 3],
+    },
+    /// A graded cell could not be homogenized (verification).
+    #[error("homogenizing the graded cell {cell:?} ({what}): {source}")]
+    Fem {
+        /// Which check (control point id or segment sample).
+        what: String,
+        /// The cell index.
+        cell: [i64; 3],
+        /// The homogenizer's error.
+        source: Box<FemError>,
+    },
+    /// A graded cell has no strut left (verification).
+    #[error("the graded cell {cell:?} ({what}) has no struts above the minimum diameter")]
+    EmptyCell {
+        /// Which check.
+        what: String,
+        /// The cell index.
+        cell: [i64; 3],
+    },
+}
+
+/// Grades the control points' designs into one strut network over `domain`, with cells of
+/// edge `h` (mm). See the module docs for the steps.
+///
+/// # Errors
+/// A [`GradingError`] naming the bad input, the degenerate region and the control points
+/// involved.
+pub fn grade(
+    points: &[ControlPoint],
+    h: f64,
+    domain: &Domain,
+    options: &GradingOptions,
+) -> Result<GradedLattice, GradingError> {
+    validate(points, h, options)?;
+    domain.validate()?;
+    let aligned = align(points, h, options.neighbours, options.alignment)?;
+    let field = DesignField::new(
+        points.iter().map(|p| p.id.clone()).collect(),
+        points.iter().map(|p| p.position).collect(),
+        aligned.iter().map(|a| a.lattice).collect(),
+        options.weight,
+        options.neighbours,
+        options.min_volume_ratio,
+    )?;
+    field.check_segments(16)?;
+    let scaffold = scaffold::build_scaffold(
+        &field,
+        points[0].position,
+        h,
+        domain.bounding_box(),
+        &scaffold::ScaffoldOptions {
+            max_iterations: options.scaffold_iterations,
+            tolerance: options.scaffold_tolerance,
+            max_corners: options.max_scaffold_corners,
+        },
+    )?;
+    let mut stats = GradingStats {
+        control_points: points.len(),
+        scaffold: *scaffold.stats(),
+        ..Default::default()
+    };
+    let blended = blend::blend(&field, &aligned, &scaffold, domain, options, &mut stats)?;
+    Ok(GradedLattice {
+        network: blended.network,
+        stats,
+        scaffold,
+        field,
+        aligned,
+        cells: blended.cells,
+        cell_size: h,
+        options: *options,
+    })
+}
+
+fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result<(), GradingError> {
+    if points.is_empty() {
+        return Err(GradingError::NoControlPoints);
+    }
+    if !(h.is_finite() && h > 0.0) {
+        return Err(GradingError::InvalidCellSize { h });
+    }
+    let bad = |field: &'static str, value: f64, reason: &'static str| {
+        Err(GradingError::InvalidOption {
+            field,
+            value: value.to_string(),
+            reason,
+        })
+    };
+    if !(options.min_strut_diameter.is_finite() && options.min_strut_diameter >= 0.0) {
+        return bad(
+            "min_strut_diameter",
+            options.min_strut_diameter,
+            "must be ≥ 0 mm",
+        );
+    }
+    if !(0.0..1.0).contains(&options.min_weight) {
+        return bad("min_weight", options.min_weight, "must be in [0, 1)");
+    }
+    if !(options.min_volume_ratio > 0.0 && options.min_volume_ratio < 1.0) {
+        return bad(
+            "min_volume_ratio",
+            options.min_volume_ratio,
+            "must be in (0, 1)",
+        );
+    }
+    if options.scaffold_iterations == 0 {
+        return bad("scaffold_iterations", 0.0, "must be ≥ 1");
+    }
+    if options.scaffold_tolerance.is_nan() || options.scaffold_tolerance <= 0.0 {
+        return bad(
+            "scaffold_tolerance",
+            options.scaffold_tolerance,
+            "must be > 0",
+        );
+    }
+    if blend::below(options.merge_tolerance, 0.0) {
+        return bad("merge_tolerance", options.merge_tolerance, "must be ≥ 0 mm");
+    }
+    if blend::below(options.min_strut_length, 0.0) {
+        return bad(
+            "min_strut_length",
+            options.min_strut_length,
+            "must be ≥ 0 mm",
+        );
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    for p in points {
+        if !ids.insert(p.id.as_str()) {
+            return Err(GradingError::DuplicateId { id: p.id.clone() });
+        }
+        if !p.position.iter().all(|v| v.is_finite()) {
+            return Err(GradingError::NonFinitePosition {
+                id: p.id.clone(),
+                position: p.position,
+            });
+        }
+    }
+    let mut sorted: Vec<usize> = (0..points.len()).collect();
+    sorted.sort_by(|&a, &b| {
+        let (pa, pb) = (points[a].position, points[b].position);
+        pa[0]
+            .total_cmp(&pb[0])
+            .then(pa[1].total_cmp(&pb[1]))
+            .then(pa[2].total_cmp(&pb[2]))
+    });
+    for w in sorted.windows(2) {
+        let (a, b) = (&points[w[0]], &points[w[1]]);
+        if Point3::from(a.position) == Point3::from(b.position) {
+            return Err(GradingError::CoincidentPoints {
+                a: a.id.clone(),
+                b: b.id.clone(),
+                position: a.position,
+            });
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

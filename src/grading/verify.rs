@@ -1,0 +1,379 @@
+//! Step 5: verification — re-homogenize the graded cells.
+//!
+//! [`graded_cell`] cuts one scaffold cell out of the graded lattice as a [`PeriodicCell`]: its
+//! superposed content (the same pieces the network was built from) becomes a periodic graph
+//! (a piece on one face and its copy on the opposite face are one periodic strut), node orbits
+//! are placed by the cell's trilinear map, the lattice vectors are the cell's mean edge vectors
+//! (mm), and each strut gets the area-equivalent diameter `√((d_a² + d_b²)/2)` of its blended end
+//! diameters (same rule as the network, so struts below the minimum are absent). Dangling struts
+//! and stray components are removed so the frame can be homogenized. For a cell that is not a
+//! parallelepiped this is an approximation (the periodic repetition of a distorted cell).
+//!
+//! [`verify`] does it for the cell containing each control point and compares the FE stiffness
+//! with the FE stiffness of the point's own design (and an optional target), and samples the
+//! stiffness along the segments between neighbouring control points.
+
+use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
+
+use nalgebra::Point3;
+use serde::Serialize;
+
+use super::align::canonical;
+use super::blend::{NodeField, below, carried_points, superpose};
+use super::exact::XPoint;
+use super::{ControlPoint, GradedLattice, GradingError};
+use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
+use crate::fem::{FemOptions, Homogenizer};
+use crate::mechanics::{ErrorMetrics, Stiffness};
+
+/// Verification options.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct VerifyOptions {
+    /// Base material (only ν matters: stiffness is normalized by E). Default Ti-6Al-4V.
+    pub material: Material,
+    /// Homogenizer options. Default [`FemOptions::default`].
+    pub fem: FemOptions,
+    /// Samples along each segment between neighbouring control points, ends included
+    /// (0 = no segment sampling). Default 5.
+    pub samples_per_segment: usize,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            material: Material::TI6AL4V,
+            fem: FemOptions::default(),
+            samples_per_segment: 5,
+        }
+    }
+}
+
+/// The check of one control point.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ControlPointCheck {
+    /// The control point.
+    pub id: String,
+    /// The scaffold cell containing it.
+    pub cell: [i64; 3],
+    /// `‖L − A_i‖_F / ‖A_i‖_F`: the cell's mean edges `L` against the point's aligned cell.
+    pub lattice_error: f64,
+    /// Relative density of the graded cell (slender-beam estimate).
+    pub relative_density: f64,
+    /// FE stiffness of the point's own design (normalized by E).
+    #[serde(skip)]
+    pub design_stiffness: Stiffness,
+    /// FE stiffness of the graded cell (normalized by E).
+    #[serde(skip)]
+    pub graded_stiffness: Stiffness,
+    /// Graded against design.
+    pub vs_design: ErrorMetrics,
+    /// Graded against the target, if one was given.
+    pub vs_target: Option<ErrorMetrics>,
+}
+
+/// One stiffness sample on the segment between two neighbouring control points.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SegmentSample {
+    /// Start control point.
+    pub from: String,
+    /// End control point.
+    pub to: String,
+    /// Fraction of the way, in [0, 1].
+    pub t: f64,
+    /// Position, mm.
+    pub position: [f64; 3],
+    /// The scaffold cell homogenized.
+    pub cell: [i64; 3],
+    /// Its FE stiffness (normalized by E).
+    #[serde(skip)]
+    pub stiffness: Stiffness,
+    /// Relative Frobenius change from the previous sample on the segment (0 for the first).
+    pub step_change: f64,
+}
+
+/// The verification report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Verification {
+    /// One check per control point, in input order.
+    pub points: Vec<ControlPointCheck>,
+    /// The segment samples.
+    pub segments: Vec<SegmentSample>,
+    /// The largest `step_change` over all segments.
+    pub max_step_change: f64,
+}
+
+/// The graded cell `cell` as a periodic cell in mm (see the module docs).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] if no strut survives; a field error if the field is degenerate
+/// there.
+///
+/// # Panics
+/// If the cell is not in the scaffold.
+#[track_caller]
+pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCell, GradingError> {
+    let corners = graded.scaffold.cell_corners(cell);
+    let carried = carried_points(&graded.field, &graded.aligned, &corners, &graded.options);
+    let content = superpose(&graded.aligned, &carried);
+    let dmin = graded.options.min_strut_diameter;
+    let field = &graded.field;
+    let mut cache: BTreeMap<XPoint, NodeField> = BTreeMap::new();
+    let mut end_diameter = |x: XPoint, sources: &[u32]| -> Result<f64, GradingError> {
+        let (w, a) = match cache.entry(x) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(v) => {
+                let p: [f64; 3] = graded.scaffold.map(cell, x.local_units([0; 3])).into();
+                let w = field.weights(p);
+                let a = field.lattice_with(p, &w)?;
+                v.insert((w, a))
+            }
+        };
+        Ok(sources
+            .iter()
+            .map(|&s| {
+                let wi = w
+                    .iter()
+                    .find(|(i, _)| *i == s as usize)
+                    .map_or(0.0, |(_, v)| *v);
+                wi * graded.aligned[s as usize].diameter_in(a).powi(2)
+            })
+            .sum::<f64>()
+            .sqrt())
+    };
+    // Periodic struts by translation class; first copy wins.
+    let mut classes: BTreeMap<(XPoint, XPoint), f64> = BTreeMap::new();
+    for piece in &content.pieces {
+        let (a, b) = (piece.line.start(), piece.line.end());
+        let key = canonical(a, b);
+        if classes.contains_key(&key) {
+            continue;
+        }
+        let (mut da, mut db) = (
+            end_diameter(a, &piece.sources)?,
+            end_diameter(b, &piece.sources)?,
+        );
+        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
+            continue;
+        }
+        da = da.max(dmin);
+        db = db.max(dmin);
+        classes.insert(key, ((da * da + db * db) / 2.0).sqrt());
+    }
+    // Prune dangling struts and keep the largest component.
+    let mut struts: Vec<((XPoint, XPoint), f64)> = classes.into_iter().collect();
+    loop {
+        let mut valence: BTreeMap<XPoint, usize> = BTreeMap::new();
+        for ((p, q), _) in &struts {
+            *valence.entry(*p).or_default() += 1;
+            *valence.entry(q.wrapped().0).or_default() += 1;
+        }
+        let before = struts.len();
+        struts.retain(|((p, q), _)| valence[p] > 1 && valence[&q.wrapped().0] > 1);
+        if struts.len() == before {
+            break;
+        }
+    }
+    let mut ids: BTreeMap<XPoint, u32> = BTreeMap::new();
+    for ((p, q), _) in &struts {
+        ids.entry(*p).or_insert(0);
+        ids.entry(q.wrapped().0).or_insert(0);
+    }
+    for (i, v) in ids.values_mut().enumerate() {
+        *v = i as u32;
+    }
+    let n = ids.len();
+    let mut parent: Vec<usize> = (0..n).collect();
+    fn find(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for ((p, q), _) in &struts {
+        let (a, b) = (ids[p] as usize, ids[&q.wrapped().0] as usize);
+        let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
+        if ra != rb {
+            parent[ra.max(rb)] = ra.min(rb);
+        }
+    }
+    let mut count: BTreeMap<usize, usize> = BTreeMap::new();
+    for ((p, _), _) in &struts {
+        let r = find(&mut parent, ids[p] as usize);
+        *count.entry(r).or_default() += 1;
+    }
+    let Some(best) = count
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(r, _)| *r)
+    else {
+        return Err(GradingError::EmptyCell {
+            what: format!("cell {cell:?}"),
+            cell,
+        });
+    };
+    struts.retain(|((p, _), _)| find(&mut parent, ids[p] as usize) == best);
+    // Renumber the kept nodes.
+    let mut kept: BTreeMap<XPoint, u32> = BTreeMap::new();
+    for ((p, q), _) in &struts {
+        kept.entry(*p).or_insert(0);
+        kept.entry(q.wrapped().0).or_insert(0);
+    }
+    for (i, v) in kept.values_mut().enumerate() {
+        *v = i as u32;
+    }
+    let nodes: Vec<Point3<f64>> = kept
+        .keys()
+        .map(|x| graded.scaffold.map(cell, x.local_units([0; 3])))
+        .collect();
+    let periodic: Vec<PeriodicStrut> = struts
+        .iter()
+        .map(|((p, q), d)| {
+            let (qw, off) = q.wrapped();
+            PeriodicStrut {
+                a: NodeId(kept[p]),
+                b: NodeId(kept[&qw]),
+                offset: off.map(|v| v as i32),
+                diameter: *d,
+            }
+        })
+        .collect();
+    PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|_| {
+        GradingError::EmptyCell {
+            what: format!("cell {cell:?}"),
+            cell,
+        }
+    })
+}
+
+/// Verifies a graded lattice: see the module docs. `points` are the control points it was
+/// graded from (same order); `targets`, if given, one target stiffness per point (normalized
+/// by E).
+///
+/// # Errors
+/// [`GradingError::OutsideScaffold`], [`GradingError::Fem`], [`GradingError::EmptyCell`] or a
+/// design error.
+///
+/// # Panics
+/// If `points` or `targets` do not match the graded lattice's control points.
+#[track_caller]
+pub fn verify(
+    graded: &GradedLattice,
+    points: &[ControlPoint],
+    targets: Option<&[Stiffness]>,
+    options: &VerifyOptions,
+) -> Result<Verification, GradingError> {
+    assert_eq!(
+        points.len(),
+        graded.field.len(),
+        "one entry per control point"
+    );
+    if let Some(t) = targets {
+        assert_eq!(t.len(), points.len(), "one target per control point");
+    }
+    let mut fem = Homogenizer::new(options.fem);
+    let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
+    let mut stiffness_of = |cell: [i64; 3], what: &str| -> Result<(Stiffness, f64), GradingError> {
+        if let Some(s) = memo.get(&cell) {
+            return Ok(s.clone());
+        }
+        let pc = graded_cell(graded, cell)?;
+        let h = fem
+            .homogenize(&pc, &options.material)
+            .map_err(|source| GradingError::Fem {
+                what: what.into(),
+                cell,
+                source: Box::new(source),
+            })?;
+        let out = (h.stiffness, pc.relative_density());
+        memo.insert(cell, out.clone());
+        Ok(out)
+    };
+    let locate = |id: &str, x: [f64; 3]| {
+        graded
+            .scaffold
+            .locate(x)
+            .map(|(c, _)| c)
+            .ok_or_else(|| GradingError::OutsideScaffold {
+                id: id.into(),
+                position: x,
+            })
+    };
+    let mut checks = Vec::with_capacity(points.len());
+    for (i, p) in points.iter().enumerate() {
+        let cell = locate(&p.id, p.position)?;
+        let (graded_c, rho) = stiffness_of(cell, &p.id)?;
+        let design_cell =
+            p.design
+                .cell(RangePolicy::Strict)
+                .map_err(|source| GradingError::Design {
+                    id: p.id.clone(),
+                    source: Box::new(source),
+                })?;
+        let design_c = Homogenizer::new(options.fem)
+            .homogenize(&design_cell, &options.material)
+            .map_err(|source| GradingError::Fem {
+                what: format!("design of {}", p.id),
+                cell,
+                source: Box::new(source),
+            })?
+            .stiffness;
+        let a = graded.aligned[i].lattice;
+        let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
+        checks.push(ControlPointCheck {
+            id: p.id.clone(),
+            cell,
+            lattice_error,
+            relative_density: rho,
+            vs_design: ErrorMetrics::between(&design_c, &graded_c),
+            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &graded_c)),
+            design_stiffness: design_c.clone(),
+            graded_stiffness: graded_c,
+        });
+    }
+    let mut segments = Vec::new();
+    let mut max_step = 0.0f64;
+    let k = graded.options.neighbours;
+    if options.samples_per_segment >= 2 {
+        for i in 0..points.len() {
+            for j in graded.field.nearest(points[i].position, k + 1) {
+                if j <= i {
+                    continue;
+                }
+                let (a, b) = (
+                    Point3::from(points[i].position),
+                    Point3::from(points[j].position),
+                );
+                let mut prev: Option<Stiffness> = None;
+                let n = options.samples_per_segment;
+                for s in 0..n {
+                    let t = s as f64 / (n - 1) as f64;
+                    let x: [f64; 3] = (a + (b - a) * t).into();
+                    let what = format!("{}→{} t={t:.2}", points[i].id, points[j].id);
+                    let cell = locate(&what, x)?;
+                    let (c, _) = stiffness_of(cell, &what)?;
+                    let step = prev.as_ref().map_or(0.0, |p| {
+                        crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
+                    });
+                    max_step = max_step.max(step);
+                    segments.push(SegmentSample {
+                        from: points[i].id.clone(),
+                        to: points[j].id.clone(),
+                        t,
+                        position: x,
+                        cell,
+                        stiffness: c.clone(),
+                        step_change: step,
+                    });
+                    prev = Some(c);
+                }
+            }
+        }
+    }
+    Ok(Verification {
+        points: checks,
+        segments,
+        max_step_change: max_step,
+    })
+}
