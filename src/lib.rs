@@ -22,5 +22,6 @@ pub mod dataset;
 pub mod design_space;
 pub mod fem;
 pub mod fsutil;
+pub mod learn;
 pub mod mechanics;
 pub mod network;

@@ -7,6 +7,7 @@ mod dataset;
 mod homogenize;
 mod stiffness;
 mod topologies;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -35,6 +36,8 @@ enum Command {
     Dataset(dataset::Args),
     /// Print throughput figures (per-item rates) for a stage of the engine.
     Bench(bench::Args),
+    /// Train the forward (surrogate) or inverse networks on dataset CSV files.
+    Train(train::Args),
 }
 
 /// Runs one parsed command.
@@ -46,6 +49,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Homogenize(a) => homogenize::run(a),
         Command::Dataset(a) => dataset::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Train(a) => train::run(a),
     }
 }
 
