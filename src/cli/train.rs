@@ -48,6 +48,10 @@ pub struct Args {
     /// Hidden layers of every network.
     #[arg(long, default_value_t = MlpConfig::default().depth)]
     depth: usize,
+    /// Forward only: F2 sees only the rotated stiffness and V, as in the paper (default: F2
+    /// also gets ρ, U, the topology and R_I).
+    #[arg(long)]
+    paper_f2: bool,
     /// Continue an interrupted run from the checkpoints in `--out/checkpoints`.
     #[arg(long)]
     resume: bool,
@@ -126,7 +130,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     match args.which {
         Which::Forward => {
-            let config = ForwardConfig { f1: mlp, f2: mlp };
+            let config = ForwardConfig {
+                f1: mlp,
+                f2: mlp,
+                f2_sees_design: !args.paper_f2,
+            };
             let r = train_forward(
                 &args.data,
                 &args.out,

@@ -37,13 +37,28 @@ impl Default for MlpConfig {
 }
 
 /// The forward (surrogate) model F = (F1, F2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardConfig {
     /// F1: `[ρ, U, topology]` → the 9 orthotropic constants of the `U·X` cell.
     pub f1: MlpConfig,
     /// F2: `[R_I-rotated orthotropic stiffness (21), V]` → Ĉ (21) of the `V·R_I·U·X` cell.
     pub f2: MlpConfig,
+    /// Also feed F2 the design inputs `[ρ, U, topology histogram, R_I]` (default true; the
+    /// paper's F2 sees only the rotated stiffness and V, which does not determine how the cell
+    /// responds to the stretch V).
+    #[serde(default)]
+    pub f2_sees_design: bool,
+}
+
+impl Default for ForwardConfig {
+    fn default() -> Self {
+        ForwardConfig {
+            f1: MlpConfig::default(),
+            f2: MlpConfig::default(),
+            f2_sees_design: true,
+        }
+    }
 }
 
 /// The inverse model G = (G1, G2).

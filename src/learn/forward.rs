@@ -23,6 +23,9 @@ use super::rotation::VoigtOps;
 pub const F1_INPUT: usize = 4 + 14;
 /// Width of F2's input: rotated orthotropic stiffness (21) + `V` (3).
 pub const F2_INPUT: usize = 21 + 3;
+/// Width of F2's input with [`ForwardConfig::f2_sees_design`]: + `[ρ, U]` (4), the topology
+/// histogram (14) and `R_I` (9).
+pub const F2_INPUT_WITH_DESIGN: usize = F2_INPUT + 4 + 14 + 9;
 
 /// A multilayer perceptron with a linear output layer.
 #[derive(Module, Debug)]
@@ -70,16 +73,34 @@ impl Mlp {
 pub struct ForwardModel {
     /// `[ρ, U, topology histogram]` → 9 orthotropic constants (normalized).
     pub f1: Mlp,
-    /// `[rotated orthotropic (21, normalized), V (normalized)]` → Ĉ (21, normalized).
+    /// `[rotated orthotropic (21, normalized), V (normalized)]` (+ design inputs, see
+    /// [`ForwardConfig::f2_sees_design`]) → Ĉ (21, normalized).
     pub f2: Mlp,
+    #[module(skip)]
+    f2_sees_design: bool,
 }
 
 impl ForwardModel {
     /// Freshly initialized networks.
     pub fn new(config: &ForwardConfig, device: &Device) -> ForwardModel {
+        let f2_in = if config.f2_sees_design {
+            F2_INPUT_WITH_DESIGN
+        } else {
+            F2_INPUT
+        };
         ForwardModel {
             f1: Mlp::new(&config.f1, F1_INPUT, 9, device),
-            f2: Mlp::new(&config.f2, F2_INPUT, 21, device),
+            f2: Mlp::new(&config.f2, f2_in, 21, device),
+            f2_sees_design: config.f2_sees_design,
+        }
+    }
+
+    /// Assembles trained networks.
+    pub fn from_parts(config: &ForwardConfig, f1: Mlp, f2: Mlp) -> ForwardModel {
+        ForwardModel {
+            f1,
+            f2,
+            f2_sees_design: config.f2_sees_design,
         }
     }
 }
@@ -135,6 +156,11 @@ impl ForwardModel {
             .forward(Tensor::cat(vec![rho_u, topology_histogram(topology)], 1))
     }
 
+    /// Whether F2 also sees the design inputs.
+    pub fn f2_sees_design(&self) -> bool {
+        self.f2_sees_design
+    }
+
     /// F2's stiffness input from F1's output: unscale, rotate by `R_I`, rescale.
     ///
     /// # Shapes
@@ -156,9 +182,16 @@ impl ForwardModel {
         ops: &VoigtOps,
         batch: DesignBatch,
     ) -> ChainOutput {
-        let c_ort = self.f1(batch.rho_u, batch.topology);
-        let c_rot = Self::rotated_orthotropic(norms, ops, c_ort.clone(), batch.r1);
-        let c_hat = self.f2.forward(Tensor::cat(vec![c_rot, batch.v], 1));
+        let [b, _] = batch.rho_u.dims();
+        let hist = topology_histogram(batch.topology.clone());
+        let c_ort = self.f1(batch.rho_u.clone(), batch.topology);
+        let c_rot = Self::rotated_orthotropic(norms, ops, c_ort.clone(), batch.r1.clone());
+        let f2_in = if self.f2_sees_design {
+            vec![c_rot, batch.v, batch.rho_u, hist, batch.r1.reshape([b, 9])]
+        } else {
+            vec![c_rot, batch.v]
+        };
+        let c_hat = self.f2.forward(Tensor::cat(f2_in, 1));
         let c_physical = ops.rotate(norms.c_hat.invert(c_hat.clone()), batch.r2);
         let c = norms.c.apply(c_physical.clone());
         ChainOutput {
@@ -190,7 +223,7 @@ mod tests {
         let a = layout([(3, 2), (0, 1), (3, 2)]);
         let b = layout([(0, 1), (3, 2), (3, 2)]);
         let x = Tensor::<2>::from_data(TensorData::new([a, b].concat(), [2, 27]), &device);
-        let h: Vec<f32> = topology_histogram(x).into_data().to_vec().unwrap();
+        let h: Vec<f32> = topology_histogram(x).into_data().try_into_vec().unwrap();
         assert_eq!(h[..14], h[14..]);
         assert_eq!(h[2 * 3 + 1], 2.0);
         assert_eq!(h[0], 1.0);

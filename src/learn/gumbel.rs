@@ -85,7 +85,7 @@ mod tests {
 
     fn rows(t: Tensor<2>) -> Vec<Vec<f32>> {
         let [b, k] = t.dims();
-        let v: Vec<f32> = t.into_data().to_vec().unwrap();
+        let v: Vec<f32> = t.into_data().try_into_vec().unwrap();
         (0..b).map(|i| v[i * k..(i + 1) * k].to_vec()).collect()
     }
 
@@ -106,7 +106,7 @@ mod tests {
         let w: Vec<f32> = (0..b * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let w = Tensor::<2>::from_data(TensorData::new(w, [b, k]), &device);
         let grads = (y * w).sum().backward();
-        let g: Vec<f32> = logits.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        let g: Vec<f32> = logits.grad(&grads).unwrap().into_data().try_into_vec().unwrap();
         let nonzero = g.iter().filter(|v| v.abs() > 1e-6).count();
         assert!(nonzero > b * k / 2, "only {nonzero} non-zero gradients");
     }

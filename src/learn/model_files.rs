@@ -231,7 +231,7 @@ impl Models {
 pub(crate) fn to_rows<const N: usize>(t: Tensor<2>) -> Vec<[f64; N]> {
     let [b, n] = t.dims();
     assert_eq!(n, N, "tensor width");
-    let v: Vec<f32> = t.into_data().to_vec().expect("f32 tensor");
+    let v: Vec<f32> = t.into_data().try_into_vec().expect("f32 tensor");
     (0..b)
         .map(|i| std::array::from_fn(|k| v[i * N + k] as f64))
         .collect()
@@ -325,7 +325,11 @@ mod tests {
             depth: 2,
             ..MlpConfig::default()
         };
-        let fc = ForwardConfig { f1: small, f2: small };
+        let fc = ForwardConfig {
+            f1: small,
+            f2: small,
+            ..ForwardConfig::default()
+        };
         let ic = InverseConfig {
             g1: small,
             g2: small,

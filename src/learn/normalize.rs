@@ -195,7 +195,7 @@ mod tests {
         let t = mm.tensors(&device);
         let flat: Vec<f32> = rows.iter().flatten().map(|&v| v as f32).collect();
         let x = Tensor::<2>::from_data(TensorData::new(flat.clone(), [50, 4]), &device);
-        let back: Vec<f32> = t.invert(t.apply(x)).into_data().to_vec().unwrap();
+        let back: Vec<f32> = t.invert(t.apply(x)).into_data().try_into_vec().unwrap();
         for (a, b) in back.iter().zip(&flat) {
             assert!((a - b).abs() <= 1e-6 + 1e-5 * b.abs(), "{a} vs {b}");
         }

@@ -180,7 +180,7 @@ mod tests {
             &rs.iter().map(flat).collect::<Vec<_>>(),
             &device,
         ));
-        let m: Vec<f32> = m.into_data().to_vec().unwrap();
+        let m: Vec<f32> = m.into_data().try_into_vec().unwrap();
         for (b, r) in rs.iter().enumerate() {
             let want = bond_matrix(r);
             for i in 0..6 {
@@ -197,7 +197,7 @@ mod tests {
             c,
             rotation_tensor(&rs.iter().map(flat).collect::<Vec<_>>(), &device),
         );
-        let out: Vec<f32> = out.into_data().to_vec().unwrap();
+        let out: Vec<f32> = out.into_data().try_into_vec().unwrap();
         for b in 0..n {
             let s = Stiffness::try_from_values(&cs[b]).unwrap();
             let want = s.rotated(&rs[b]).to_constants();
@@ -235,7 +235,7 @@ mod tests {
         };
         let x = Tensor::<2>::from_data(TensorData::new(x0.clone(), [1, 6]), &ad).require_grad();
         let grads = loss(&ops, x.clone(), &ad).backward();
-        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().to_vec().unwrap();
+        let g: Vec<f32> = x.grad(&grads).unwrap().into_data().try_into_vec().unwrap();
         assert!(g.iter().any(|v| v.abs() > 1e-3), "gradient vanished: {g:?}");
         let h = 1e-2f32;
         for k in 0..6 {
@@ -262,7 +262,7 @@ mod tests {
         let n = 64;
         let x: Vec<f32> = (0..n * 6).map(|_| rng.random_range(-3.0..3.0)).collect();
         let r = rotation_from_6d(Tensor::from_data(TensorData::new(x, [n, 6]), &device));
-        let r: Vec<f32> = r.into_data().to_vec().unwrap();
+        let r: Vec<f32> = r.into_data().try_into_vec().unwrap();
         for b in 0..n {
             let m = Matrix3::from_fn(|i, j| r[b * 9 + i * 3 + j] as f64);
             let e = (m.transpose() * m - Matrix3::identity()).abs().max();

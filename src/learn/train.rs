@@ -187,7 +187,7 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
         dir.join("best.bpk"),
     );
     let mut optim = AdamConfig::new().init();
-    let mut state = StageState::default();
+    let mut state: StageState;
     if spec.resume && state_path.exists() {
         state = read_json(&state_path)?;
         if state.finished {
@@ -432,16 +432,30 @@ pub fn train_forward(
                 .collect()
         }),
     );
-    // F2: [rotated Cort, V] → Ĉ.
+    // F2: [rotated Cort, V] (+ [ρ, U, histogram, R_I]) → Ĉ.
+    let x1_ref = &x1;
     let x2 = Matrix::new(
-        24,
-        table.c_rot.iter().zip(&table.design).map(|(c, f)| {
-            let mut v: Vec<f32> = (0..21)
-                .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
-                .collect();
-            v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
-            v
-        }),
+        if config.f2_sees_design {
+            super::forward::F2_INPUT_WITH_DESIGN
+        } else {
+            super::forward::F2_INPUT
+        },
+        table
+            .c_rot
+            .iter()
+            .zip(&table.design)
+            .enumerate()
+            .map(|(i, (c, f))| {
+                let mut v: Vec<f32> = (0..21)
+                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
+                    .collect();
+                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
+                if config.f2_sees_design {
+                    v.extend_from_slice(&x1_ref.data[i * 18..(i + 1) * 18]);
+                    v.extend(f.r1.iter().map(|&r| r as f32));
+                }
+                v
+            }),
     );
     let y2 = Matrix::new(
         21,
@@ -474,7 +488,7 @@ pub fn train_forward(
     };
     let f1 = fit("f1", fresh.f1, &x1, &y1)?;
     let f2 = fit("f2", fresh.f2, &x2, &y2)?;
-    let model = ForwardModel { f1, f2 };
+    let model = ForwardModel::from_parts(config, f1, f2);
     save_module(model.clone(), &out.join(FORWARD_WEIGHTS))?;
 
     // Test figures through the whole chain (F1's prediction feeds F2).
@@ -702,7 +716,11 @@ mod tests {
             depth: 2,
             ..MlpConfig::default()
         };
-        let fc = ForwardConfig { f1: small, f2: small };
+        let fc = ForwardConfig {
+            f1: small,
+            f2: small,
+            ..ForwardConfig::default()
+        };
         let out = dir.join("models");
         let mut tc = TrainConfig {
             epochs: 3,
