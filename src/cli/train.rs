@@ -48,10 +48,10 @@ pub struct Args {
     /// Hidden layers of every network.
     #[arg(long, default_value_t = MlpConfig::default().depth)]
     depth: usize,
-    /// Forward only: F2 sees only the rotated stiffness and V, as in the paper (default: F2
-    /// also gets ρ, U, the topology and R_I).
+    /// Forward only: F2 also gets ρ, U, the topology and R_I (default: as in the paper, only the
+    /// rotated stiffness and V).
     #[arg(long)]
-    paper_f2: bool,
+    f2_sees_design: bool,
     /// Continue an interrupted run from the checkpoints in `--out/checkpoints`.
     #[arg(long)]
     resume: bool,
@@ -133,7 +133,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             let config = ForwardConfig {
                 f1: mlp,
                 f2: mlp,
-                f2_sees_design: !args.paper_f2,
+                f2_sees_design: args.f2_sees_design,
             };
             let r = train_forward(
                 &args.data,

@@ -190,6 +190,10 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
     let mut state: StageState;
     if spec.resume && state_path.exists() {
         state = read_json(&state_path)?;
+        // A stage that ran out of epochs continues when asked for more; an early stop is final.
+        if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
+            state.finished = false;
+        }
         if state.finished {
             progress(Progress::Note(&format!(
                 "{}: finished earlier; loading its best epoch",
