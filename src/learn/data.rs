@@ -324,15 +324,9 @@ pub fn design_batch(
     super::forward::DesignBatch {
         rho_u: gather(&rho_u, &all, Some(&norms.rho_u), device),
         topology: Tensor::from_data(TensorData::new(topo, [features.len(), 27]), device),
-        r1: rotation_tensor(
-            &features.iter().map(|f| f.r1).collect::<Vec<_>>(),
-            device,
-        ),
+        r1: rotation_tensor(&features.iter().map(|f| f.r1).collect::<Vec<_>>(), device),
         v: gather(&v, &all, Some(&norms.v), device),
-        r2: rotation_tensor(
-            &features.iter().map(|f| f.r2).collect::<Vec<_>>(),
-            device,
-        ),
+        r2: rotation_tensor(&features.iter().map(|f| f.r2).collect::<Vec<_>>(), device),
     }
 }
 

@@ -17,12 +17,7 @@ pub const TOPOLOGY_WIDTH: usize = 27;
 
 /// Gumbel noise `g = −ln(−ln u)` from uniforms `u ∈ (0, 1)`.
 pub fn gumbel_noise(uniform: Tensor<2>) -> Tensor<2> {
-    uniform
-        .clamp(1e-10, 1.0 - 1e-7)
-        .log()
-        .neg()
-        .log()
-        .neg()
+    uniform.clamp(1e-10, 1.0 - 1e-7).log().neg().log().neg()
 }
 
 /// Uniform `(0, 1)` samples from a seeded generator, as a tensor.
@@ -106,7 +101,12 @@ mod tests {
         let w: Vec<f32> = (0..b * k).map(|_| rng.random_range(-1.0..1.0)).collect();
         let w = Tensor::<2>::from_data(TensorData::new(w, [b, k]), &device);
         let grads = (y * w).sum().backward();
-        let g: Vec<f32> = logits.grad(&grads).unwrap().into_data().try_into_vec().unwrap();
+        let g: Vec<f32> = logits
+            .grad(&grads)
+            .unwrap()
+            .into_data()
+            .try_into_vec()
+            .unwrap();
         let nonzero = g.iter().filter(|v| v.abs() > 1e-6).count();
         assert!(nonzero > b * k / 2, "only {nonzero} non-zero gradients");
     }
@@ -125,7 +125,10 @@ mod tests {
             let am = (0..k)
                 .max_by(|&a, &c| p[a].partial_cmp(&p[c]).unwrap())
                 .unwrap();
-            assert!((s[am] - 1.0).abs() < 1e-3, "soft sample {s:?} not one-hot at {am}");
+            assert!(
+                (s[am] - 1.0).abs() < 1e-3,
+                "soft sample {s:?} not one-hot at {am}"
+            );
         }
         // Without noise, the sample of every group is the argmax of its logits.
         let full: Vec<f32> = (0..b * TOPOLOGY_WIDTH)

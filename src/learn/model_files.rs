@@ -68,10 +68,12 @@ pub(crate) fn save_module<M: Module>(module: M, path: &Path) -> Result<(), Learn
 }
 
 pub(crate) fn load_module<M: Module>(module: M, path: &Path) -> Result<M, LearnError> {
-    module.try_load_file(path).map_err(|e| LearnError::ModelFile {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    })
+    module
+        .try_load_file(path)
+        .map_err(|e| LearnError::ModelFile {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })
 }
 
 /// Trained networks ready for inference: F (always) and G (when `inverse.bpk` exists), their
@@ -171,7 +173,10 @@ impl Models {
         for chunk in features.chunks(CHUNK) {
             let refs: Vec<&DesignFeatures> = chunk.iter().collect();
             let batch = design_batch(&refs, &self.normalizers, &self.device);
-            let c = self.forward.chain(&self.tensors, &self.ops, batch).c_physical;
+            let c = self
+                .forward
+                .chain(&self.tensors, &self.ops, batch)
+                .c_physical;
             out.extend(to_rows::<21>(c));
         }
         Ok(out)
@@ -214,9 +219,7 @@ impl Models {
             let noise = (temperature > 0.0)
                 .then(|| gumbel_noise(uniform(chunk.len(), 27, &mut rng, &self.device)));
             let p = g.propose(c, noise, temperature.max(1e-3));
-            designs.extend(proposal_designs(
-                p.topology, p.rho_u, p.v, p.r1, p.r2,
-            ));
+            designs.extend(proposal_designs(p.topology, p.rho_u, p.v, p.r1, p.r2));
         }
         if samples_per_target == 0 {
             return Ok(vec![Vec::new(); targets.len()]);
@@ -361,7 +364,8 @@ mod tests {
         assert_eq!(a.len(), 3);
         for d in a.iter().flatten() {
             assert_eq!(a[0].len(), 4);
-            d.validate(crate::design_space::RangePolicy::Strict).unwrap();
+            d.validate(crate::design_space::RangePolicy::Strict)
+                .unwrap();
             for r in [d.r1, d.r2] {
                 let n: f64 = r.axis.iter().map(|v| v * v).sum();
                 assert!((n - 1.0).abs() < 1e-9, "axis not unit: {:?}", r.axis);

@@ -59,7 +59,8 @@ impl VoigtOps {
         for (r, &(k, _)) in crate::dataset::ORTHOTROPIC.iter().enumerate() {
             embed[r * 21 + k] = 1.0;
         }
-        let t = |v: Vec<f32>, shape: [usize; 2]| Tensor::from_data(TensorData::new(v, shape), device);
+        let t =
+            |v: Vec<f32>, shape: [usize; 2]| Tensor::from_data(TensorData::new(v, shape), device);
         VoigtOps {
             bond_selector: t(sel, [81, 36]),
             expand21: t(expand, [21, 36]),
@@ -267,7 +268,11 @@ mod tests {
             let m = Matrix3::from_fn(|i, j| r[b * 9 + i * 3 + j] as f64);
             let e = (m.transpose() * m - Matrix3::identity()).abs().max();
             assert!(e < 1e-5, "RᵀR − I = {e}");
-            assert!((m.determinant() - 1.0).abs() < 1e-5, "det {}", m.determinant());
+            assert!(
+                (m.determinant() - 1.0).abs() < 1e-5,
+                "det {}",
+                m.determinant()
+            );
         }
     }
 }

@@ -231,7 +231,8 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
     for epoch in state.epochs_done..cfg.epochs {
         let start = Instant::now();
         let lr = cfg.learning_rate(epoch);
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
+        let mut rng =
+            rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
         let mut order: Vec<usize> = (0..spec.train_rows).collect();
         order.shuffle(&mut rng);
         let mut total = 0.0;
@@ -496,7 +497,9 @@ pub fn train_forward(
     save_module(model.clone(), &out.join(FORWARD_WEIGHTS))?;
 
     // Test figures through the whole chain (F1's prediction feeds F2).
-    progress(Progress::Note("evaluating the forward model on the test split"));
+    progress(Progress::Note(
+        "evaluating the forward model on the test split",
+    ));
     let model = model.valid();
     let tensors = norms.tensors(&plain);
     let ops = VoigtOps::new(&plain);
@@ -567,11 +570,10 @@ pub fn train_inverse(
     let fresh = InverseModel::new(config, &ad);
     let c = Matrix::new(
         21,
-        table.c.iter().map(|c| {
-            (0..21)
-                .map(|k| norms.c.apply_one(k, c[k]) as f32)
-                .collect()
-        }),
+        table
+            .c
+            .iter()
+            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
     );
     let (t_ad, t_plain) = (norms.tensors(&ad), norms.tensors(&plain));
     let (ops_ad, ops_plain) = (VoigtOps::new(&ad), VoigtOps::new(&plain));
@@ -611,7 +613,9 @@ pub fn train_inverse(
     )?;
     save_module(g.clone(), &out.join(INVERSE_WEIGHTS))?;
 
-    progress(Progress::Note("evaluating the inverse model on the test split"));
+    progress(Progress::Note(
+        "evaluating the inverse model on the test split",
+    ));
     let models = Models::from_parts(
         plain.clone(),
         forward_plain.clone(),
@@ -700,7 +704,8 @@ mod tests {
 
     #[test]
     fn tiny_training_lowers_validation_loss_and_resumes() {
-        let dir = std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let csv = dir.join("tiny.csv");
         generate(
@@ -736,11 +741,28 @@ mod tests {
             ..TrainConfig::default()
         };
         let quiet = |_: Progress<'_>| {};
-        train_forward(&[csv.clone()], &out, &fc, &tc, DeviceChoice::Cpu, false, &quiet).unwrap();
+        train_forward(
+            &[csv.clone()],
+            &out,
+            &fc,
+            &tc,
+            DeviceChoice::Cpu,
+            false,
+            &quiet,
+        )
+        .unwrap();
         // Resume: three more epochs continue the same run.
         tc.epochs = 6;
-        let report =
-            train_forward(&[csv.clone()], &out, &fc, &tc, DeviceChoice::Cpu, true, &quiet).unwrap();
+        let report = train_forward(
+            &[csv.clone()],
+            &out,
+            &fc,
+            &tc,
+            DeviceChoice::Cpu,
+            true,
+            &quiet,
+        )
+        .unwrap();
         let state: StageState = read_json(&out.join("checkpoints/f1/state.json")).unwrap();
         assert_eq!(state.log.len(), 6, "resumed run appends to the log");
         assert_eq!(
@@ -752,7 +774,10 @@ mod tests {
                 read_json(&out.join(format!("checkpoints/{stage}/state.json"))).unwrap();
             let first = s.log[0].validation_loss;
             let best = s.best_validation.unwrap();
-            assert!(best < first, "{stage}: validation loss {first} → best {best}");
+            assert!(
+                best < first,
+                "{stage}: validation loss {first} → best {best}"
+            );
         }
         assert_eq!(report.r2_c.len(), 21);
         // Inverse: two epochs, proposals valid.
@@ -769,7 +794,8 @@ mod tests {
         let p = models.propose(&[[0.001; 21]], 3, 1.0, 0).unwrap();
         assert_eq!(p[0].len(), 3);
         for d in &p[0] {
-            d.validate(crate::design_space::RangePolicy::Strict).unwrap();
+            d.validate(crate::design_space::RangePolicy::Strict)
+                .unwrap();
         }
         std::fs::remove_dir_all(&dir).ok();
     }
