@@ -33,23 +33,35 @@ fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
     let material = Material::default();
     let start = Instant::now();
     for c in cells {
-        fem.homogenize(c, &material).expect("design-space cells homogenize");
+        fem.homogenize(c, &material)
+            .expect("design-space cells homogenize");
     }
     cells.len() as f64 / start.elapsed().as_secs_f64()
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
     let Target::Homogenize = args.target;
-    println!("machine: {} threads available to rayon", rayon::current_num_threads());
+    println!(
+        "machine: {} threads available to rayon",
+        rayon::current_num_threads()
+    );
     let catalog = TopologyCatalog::enumerate(Equivalence::StrutSet);
-    let designs: Vec<Design> = (0..args.cells as u64).map(|i| sample_design(&mut row_rng(99, i))).collect();
-    let cells: Vec<PeriodicCell> =
-        designs.par_iter().map(|d| d.cell(RangePolicy::Strict).expect("sampled designs are valid")).collect();
+    let designs: Vec<Design> = (0..args.cells as u64)
+        .map(|i| sample_design(&mut row_rng(99, i)))
+        .collect();
+    let cells: Vec<PeriodicCell> = designs
+        .par_iter()
+        .map(|d| {
+            d.cell(RangePolicy::Strict)
+                .expect("sampled designs are valid")
+        })
+        .collect();
     // Warm the symbolic cache once per topology, as a dataset run does.
     let mut fem = Homogenizer::new(FemOptions::default());
     cells_per_second(&cells, &mut fem);
     let rate = cells_per_second(&cells, &mut fem);
-    let mean_struts = cells.iter().map(|c| c.struts().len()).sum::<usize>() as f64 / cells.len() as f64;
+    let mean_struts =
+        cells.iter().map(|c| c.struts().len()).sum::<usize>() as f64 / cells.len() as f64;
     println!(
         "design space ({} sampled cells, mean {:.0} struts): {:.0} cells/s on one core ({:.3} ms/cell)",
         cells.len(),
@@ -60,7 +72,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     // Scaling with the number of struts: the topologies binned by size, one design each.
     let mut classes = catalog.classes.clone();
     classes.sort_by_key(|c| c.struts);
-    println!("{:>8} {:>8} {:>12} {:>12}", "struts", "nodes", "cells/s", "us/strut");
+    println!(
+        "{:>8} {:>8} {:>12} {:>12}",
+        "struts", "nodes", "cells/s", "us/strut"
+    );
     let step = (classes.len() / 8).max(1);
     let picks: Vec<_> = classes.iter().step_by(step).chain(classes.last()).collect();
     for class in picks {
@@ -68,15 +83,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             topology: Topology::try_new(&class.representative)?,
             relative_density: 0.05,
             u: [1.2, 0.8, 1.5],
-            r1: AxisAngle { axis: [1.0, 2.0, 3.0], angle_deg: 40.0 },
+            r1: AxisAngle {
+                axis: [1.0, 2.0, 3.0],
+                angle_deg: 40.0,
+            },
             v: [0.9, 1.4, 0.7],
-            r2: AxisAngle { axis: [-1.0, 0.5, 2.0], angle_deg: 75.0 },
+            r2: AxisAngle {
+                axis: [-1.0, 0.5, 2.0],
+                angle_deg: 75.0,
+            },
         };
         let cell = design.cell(RangePolicy::Strict)?;
         let batch = vec![cell.clone(); 200];
         cells_per_second(&batch[..1], &mut fem);
         let r = cells_per_second(&batch, &mut fem);
-        println!("{:>8} {:>8} {:>12.0} {:>12.2}", cell.struts().len(), cell.nodes().len(), r, 1e6 / r / cell.struts().len() as f64);
+        println!(
+            "{:>8} {:>8} {:>12.0} {:>12.2}",
+            cell.struts().len(),
+            cell.nodes().len(),
+            r,
+            1e6 / r / cell.struts().len() as f64
+        );
     }
     // Dataset throughput on all cores (two FE solves per row: the U·X and V·R_I·U·X cells).
     let dir = std::env::temp_dir().join(format!("trussforge-bench-{}", std::process::id()));
