@@ -37,7 +37,7 @@ impl Default for MlpConfig {
 }
 
 /// The forward (surrogate) model F = (F1, F2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ForwardConfig {
     /// F1: `[ρ, U, topology]` → the 9 orthotropic constants of the `U·X` cell.
@@ -49,16 +49,6 @@ pub struct ForwardConfig {
     /// did not lower F2's validation loss over the first 10 epochs).
     #[serde(default)]
     pub f2_sees_design: bool,
-}
-
-impl Default for ForwardConfig {
-    fn default() -> Self {
-        ForwardConfig {
-            f1: MlpConfig::default(),
-            f2: MlpConfig::default(),
-            f2_sees_design: false,
-        }
-    }
 }
 
 /// The inverse model G = (G1, G2).

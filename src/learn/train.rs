@@ -168,12 +168,18 @@ struct StageSpec<'a> {
     train_rows: usize,
 }
 
+/// Autodiff loss of a mini-batch: `(model, rows, epoch, rng)`.
+type BatchLoss<'a, M> = &'a dyn Fn(&M, &[usize], usize, &mut rand_chacha::ChaCha8Rng) -> Tensor<1>;
+
+/// A table and its train, validation and test row indices.
+type Splits = (Table, Vec<usize>, Vec<usize>, Vec<usize>);
+
 /// Runs a stage: `loss(model, batch_rows, epoch, rng)` gives the autodiff training loss of a
 /// mini-batch; `validate(model)` the validation loss (called on `model.valid()`).
 fn run_stage<M: Module + Clone + std::fmt::Debug>(
     spec: StageSpec<'_>,
     mut model: M,
-    loss: &dyn Fn(&M, &[usize], usize, &mut rand_chacha::ChaCha8Rng) -> Tensor<1>,
+    loss: BatchLoss<'_, M>,
     validate: &dyn Fn(&M) -> f64,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<(M, StageReport), LearnError> {
@@ -359,10 +365,7 @@ fn mlp_loss(m: &Mlp, x: &Matrix, y: &Matrix, rows: &[usize], device: &Device) ->
     total / rows.len().max(1) as f64
 }
 
-fn load_splits(
-    data: &[PathBuf],
-    cfg: &TrainConfig,
-) -> Result<(Table, Vec<usize>, Vec<usize>, Vec<usize>), LearnError> {
+fn load_splits(data: &[PathBuf], cfg: &TrainConfig) -> Result<Splits, LearnError> {
     let table = Table::read(data)?;
     let (tr, va, te) = table.split(cfg.validation_percent, cfg.test_percent);
     for (split, rows) in [("training", &tr), ("validation", &va), ("test", &te)] {
@@ -742,7 +745,7 @@ mod tests {
         };
         let quiet = |_: Progress<'_>| {};
         train_forward(
-            &[csv.clone()],
+            std::slice::from_ref(&csv),
             &out,
             &fc,
             &tc,
@@ -754,7 +757,7 @@ mod tests {
         // Resume: three more epochs continue the same run.
         tc.epochs = 6;
         let report = train_forward(
-            &[csv.clone()],
+            std::slice::from_ref(&csv),
             &out,
             &fc,
             &tc,
