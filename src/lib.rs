@@ -26,6 +26,7 @@ pub mod fem;
 pub mod fsutil;
 pub mod grading;
 pub mod inverse;
+pub mod learn;
 pub mod mechanics;
 pub mod mesh;
 pub mod network;

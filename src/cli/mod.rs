@@ -10,6 +10,7 @@ mod design;
 mod homogenize;
 mod stiffness;
 mod topologies;
+mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -44,6 +45,8 @@ enum Command {
     Dataset(dataset::Args),
     /// Print throughput figures (per-item rates) for a stage of the engine.
     Bench(bench::Args),
+    /// Train the forward (surrogate) or inverse networks on dataset CSV files.
+    Train(train::Args),
 }
 
 /// Runs one parsed command.
@@ -58,6 +61,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Dataset(a) => dataset::run(a),
         Command::Design(a) => design::run(a),
         Command::Bench(a) => bench::run(a),
+        Command::Train(a) => train::run(a),
     }
 }
 

@@ -1,0 +1,805 @@
+//! Training: F1, then F2 (MSE on normalized stiffness), then G1 + G2 jointly through the frozen
+//! F (MSE between the normalized target and the stiffness F predicts for G's proposal).
+//!
+//! Every stage shuffles with a seed fixed by `(seed, stage, epoch)`, writes a checkpoint (model,
+//! Adam state, log) after every epoch under `<out>/checkpoints/<stage>/`, keeps the weights of
+//! the best validation epoch, stops early after `patience` epochs without improvement, and with
+//! `resume` continues an interrupted run from its last checkpoint (a finished stage is skipped).
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use super::config::{ForwardConfig, InverseConfig, TrainConfig};
+use super::data::{Table, design_batch, r_squared};
+use super::forward::{ForwardModel, Mlp};
+use super::gumbel::{gumbel_noise, uniform};
+use super::inverse::InverseModel;
+use super::model_files::{
+    FORWARD_CONFIG, FORWARD_WEIGHTS, INVERSE_CONFIG, INVERSE_WEIGHTS, Models, NORMALIZERS,
+    load_module, read_json, save_module, to_rows, write_json,
+};
+use super::normalize::Normalizers;
+use super::rotation::VoigtOps;
+use super::{DeviceChoice, LearnError};
+
+/// What training reports while it runs.
+#[derive(Debug, Clone)]
+pub enum Progress<'a> {
+    /// A stage starts (or resumes) at `first_epoch` of `epochs`, `batches` per epoch.
+    Stage {
+        /// `f1`, `f2` or `inverse`.
+        name: &'a str,
+        /// 0-based epoch it starts at.
+        first_epoch: usize,
+        /// Maximum epochs.
+        epochs: usize,
+        /// Mini-batches per epoch.
+        batches: usize,
+    },
+    /// `done` batches of the current epoch are finished.
+    Batch {
+        /// Batches done in this epoch.
+        done: usize,
+    },
+    /// An epoch finished.
+    Epoch(&'a EpochLog),
+    /// A free-form note (resume, early stop, evaluation).
+    Note(&'a str),
+}
+
+/// One epoch of one stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochLog {
+    /// Stage name.
+    pub stage: String,
+    /// 0-based epoch.
+    pub epoch: usize,
+    /// Mean training loss (MSE on normalized values).
+    pub train_loss: f64,
+    /// Validation loss (same measure).
+    pub validation_loss: f64,
+    /// Learning rate used.
+    pub lr: f64,
+    /// Wall time of the epoch (s).
+    pub seconds: f64,
+    /// Training samples per second.
+    pub samples_per_second: f64,
+}
+
+/// Checkpoint state of a stage (`state.json`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct StageState {
+    epochs_done: usize,
+    best_validation: Option<f64>,
+    best_epoch: usize,
+    finished: bool,
+    early_stopped: bool,
+    log: Vec<EpochLog>,
+}
+
+/// Summary of a finished stage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageReport {
+    /// Stage name.
+    pub stage: String,
+    /// Epochs run (over all resumed runs).
+    pub epochs: usize,
+    /// Best validation loss.
+    pub best_validation: f64,
+    /// Epoch of the best validation loss (its weights are kept).
+    pub best_epoch: usize,
+    /// Training wall time over all epochs (s).
+    pub seconds: f64,
+    /// Mean training throughput (samples/s).
+    pub samples_per_second: f64,
+    /// Whether the stage stopped early.
+    pub early_stopped: bool,
+}
+
+/// Held-out test figures of the forward model (`forward_report.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ForwardReport {
+    /// Rows in the train / validation / test splits.
+    pub rows: [usize; 3],
+    /// The stages.
+    pub stages: Vec<StageReport>,
+    /// R² per component of C (21) predicted by the whole chain vs FE, on the test split.
+    pub r2_c: Vec<f64>,
+    /// R² of F1's 9 orthotropic constants vs FE, test split.
+    pub r2_c_ort: Vec<f64>,
+    /// R² of F2's Ĉ vs FE when fed F1's prediction, test split.
+    pub r2_c_hat: Vec<f64>,
+    /// Median relative Frobenius error ‖ΔC‖/‖C‖ of the chain on the test split (Voigt form).
+    pub median_relative_error: f64,
+}
+
+/// Held-out test figures of the inverse model (`inverse_report.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct InverseReport {
+    /// Rows in the train / validation / test splits.
+    pub rows: [usize; 3],
+    /// The stage.
+    pub stage: StageReport,
+    /// R² per component: F's stiffness of G's most likely proposal vs the target (test split).
+    pub r2_surrogate: Vec<f64>,
+    /// R² per component: F's stiffness of the best of `best_of` Gumbel samples vs the target.
+    pub r2_surrogate_best_of: Vec<f64>,
+    /// Samples per target for `r2_surrogate_best_of` (temperature 1).
+    pub best_of: usize,
+    /// R² per component: FE stiffness of the most likely proposal vs the target, on the first
+    /// `fe_rows` test targets.
+    pub r2_fe: Vec<f64>,
+    /// R² per component: FE stiffness of the best-of-`best_of` proposal vs the target.
+    pub r2_fe_best_of: Vec<f64>,
+    /// Test targets verified by FE.
+    pub fe_rows: usize,
+    /// FE failures among them (not counted).
+    pub fe_failures: usize,
+}
+
+fn io(path: &Path) -> impl Fn(std::io::Error) -> LearnError + '_ {
+    move |e| LearnError::Io {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    }
+}
+
+fn stage_seed(seed: u64, stage: &str, epoch: usize) -> u64 {
+    let mut h = seed ^ 0x5851_F42D_4C95_7F2D;
+    for b in stage.bytes() {
+        h = (h ^ b as u64).wrapping_mul(0x100_0000_01B3);
+    }
+    h ^ (epoch as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// One stage's data-independent settings.
+struct StageSpec<'a> {
+    name: &'a str,
+    out: &'a Path,
+    config: &'a TrainConfig,
+    resume: bool,
+    train_rows: usize,
+}
+
+/// Autodiff loss of a mini-batch: `(model, rows, epoch, rng)`.
+type BatchLoss<'a, M> = &'a dyn Fn(&M, &[usize], usize, &mut rand_chacha::ChaCha8Rng) -> Tensor<1>;
+
+/// A table and its train, validation and test row indices.
+type Splits = (Table, Vec<usize>, Vec<usize>, Vec<usize>);
+
+/// Runs a stage: `loss(model, batch_rows, epoch, rng)` gives the autodiff training loss of a
+/// mini-batch; `validate(model)` the validation loss (called on `model.valid()`).
+fn run_stage<M: Module + Clone + std::fmt::Debug>(
+    spec: StageSpec<'_>,
+    mut model: M,
+    loss: BatchLoss<'_, M>,
+    validate: &dyn Fn(&M) -> f64,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<(M, StageReport), LearnError> {
+    let cfg = spec.config;
+    let dir = spec.out.join("checkpoints").join(spec.name);
+    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+    let (state_path, model_path, optim_path, best_path) = (
+        dir.join("state.json"),
+        dir.join("model.bpk"),
+        dir.join("optimizer.bpk"),
+        dir.join("best.bpk"),
+    );
+    let mut optim = AdamConfig::new().init();
+    let mut state: StageState;
+    if spec.resume && state_path.exists() {
+        state = read_json(&state_path)?;
+        // A stage that ran out of epochs continues when asked for more; an early stop is final.
+        if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
+            state.finished = false;
+        }
+        if state.finished {
+            progress(Progress::Note(&format!(
+                "{}: finished earlier; loading its best epoch",
+                spec.name
+            )));
+            let best = load_module(model, &best_path)?;
+            return Ok((best, report(spec.name, &state)));
+        }
+        if state.epochs_done > 0 {
+            model = load_module(model, &model_path)?;
+            match AdamConfig::new().init().load(&optim_path) {
+                Ok(o) => optim = o,
+                Err(e) => progress(Progress::Note(&format!(
+                    "{}: optimizer state not restored ({e}); continuing with a fresh one",
+                    spec.name
+                ))),
+            }
+            progress(Progress::Note(&format!(
+                "{}: resuming after epoch {}",
+                spec.name, state.epochs_done
+            )));
+        }
+    } else {
+        state = StageState::default();
+    }
+    let batch = cfg.batch.max(1);
+    let batches = spec.train_rows.div_ceil(batch);
+    progress(Progress::Stage {
+        name: spec.name,
+        first_epoch: state.epochs_done,
+        epochs: cfg.epochs,
+        batches,
+    });
+    let log_path = spec.out.join(format!("{}_log.csv", spec.name));
+    for epoch in state.epochs_done..cfg.epochs {
+        let start = Instant::now();
+        let lr = cfg.learning_rate(epoch);
+        let mut rng =
+            rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
+        let mut order: Vec<usize> = (0..spec.train_rows).collect();
+        order.shuffle(&mut rng);
+        let mut total = 0.0;
+        for (b, rows) in order.chunks(batch).enumerate() {
+            let l = loss(&model, rows, epoch, &mut rng);
+            total += l.clone().into_scalar::<f32>() as f64 * rows.len() as f64;
+            let grads = GradientsParams::from_grads(l.backward(), &model);
+            model = optim.step(lr, model, grads);
+            if b % 16 == 15 {
+                progress(Progress::Batch { done: b + 1 });
+            }
+        }
+        let validation_loss = validate(&model.valid());
+        let seconds = start.elapsed().as_secs_f64();
+        let entry = EpochLog {
+            stage: spec.name.to_string(),
+            epoch,
+            train_loss: total / spec.train_rows.max(1) as f64,
+            validation_loss,
+            lr,
+            seconds,
+            samples_per_second: spec.train_rows as f64 / seconds,
+        };
+        progress(Progress::Epoch(&entry));
+        state.log.push(entry);
+        state.epochs_done = epoch + 1;
+        let improved = state
+            .best_validation
+            .is_none_or(|b| validation_loss < b && validation_loss.is_finite());
+        if improved {
+            state.best_validation = Some(validation_loss);
+            state.best_epoch = epoch;
+            save_module(model.clone(), &best_path)?;
+        }
+        if epoch + 1 - state.best_epoch > cfg.patience && !improved {
+            progress(Progress::Note(&format!(
+                "{}: early stop, no better validation loss for {} epochs",
+                spec.name, cfg.patience
+            )));
+            state.finished = true;
+            state.early_stopped = true;
+        }
+        if epoch + 1 == cfg.epochs {
+            state.finished = true;
+        }
+        save_module(model.clone(), &model_path)?;
+        optim.save(&optim_path).map_err(|e| LearnError::Io {
+            path: optim_path.clone(),
+            message: e.to_string(),
+        })?;
+        write_log(&log_path, &state.log)?;
+        write_json(&state_path, &state)?;
+        if state.finished {
+            break;
+        }
+    }
+    state.finished = true;
+    write_json(&state_path, &state)?;
+    let best = load_module(model, &best_path)?;
+    Ok((best, report(spec.name, &state)))
+}
+
+fn report(name: &str, state: &StageState) -> StageReport {
+    let seconds: f64 = state.log.iter().map(|e| e.seconds).sum();
+    let samples: f64 = state
+        .log
+        .iter()
+        .map(|e| e.samples_per_second * e.seconds)
+        .sum();
+    StageReport {
+        stage: name.to_string(),
+        epochs: state.epochs_done,
+        best_validation: state.best_validation.unwrap_or(f64::NAN),
+        best_epoch: state.best_epoch,
+        seconds,
+        samples_per_second: samples / seconds.max(1e-9),
+        early_stopped: state.early_stopped,
+    }
+}
+
+fn write_log(path: &Path, log: &[EpochLog]) -> Result<(), LearnError> {
+    let mut s = String::from("epoch,train_loss,validation_loss,lr,seconds,samples_per_second\n");
+    for e in log {
+        s.push_str(&format!(
+            "{},{},{},{},{:.3},{:.1}\n",
+            e.epoch, e.train_loss, e.validation_loss, e.lr, e.seconds, e.samples_per_second
+        ));
+    }
+    std::fs::write(path, s).map_err(io(path))
+}
+
+/// Flat f32 matrix of `rows × width` for fast batch gathering.
+struct Matrix {
+    width: usize,
+    data: Vec<f32>,
+}
+
+impl Matrix {
+    fn new(width: usize, rows: impl Iterator<Item = Vec<f32>>) -> Matrix {
+        let data: Vec<f32> = rows.flatten().collect();
+        Matrix { width, data }
+    }
+
+    fn batch(&self, idx: &[usize], device: &Device) -> Tensor<2> {
+        let mut v = Vec::with_capacity(idx.len() * self.width);
+        for &i in idx {
+            v.extend_from_slice(&self.data[i * self.width..(i + 1) * self.width]);
+        }
+        Tensor::from_data(TensorData::new(v, [idx.len(), self.width]), device)
+    }
+}
+
+fn mse(a: Tensor<2>, b: Tensor<2>) -> Tensor<1> {
+    (a - b).square().mean()
+}
+
+/// Validation MSE of an MLP over all rows of `x`/`y`, in chunks.
+fn mlp_loss(m: &Mlp, x: &Matrix, y: &Matrix, rows: &[usize], device: &Device) -> f64 {
+    let mut total = 0.0;
+    for c in rows.chunks(8192) {
+        let l = mse(m.forward(x.batch(c, device)), y.batch(c, device));
+        total += l.into_scalar::<f32>() as f64 * c.len() as f64;
+    }
+    total / rows.len().max(1) as f64
+}
+
+fn load_splits(data: &[PathBuf], cfg: &TrainConfig) -> Result<Splits, LearnError> {
+    let table = Table::read(data)?;
+    let (tr, va, te) = table.split(cfg.validation_percent, cfg.test_percent);
+    for (split, rows) in [("training", &tr), ("validation", &va), ("test", &te)] {
+        if rows.is_empty() {
+            return Err(LearnError::EmptySplit {
+                split,
+                rows: table.len(),
+            });
+        }
+    }
+    Ok((table, tr, va, te))
+}
+
+/// Trains F1 then F2 on the dataset files `data` and writes `forward.bpk`, `forward.json`,
+/// `normalizers.json` and `forward_report.json` into `out`.
+///
+/// # Errors
+/// Unreadable data ([`LearnError::Io`], [`LearnError::Csv`], [`LearnError::MissingColumn`]),
+/// an empty split, an unwritable `out`, or a device not built in.
+pub fn train_forward(
+    data: &[PathBuf],
+    out: &Path,
+    config: &ForwardConfig,
+    train: &TrainConfig,
+    device: DeviceChoice,
+    resume: bool,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<ForwardReport, LearnError> {
+    let plain = device.device()?;
+    let ad = plain.clone().autodiff();
+    std::fs::create_dir_all(out).map_err(io(out))?;
+    let (table, tr, va, te) = load_splits(data, train)?;
+    progress(Progress::Note(&format!(
+        "{} rows: {} train, {} validation, {} test",
+        table.len(),
+        tr.len(),
+        va.len(),
+        te.len()
+    )));
+    let norm_path = out.join(NORMALIZERS);
+    let norms: Normalizers = if resume && norm_path.exists() {
+        read_json(&norm_path)?
+    } else {
+        let n = table.fit_normalizers(&tr);
+        write_json(&norm_path, &n)?;
+        n
+    };
+    write_json(&out.join(FORWARD_CONFIG), config)?;
+    ad.seed(train.seed);
+    let fresh = ForwardModel::new(config, &ad);
+
+    // F1: [ρ, U, histogram] → Cort.
+    let x1 = Matrix::new(
+        18,
+        table.design.iter().map(|f| {
+            let mut v: Vec<f32> = (0..4)
+                .map(|k| norms.rho_u.apply_one(k, f.rho_u[k]) as f32)
+                .collect();
+            let mut h = [0f32; 14];
+            for s in 0..3 {
+                h[2 * f.topology[s] as usize + f.topology[3 + s] as usize - 1] += 1.0;
+            }
+            v.extend(h);
+            v
+        }),
+    );
+    let y1 = Matrix::new(
+        9,
+        table.c_ort.iter().map(|c| {
+            (0..9)
+                .map(|k| norms.c_ort.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    );
+    // F2: [rotated Cort, V] (+ [ρ, U, histogram, R_I]) → Ĉ.
+    let x1_ref = &x1;
+    let x2 = Matrix::new(
+        if config.f2_sees_design {
+            super::forward::F2_INPUT_WITH_DESIGN
+        } else {
+            super::forward::F2_INPUT
+        },
+        table
+            .c_rot
+            .iter()
+            .zip(&table.design)
+            .enumerate()
+            .map(|(i, (c, f))| {
+                let mut v: Vec<f32> = (0..21)
+                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
+                    .collect();
+                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
+                if config.f2_sees_design {
+                    v.extend_from_slice(&x1_ref.data[i * 18..(i + 1) * 18]);
+                    v.extend(f.r1.iter().map(|&r| r as f32));
+                }
+                v
+            }),
+    );
+    let y2 = Matrix::new(
+        21,
+        table.c_hat.iter().map(|c| {
+            (0..21)
+                .map(|k| norms.c_hat.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    );
+    let mut stages = Vec::new();
+    let mut fit = |name: &str, mlp: Mlp, x: &Matrix, y: &Matrix| -> Result<Mlp, LearnError> {
+        let (m, rep) = run_stage(
+            StageSpec {
+                name,
+                out,
+                config: train,
+                resume,
+                train_rows: tr.len(),
+            },
+            mlp,
+            &|m: &Mlp, rows: &[usize], _, _| {
+                let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
+                mse(m.forward(x.batch(&idx, &ad)), y.batch(&idx, &ad))
+            },
+            &|m: &Mlp| mlp_loss(m, x, y, &va, &plain),
+            progress,
+        )?;
+        stages.push(rep);
+        Ok(m)
+    };
+    let f1 = fit("f1", fresh.f1, &x1, &y1)?;
+    let f2 = fit("f2", fresh.f2, &x2, &y2)?;
+    let model = ForwardModel::from_parts(config, f1, f2);
+    save_module(model.clone(), &out.join(FORWARD_WEIGHTS))?;
+
+    // Test figures through the whole chain (F1's prediction feeds F2).
+    progress(Progress::Note(
+        "evaluating the forward model on the test split",
+    ));
+    let model = model.valid();
+    let tensors = norms.tensors(&plain);
+    let ops = VoigtOps::new(&plain);
+    let (mut c, mut ort, mut hat) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in te.chunks(4096) {
+        let feats: Vec<_> = chunk.iter().map(|&i| &table.design[i]).collect();
+        let o = model.chain(&tensors, &ops, design_batch(&feats, &norms, &plain));
+        c.extend(to_rows::<21>(o.c_physical));
+        ort.extend(to_rows::<9>(tensors.c_ort.invert(o.c_ort)));
+        hat.extend(to_rows::<21>(tensors.c_hat.invert(o.c_hat)));
+    }
+    let pick = |src: &[[f64; 21]]| te.iter().map(|&i| src[i]).collect::<Vec<_>>();
+    let true_ort: Vec<[f64; 9]> = te.iter().map(|&i| table.c_ort[i]).collect();
+    let true_c = pick(&table.c);
+    let mut rel: Vec<f64> = c
+        .iter()
+        .zip(&true_c)
+        .map(|(p, t)| {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
+                let w = if i == j { 1.0 } else { 2.0 };
+                num += w * (p[k] - t[k]).powi(2);
+                den += w * t[k].powi(2);
+            }
+            (num / den).sqrt()
+        })
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    let report = ForwardReport {
+        rows: [tr.len(), va.len(), te.len()],
+        stages,
+        r2_c: r_squared(&c, &true_c).to_vec(),
+        r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
+        r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
+        median_relative_error: rel[rel.len() / 2],
+    };
+    write_json(&out.join("forward_report.json"), &report)?;
+    Ok(report)
+}
+
+/// Trains G1 + G2 through the frozen forward model in `out` (which [`train_forward`] wrote) and
+/// writes `inverse.bpk`, `inverse.json` and `inverse_report.json` (with an FE check of
+/// `fe_rows` test targets).
+///
+/// # Errors
+/// As [`train_forward`], and [`LearnError::ModelFile`] when the forward model is missing.
+#[allow(clippy::too_many_arguments)]
+pub fn train_inverse(
+    data: &[PathBuf],
+    out: &Path,
+    config: &InverseConfig,
+    train: &TrainConfig,
+    device: DeviceChoice,
+    resume: bool,
+    fe_rows: usize,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<InverseReport, LearnError> {
+    let plain = device.device()?;
+    let ad = plain.clone().autodiff();
+    let (table, tr, va, te) = load_splits(data, train)?;
+    let norms: Normalizers = read_json(&out.join(NORMALIZERS))?;
+    let fcfg: ForwardConfig = read_json(&out.join(FORWARD_CONFIG))?;
+    let forward = load_module(ForwardModel::new(&fcfg, &ad), &out.join(FORWARD_WEIGHTS))?;
+    let frozen = forward.clone().no_grad();
+    let forward_plain = forward.valid();
+    write_json(&out.join(INVERSE_CONFIG), config)?;
+    ad.seed(train.seed.wrapping_add(1));
+    let fresh = InverseModel::new(config, &ad);
+    let c = Matrix::new(
+        21,
+        table
+            .c
+            .iter()
+            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
+    );
+    let (t_ad, t_plain) = (norms.tensors(&ad), norms.tensors(&plain));
+    let (ops_ad, ops_plain) = (VoigtOps::new(&ad), VoigtOps::new(&plain));
+    let epochs = train.epochs.max(1);
+    let tau = |epoch: usize| {
+        let t = epoch as f64 / (epochs.max(2) - 1) as f64;
+        config.tau_start * (config.tau_end / config.tau_start).powf(t)
+    };
+    let (g, stage) = run_stage(
+        StageSpec {
+            name: "inverse",
+            out,
+            config: train,
+            resume,
+            train_rows: tr.len(),
+        },
+        fresh,
+        &|g: &InverseModel, rows: &[usize], epoch, rng| {
+            let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
+            let target = c.batch(&idx, &ad);
+            let noise = gumbel_noise(uniform(idx.len(), 27, rng, &ad));
+            let p = g.propose(target.clone(), Some(noise), tau(epoch));
+            let pred = frozen.chain(&t_ad, &ops_ad, p.design_batch(&t_ad));
+            mse(pred.c, target)
+        },
+        &|g: &InverseModel| {
+            let mut total = 0.0;
+            for chunk in va.chunks(8192) {
+                let target = c.batch(chunk, &plain);
+                let p = g.propose(target.clone(), None, 1.0);
+                let pred = forward_plain.chain(&t_plain, &ops_plain, p.design_batch(&t_plain));
+                total += mse(pred.c, target).into_scalar::<f32>() as f64 * chunk.len() as f64;
+            }
+            total / va.len() as f64
+        },
+        progress,
+    )?;
+    save_module(g.clone(), &out.join(INVERSE_WEIGHTS))?;
+
+    progress(Progress::Note(
+        "evaluating the inverse model on the test split",
+    ));
+    let models = Models::from_parts(
+        plain.clone(),
+        forward_plain.clone(),
+        Some((g.valid(), *config)),
+        fcfg,
+        norms.clone(),
+        out,
+    );
+    let targets: Vec<[f64; 21]> = te.iter().map(|&i| table.c[i]).collect();
+    let mode: Vec<_> = models
+        .propose(&targets, 1, 0.0, train.seed)?
+        .into_iter()
+        .map(|mut v| v.remove(0))
+        .collect();
+    let mode_c = models.predict(&mode)?;
+    let best_of = 16;
+    let sampled = models.propose(&targets, best_of, 1.0, train.seed)?;
+    let mut best_designs = Vec::with_capacity(targets.len());
+    let mut best_c = Vec::with_capacity(targets.len());
+    for (t, cands) in targets.iter().zip(&sampled) {
+        let preds = models.predict(cands)?;
+        let score = |p: &[f64; 21]| -> f64 {
+            (0..21)
+                .map(|k| {
+                    let s = norms.c.span(k);
+                    ((p[k] - t[k]) / s).powi(2)
+                })
+                .sum()
+        };
+        let (k, p) = preds
+            .iter()
+            .enumerate()
+            .min_by(|a, b| score(a.1).total_cmp(&score(b.1)))
+            .expect("at least one sample");
+        best_designs.push(cands[k].clone());
+        best_c.push(*p);
+    }
+    let n_fe = fe_rows.min(targets.len());
+    progress(Progress::Note(&format!(
+        "FE check of {n_fe} test targets (2 designs each)"
+    )));
+    let fe = |d: &crate::design_space::Design| -> Option<[f64; 21]> {
+        let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
+        crate::fem::homogenize(
+            &cell,
+            &crate::design_space::Material::default(),
+            &crate::fem::FemOptions::default(),
+        )
+        .ok()
+        .map(|h| h.stiffness.to_constants())
+    };
+    use rayon::prelude::*;
+    let fe_pairs: Vec<Option<([f64; 21], [f64; 21])>> = (0..n_fe)
+        .into_par_iter()
+        .map(|i| Some((fe(&mode[i])?, fe(&best_designs[i])?)))
+        .collect();
+    let mut fe_t = Vec::new();
+    let (mut fe_mode, mut fe_best) = (Vec::new(), Vec::new());
+    for (i, p) in fe_pairs.iter().enumerate() {
+        if let Some((a, b)) = p {
+            fe_t.push(targets[i]);
+            fe_mode.push(*a);
+            fe_best.push(*b);
+        }
+    }
+    let report = InverseReport {
+        rows: [tr.len(), va.len(), te.len()],
+        stage,
+        r2_surrogate: r_squared(&mode_c, &targets).to_vec(),
+        r2_surrogate_best_of: r_squared(&best_c, &targets).to_vec(),
+        best_of,
+        r2_fe: r_squared(&fe_mode, &fe_t).to_vec(),
+        r2_fe_best_of: r_squared(&fe_best, &fe_t).to_vec(),
+        fe_rows: n_fe,
+        fe_failures: n_fe - fe_t.len(),
+    };
+    write_json(&out.join("inverse_report.json"), &report)?;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::dataset::{DatasetConfig, Shard, generate};
+    use crate::learn::config::MlpConfig;
+
+    #[test]
+    fn tiny_training_lowers_validation_loss_and_resumes() {
+        let dir =
+            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = dir.join("tiny.csv");
+        generate(
+            &DatasetConfig {
+                samples: 300,
+                seed: 4,
+                shard: Shard::WHOLE,
+                fem: crate::fem::FemOptions::default(),
+                material: crate::design_space::Material::default(),
+            },
+            &csv,
+            &|_| {},
+        )
+        .unwrap();
+        let small = MlpConfig {
+            width: 32,
+            depth: 2,
+            ..MlpConfig::default()
+        };
+        let fc = ForwardConfig {
+            f1: small,
+            f2: small,
+            ..ForwardConfig::default()
+        };
+        let out = dir.join("models");
+        let mut tc = TrainConfig {
+            epochs: 3,
+            batch: 16,
+            seed: 1,
+            lr: 3e-3,
+            validation_percent: 20,
+            test_percent: 20,
+            ..TrainConfig::default()
+        };
+        let quiet = |_: Progress<'_>| {};
+        train_forward(
+            std::slice::from_ref(&csv),
+            &out,
+            &fc,
+            &tc,
+            DeviceChoice::Cpu,
+            false,
+            &quiet,
+        )
+        .unwrap();
+        // Resume: three more epochs continue the same run.
+        tc.epochs = 6;
+        let report = train_forward(
+            std::slice::from_ref(&csv),
+            &out,
+            &fc,
+            &tc,
+            DeviceChoice::Cpu,
+            true,
+            &quiet,
+        )
+        .unwrap();
+        let state: StageState = read_json(&out.join("checkpoints/f1/state.json")).unwrap();
+        assert_eq!(state.log.len(), 6, "resumed run appends to the log");
+        assert_eq!(
+            state.log.iter().map(|e| e.epoch).collect::<Vec<_>>(),
+            (0..6).collect::<Vec<_>>()
+        );
+        for stage in ["f1", "f2"] {
+            let s: StageState =
+                read_json(&out.join(format!("checkpoints/{stage}/state.json"))).unwrap();
+            let first = s.log[0].validation_loss;
+            let best = s.best_validation.unwrap();
+            assert!(
+                best < first,
+                "{stage}: validation loss {first} → best {best}"
+            );
+        }
+        assert_eq!(report.r2_c.len(), 21);
+        // Inverse: two epochs, proposals valid.
+        let ic = InverseConfig {
+            g1: small,
+            g2: small,
+            ..InverseConfig::default()
+        };
+        tc.epochs = 2;
+        let inv =
+            train_inverse(&[csv], &out, &ic, &tc, DeviceChoice::Cpu, false, 3, &quiet).unwrap();
+        assert_eq!(inv.r2_surrogate.len(), 21);
+        let models = Models::load(&out, DeviceChoice::Cpu).unwrap();
+        let p = models.propose(&[[0.001; 21]], 3, 1.0, 0).unwrap();
+        assert_eq!(p[0].len(), 3);
+        for d in &p[0] {
+            d.validate(crate::design_space::RangePolicy::Strict)
+                .unwrap();
+        }
+        std::fs::remove_dir_all(&dir).ok();
+    }
+}
