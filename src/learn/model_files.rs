@@ -375,6 +375,12 @@ mod tests {
     }
 
     #[test]
+    fn models_can_be_shared_across_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Models>();
+    }
+
+    #[test]
     fn missing_device_backend_is_a_clear_error() {
         #[cfg(not(feature = "cuda"))]
         {
