@@ -4,13 +4,16 @@ use anyhow::Context;
 use serde::Serialize;
 use trussforge::design_space::Material;
 use trussforge::inverse::{
-    Candidate, DesignOptions, LookupTable, Proposer, design_for_target, reach_message,
+    Candidate, DesignOptions, LookupTable, NetworkProposer, Proposer, design_for_target,
+    reach_message,
 };
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
 
 /// Where proposals come from.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Method {
+    /// The trained inverse networks (G1 + G2), pre-scored by the forward surrogate.
+    Network,
     /// The nearest rows of a dataset by stiffness (the paper's lookup baseline).
     Lookup,
 }
@@ -35,8 +38,14 @@ pub struct Args {
     #[arg(long, default_value_t = 0.3)]
     poisson_ratio: f64,
     /// How designs are proposed.
-    #[arg(long, value_enum, default_value = "lookup")]
+    #[arg(long, value_enum, default_value = "network")]
     method: Method,
+    /// Folder of trained models for the network method.
+    #[arg(long, default_value = "models")]
+    models: PathBuf,
+    /// Device for the networks.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: trussforge::learn::DeviceChoice,
     /// Dataset CSV for the lookup method (made by `trussforge dataset`).
     #[arg(long)]
     dataset: Option<PathBuf>,
@@ -133,6 +142,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let proposer: Box<dyn Proposer> = match args.method {
+        Method::Network => {
+            let models = trussforge::learn::Models::load(&args.models, args.device)
+                .with_context(|| format!("loading models from {}", args.models.display()))?;
+            Box::new(NetworkProposer::new(models))
+        }
         Method::Lookup => {
             let path = args
                 .dataset

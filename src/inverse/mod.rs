@@ -6,6 +6,7 @@
 //! stiffness: every returned candidate carries its FE stiffness.
 
 mod lookup;
+mod network;
 mod reach;
 mod refine;
 
@@ -16,6 +17,7 @@ use serde::Serialize;
 use thiserror::Error;
 
 pub use lookup::LookupTable;
+pub use network::NetworkProposer;
 pub use reach::{Reach, SOFTEST_MAX_EIGENVALUE, STIFFEST_PER_DENSITY, reach, reach_message};
 pub use refine::{fe_nmse, nelder_mead, refine};
 
@@ -47,7 +49,7 @@ pub enum InverseError {
 
 /// Something that proposes designs for a target: each with the stiffness it predicts for it
 /// (normalized by E), used to pre-rank before FE verification.
-pub trait Proposer: Sync {
+pub trait Proposer {
     /// A short name for reports (`lookup`, `network`).
     fn name(&self) -> &str;
     /// Up to `samples` designs for `target` (21 normalized constants).
