@@ -346,3 +346,48 @@ fn design_by_lookup_is_fe_verified_and_bad_targets_are_refused() {
     );
     assert!(stderr(&out).contains("too stiff"), "{}", stderr(&out));
 }
+
+#[test]
+fn design_by_the_shipped_networks_is_fe_verified() {
+    let dir = temp_dir("design-network");
+    let models = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let bone = "0.573,0.234,0.219,-0.006,-0.015,0.004,0.64,0.253,-0.005,-0.016,0.006,1.26,-0.017,0.023,-0.003,0.317,-0.017,-0.002,0.246,0.052,0.224";
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            bone,
+            "--models",
+            models.to_str().unwrap(),
+            "--samples",
+            "200",
+            "--top",
+            "3",
+            "--json",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cands = v["candidates"].as_array().unwrap();
+    assert!(!cands.is_empty() && cands.len() <= 3);
+    let mut last = 0.0;
+    for c in cands {
+        let e = c["fe_nmse"].as_f64().unwrap();
+        assert!(e.is_finite() && e >= last, "ranked by FE NMSE");
+        last = e;
+        // The network's designs stay inside the design space.
+        let rho = c["design"]["relative_density"].as_f64().unwrap();
+        assert!((0.002..=0.1).contains(&rho));
+    }
+    let missing = trussforge(
+        &["design", "--target", bone, "--models", "no-such-folder"],
+        &dir,
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        stderr(&missing).contains("no-such-folder"),
+        "{}",
+        stderr(&missing)
+    );
+}

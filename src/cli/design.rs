@@ -40,9 +40,10 @@ pub struct Args {
     /// How designs are proposed.
     #[arg(long, value_enum, default_value = "network")]
     method: Method,
-    /// Folder of trained models for the network method.
-    #[arg(long, default_value = "models")]
-    models: PathBuf,
+    /// Folder of trained models for the network method (default: `./models`, else the
+    /// models shipped with this source tree).
+    #[arg(long)]
+    models: Option<PathBuf>,
     /// Device for the networks.
     #[arg(long, value_enum, default_value = "cpu")]
     device: trussforge::learn::DeviceChoice,
@@ -143,8 +144,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let proposer: Box<dyn Proposer> = match args.method {
         Method::Network => {
-            let models = trussforge::learn::Models::load(&args.models, args.device)
-                .with_context(|| format!("loading models from {}", args.models.display()))?;
+            let dir = args.models.clone().unwrap_or_else(|| {
+                let local = PathBuf::from("models");
+                if local.join("forward.json").is_file() {
+                    local
+                } else {
+                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
+                }
+            });
+            let models = trussforge::learn::Models::load(&dir, args.device)
+                .with_context(|| format!("loading models from {}", dir.display()))?;
             Box::new(NetworkProposer::new(models))
         }
         Method::Lookup => {
