@@ -63,6 +63,7 @@ mod contour;
 mod read;
 mod repair;
 mod sdf;
+mod simplify;
 mod trimesh;
 
 use rayon::prelude::*;
@@ -74,6 +75,7 @@ use crate::network::StrutNetwork;
 pub use check::{MeshReport, check, check_topology};
 pub use read::read_stl;
 pub use repair::weld_and_clean;
+pub use simplify::{PASSES as SIMPLIFY_PASSES, SimplifySettings, simplify};
 pub use trimesh::TriMesh;
 
 /// Why meshing, reading or checking a mesh failed.
@@ -199,6 +201,12 @@ pub struct MeshSettings {
     pub resolution: f64,
     /// Upper bound on the number of active grid cells (memory/time guard). Default 2·10⁹.
     pub max_cells: u64,
+    /// Decimate the contoured mesh with [`simplify`] (edge collapses that keep every
+    /// guarantee, see its module docs). Default `true`: ≈ 10–20× fewer triangles.
+    pub simplify: bool,
+    /// Distance the decimated surface may deviate from the exact solid, as a fraction of the
+    /// smallest strut radius (dimensionless; [`SimplifySettings::tolerance`]). Default 0.05.
+    pub simplify_tolerance: f64,
 }
 
 impl Default for MeshSettings {
@@ -206,6 +214,8 @@ impl Default for MeshSettings {
         Self {
             resolution: 0.35,
             max_cells: 2_000_000_000,
+            simplify: true,
+            simplify_tolerance: SimplifySettings::default().tolerance,
         }
     }
 }
@@ -219,6 +229,14 @@ impl MeshSettings {
             .map(|s| s.radius_a.min(s.radius_b))
             .fold(f64::INFINITY, f64::min);
         self.resolution * rmin
+    }
+
+    /// The decimation settings these mesh settings imply.
+    pub fn simplify_settings(&self) -> SimplifySettings {
+        SimplifySettings {
+            tolerance: self.simplify_tolerance,
+            ..SimplifySettings::default()
+        }
     }
 }
 
@@ -256,17 +274,37 @@ impl MeshSettings {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn mesh_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
-    let mesh = mesh_unchecked(net, settings)?;
+    let mesh = contour_network(net, settings)?;
     check_topology(&mesh).into_result()?;
-    Ok(mesh)
+    if !settings.simplify {
+        return Ok(mesh);
+    }
+    let coarse = simplify::simplify_checked_input(&mesh, net, &settings.simplify_settings());
+    // Belt and braces: the decimation keeps the topology by construction; should it ever
+    // fail the check, ship the dense mesh rather than a broken one.
+    if check_topology(&coarse).ok() {
+        Ok(coarse)
+    } else {
+        Ok(mesh)
+    }
 }
 
-/// [`mesh_network`] without the final [`check`] (for benchmarks and tests that check
-/// separately).
+/// [`mesh_network`] without the final [`check_topology`] (for benchmarks and tests that
+/// check separately); decimates when `settings.simplify` is set.
 ///
 /// # Errors
 /// As [`mesh_network`], minus the check's errors.
 pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
+    let mesh = contour_network(net, settings)?;
+    Ok(if settings.simplify {
+        simplify(&mesh, net, &settings.simplify_settings())
+    } else {
+        mesh
+    })
+}
+
+/// Contouring only (no decimation, no check).
+fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
     if net.struts().is_empty() {
         return Err(MeshError::EmptyNetwork);
     }
