@@ -63,7 +63,7 @@ mod contour;
 mod read;
 mod repair;
 mod sdf;
-mod simplify;
+pub mod simplify;
 mod trimesh;
 
 use rayon::prelude::*;
@@ -75,7 +75,7 @@ use crate::network::StrutNetwork;
 pub use check::{MeshReport, check, check_topology};
 pub use read::read_stl;
 pub use repair::weld_and_clean;
-pub use simplify::{PASSES as SIMPLIFY_PASSES, SimplifySettings, simplify};
+pub use simplify::{SimplifySettings, simplify};
 pub use trimesh::TriMesh;
 
 /// Why meshing, reading or checking a mesh failed.
@@ -201,7 +201,7 @@ pub struct MeshSettings {
     pub resolution: f64,
     /// Upper bound on the number of active grid cells (memory/time guard). Default 2·10⁹.
     pub max_cells: u64,
-    /// Decimate the contoured mesh with [`simplify`] (edge collapses that keep every
+    /// Decimate the contoured mesh with [`simplify()`] (edge collapses that keep every
     /// guarantee, see its module docs). Default `true`: ≈ 10–20× fewer triangles.
     pub simplify: bool,
     /// Distance the decimated surface may deviate from the exact solid, as a fraction of the
