@@ -335,7 +335,8 @@ fn tri_normal(p: &[Point3<f64>; 3]) -> Vector3<f64> {
 
 fn quality(p: &[Point3<f64>; 3]) -> f64 {
     let n = tri_normal(p).norm();
-    let l = (p[1] - p[0]).norm_squared() + (p[2] - p[1]).norm_squared() + (p[0] - p[2]).norm_squared();
+    let l =
+        (p[1] - p[0]).norm_squared() + (p[2] - p[1]).norm_squared() + (p[0] - p[2]).norm_squared();
     if l > 0.0 {
         2.0 * 3f64.sqrt() * n / l
     } else {
@@ -462,7 +463,13 @@ const FOLD_COS: f64 = 0.9998;
 
 /// Conservative interference test of two triangles given by vertex ids and positions (see
 /// the module docs, check 5). True means "may intersect or come closer than `eps`".
-fn interfere(ti: &[u32; 3], pi: &[Point3<f64>; 3], tj: &[u32; 3], pj: &[Point3<f64>; 3], eps2: f64) -> bool {
+fn interfere(
+    ti: &[u32; 3],
+    pi: &[Point3<f64>; 3],
+    tj: &[u32; 3],
+    pj: &[Point3<f64>; 3],
+    eps2: f64,
+) -> bool {
     let mut shared = [(0usize, 0usize); 3];
     let mut n = 0;
     for a in 0..3 {
@@ -560,8 +567,12 @@ struct TriGrid {
 
 impl TriGrid {
     fn range(&self, lo: &Point3<f64>, hi: &Point3<f64>) -> ([i64; 3], [i64; 3]) {
-        let f = |p: &Point3<f64>, k: usize| ((p[k] - self.origin[k]) * self.inv_cell).floor() as i64;
-        ([f(lo, 0), f(lo, 1), f(lo, 2)], [f(hi, 0), f(hi, 1), f(hi, 2)])
+        let f =
+            |p: &Point3<f64>, k: usize| ((p[k] - self.origin[k]) * self.inv_cell).floor() as i64;
+        (
+            [f(lo, 0), f(lo, 1), f(lo, 2)],
+            [f(hi, 0), f(hi, 1), f(hi, 2)],
+        )
     }
     fn key(x: i64, y: i64, z: i64) -> u64 {
         let m = (1u64 << 21) - 1;
@@ -676,7 +687,9 @@ impl<'a> State<'a> {
             .map(|s| s.radius_a.min(s.radius_b))
             .fold(f64::INFINITY, f64::min);
         let sdf = ConeGrid::new(net, 4.0 * tol.max(mean_edge), rmin);
-        let (lo, _) = mesh.bounding_box().unwrap_or((Point3::origin(), Point3::origin()));
+        let (lo, _) = mesh
+            .bounding_box()
+            .unwrap_or((Point3::origin(), Point3::origin()));
         let mut grid = TriGrid {
             origin: lo - Vector3::repeat(mean_edge),
             inv_cell: 1.0 / (4.0 * mean_edge),
@@ -821,7 +834,9 @@ impl<'a> State<'a> {
         }
         let opp = |t: u32| -> u32 {
             let tri = self.tris[t as usize];
-            tri.into_iter().find(|&x| x != a && x != b).unwrap_or(u32::MAX)
+            tri.into_iter()
+                .find(|&x| x != a && x != b)
+                .unwrap_or(u32::MAX)
         };
         let (c, d) = (opp(dead[0]), opp(dead[1]));
         if c == d || c == u32::MAX || d == u32::MAX {
@@ -880,7 +895,9 @@ impl<'a> State<'a> {
             }
         }
         for &t in &dead {
-            worst_old = worst_old.min(quality(&self.tris[t as usize].map(|i| self.pos[i as usize])));
+            worst_old = worst_old.min(quality(
+                &self.tris[t as usize].map(|i| self.pos[i as usize]),
+            ));
         }
         let q_floor = s.min_quality.min(worst_old);
         for (_, _, np) in &changed {
@@ -909,7 +926,13 @@ impl<'a> State<'a> {
         // Self-intersections: new triangles among themselves and against their neighbours.
         for i in 0..changed.len() {
             for j in i + 1..changed.len() {
-                if interfere(&changed[i].1, &changed[i].2, &changed[j].1, &changed[j].2, self.eps2) {
+                if interfere(
+                    &changed[i].1,
+                    &changed[i].2,
+                    &changed[j].1,
+                    &changed[j].2,
+                    self.eps2,
+                ) {
                     return None;
                 }
             }
@@ -940,7 +963,13 @@ impl<'a> State<'a> {
                 let uids = self.tris[u as usize];
                 let up = uids.map(|i| self.pos[i as usize]);
                 let (ulo, uhi) = bbox(&up);
-                if ulo.x > hi.x || ulo.y > hi.y || ulo.z > hi.z || uhi.x < lo.x || uhi.y < lo.y || uhi.z < lo.z {
+                if ulo.x > hi.x
+                    || ulo.y > hi.y
+                    || ulo.z > hi.z
+                    || uhi.x < lo.x
+                    || uhi.y < lo.y
+                    || uhi.z < lo.z
+                {
                     continue;
                 }
                 if interfere(ids, np, &uids, &up, self.eps2) {

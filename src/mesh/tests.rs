@@ -92,7 +92,10 @@ fn assert_good_mesh(n: &StrutNetwork, label: &str) -> f64 {
     assert!(report.ok(), "{label} (decimated): {report:?}");
     assert_eq!(report.shells, 1, "{label} (decimated)");
     let rel = (coarse.volume() - mesh.volume()) / mesh.volume();
-    assert!(rel.abs() < 0.01, "{label}: decimation changed the volume by {rel}");
+    assert!(
+        rel.abs() < 0.01,
+        "{label}: decimation changed the volume by {rel}"
+    );
     let c = cones(n);
     let tol = settings.simplify_tolerance * settings.spacing(n) / settings.resolution;
     let worst = coarse
@@ -100,7 +103,10 @@ fn assert_good_mesh(n: &StrutNetwork, label: &str) -> f64 {
         .iter()
         .map(|v| union_distance(&c, v).abs())
         .fold(0.0, f64::max);
-    assert!(worst <= tol, "{label} (decimated): vertex off by {worst} (tol {tol})");
+    assert!(
+        worst <= tol,
+        "{label} (decimated): vertex off by {worst} (tol {tol})"
+    );
     let report = check(&mesh);
     assert!(report.ok(), "{label}: {report:?}");
     assert_eq!(report.shells, 1, "{label}: connected network → one shell");

@@ -46,7 +46,12 @@ fn rmin(n: &StrutNetwork) -> f64 {
 /// characteristic and shells, volume within 1 % of the dense mesh, every vertex within the
 /// tolerance of the exact surface, and at least `min_factor` fewer triangles. Returns the
 /// reduction factor.
-fn assert_good_simplification(n: &StrutNetwork, resolution: f64, min_factor: f64, label: &str) -> f64 {
+fn assert_good_simplification(
+    n: &StrutNetwork,
+    resolution: f64,
+    min_factor: f64,
+    label: &str,
+) -> f64 {
     let d = dense(n, resolution);
     let settings = SimplifySettings::default();
     let s = simplify(&d, n, &settings);
@@ -64,7 +69,10 @@ fn assert_good_simplification(n: &StrutNetwork, resolution: f64, min_factor: f64
         .iter()
         .map(|v| grid.distance(v).abs())
         .fold(0.0, f64::max);
-    assert!(worst <= tol, "{label}: vertex {worst} mm off the surface (tol {tol})");
+    assert!(
+        worst <= tol,
+        "{label}: vertex {worst} mm off the surface (tol {tol})"
+    );
     let factor = d.triangles().len() as f64 / s.triangles().len() as f64;
     eprintln!(
         "{label}: {} → {} triangles ({factor:.1}×), volume change {rel:+.2e}, worst vertex {:.3} tol",
@@ -72,7 +80,10 @@ fn assert_good_simplification(n: &StrutNetwork, resolution: f64, min_factor: f64
         s.triangles().len(),
         worst / tol
     );
-    assert!(factor >= min_factor, "{label}: only {factor:.1}× fewer triangles");
+    assert!(
+        factor >= min_factor,
+        "{label}: only {factor:.1}× fewer triangles"
+    );
     factor
 }
 
