@@ -53,6 +53,9 @@
 //! at concave creases (where struts meet), so vertices there may sit up to
 //! `tol / sin(half the crease opening)` deep.
 
+// Checks are written `!(x <= limit)` on purpose: a NaN must fail them.
+#![allow(clippy::neg_cmp_op_on_partial_ord)]
+
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
@@ -472,9 +475,9 @@ fn interfere(
 ) -> bool {
     let mut shared = [(0usize, 0usize); 3];
     let mut n = 0;
-    for a in 0..3 {
-        for b in 0..3 {
-            if ti[a] == tj[b] {
+    for (a, va) in ti.iter().enumerate() {
+        for (b, vb) in tj.iter().enumerate() {
+            if va == vb {
                 shared[n] = (a, b);
                 n += 1;
             }
