@@ -554,7 +554,12 @@ impl Hasher for MulHasher {
         }
     }
     fn write_u64(&mut self, i: u64) {
-        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        // splitmix64 finaliser: every key bit reaches the low (bucket) bits; a bare multiply
+        // would leave the bucket depending on the z coordinate alone.
+        let mut z = (self.0 ^ i).wrapping_add(0x9e37_79b9_7f4a_7c15);
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        self.0 = z ^ (z >> 31);
     }
 }
 
