@@ -220,7 +220,8 @@ pub struct MeshSettings {
     /// Upper bound on the number of active grid cells (memory/time guard). Default 2·10⁹.
     pub max_cells: u64,
     /// Decimate the contoured mesh with [`simplify()`] (edge collapses that keep every
-    /// guarantee, see its module docs). Default `true`: ≈ 10–20× fewer triangles.
+    /// guarantee, see its module docs): ≈ 10–20× fewer triangles. Default `false` for now:
+    /// the pass takes ≈ 100 s per thousand struts, 100× the meshing itself.
     pub simplify: bool,
     /// Distance the decimated surface may deviate from the exact solid, as a fraction of the
     /// smallest strut radius (dimensionless; [`SimplifySettings::tolerance`]). Default 0.05.
@@ -232,7 +233,7 @@ impl Default for MeshSettings {
         Self {
             resolution: 0.35,
             max_cells: 2_000_000_000,
-            simplify: true,
+            simplify: false,
             simplify_tolerance: SimplifySettings::default().tolerance,
         }
     }
