@@ -44,7 +44,7 @@
 //! same Euler characteristic and shell count, and exactly the same enclosed volume up to
 //! rounding. Deterministic: sequential, no hash-order dependence, so the output depends
 //! only on the input, never on the thread count. An input that fails
-//! [`check_topology`](super::check_topology) is returned unchanged.
+//! [`check_topology`] is returned unchanged.
 //!
 //! # Non-guarantees
 //! The tolerance is checked at the sample points above, not on every point of a triangle
