@@ -256,6 +256,17 @@ pub fn segment_distance(
     q0: Vector3<f64>,
     q1: Vector3<f64>,
 ) -> f64 {
+    segment_closest(p0, p1, q0, q1).0
+}
+
+/// The closest points of the segments `p0–p1` and `q0–q1`: `(distance, s, t)` with the points
+/// at `p0 + s (p1 − p0)` and `q0 + t (q1 − q0)`, `s, t ∈ [0, 1]`.
+pub fn segment_closest(
+    p0: Vector3<f64>,
+    p1: Vector3<f64>,
+    q0: Vector3<f64>,
+    q1: Vector3<f64>,
+) -> (f64, f64, f64) {
     let (d1, d2, r) = (p1 - p0, q1 - q0, p0 - q0);
     let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
     let (c, b) = (d1.dot(&r), d1.dot(&d2));
@@ -273,5 +284,5 @@ pub fn segment_distance(
         t = 1.0;
         s = ((b - c) / a).clamp(0.0, 1.0);
     }
-    ((p0 + d1 * s) - (q0 + d2 * t)).norm()
+    (((p0 + d1 * s) - (q0 + d2 * t)).norm(), s, t)
 }

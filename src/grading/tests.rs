@@ -277,28 +277,7 @@ fn segment_distance(
     p2: Point3<f64>,
     q2: Point3<f64>,
 ) -> (f64, f64, f64) {
-    // Closest points of two segments (Ericson, Real-Time Collision Detection 5.1.9).
-    let d1 = q1 - p1;
-    let d2 = q2 - p2;
-    let r = p1 - p2;
-    let (a, e, f) = (d1.dot(&d1), d2.dot(&d2), d2.dot(&r));
-    let c = d1.dot(&r);
-    let b = d1.dot(&d2);
-    let denom = a * e - b * b;
-    let mut s = if denom > 1e-14 * a * e {
-        ((b * f - c * e) / denom).clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let mut t = (b * s + f) / e;
-    if t < 0.0 {
-        t = 0.0;
-        s = (-c / a).clamp(0.0, 1.0);
-    } else if t > 1.0 {
-        t = 1.0;
-        s = ((b - c) / a).clamp(0.0, 1.0);
-    }
-    ((p1 + d1 * s - (p2 + d2 * t)).norm(), s, t)
+    crate::design_space::segment_closest(p1.coords, q1.coords, p2.coords, q2.coords)
 }
 
 /// Struts meet only at shared nodes: no two struts cross, touch or overlap elsewhere, and no
