@@ -191,50 +191,27 @@ fn buckets_of(a: XPoint, b: XPoint) -> Vec<Bucket> {
             _ => None,
         })
         .collect();
-    if planes.is_empty() || planes.len() == 3 {
-        return Vec::new();
-    }
-    let mid = a.lerp(b, Param::new(1, 2));
-    let mcell = mid.cell_index();
-    let on = |e: usize| planes.iter().find(|(d, _)| *d == e).map(|&(_, k)| k);
-    let mut out = Vec::new();
-    for &(d, k) in &planes {
-        let (e1, e2) = ((d + 1) % 3, (d + 2) % 3);
-        let range = |e: usize| match on(e) {
-            Some(k) => vec![k - 1, k],
-            None => vec![mcell[e]],
-        };
-        for i in range(e1) {
-            for j in range(e2) {
-                out.push((0, d, k, i, j));
-            }
-        }
-    }
-    if planes.len() == 2 {
-        let along = (0..3).find(|e| on(*e).is_none()).expect("one free axis");
-        let (e1, e2) = ((along + 1) % 3, (along + 2) % 3);
-        out.push((
-            1,
-            along,
-            mcell[along],
-            on(e1).expect("on plane"),
-            on(e2).expect("on plane"),
-        ));
-    }
-    out
+    plane_buckets(&planes, || a.lerp(b, Param::new(1, 2)).cell_index())
 }
 
 fn point_buckets(x: XPoint) -> Vec<Bucket> {
     let planes: Vec<(usize, i64)> = (0..3)
         .filter_map(|d| x.on_plane(d).map(|k| (d, k)))
         .collect();
+    plane_buckets(&planes, || x.cell_index())
+}
+
+/// The buckets of something lying on `planes` (axis, plane index), with `cell` the cell index
+/// of a point of it (taken along the axes it is not fixed on). None when it lies on no
+/// boundary plane or on all three (a cell corner).
+fn plane_buckets(planes: &[(usize, i64)], cell: impl FnOnce() -> [i64; 3]) -> Vec<Bucket> {
     if planes.is_empty() || planes.len() == 3 {
         return Vec::new();
     }
-    let cell = x.cell_index();
+    let cell = cell();
     let on = |e: usize| planes.iter().find(|(d, _)| *d == e).map(|&(_, k)| k);
     let mut out = Vec::new();
-    for &(d, k) in &planes {
+    for &(d, k) in planes {
         let (e1, e2) = ((d + 1) % 3, (d + 2) % 3);
         let range = |e: usize| match on(e) {
             Some(k) => vec![k - 1, k],
