@@ -84,6 +84,9 @@ pub struct BuildReport {
     pub name: String,
     /// The spec file.
     pub spec: String,
+    /// Digest of the spec text ([`crate::spec::digest`]); `batch` skips a spec whose output
+    /// folder holds a report with the same digest.
+    pub spec_digest: String,
     /// Base material name.
     pub material: String,
     /// Base material Young's modulus, GPa.
@@ -159,6 +162,7 @@ impl BuildReport {
         Self {
             name: spec.name.clone(),
             spec: spec.source.display().to_string(),
+            spec_digest: spec.digest.clone(),
             material: spec.material_name.clone(),
             youngs_modulus_gpa: spec.material.youngs_modulus,
             poisson_ratio: spec.material.poisson_ratio,

@@ -68,6 +68,9 @@ pub struct Spec {
     pub mesh: MeshSettings,
     /// Which files to write.
     pub outputs: RawOutputs,
+    /// A digest of the spec text (FNV-1a, 64 bits, hex): equal digests mean the same spec,
+    /// so a finished build can be recognised and skipped (`batch` resume).
+    pub digest: String,
 }
 
 impl Spec {
@@ -281,8 +284,17 @@ impl Spec {
                 ..MeshSettings::default()
             },
             outputs: raw.outputs,
+            digest: digest(text),
         })
     }
+}
+
+/// FNV-1a (64-bit) of `text`, as 16 hex digits: a change detector, not a cryptographic hash.
+pub fn digest(text: &str) -> String {
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{hash:016x}")
 }
 
 /// The design field an error is about (its first word), for messages and line lookup.
