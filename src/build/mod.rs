@@ -1,10 +1,19 @@
-//! The `build` pipeline for one design filling an implant envelope:
-//! spec → periodic cell (mm) → manufacturing checks → tiling and trimming → watertight mesh →
-//! full mesh check → STL, 3MF (+ beam lattice), STEP and `report.json`.
+//! The `build` pipeline: spec → strut network → watertight mesh → full mesh check → STL, 3MF
+//! (+ beam lattice), STEP, `report.json` and plots.
+//!
+//! The network comes from one of two fills ([`crate::spec::Fill`]):
+//! - **uniform**: one design's periodic cell (mm) → manufacturing checks → tiling and trimming;
+//! - **graded**: inverse design at every control point (FE-verified candidates) → one design
+//!   per point chosen for accuracy and compatibility with its neighbours
+//!   ([`crate::grading::choose_designs`]) → cell size (fixed or `auto`) → grading → FE
+//!   verification of the graded cell at every control point and along the segments between
+//!   them.
 //!
 //! All files are written into a temporary folder beside the output folder, which replaces the
 //! output folder only when every file is complete: a failed build leaves no partial output.
 
+mod cell_size;
+mod graded;
 mod pores;
 mod report;
 
@@ -13,17 +22,21 @@ use std::time::Instant;
 
 use thiserror::Error;
 
+pub use cell_size::CellNeeds;
+pub use graded::{CandidateSummary, ComponentRow, GradedReport, PointReport, SegmentReport};
 pub use pores::smallest_gap;
-pub use report::{BuildReport, FileReport, Timings};
+pub use report::{BuildReport, FileReport, Timings, UniformReport};
 
-use crate::design_space::{DesignError, RangePolicy};
+use crate::design_space::{Design, DesignError, RangePolicy};
 use crate::export::{
     ExportError, StepOptions, ThreeMfContent, ThreeMfOptions, write_3mf, write_step, write_stl,
 };
 use crate::fem::{FemError, FemOptions, homogenize};
+use crate::grading::GradingError;
+use crate::mechanics::Stiffness;
 use crate::mesh::{MeshError, check, mesh_network};
-use crate::network::{Domain, TileError, tile};
-use crate::spec::Spec;
+use crate::network::{Domain, StrutNetwork, TileError, tile};
+use crate::spec::{CellSize, Fill, Spec};
 
 /// Why a build failed.
 #[derive(Debug, Error)]
@@ -34,7 +47,7 @@ pub enum BuildError {
     Design(#[from] DesignError),
     /// Struts thinner than the printer can make.
     #[error(
-        "strut diameter {diameter:.4} mm is below manufacturing.min_strut_diameter {limit} mm; \
+        "strut diameter {diameter:.4} mm{at} is below manufacturing.min_strut_diameter {limit} mm; \
          use cell_size >= {fix:.3} mm (now {cell_size} mm) or a higher relative_density"
     )]
     StrutTooThin {
@@ -46,10 +59,12 @@ pub enum BuildError {
         cell_size: f64,
         /// The smallest cell size that meets the limit, mm.
         fix: f64,
+        /// Where (e.g. ` at control point "a"`), or empty.
+        at: String,
     },
     /// Pores smaller than powder can be removed from.
     #[error(
-        "smallest pore {pore:.4} mm is below manufacturing.min_pore_size {limit} mm; \
+        "smallest pore {pore:.4} mm{at} is below manufacturing.min_pore_size {limit} mm; \
          use cell_size >= {fix:.3} mm (now {cell_size} mm) or a lower relative_density"
     )]
     PoreTooSmall {
@@ -61,7 +76,28 @@ pub enum BuildError {
         cell_size: f64,
         /// The smallest cell size that meets the limit, mm.
         fix: f64,
+        /// Where (e.g. ` at control point "a"`), or empty.
+        at: String,
     },
+    /// The cell size does not fit the domain or the control points.
+    #[error("cell_size {cell_size:.3} mm is incompatible with this spec: {reason}")]
+    CellSizeIncompatible {
+        /// The cell size, mm.
+        cell_size: f64,
+        /// Why, and what to change.
+        reason: String,
+    },
+    /// Inverse design of a control point failed.
+    #[error("{what}: {message}")]
+    InverseDesign {
+        /// What was being done.
+        what: String,
+        /// The cause.
+        message: String,
+    },
+    /// Grading or its verification failed.
+    #[error(transparent)]
+    Grading(#[from] GradingError),
     /// Tiling or trimming failed.
     #[error(transparent)]
     Tile(#[from] TileError),
@@ -84,6 +120,17 @@ pub enum BuildError {
     },
 }
 
+/// What either fill hands on to meshing and writing.
+pub(crate) struct Prepared {
+    /// The strut network, mm.
+    pub network: StrutNetwork,
+    /// The cell size used, mm.
+    pub cell_size: f64,
+    /// Per control point (graded only): id, target, design FE and graded-cell FE stiffness,
+    /// normalized by E.
+    pub point_stiffness: Vec<(String, Stiffness, Stiffness, Stiffness)>,
+}
+
 /// The default output folder of a spec: `output/<name>/` under `root`.
 pub fn default_output_dir(root: &Path, spec: &Spec) -> PathBuf {
     root.join("output").join(&spec.name)
@@ -99,55 +146,21 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
 
-    stage("cell");
-    let t = Instant::now();
-    let unit = spec.design.cell(RangePolicy::Strict)?;
-    let cell = unit.scaled(spec.cell_size);
-    let diameter = cell.struts()[0].diameter;
-    let limit = spec.manufacturing.min_strut_diameter;
-    if diameter < limit {
-        return Err(BuildError::StrutTooThin {
-            diameter,
-            limit,
-            cell_size: spec.cell_size,
-            fix: round_up(spec.cell_size * limit / diameter),
-        });
-    }
-    let pore = smallest_gap(&cell);
-    if let Some(pore) = pore {
-        let limit = spec.manufacturing.min_pore_size;
-        if pore < limit {
-            // The gap scales with the cell size: gap(h) = h · gap(1).
-            let fix = if pore > 0.0 {
-                round_up(spec.cell_size * limit / pore)
-            } else {
-                f64::INFINITY
-            };
-            return Err(BuildError::PoreTooSmall {
-                pore,
-                limit,
-                cell_size: spec.cell_size,
-                fix,
-            });
+    let (prepared, uniform_report, graded_report) = match &spec.fill {
+        Fill::Uniform(design) => {
+            let (p, r) = uniform(spec, design, &mut timings, &mut warnings, stage)?;
+            (p, Some(r), None)
         }
-    }
-    let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
-    timings.cell = t.elapsed().as_secs_f64();
-
-    stage("tile");
-    let t = Instant::now();
-    let tiled = tile(&cell, &spec.domain, spec.origin)?;
-    timings.tile = t.elapsed().as_secs_f64();
-    if tiled.stats.components_removed > 0 {
-        warnings.push(format!(
-            "{} disconnected pieces ({} struts) were removed after trimming",
-            tiled.stats.components_removed, tiled.stats.component_struts_removed
-        ));
-    }
+        Fill::Graded(fill) => {
+            let (p, r) = graded::prepare(spec, fill, &mut timings, &mut warnings, stage)?;
+            (p, None, Some(r))
+        }
+    };
+    let network = &prepared.network;
 
     stage("mesh");
     let t = Instant::now();
-    let mesh = mesh_network(&tiled.network, &spec.mesh)?;
+    let mesh = mesh_network(network, &spec.mesh)?;
     timings.mesh = t.elapsed().as_secs_f64();
     stage("check");
     let t = Instant::now();
@@ -171,6 +184,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+    let struts = network.struts().len();
     let result = (|| -> Result<BuildReport, BuildError> {
         let mut files = Vec::new();
         if spec.outputs.stl {
@@ -178,18 +192,14 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             let t = Instant::now();
             write_stl(staging.join("implant.stl"), &mesh)?;
             timings.stl = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(
-                &staging,
-                "implant.stl",
-                tiled.network.struts().len(),
-            ));
+            files.push(FileReport::of(&staging, "implant.stl", struts));
         }
         if spec.outputs.threemf {
             stage("3mf");
             let t = Instant::now();
             let content = ThreeMfContent {
                 mesh: Some(&mesh),
-                lattice: spec.outputs.beam_lattice.then_some(&tiled.network),
+                lattice: spec.outputs.beam_lattice.then_some(network),
             };
             let stats = write_3mf(
                 staging.join("implant.3mf"),
@@ -197,7 +207,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
                 &ThreeMfOptions::default(),
             )?;
             timings.threemf = t.elapsed().as_secs_f64();
-            let mut f = FileReport::of(&staging, "implant.3mf", tiled.network.struts().len());
+            let mut f = FileReport::of(&staging, "implant.3mf", struts);
             if stats.beams > 0 {
                 f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
             }
@@ -208,26 +218,21 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             let t = Instant::now();
             write_step(
                 staging.join("implant.step"),
-                &tiled.network,
+                network,
                 &StepOptions::default(),
             )?;
             timings.step = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(
-                &staging,
-                "implant.step",
-                tiled.network.struts().len(),
-            ));
+            files.push(FileReport::of(&staging, "implant.step", struts));
         }
         timings.total = total.elapsed().as_secs_f64();
         let report = BuildReport::new(
             spec,
-            &cell,
-            &fe.stiffness,
-            &tiled,
+            &prepared,
+            uniform_report,
+            graded_report,
             &mesh,
             &mesh_check,
             domain_volume(&spec.domain),
-            pore,
             files,
             timings,
             warnings,
@@ -254,9 +259,65 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     Ok(report)
 }
 
-/// `x` rounded up to 3 decimals, so a suggested fix always satisfies the limit it fixes.
-fn round_up(x: f64) -> f64 {
-    (x * 1000.0).ceil() / 1000.0
+/// The uniform path: one design's cell, checked against the manufacturing limits, FE
+/// homogenized, tiled over the domain.
+fn uniform(
+    spec: &Spec,
+    design: &Design,
+    timings: &mut Timings,
+    warnings: &mut Vec<String>,
+    stage: &dyn Fn(&str),
+) -> Result<(Prepared, UniformReport), BuildError> {
+    stage("cell");
+    let t = Instant::now();
+    let unit = design.cell(RangePolicy::Strict)?;
+    let needs = CellNeeds::of(&unit);
+    let h = match spec.cell_size {
+        CellSize::Fixed(h) => {
+            needs.check(h, &spec.manufacturing, "")?;
+            h
+        }
+        CellSize::Auto => needs.smallest_cell_size(&spec.manufacturing),
+    };
+    let extent = domain_extent(&spec.domain);
+    if h > extent {
+        return Err(BuildError::CellSizeIncompatible {
+            cell_size: h,
+            reason: format!(
+                "no whole cell fits in the domain (its smallest extent is {extent:.3} mm); use a \
+                 smaller cell_size or a denser design"
+            ),
+        });
+    }
+    let cell = unit.scaled(h);
+    let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
+    timings.cell = t.elapsed().as_secs_f64();
+
+    stage("tile");
+    let t = Instant::now();
+    let tiled = tile(&cell, &spec.domain, spec.origin)?;
+    timings.tile = t.elapsed().as_secs_f64();
+    if tiled.stats.components_removed > 0 {
+        warnings.push(format!(
+            "{} disconnected pieces ({} struts) were removed after trimming",
+            tiled.stats.components_removed, tiled.stats.component_struts_removed
+        ));
+    }
+    let report = UniformReport::new(spec, design, &cell, &fe.stiffness, &tiled, needs, h);
+    Ok((
+        Prepared {
+            network: tiled.network,
+            cell_size: h,
+            point_stiffness: Vec::new(),
+        },
+        report,
+    ))
+}
+
+/// The smallest extent of the domain's bounding box, mm.
+pub(crate) fn domain_extent(domain: &Domain) -> f64 {
+    let (lo, hi) = domain.bounding_box();
+    (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min)
 }
 
 /// The volume of a domain, mm³.

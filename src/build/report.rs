@@ -7,19 +7,30 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use super::graded::{GradedReport, rows};
+use super::{CellNeeds, Prepared};
 use crate::design_space::{Design, PeriodicCell};
 use crate::mechanics::Stiffness;
 use crate::mesh::{MeshReport, TriMesh};
 use crate::network::{TileStats, TiledNetwork};
-use crate::spec::Spec;
+use crate::spec::{CellSize, Spec};
 
 /// Seconds spent in each stage.
 #[derive(Debug, Clone, Copy, Default, Serialize)]
 pub struct Timings {
-    /// Cell, manufacturing checks and FE homogenization of the design.
+    /// Uniform: cell, manufacturing checks and FE homogenization of the design.
     pub cell: f64,
-    /// Tiling and trimming.
+    /// Uniform: tiling and trimming.
     pub tile: f64,
+    /// Graded: inverse design (proposals, FE verification, refinement) of every control point.
+    pub design: f64,
+    /// Graded: alignment, interpolation, scaffold, topology blend and trimming.
+    pub grading: f64,
+    /// Graded: FE homogenization of the graded cells at the control points and along the
+    /// segments between them.
+    pub verify: f64,
+    /// Plots (PNG and SVG).
+    pub plots: f64,
     /// Meshing.
     pub mesh: f64,
     /// Full mesh check (including self-intersections).
@@ -77,6 +88,48 @@ pub struct MeshSummary {
     pub check: MeshReport,
 }
 
+/// The uniform part of `report.json`: the one design and its cell.
+#[derive(Debug, Clone, Serialize)]
+pub struct UniformReport {
+    /// The design.
+    pub design: Design,
+    /// Primitive lattice vectors (rows a1, a2, a3), mm.
+    pub lattice_vectors_mm: [[f64; 3]; 3],
+    /// The design's relative density (slender-beam volume).
+    pub design_relative_density: f64,
+    /// Smallest gap between strut surfaces in the cell, mm.
+    pub smallest_pore_mm: Option<f64>,
+    /// FE-homogenized stiffness of the design, normalized by E (Voigt, 6×6).
+    pub stiffness_voigt: [[f64; 6]; 6],
+    /// The same in GPa.
+    pub stiffness_voigt_gpa: [[f64; 6]; 6],
+    /// Tiling counts.
+    pub tiling: TileStats,
+}
+
+impl UniformReport {
+    pub(crate) fn new(
+        spec: &Spec,
+        design: &Design,
+        cell: &PeriodicCell,
+        stiffness: &Stiffness,
+        tiled: &TiledNetwork,
+        needs: CellNeeds,
+        h: f64,
+    ) -> Self {
+        let l = cell.lattice_vectors();
+        Self {
+            design: design.clone(),
+            lattice_vectors_mm: [0, 1, 2].map(|c| [l[(0, c)], l[(1, c)], l[(2, c)]]),
+            design_relative_density: design.relative_density,
+            smallest_pore_mm: needs.unit_pore.map(|g| g * h),
+            stiffness_voigt: rows(stiffness.voigt()),
+            stiffness_voigt_gpa: rows(&stiffness.to_gpa(spec.material.youngs_modulus)),
+            tiling: tiled.stats,
+        }
+    }
+}
+
 /// Everything a build reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
@@ -93,24 +146,18 @@ pub struct BuildReport {
     pub youngs_modulus_gpa: f64,
     /// Base material Poisson's ratio.
     pub poisson_ratio: f64,
-    /// The design.
-    pub design: Design,
     /// Unit-cell edge before the affine map, mm.
     pub cell_size_mm: f64,
-    /// Primitive lattice vectors (rows a1, a2, a3), mm.
-    pub lattice_vectors_mm: [[f64; 3]; 3],
-    /// The design's relative density (slender-beam volume).
-    pub design_relative_density: f64,
+    /// Whether the cell size was chosen by `cell_size: auto`.
+    pub cell_size_auto: bool,
+    /// One design everywhere (its fields appear at the top level of the JSON).
+    #[serde(flatten)]
+    pub uniform: Option<UniformReport>,
+    /// Graded between control points.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub graded: Option<GradedReport>,
     /// Strut diameter range in the network, mm.
     pub strut_diameter_mm: [f64; 2],
-    /// Smallest gap between strut surfaces in the cell, mm.
-    pub smallest_pore_mm: Option<f64>,
-    /// FE-homogenized stiffness of the design, normalized by E (Voigt, 6×6).
-    pub stiffness_voigt: [[f64; 6]; 6],
-    /// The same in GPa.
-    pub stiffness_voigt_gpa: [[f64; 6]; 6],
-    /// Tiling counts.
-    pub tiling: TileStats,
     /// Network nodes.
     pub nodes: usize,
     /// Network struts.
@@ -129,28 +176,22 @@ pub struct BuildReport {
     pub warnings: Vec<String>,
 }
 
-fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
-    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
-}
-
 impl BuildReport {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         spec: &Spec,
-        cell: &PeriodicCell,
-        stiffness: &Stiffness,
-        tiled: &TiledNetwork,
+        prepared: &Prepared,
+        uniform: Option<UniformReport>,
+        graded: Option<GradedReport>,
         mesh: &TriMesh,
         check: &MeshReport,
         domain_volume: f64,
-        pore: Option<f64>,
         files: Vec<FileReport>,
         timings_s: Timings,
         warnings: Vec<String>,
     ) -> Self {
-        let l = cell.lattice_vectors();
-        let diameters = tiled
-            .network
+        let network = &prepared.network;
+        let diameters = network
             .struts()
             .iter()
             .flat_map(|s| [2.0 * s.radius_a, 2.0 * s.radius_b]);
@@ -166,17 +207,13 @@ impl BuildReport {
             material: spec.material_name.clone(),
             youngs_modulus_gpa: spec.material.youngs_modulus,
             poisson_ratio: spec.material.poisson_ratio,
-            design: spec.design.clone(),
-            cell_size_mm: spec.cell_size,
-            lattice_vectors_mm: [0, 1, 2].map(|c| [l[(0, c)], l[(1, c)], l[(2, c)]]),
-            design_relative_density: spec.design.relative_density,
+            cell_size_mm: prepared.cell_size,
+            cell_size_auto: spec.cell_size == CellSize::Auto,
+            uniform,
+            graded,
             strut_diameter_mm: [dmin, dmax],
-            smallest_pore_mm: pore,
-            stiffness_voigt: rows(stiffness.voigt()),
-            stiffness_voigt_gpa: rows(&stiffness.to_gpa(spec.material.youngs_modulus)),
-            tiling: tiled.stats,
-            nodes: tiled.network.nodes().len(),
-            struts: tiled.network.struts().len(),
+            nodes: network.nodes().len(),
+            struts: network.struts().len(),
             domain_volume_mm3: domain_volume,
             bounding_box_mm: [bmin.into(), bmax.into()],
             mesh: MeshSummary {

@@ -32,28 +32,59 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     spinner.finish_and_clear();
     println!("built {} into {}", spec.name, out.display());
     println!(
-        "  {} cells, {} nodes, {} struts ({} cut at the boundary), strut diameter {:.3}..{:.3} mm",
-        report.tiling.cells,
+        "  {} nodes, {} struts, strut diameter {:.3}..{:.3} mm, cell size {:.3} mm{}",
         report.nodes,
         report.struts,
-        report.tiling.struts_cut,
         report.strut_diameter_mm[0],
-        report.strut_diameter_mm[1]
+        report.strut_diameter_mm[1],
+        report.cell_size_mm,
+        if report.cell_size_auto { " (auto)" } else { "" }
     );
-    if let Some(p) = report.smallest_pore_mm {
-        println!("  smallest pore {p:.3} mm");
+    if let Some(u) = &report.uniform {
+        println!(
+            "  {} cells, {} struts cut at the boundary, design rho {:.4}",
+            u.tiling.cells, u.tiling.struts_cut, u.design_relative_density
+        );
+        if let Some(p) = u.smallest_pore_mm {
+            println!("  smallest pore {p:.3} mm");
+        }
+        let c = u.stiffness_voigt_gpa;
+        println!(
+            "  FE stiffness of the cell (GPa): C11 {:.3}  C22 {:.3}  C33 {:.3}  C44 {:.3}  C55 {:.3}  C66 {:.3}",
+            c[0][0], c[1][1], c[2][2], c[3][3], c[4][4], c[5][5]
+        );
+    }
+    if let Some(g) = &report.graded {
+        println!(
+            "  graded over {} control points ({} designs, smoothness {}): FE NMSE against the target",
+            g.control_points.len(),
+            g.method,
+            g.smoothness
+        );
+        println!(
+            "    {:<16} {:>10} {:>10} {:>10} {:>8} {:>8}",
+            "point", "design", "graded", "vs design", "rho", "d [mm]"
+        );
+        for p in &g.control_points {
+            println!(
+                "    {:<16} {:>10.4} {:>10.4} {:>10.4} {:>8.4} {:>8.3}",
+                p.id,
+                p.design_vs_target.nmse,
+                p.graded_vs_target.nmse,
+                p.graded_vs_design.nmse,
+                p.graded_relative_density,
+                p.strut_diameter_mm
+            );
+        }
+        println!(
+            "  stiffness between points: largest step change {:.3} over {} samples",
+            g.max_step_change,
+            g.segments.len()
+        );
     }
     println!(
-        "  mesh: {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4} (design rho {:.4})",
-        report.mesh.triangles,
-        report.mesh.check.shells,
-        report.mesh.solid_volume_fraction,
-        report.design_relative_density
-    );
-    let c = report.stiffness_voigt_gpa;
-    println!(
-        "  FE stiffness of the cell (GPa): C11 {:.3}  C22 {:.3}  C33 {:.3}  C44 {:.3}  C55 {:.3}  C66 {:.3}",
-        c[0][0], c[1][1], c[2][2], c[3][3], c[4][4], c[5][5]
+        "  mesh: {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4}",
+        report.mesh.triangles, report.mesh.check.shells, report.mesh.solid_volume_fraction,
     );
     for f in &report.files {
         println!(
@@ -63,8 +94,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let t = report.timings_s;
     println!(
-        "  time: cell+FE {:.2}s, tile {:.2}s, mesh {:.2}s, check {:.2}s, stl {:.2}s, 3mf {:.2}s, step {:.2}s, total {:.2}s",
-        t.cell, t.tile, t.mesh, t.check, t.stl, t.threemf, t.step, t.total
+        "  time: cell {:.2}s, tile {:.2}s, design {:.2}s, grading {:.2}s, verify {:.2}s, mesh {:.2}s, check {:.2}s, stl {:.2}s, 3mf {:.2}s, step {:.2}s, plots {:.2}s, total {:.2}s",
+        t.cell,
+        t.tile,
+        t.design,
+        t.grading,
+        t.verify,
+        t.mesh,
+        t.check,
+        t.stl,
+        t.threemf,
+        t.step,
+        t.plots,
+        t.total
     );
     for w in &report.warnings {
         eprintln!("warning: {w}");

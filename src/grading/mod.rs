@@ -60,6 +60,7 @@
 
 mod align;
 mod blend;
+mod choose;
 mod exact;
 mod interpolate;
 mod scaffold;
@@ -71,6 +72,7 @@ use thiserror::Error;
 
 pub use align::{AlignedCell, Alignment, align, cube_rotations};
 pub use blend::CellInfo;
+pub use choose::{PointOptions, cell_distance, choose_designs};
 pub use interpolate::{DesignField, WeightKind};
 pub use scaffold::{Scaffold, ScaffoldStats};
 pub use verify::{

@@ -42,6 +42,12 @@ pub enum InverseError {
     /// The proposer failed.
     #[error("proposing designs failed: {0}")]
     Proposer(String),
+    /// No proposed design passed the caller's filter (e.g. printability).
+    #[error(
+        "none of the {0} proposed designs is acceptable (printable within the manufacturing \
+         limits at the allowed cell size)"
+    )]
+    NothingAccepted(usize),
     /// No proposed design could be verified by FE.
     #[error("none of the {0} proposed designs could be homogenized")]
     NothingVerified(usize),
@@ -151,6 +157,23 @@ pub fn design_for_target(
     proposer: &dyn Proposer,
     options: &DesignOptions,
 ) -> Result<Vec<Candidate>, InverseError> {
+    design_for_target_where(target, material, proposer, options, &|_| true)
+}
+
+/// As [`design_for_target`], keeping only designs that `accept` (e.g. printable at the cell
+/// size): proposals are filtered before the top-k selection, and a refined design that
+/// `accept` rejects is replaced by its unrefined start.
+///
+/// # Errors
+/// As [`design_for_target`]; [`InverseError::NothingVerified`] also when `accept` rejects
+/// every proposal.
+pub fn design_for_target_where(
+    target: &Stiffness,
+    material: &Material,
+    proposer: &dyn Proposer,
+    options: &DesignOptions,
+    accept: &(dyn Fn(&Design) -> bool + Sync),
+) -> Result<Vec<Candidate>, InverseError> {
     let constants = target.to_constants();
     let proposals = proposer.propose(
         &constants,
@@ -177,10 +200,16 @@ pub fn design_for_target(
         if kept.len() == options.top {
             break;
         }
+        if !accept(&design) {
+            continue;
+        }
         let graph = unit_graph(&design.topology);
         if kept.iter().all(|(_, k)| *unit_graph(&k.topology) != *graph) {
             kept.push((score, design));
         }
+    }
+    if kept.is_empty() {
+        return Err(InverseError::NothingAccepted(n));
     }
     let mut candidates: Vec<Candidate> = kept
         .into_par_iter()
@@ -198,7 +227,8 @@ pub fn design_for_target(
                     &mut fem,
                     options.refine_evaluations,
                 );
-                if let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem)
+                if accept(&refined)
+                    && let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem)
                     && e < before
                 {
                     design = refined;

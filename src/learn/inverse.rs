@@ -67,6 +67,12 @@ impl InverseModel {
     pub fn propose(&self, c: Tensor<2>, noise: Option<Tensor<2>>, tau: f64) -> Proposal {
         let logits = self.g1.forward(c.clone());
         let topology = sample_topology(logits.clone(), noise, tau);
+        self.geometry(logits, topology, c)
+    }
+
+    /// G2 alone: the geometry for given topology one-hots (`[batch, 27]`) and normalized
+    /// targets (`[batch, 21]`); `logits` are passed through to the [`Proposal`].
+    pub fn geometry(&self, logits: Tensor<2>, topology: Tensor<2>, c: Tensor<2>) -> Proposal {
         let o = self.g2.forward(Tensor::cat(vec![topology.clone(), c], 1));
         let rho = scaled_sigmoid(o.clone().narrow(1, 0, 1), DENSITY_RANGE);
         let u = scaled_sigmoid(o.clone().narrow(1, 1, 3), STRETCH_RANGE);

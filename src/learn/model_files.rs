@@ -231,6 +231,53 @@ impl Models {
     }
 }
 
+impl Models {
+    /// G2's design for `target` (21 constants, normalized by E) with each of the given
+    /// topologies imposed instead of G1's choice: a sweep over topologies that G1 would rarely
+    /// sample (e.g. the simple ones that stay printable at small cell sizes).
+    ///
+    /// # Errors
+    /// As [`Self::propose`].
+    pub fn propose_for_topologies(
+        &self,
+        target: &[f64; 21],
+        topologies: &[Topology],
+    ) -> Result<Vec<Design>, LearnError> {
+        let (g, _) = self.inverse.as_ref().ok_or_else(|| LearnError::ModelFile {
+            path: self.dir.join(INVERSE_WEIGHTS),
+            message: "no inverse model; run `trussforge train inverse` first".into(),
+        })?;
+        if target.iter().any(|v| !v.is_finite()) {
+            return Err(LearnError::BadTarget { index: 0 });
+        }
+        let mut designs = Vec::with_capacity(topologies.len());
+        for chunk in topologies.chunks(CHUNK) {
+            let n = chunk.len();
+            let rows: Vec<[f64; 21]> = vec![*target; n];
+            let idx: Vec<usize> = (0..n).collect();
+            let c = super::data::gather(&rows, &idx, Some(&self.normalizers.c), &self.device);
+            let onehots: Vec<f32> = chunk.iter().flat_map(|t| topology_one_hot(t)).collect();
+            let topology = Tensor::<2>::from_data(
+                burn::tensor::TensorData::new(onehots, [n, 27]),
+                &self.device,
+            );
+            let p = g.geometry(topology.clone(), topology, c);
+            designs.extend(proposal_designs(p.topology, p.rho_u, p.v, p.r1, p.r2));
+        }
+        Ok(designs)
+    }
+}
+
+/// The 27-wide one-hot layout (3×7 lattices, 3×2 tessellations) of a topology.
+fn topology_one_hot(t: &Topology) -> [f32; 27] {
+    let mut v = [0f32; 27];
+    for (s, c) in t.choices().iter().enumerate() {
+        v[s * 7 + c.lattice as usize] = 1.0;
+        v[21 + s * 2 + (c.tessellation as usize - 1)] = 1.0;
+    }
+    v
+}
+
 pub(crate) fn to_rows<const N: usize>(t: Tensor<2>) -> Vec<[f64; N]> {
     let [b, n] = t.dims();
     assert_eq!(n, N, "tensor width");

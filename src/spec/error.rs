@@ -52,4 +52,59 @@ pub enum SpecError {
         /// The accepted units.
         allowed: String,
     },
+    /// Two control points share an id.
+    #[error("{}{line}: control point id {id:?} is used twice; ids must be unique", path.display(), line = line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    DuplicateControlPoint {
+        /// The spec file.
+        path: PathBuf,
+        /// 1-based line of the second use, when found.
+        line: Option<usize>,
+        /// The id.
+        id: String,
+    },
+    /// A control point lies outside the domain.
+    #[error(
+        "{}{line}: control point {id:?} at ({:.3}, {:.3}, {:.3}) mm is outside the domain \
+         (bounding box ({:.3}, {:.3}, {:.3})..({:.3}, {:.3}, {:.3}) mm); move it inside",
+        path.display(), position[0], position[1], position[2],
+        bounds[0][0], bounds[0][1], bounds[0][2], bounds[1][0], bounds[1][1], bounds[1][2],
+        line = line.map(|l| format!(" line {l}")).unwrap_or_default()
+    )]
+    OutsideDomain {
+        /// The spec file.
+        path: PathBuf,
+        /// 1-based line, when found.
+        line: Option<usize>,
+        /// The control point.
+        id: String,
+        /// Its position, mm.
+        position: [f64; 3],
+        /// The domain's bounding box, mm.
+        bounds: [[f64; 3]; 2],
+    },
+    /// A control point's stiffness is malformed or non-physical (wrong count, NaN, not
+    /// symmetric, not positive definite).
+    #[error("{}{line}: control point {id:?}: {source}", path.display(), line = line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Stiffness {
+        /// The spec file.
+        path: PathBuf,
+        /// 1-based line, when found.
+        line: Option<usize>,
+        /// The control point.
+        id: String,
+        /// What is wrong with it.
+        source: crate::mechanics::MechanicsError,
+    },
+    /// A control point's stiffness cannot be reached by any design of the design space.
+    #[error("{}{line}: control point {id:?} is unreachable: {message}", path.display(), line = line.map(|l| format!(" line {l}")).unwrap_or_default())]
+    Unreachable {
+        /// The spec file.
+        path: PathBuf,
+        /// 1-based line, when found.
+        line: Option<usize>,
+        /// The control point.
+        id: String,
+        /// Which way and by how much.
+        message: String,
+    },
 }

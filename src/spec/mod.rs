@@ -21,16 +21,21 @@
 //! ```
 
 mod error;
+mod fill;
 mod raw;
 mod units;
 
 use std::path::{Path, PathBuf};
 
 pub use error::SpecError;
-pub use raw::{RawDomain, RawManufacturing, RawMaterial, RawMesh, RawOutputs, RawSpec, RawUnits};
+pub use fill::{CellSize, ControlPointSpec, DesignMethod, Fill, GradedFill, default_models_dir};
+pub use raw::{
+    RawCellSize, RawControlPoint, RawDesignOptions, RawDomain, RawGrading, RawManufacturing,
+    RawMaterial, RawMesh, RawOutputs, RawSpec, RawStiffness, RawUnits,
+};
 pub use units::{LENGTH_UNITS, STIFFNESS_UNITS};
 
-use crate::design_space::{Design, Material, RangePolicy};
+use crate::design_space::{Material, RangePolicy};
 use crate::mesh::MeshSettings;
 use crate::network::{Domain, Envelope};
 
@@ -56,14 +61,16 @@ pub struct Spec {
     pub material: Material,
     /// Implant envelope, mm.
     pub domain: Domain,
-    /// Unit-cell edge before the affine map, mm.
-    pub cell_size: f64,
-    /// Lattice anchor, mm.
+    /// Unit-cell edge before the affine map, mm, or `auto`.
+    pub cell_size: CellSize,
+    /// Largest cell size `auto` may choose, mm.
+    pub max_cell_size: f64,
+    /// Lattice anchor of a uniform fill, mm.
     pub origin: [f64; 3],
     /// Printability limits, mm.
     pub manufacturing: Manufacturing,
-    /// The lattice design.
-    pub design: Design,
+    /// One design, or control points to grade between.
+    pub fill: Fill,
     /// Meshing settings.
     pub mesh: MeshSettings,
     /// Which files to write.
@@ -236,7 +243,24 @@ impl Spec {
         domain
             .validate()
             .map_err(|e| invalid("domain", e.to_string(), "a valid domain"))?;
-        let cell_size = positive("cell_size", raw.cell_size)? * len;
+        let cell_size = match &raw.cell_size {
+            RawCellSize::Length(h) => CellSize::Fixed(positive("cell_size", *h)? * len),
+            RawCellSize::Word(w) if w == "auto" => CellSize::Auto,
+            RawCellSize::Word(w) => {
+                return Err(invalid(
+                    "cell_size",
+                    format!("{w:?}"),
+                    "a length > 0 or auto",
+                ));
+            }
+        };
+        let max_cell_size = match raw.max_cell_size {
+            Some(m) => positive("max_cell_size", m)? * len,
+            None => {
+                let (lo, hi) = domain.bounding_box();
+                (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min) / 3.0
+            }
+        };
         let manufacturing = Manufacturing {
             min_strut_diameter: positive(
                 "manufacturing.min_strut_diameter",
@@ -251,16 +275,63 @@ impl Spec {
             Some(o) => finite3("origin", o)?,
             None => domain.bounding_box().0,
         };
-        raw.design.validate(RangePolicy::Strict).map_err(|e| {
-            let field = design_field(&e);
-            SpecError::Invalid {
-                path: path.to_path_buf(),
-                line: find_line(text, &format!("design.{field}")),
-                field: format!("design.{field}"),
-                value: e.to_string(),
-                allowed: "a design inside the design space".into(),
+        let fill = match (&raw.design, &raw.control_points) {
+            (Some(design), None) => {
+                for (key, given) in [
+                    ("design_options", raw.design_options.is_some()),
+                    ("grading", raw.grading.is_some()),
+                ] {
+                    if given {
+                        return Err(invalid(
+                            key,
+                            "(given)".into(),
+                            "only with control_points (a single design needs no inverse design or grading)",
+                        ));
+                    }
+                }
+                design.validate(RangePolicy::Strict).map_err(|e| {
+                    let field = design_field(&e);
+                    SpecError::Invalid {
+                        path: path.to_path_buf(),
+                        line: find_line(text, &format!("design.{field}")),
+                        field: format!("design.{field}"),
+                        value: e.to_string(),
+                        allowed: "a design inside the design space".into(),
+                    }
+                })?;
+                Fill::Uniform(design.clone())
             }
-        })?;
+            (None, Some(points)) => {
+                let cx = fill::Context {
+                    path,
+                    text,
+                    length: len,
+                    stiffness: stiff,
+                    youngs_modulus: material.youngs_modulus,
+                };
+                Fill::Graded(fill::graded(
+                    &cx,
+                    points,
+                    raw.design_options.as_ref(),
+                    raw.grading.as_ref(),
+                    &domain,
+                )?)
+            }
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "design",
+                    "(given with control_points)".into(),
+                    "either design (one cell everywhere) or control_points (graded), not both",
+                ));
+            }
+            (None, None) => {
+                return Err(invalid(
+                    "control_points",
+                    "(missing)".into(),
+                    "control_points (graded implant) or design (one cell everywhere)",
+                ));
+            }
+        };
         let resolution = raw.mesh.resolution;
         if !(resolution.is_finite() && resolution > 0.05 && resolution <= 1.0) {
             return Err(invalid(
@@ -276,9 +347,10 @@ impl Spec {
             material,
             domain,
             cell_size,
+            max_cell_size,
             origin,
             manufacturing,
-            design: raw.design,
+            fill,
             mesh: MeshSettings {
                 resolution,
                 ..MeshSettings::default()

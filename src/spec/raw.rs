@@ -139,6 +139,118 @@ impl Default for RawOutputs {
     }
 }
 
+/// The cell size as written: a length, or `auto`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawCellSize {
+    /// A length (length unit).
+    Length(f64),
+    /// A word: only `auto` is allowed.
+    Word(String),
+}
+
+/// A stiffness as written: 21 upper-triangle constants, or six rows of six.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum RawStiffness {
+    /// A flat list (21 constants, or 36 entries row by row).
+    Values(Vec<f64>),
+    /// Six rows of six entries.
+    Rows(Vec<Vec<f64>>),
+}
+
+/// One anatomical control point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawControlPoint {
+    /// A unique name (used in messages and the report).
+    pub id: String,
+    /// Position (length unit), inside the domain.
+    pub position: [f64; 3],
+    /// Measured stiffness (stiffness unit): 21 constants or a 6x6 matrix.
+    pub stiffness: RawStiffness,
+    /// Importance of matching this point against smoothness with its neighbours (default 1).
+    #[serde(default)]
+    pub weight: Option<f64>,
+    /// Largest acceptable NMSE of the graded cell's FE stiffness against the target (default:
+    /// none; a miss is reported as a warning).
+    #[serde(default)]
+    pub tolerance: Option<f64>,
+    /// A fixed design for this point instead of inverse design (still FE-verified).
+    #[serde(default)]
+    pub design: Option<Design>,
+}
+
+/// Inverse-design options for the control points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawDesignOptions {
+    /// `network` (the trained inverse model, default) or `lookup` (nearest dataset rows).
+    pub method: String,
+    /// Proposals drawn per point (default 1000).
+    pub samples: usize,
+    /// Gumbel-softmax temperature (default 1.0).
+    pub temperature: f64,
+    /// Distinct candidates FE-verified per point (default 5).
+    pub top: usize,
+    /// Refine each candidate against the FE model (default true).
+    pub refine: bool,
+    /// FE solves per refined candidate (default 300).
+    pub refine_evaluations: usize,
+    /// Seed (default 0).
+    pub seed: u64,
+    /// Folder of trained models, relative to the spec file (default: the shipped `models/`).
+    pub models: Option<String>,
+    /// Dataset CSV for the `lookup` method, relative to the spec file.
+    pub lookup_data: Option<String>,
+    /// Where the networks run: `cpu` (default), `wgpu` or `cuda`.
+    pub device: crate::learn::DeviceChoice,
+}
+
+impl Default for RawDesignOptions {
+    fn default() -> Self {
+        Self {
+            method: "network".into(),
+            samples: 1000,
+            temperature: 1.0,
+            top: 5,
+            refine: true,
+            refine_evaluations: 300,
+            seed: 0,
+            models: None,
+            lookup_data: None,
+            device: crate::learn::DeviceChoice::Cpu,
+        }
+    }
+}
+
+/// Interpolation options between control points.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RawGrading {
+    /// Nearest control points blended at a position (default 4).
+    pub neighbours: usize,
+    /// Inverse-distance weight power (default 2).
+    pub power: f64,
+    /// Trade-off of accuracy against smoothness when choosing each point's design: a candidate
+    /// may cost up to this much NMSE per unit of cell-shape distance to its neighbours
+    /// (default 0.1; 0 = always the most accurate candidate).
+    pub smoothness: f64,
+    /// Stiffness samples along each segment between neighbouring points (default 5).
+    pub samples_per_segment: usize,
+}
+
+impl Default for RawGrading {
+    fn default() -> Self {
+        Self {
+            neighbours: 4,
+            power: 2.0,
+            smoothness: 0.1,
+            samples_per_segment: 5,
+        }
+    }
+}
+
 /// The implant spec as written in YAML.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,16 +266,31 @@ pub struct RawSpec {
     /// Implant envelope, written as a one-key map (`box: {…}`, `cylinder: {…}`, `envelope: {…}`).
     #[serde(with = "serde_yaml::with::singleton_map")]
     pub domain: RawDomain,
-    /// Edge length of the unit cell before its affine map (length unit).
-    pub cell_size: f64,
+    /// Edge length of the unit cell before its affine map (length unit), or `auto`.
+    pub cell_size: RawCellSize,
+    /// Largest cell size `cell_size: auto` may choose (length unit); default: a third of the
+    /// domain's smallest extent. Designs that would need larger cells to be printable are not
+    /// proposed.
+    #[serde(default)]
+    pub max_cell_size: Option<f64>,
     /// Where the lattice is anchored (length unit); default: the domain's lower bounding-box
-    /// corner.
+    /// corner (one design) or the first control point (graded).
     #[serde(default)]
     pub origin: Option<[f64; 3]>,
     /// Printability limits.
     pub manufacturing: RawManufacturing,
-    /// The lattice design filling the domain.
-    pub design: Design,
+    /// One lattice design filling the domain (exclusive with `control_points`).
+    #[serde(default)]
+    pub design: Option<Design>,
+    /// Anatomical control points with measured stiffness (exclusive with `design`).
+    #[serde(default)]
+    pub control_points: Option<Vec<RawControlPoint>>,
+    /// Inverse-design options (with `control_points`).
+    #[serde(default)]
+    pub design_options: Option<RawDesignOptions>,
+    /// Interpolation options (with `control_points`).
+    #[serde(default)]
+    pub grading: Option<RawGrading>,
     /// Meshing options.
     #[serde(default)]
     pub mesh: RawMesh,

@@ -1,0 +1,158 @@
+//! `trussforge build` of graded specs (control points) end to end, and their bad-spec errors.
+
+use crate::common::{fixture, stderr, temp_dir, trussforge};
+
+fn read_json(path: &std::path::Path) -> serde_json::Value {
+    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+}
+
+#[test]
+fn graded_build_reproduces_each_point_and_is_deterministic() {
+    let dir = temp_dir("graded-ok");
+    let spec = fixture("specs/graded_block.yaml");
+    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.join("output/graded-block");
+    for f in ["implant.stl", "implant.3mf", "implant.step", "report.json"] {
+        assert!(folder.join(f).is_file(), "{f} missing");
+    }
+    let check = trussforge(
+        &["check", folder.join("implant.stl").to_str().unwrap()],
+        &dir,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+
+    let report = read_json(&folder.join("report.json"));
+    let points = report["graded"]["control_points"].as_array().unwrap();
+    assert_eq!(points.len(), 2);
+    for p in points {
+        let id = p["id"].as_str().unwrap();
+        // The targets are the designs' own FE stiffness (to 5 digits): the design matches...
+        assert!(
+            p["design_vs_target"]["nmse"].as_f64().unwrap() < 1e-6,
+            "{id}"
+        );
+        // ...and the graded cell at the point reproduces it up to the blend with its
+        // neighbour one cell away.
+        let graded = p["graded_vs_design"]["nmse"].as_f64().unwrap();
+        assert!(graded < 0.05, "{id}: graded vs design NMSE {graded}");
+        assert_eq!(p["components"].as_array().unwrap().len(), 21);
+        assert!(p["pinned"].as_bool().unwrap());
+    }
+    assert_eq!(points[0]["within_tolerance"], true);
+    assert!(report["graded"]["segments"].as_array().unwrap().len() >= 3);
+    assert!(report["mesh"]["check"]["closed"].as_bool().unwrap());
+    // The uniform-only keys are absent.
+    assert!(report.get("design").is_none() && report.get("tiling").is_none());
+
+    let again = trussforge(&["build", spec.to_str().unwrap(), "--out", "again"], &dir);
+    assert!(again.status.success(), "{}", stderr(&again));
+    for f in ["implant.stl", "implant.3mf", "implant.step"] {
+        assert!(
+            std::fs::read(folder.join(f)).unwrap()
+                == std::fs::read(dir.join("again").join(f)).unwrap(),
+            "{f} differs between two builds"
+        );
+    }
+}
+
+#[test]
+fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
+    let dir = temp_dir("graded-bad");
+    let good = std::fs::read_to_string(fixture("specs/graded_block.yaml")).unwrap();
+    let cubic = "stiffness: [2.28, 0, 0, 0, 0, 0, 2.28, 0, 0, 0, 0, 2.28, 0, 0, 0, 0.020634, 0, 0, 0.020634, 0, 0.020634]";
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "outside the domain",
+            good.replace("position: [7.5, 2.5, 2.5]", "position: [12, 2.5, 2.5]"),
+            "control point \"cubic\" at (12.000, 2.500, 2.500) mm is outside the domain",
+        ),
+        (
+            "duplicate ids",
+            good.replace("id: cubic", "id: bcc"),
+            "control point id \"bcc\" is used twice",
+        ),
+        (
+            "not positive definite",
+            good.replace(cubic, &cubic.replace("0.020634, 0, 0, 0.020634", "-0.5, 0, 0, 0.020634")),
+            "not positive definite",
+        ),
+        (
+            "not a number",
+            good.replace(cubic, &cubic.replace("stiffness: [2.28", "stiffness: [.nan")),
+            "not a finite number",
+        ),
+        (
+            "wrong count",
+            good.replace(cubic, "stiffness: [2.28, 0, 0]"),
+            "needs 21 constants or a 6x6 matrix",
+        ),
+        (
+            "not symmetric",
+            good.replace("- [0.70009, 1.63982, 0.70009, 0, 0, 0]", "- [0.9, 1.63982, 0.70009, 0, 0, 0]"),
+            "not symmetric",
+        ),
+        (
+            "unreachable: too stiff",
+            good.replace(cubic, &cubic.replace("2.28", "40")),
+            "control point \"cubic\" is unreachable: target is too stiff",
+        ),
+        (
+            "unreachable: too soft",
+            good.replace("stiffness: [2.28, 0, 0, 0, 0, 0, 2.28, 0, 0, 0, 0, 2.28, 0, 0, 0, 0.020634, 0, 0, 0.020634, 0, 0.020634]",
+                "stiffness: [1e-4, 0, 0, 0, 0, 0, 1e-4, 0, 0, 0, 0, 1e-4, 0, 0, 0, 1e-5, 0, 0, 1e-5, 0, 1e-5]"),
+            "target is too soft",
+        ),
+        (
+            "cell size larger than the point spacing",
+            good.replace("position: [7.5, 2.5, 2.5]", "position: [4.5, 2.5, 2.5]"),
+            "closer than one cell",
+        ),
+        (
+            "cell size too small for the printer",
+            good.replace("cell_size: 2.5", "cell_size: 1.0"),
+            "at control point \"bcc\" is below manufacturing.min_strut_diameter",
+        ),
+        (
+            "cell size word",
+            good.replace("cell_size: 2.5", "cell_size: large"),
+            "cell_size = \"large\": a length > 0 or auto",
+        ),
+        (
+            "design and control points",
+            good.replace("control_points:", "design: {topology: [{lattice: 0, tessellation: 1}, {lattice: 0, tessellation: 1}, {lattice: 0, tessellation: 1}], relative_density: 0.05, U: [1, 1, 1], R1: {axis: [0, 0, 1], angle_deg: 0}, V: [1, 1, 1], R2: {axis: [0, 0, 1], angle_deg: 0}}\ncontrol_points:"),
+            "either design (one cell everywhere) or control_points",
+        ),
+        (
+            "lookup without data",
+            good.replace("grading:", "design_options: {method: lookup}\ngrading:"),
+            "design_options.lookup_data",
+        ),
+        (
+            "unknown design method",
+            good.replace("grading:", "design_options: {method: oracle}\ngrading:"),
+            "design_options.method = \"oracle\": network or lookup",
+        ),
+        (
+            "unknown key in a control point",
+            good.replace("tolerance: 0.05", "tolerance: 0.05\n    colour: red"),
+            "unknown field `colour`",
+        ),
+    ];
+    for (name, text, expected) in cases {
+        std::fs::write(dir.join("s.yaml"), &text).unwrap();
+        let out = trussforge(&["build", "s.yaml"], &dir);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
+        assert!(
+            !dir.join("output").exists()
+                || std::fs::read_dir(dir.join("output")).unwrap().count() == 0,
+            "{name}: output left behind"
+        );
+    }
+    // Control-point errors name the line of the point.
+    std::fs::write(dir.join("s.yaml"), good.replace("id: cubic", "id: bcc")).unwrap();
+    let err = stderr(&trussforge(&["build", "s.yaml"], &dir));
+    let line = good.lines().position(|l| l.contains("id: cubic")).unwrap() + 1;
+    assert!(err.contains(&format!("line {line}")), "{err}");
+}
