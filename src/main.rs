@@ -9,7 +9,7 @@ use clap::Parser;
 fn main() {
     let args = cli::Cli::parse();
     if let Err(e) = cli::run(args) {
-        eprintln!("error: {e:#}");
+        eprintln!("error: {}", cli::error_message(&e));
         std::process::exit(2);
     }
 }

@@ -29,6 +29,23 @@ impl CellNeeds {
         }
     }
 
+    /// Whether a unit cell is printable at some cell size up to `largest` (mm): the diameter
+    /// is checked first, the (quadratic-cost) pore search only for cells that pass it.
+    pub fn printable_within(unit: &PeriodicCell, largest: f64, limits: &Manufacturing) -> bool {
+        let unit_diameter = unit
+            .struts()
+            .iter()
+            .map(|s| s.diameter)
+            .fold(f64::INFINITY, f64::min);
+        if unit_diameter * largest < limits.min_strut_diameter {
+            return false;
+        }
+        match smallest_gap(unit) {
+            Some(p) => p * largest >= limits.min_pore_size,
+            None => true,
+        }
+    }
+
     /// The smallest cell size (mm) meeting both limits, rounded up to 0.01 mm.
     pub fn smallest_cell_size(&self, limits: &Manufacturing) -> f64 {
         let by_strut = limits.min_strut_diameter / self.unit_diameter;

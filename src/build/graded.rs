@@ -11,7 +11,7 @@ use super::{BuildError, Prepared, Timings, domain_extent};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
-    ControlPoint, GradingOptions, GradingStats, PointOptions, SegmentSample, VerifyOptions,
+    ControlPoint, FailedSample, GradingOptions, GradingStats, PointOptions, SegmentSample, VerifyOptions,
     choose_designs, grade, verify,
 };
 use crate::inverse::{Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_where};
@@ -119,6 +119,8 @@ pub struct GradedReport {
     pub segments: Vec<SegmentReport>,
     /// Largest relative Frobenius change between successive samples of a segment.
     pub max_step_change: f64,
+    /// Segment samples whose graded cell could not be homogenized.
+    pub failed_samples: Vec<FailedSample>,
 }
 
 pub(super) fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
@@ -163,9 +165,8 @@ fn candidates(
         CellSize::Auto => spec.max_cell_size,
     };
     let printable = |d: &Design| {
-        d.cell(RangePolicy::Strict).is_ok_and(|unit| {
-            CellNeeds::of(&unit).smallest_cell_size(&spec.manufacturing) <= largest
-        })
+        d.cell(RangePolicy::Strict)
+            .is_ok_and(|unit| CellNeeds::printable_within(&unit, largest, &spec.manufacturing))
     };
     let mut all = Vec::with_capacity(fill.points.len());
     for (i, point) in fill.points.iter().enumerate() {
@@ -316,6 +317,13 @@ pub(super) fn prepare(
         },
     )?;
     timings.verify = t.elapsed().as_secs_f64();
+    if !verification.failed_samples.is_empty() {
+        warnings.push(format!(
+            "{} of the stiffness samples between control points could not be homogenized \
+             (see graded.failed_samples): the cut-out cell is a mechanism there",
+            verification.failed_samples.len()
+        ));
+    }
 
     let e = spec.material.youngs_modulus;
     let names = component_names();
@@ -399,6 +407,7 @@ pub(super) fn prepare(
             })
             .collect(),
         max_step_change: verification.max_step_change,
+        failed_samples: verification.failed_samples.clone(),
     };
     let stiffness = verification
         .points

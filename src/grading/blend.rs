@@ -31,7 +31,11 @@
 //! topology has diameter `D_i √w_i` (area ∝ weight, and the relative density blends linearly:
 //! `ρ(x) ≈ Σ w_i ρ_i`), and **coincident struts of several topologies add their areas** (the
 //! material of both is there). A piece whose mean end diameter is below `min_strut_diameter`
-//! is dropped; otherwise a thinner end is raised to the minimum (counted in the stats).
+//! is dropped, unless one of its sources is the dominant topology (largest weight) at one of
+//! its ends: those are kept, so every cell keeps a complete strut set and the lattice stays
+//! connected where several thin topologies blend. Ends thinner than the minimum are raised to
+//! it (counted in the stats); this adds material in blend zones, which the verification
+//! along the segments between control points measures.
 //! Radii (mm) are half the diameters and may differ at the two ends.
 //!
 //! **Domain.** The network is trimmed to the domain, dangling struts and stray components are
@@ -493,7 +497,19 @@ pub(crate) fn blend(
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
         let (mut da, mut db) = (diameter(&wa, &aa, sources), diameter(&wb, &ab, sources));
-        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
+        // The dominant topology at either end is never dropped, only raised to the minimum:
+        // every cell keeps one complete strut set, so the lattice cannot fall apart where
+        // several thin topologies blend.
+        let dominant = |w: &[(usize, f64)]| {
+            w.iter()
+                .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+                .map(|&(i, _)| i as u32)
+        };
+        let keep = [dominant(&wa), dominant(&wb)]
+            .iter()
+            .flatten()
+            .any(|d| sources.contains(d));
+        if !keep && (below(0.5 * (da + db), dmin) || da.max(db) <= 0.0) {
             stats.struts_below_minimum += 1;
             continue;
         }

@@ -76,7 +76,8 @@ pub use choose::{PointOptions, cell_distance, choose_designs};
 pub use interpolate::{DesignField, WeightKind};
 pub use scaffold::{Scaffold, ScaffoldStats};
 pub use verify::{
-    ControlPointCheck, SegmentSample, Verification, VerifyOptions, graded_cell, verify,
+    ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, graded_cell,
+    verify,
 };
 
 use crate::design_space::{Design, DesignError};

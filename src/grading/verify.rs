@@ -92,6 +92,18 @@ pub struct SegmentSample {
     pub step_change: f64,
 }
 
+/// A segment sample whose graded cell could not be homogenized (e.g. a cell whose cut-out
+/// periodic approximation is a mechanism where thin struts were dropped).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FailedSample {
+    /// Which sample (`from→to t=…`).
+    pub what: String,
+    /// Position, mm.
+    pub position: [f64; 3],
+    /// Why.
+    pub message: String,
+}
+
 /// The verification report.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verification {
@@ -101,6 +113,9 @@ pub struct Verification {
     pub segments: Vec<SegmentSample>,
     /// The largest `step_change` over all segments.
     pub max_step_change: f64,
+    /// Segment samples that could not be homogenized (skipped; the next sample's step change
+    /// is measured from the last good one).
+    pub failed_samples: Vec<FailedSample>,
 }
 
 /// The graded cell `cell` as a periodic cell in mm (see the module docs).
@@ -333,6 +348,7 @@ pub fn verify(
         });
     }
     let mut segments = Vec::new();
+    let mut failed = Vec::new();
     let mut max_step = 0.0f64;
     let k = graded.options.neighbours;
     if options.samples_per_segment >= 2 {
@@ -352,7 +368,17 @@ pub fn verify(
                     let x: [f64; 3] = (a + (b - a) * t).into();
                     let what = format!("{}→{} t={t:.2}", points[i].id, points[j].id);
                     let cell = locate(&what, x)?;
-                    let (c, _) = stiffness_of(cell, &what)?;
+                    let (c, _) = match stiffness_of(cell, &what) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            failed.push(FailedSample {
+                                what,
+                                position: x,
+                                message: e.to_string(),
+                            });
+                            continue;
+                        }
+                    };
                     let step = prev.as_ref().map_or(0.0, |p| {
                         crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
                     });
@@ -375,5 +401,6 @@ pub fn verify(
         points: checks,
         segments,
         max_step_change: max_step,
+        failed_samples: failed,
     })
 }

@@ -19,7 +19,7 @@ use thiserror::Error;
 pub use lookup::LookupTable;
 pub use network::NetworkProposer;
 pub use reach::{Reach, SOFTEST_MAX_EIGENVALUE, STIFFEST_PER_DENSITY, reach, reach_message};
-pub use refine::{fe_nmse, nelder_mead, refine};
+pub use refine::{fe_nmse, nelder_mead, refine, refine_where};
 
 use crate::design_space::{Design, Material, unit_graph};
 use crate::fem::{FemOptions, Homogenizer};
@@ -220,12 +220,13 @@ pub fn design_for_target_where(
             let mut design = design;
             let mut after = before;
             if options.refine {
-                let refined = refine(
+                let refined = refine_where(
                     &design,
                     target,
                     material,
                     &mut fem,
                     options.refine_evaluations,
+                    accept,
                 );
                 if accept(&refined)
                     && let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem)

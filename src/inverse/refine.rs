@@ -83,12 +83,31 @@ pub fn refine(
     fem: &mut Homogenizer,
     evaluations: usize,
 ) -> Design {
+    refine_where(start, target, material, fem, evaluations, &|_| true)
+}
+
+/// As [`refine`], over the designs that `accept` (e.g. printable at the cell size): a rejected
+/// design scores `+∞`, a barrier Nelder–Mead steps back from. `start` should be accepted.
+pub fn refine_where(
+    start: &Design,
+    target: &Stiffness,
+    material: &Material,
+    fem: &mut Homogenizer,
+    evaluations: usize,
+    accept: &(dyn Fn(&Design) -> bool + Sync),
+) -> Design {
     let x0 = encode(start);
     // NMSE ranks candidates, but alone it chases near-zero entries; adding the squared
     // relative Frobenius error keeps the large constants right while NMSE falls.
-    let mut f = |x: &[f64; DIM]| match fe_nmse(&decode(x, start), target, material, fem) {
-        (e, Some(c)) => e + relative_frobenius(target.voigt(), c.voigt()).powi(2),
-        (e, None) => e,
+    let mut f = |x: &[f64; DIM]| {
+        let design = decode(x, start);
+        if !accept(&design) {
+            return f64::INFINITY;
+        }
+        match fe_nmse(&design, target, material, fem) {
+            (e, Some(c)) => e + relative_frobenius(target.voigt(), c.voigt()).powi(2),
+            (e, None) => e,
+        }
     };
     let best = nelder_mead(&mut f, x0, 0.25, evaluations);
     decode(&best, start)
