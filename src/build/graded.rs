@@ -11,8 +11,8 @@ use super::{BuildError, Prepared, Timings, domain_extent};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
-    ControlPoint, FailedSample, GradingOptions, GradingStats, PointOptions, SegmentSample, VerifyOptions,
-    choose_designs, grade, verify,
+    ControlPoint, FailedSample, GradingOptions, GradingStats, PointOptions, SegmentSample,
+    VerifyOptions, choose_designs, grade, verify,
 };
 use crate::inverse::{Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_where};
 use crate::learn::Models;

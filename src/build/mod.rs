@@ -128,6 +128,7 @@ pub(crate) struct Prepared {
     pub cell_size: f64,
     /// Per control point (graded only): id, target, design FE and graded-cell FE stiffness,
     /// normalized by E.
+    #[allow(dead_code, reason = "read by the plots")]
     pub point_stiffness: Vec<(String, Stiffness, Stiffness, Stiffness)>,
 }
 

@@ -256,7 +256,7 @@ impl Models {
             let rows: Vec<[f64; 21]> = vec![*target; n];
             let idx: Vec<usize> = (0..n).collect();
             let c = super::data::gather(&rows, &idx, Some(&self.normalizers.c), &self.device);
-            let onehots: Vec<f32> = chunk.iter().flat_map(|t| topology_one_hot(t)).collect();
+            let onehots: Vec<f32> = chunk.iter().flat_map(topology_one_hot).collect();
             let topology = Tensor::<2>::from_data(
                 burn::tensor::TensorData::new(onehots, [n, 27]),
                 &self.device,

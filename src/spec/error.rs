@@ -64,10 +64,9 @@ pub enum SpecError {
     },
     /// A control point lies outside the domain.
     #[error(
-        "{}{line}: control point {id:?} at ({:.3}, {:.3}, {:.3}) mm is outside the domain \
-         (bounding box ({:.3}, {:.3}, {:.3})..({:.3}, {:.3}, {:.3}) mm); move it inside",
-        path.display(), position[0], position[1], position[2],
-        bounds[0][0], bounds[0][1], bounds[0][2], bounds[1][0], bounds[1][1], bounds[1][2],
+        "{}{line}: control point {id:?} at {position} mm is outside the domain (bounding box \
+         {bounds} mm); move it inside",
+        path.display(),
         line = line.map(|l| format!(" line {l}")).unwrap_or_default()
     )]
     OutsideDomain {
@@ -77,10 +76,10 @@ pub enum SpecError {
         line: Option<usize>,
         /// The control point.
         id: String,
-        /// Its position, mm.
-        position: [f64; 3],
-        /// The domain's bounding box, mm.
-        bounds: [[f64; 3]; 2],
+        /// Its position, `(x, y, z)` in mm.
+        position: String,
+        /// The domain's bounding box, `(x, y, z)..(x, y, z)` in mm.
+        bounds: String,
     },
     /// A control point's stiffness is malformed or non-physical (wrong count, NaN, not
     /// symmetric, not positive definite).
@@ -93,7 +92,7 @@ pub enum SpecError {
         /// The control point.
         id: String,
         /// What is wrong with it.
-        source: crate::mechanics::MechanicsError,
+        source: Box<crate::mechanics::MechanicsError>,
     },
     /// A control point's stiffness cannot be reached by any design of the design space.
     #[error("{}{line}: control point {id:?} is unreachable: {message}", path.display(), line = line.map(|l| format!(" line {l}")).unwrap_or_default())]

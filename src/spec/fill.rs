@@ -311,12 +311,13 @@ fn control_point(
     let position = raw.position.map(|x| x * cx.length);
     if !domain.contains(&Point3::from(position)) {
         let (lo, hi) = domain.bounding_box();
+        let xyz = |p: [f64; 3]| format!("({:.3}, {:.3}, {:.3})", p[0], p[1], p[2]);
         return Err(SpecError::OutsideDomain {
             path: cx.path.to_path_buf(),
-            line: lines.get(1).copied(),
+            line,
             id: id.to_string(),
-            position,
-            bounds: [lo, hi],
+            position: xyz(position),
+            bounds: format!("{}..{}", xyz(lo), xyz(hi)),
         });
     }
     if let Some(p) = earlier.iter().find(|p| p.position == position) {
@@ -340,9 +341,9 @@ fn control_point(
     };
     let gpa = parsed.map_err(|source| SpecError::Stiffness {
         path: cx.path.to_path_buf(),
-        line: line,
+        line,
         id: id.to_string(),
-        source,
+        source: Box::new(source),
     })?;
     let target = gpa.scaled(1.0 / cx.youngs_modulus);
     if reach(&target) != Reach::Reachable {
