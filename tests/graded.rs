@@ -156,3 +156,53 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
     let line = good.lines().position(|l| l.contains("id: cubic")).unwrap() + 1;
     assert!(err.contains(&format!("line {line}")), "{err}");
 }
+
+#[test]
+fn graded_build_designs_printable_cells_with_the_shipped_networks() {
+    let dir = temp_dir("graded-network");
+    let spec = fixture("specs/graded_network.yaml");
+    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.join("output/graded-network");
+    let check = trussforge(
+        &["check", folder.join("implant.stl").to_str().unwrap()],
+        &dir,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    let report = read_json(&folder.join("report.json"));
+    assert_eq!(report["cell_size_auto"], true);
+    let h = report["cell_size_mm"].as_f64().unwrap();
+    assert!(h > 0.0 && h <= 6.0 + 0.01, "cell size {h}");
+    for p in report["graded"]["control_points"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        assert_eq!(p["pinned"], false);
+        let candidates = p["candidates"].as_array().unwrap();
+        assert!(!candidates.is_empty(), "{id}");
+        let fe: Vec<f64> = candidates
+            .iter()
+            .map(|c| c["fe_nmse"].as_f64().unwrap())
+            .collect();
+        assert!(
+            fe.windows(2).all(|w| w[0] <= w[1]),
+            "{id}: ranked by FE NMSE"
+        );
+        // The reported design error is the FE error of the chosen, FE-verified candidate.
+        let chosen = p["chosen"].as_u64().unwrap() as usize;
+        let design = p["design_vs_target"]["nmse"].as_f64().unwrap();
+        assert!(
+            (design - fe[chosen]).abs() <= 1e-9 * fe[chosen].max(1.0),
+            "{id}"
+        );
+        assert_eq!(p["design"], candidates[chosen]["design"]);
+        // Printable at the chosen cell size.
+        assert!(
+            p["strut_diameter_mm"].as_f64().unwrap() >= 0.25 - 1e-9,
+            "{id}"
+        );
+        if let Some(pore) = p["smallest_pore_mm"].as_f64() {
+            assert!(pore >= 0.4 - 1e-9, "{id}: pore {pore}");
+        }
+    }
+    let min_d = report["strut_diameter_mm"][0].as_f64().unwrap();
+    assert!(min_d >= 0.25 - 1e-9, "thinnest strut {min_d}");
+}

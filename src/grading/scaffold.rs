@@ -356,7 +356,7 @@ pub(crate) fn build_scaffold(
         }
         settled = true;
     }
-    check_cells(&s, field)?;
+    check_cells(&s, field, gmin, gmax)?;
     Ok(s)
 }
 
@@ -369,13 +369,7 @@ fn layer_touches(s: &Scaffold, axis: usize, layer: i64, gmin: [f64; 3], gmax: [f
             c[axis] = layer;
             c[a] = i;
             c[b] = j;
-            let x = s.cell_corners(c);
-            let overlaps = (0..3).all(|d| {
-                let lo = x.iter().map(|p| p[d]).fold(f64::INFINITY, f64::min);
-                let hi = x.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
-                hi >= gmin[d] && lo <= gmax[d]
-            });
-            if overlaps {
+            if reaches(&s.cell_corners(c), gmin, gmax) {
                 return true;
             }
         }
@@ -383,14 +377,33 @@ fn layer_touches(s: &Scaffold, axis: usize, layer: i64, gmin: [f64; 3], gmax: [f
     false
 }
 
-/// Every cell must have a positive Jacobian at its 8 corners.
-fn check_cells(s: &Scaffold, field: &DesignField) -> Result<(), GradingError> {
+/// Whether the bounding box of a cell's corners overlaps the box `[gmin, gmax]`.
+fn reaches(x: &[Point3<f64>; 8], gmin: [f64; 3], gmax: [f64; 3]) -> bool {
+    (0..3).all(|d| {
+        let lo = x.iter().map(|p| p[d]).fold(f64::INFINITY, f64::min);
+        let hi = x.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
+        hi >= gmin[d] && lo <= gmax[d]
+    })
+}
+
+/// Every cell that reaches into the box `[gmin, gmax]` (the domain's bounding box, where
+/// struts are made) must have a positive Jacobian at its 8 corners; cells of the outer padding
+/// carry no struts and may fold.
+fn check_cells(
+    s: &Scaffold,
+    field: &DesignField,
+    gmin: [f64; 3],
+    gmax: [f64; 3],
+) -> Result<(), GradingError> {
     let (lo, hi) = s.cell_range();
     for k in lo[2]..hi[2] {
         for j in lo[1]..hi[1] {
             for i in lo[0]..hi[0] {
                 let c = [i, j, k];
                 let x = s.cell_corners(c);
+                if !reaches(&x, gmin, gmax) {
+                    continue;
+                }
                 for o in CORNER_OFFSETS {
                     let u = o.map(|v| v as f64);
                     let det = trilinear_jacobian(&x, u).determinant();

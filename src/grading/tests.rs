@@ -1,7 +1,6 @@
 //! Tests of the grading pipeline against independent truths (tiling, FE of the designs,
 //! geometry checks).
 
-
 use nalgebra::Point3;
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree, RTreeObject};
