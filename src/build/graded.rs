@@ -427,6 +427,7 @@ pub(super) fn prepare(
             network: graded.network,
             cell_size: h,
             point_stiffness: stiffness,
+            cell_stiffness: None,
         },
         report,
     ))

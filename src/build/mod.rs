@@ -14,6 +14,7 @@
 
 mod cell_size;
 mod graded;
+mod plots;
 mod pores;
 mod report;
 
@@ -128,8 +129,9 @@ pub(crate) struct Prepared {
     pub cell_size: f64,
     /// Per control point (graded only): id, target, design FE and graded-cell FE stiffness,
     /// normalized by E.
-    #[allow(dead_code, reason = "read by the plots")]
     pub point_stiffness: Vec<(String, Stiffness, Stiffness, Stiffness)>,
+    /// Uniform only: the FE stiffness of the cell, normalized by E.
+    pub cell_stiffness: Option<Stiffness>,
 }
 
 /// The default output folder of a spec: `output/<name>/` under `root`.
@@ -225,6 +227,12 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             timings.step = t.elapsed().as_secs_f64();
             files.push(FileReport::of(&staging, "implant.step", struts));
         }
+        if spec.outputs.plots {
+            stage("plots");
+            let t = Instant::now();
+            files.extend(plots::write_plots(&staging, spec, &prepared)?);
+            timings.plots = t.elapsed().as_secs_f64();
+        }
         timings.total = total.elapsed().as_secs_f64();
         let report = BuildReport::new(
             spec,
@@ -310,6 +318,7 @@ fn uniform(
             network: tiled.network,
             cell_size: h,
             point_stiffness: Vec::new(),
+            cell_stiffness: Some(fe.stiffness),
         },
         report,
     ))

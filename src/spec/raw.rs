@@ -122,6 +122,10 @@ pub struct RawOutputs {
     /// `implant.step` (one solid per strut and node).
     #[serde(default = "yes")]
     pub step: bool,
+    /// `plots/`: directional Young's modulus per control point and a lattice picture (SVG and
+    /// PNG).
+    #[serde(default = "yes")]
+    pub plots: bool,
 }
 
 fn yes() -> bool {
@@ -135,6 +139,7 @@ impl Default for RawOutputs {
             threemf: true,
             beam_lattice: true,
             step: true,
+            plots: true,
         }
     }
 }
