@@ -30,4 +30,5 @@ pub mod learn;
 pub mod mechanics;
 pub mod mesh;
 pub mod network;
+pub mod plot;
 pub mod spec;

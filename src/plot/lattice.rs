@@ -1,0 +1,275 @@
+//! An orthographic picture of a strut network, struts coloured by diameter.
+
+use super::colormap::{VIRIDIS, viridis};
+use super::scene::{Anchor, Item, Pen, Rgb, Scene, TextSize, nice_step, tick_label};
+use crate::network::StrutNetwork;
+
+/// How [`lattice_svg`](super::lattice_svg) and [`lattice_png`](super::lattice_png) look at a
+/// network.
+///
+/// Build with `..Default::default()`:
+/// ```
+/// use trussforge::plot::LatticeView;
+/// let top = LatticeView { direction: [0.0, 0.0, 1.0], ..Default::default() };
+/// assert_eq!(top.width_px, 1000);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LatticeView {
+    /// The direction from the network toward the viewer, in the network's frame (any
+    /// length; it is normalized). The camera looks along `-direction`; axis 3 is drawn
+    /// pointing up, or axis 2 when `direction` is (nearly) parallel to axis 3.
+    /// Default `[1.0, -1.5, 0.9]`: an isometric-like view from the front right, slightly
+    /// above (off the exact diagonal so that cubic-lattice struts do not line up).
+    pub direction: [f64; 3],
+    /// Picture width, px (SVG user units, PNG pixels). Default 1000; at least 320.
+    pub width_px: u32,
+    /// Picture height, px. Default 800; at least 240.
+    pub height_px: u32,
+}
+
+impl Default for LatticeView {
+    fn default() -> Self {
+        Self {
+            direction: [1.0, -1.5, 0.9],
+            width_px: 1000,
+            height_px: 800,
+        }
+    }
+}
+
+/// Picture sizes accepted, px.
+const MIN_WIDTH: u32 = 320;
+const MIN_HEIGHT: u32 = 240;
+const MAX_SIDE: u32 = 16384;
+const TITLE_BAND: f64 = 44.0;
+/// Width of the colour-bar column on the right, px.
+const BAR_COLUMN: f64 = 150.0;
+const MARGIN: f64 = 16.0;
+/// Thinnest drawn strut, px, so that struts finer than the rounding stay visible.
+pub(crate) const MIN_WIDTH_PX: f64 = 0.1;
+
+/// The orthonormal screen basis `(right, up, toward viewer)` for a view direction.
+pub(crate) fn basis(direction: [f64; 3]) -> ([f64; 3], [f64; 3], [f64; 3]) {
+    let norm = direction.iter().map(|v| v * v).sum::<f64>().sqrt();
+    assert!(
+        norm.is_finite() && norm > 0.0,
+        "view direction {direction:?} must be finite and non-zero"
+    );
+    let d = direction.map(|v| v / norm);
+    let up = if d[2].abs() > 0.999 {
+        [0.0, 1.0, 0.0]
+    } else {
+        [0.0, 0.0, 1.0]
+    };
+    let r = cross(up, d);
+    let rn = r.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let r = r.map(|v| v / rn);
+    (r, cross(d, r), d)
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+/// Strut indices back to front: ascending depth of the strut midpoint along the view
+/// direction; ties keep index order (stable sort), so the order is deterministic.
+pub(crate) fn painter_order(network: &StrutNetwork, toward_viewer: [f64; 3]) -> Vec<usize> {
+    let nodes = network.nodes();
+    let depth: Vec<f64> = network
+        .struts()
+        .iter()
+        .map(|s| {
+            let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+            dot([a.x + b.x, a.y + b.y, a.z + b.z], toward_viewer)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..depth.len()).collect();
+    order.sort_by(|&i, &j| depth[i].total_cmp(&depth[j]));
+    order
+}
+
+pub(crate) fn scene(network: &StrutNetwork, title: &str, view: &LatticeView) -> Scene {
+    assert!(
+        (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
+            && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
+        "picture size {}×{} px outside {MIN_WIDTH}..={MAX_SIDE} × {MIN_HEIGHT}..={MAX_SIDE}",
+        view.width_px,
+        view.height_px
+    );
+    let (right, up, toward) = basis(view.direction);
+    let (w, h) = (view.width_px as f64, view.height_px as f64);
+    let mut items = vec![Item::Text {
+        at: [w / 2.0, 30.0],
+        size: TextSize::Title,
+        anchor: Anchor::Middle,
+        colour: Rgb::BLACK,
+        text: title.to_string(),
+    }];
+
+    let nodes = network.nodes();
+    let struts = network.struts();
+    // Projected node positions (mm, y up) and the extent including strut radii.
+    let proj: Vec<[f64; 2]> = nodes
+        .iter()
+        .map(|p| {
+            let v = [p.x, p.y, p.z];
+            [dot(v, right), dot(v, up)]
+        })
+        .collect();
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in struts {
+        for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
+            let p = proj[n as usize];
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k] - r);
+                hi[k] = hi[k].max(p[k] + r);
+            }
+        }
+        let d = s.radius_a + s.radius_b;
+        d_min = d_min.min(d);
+        d_max = d_max.max(d);
+    }
+
+    let area = [MARGIN, TITLE_BAND, w - BAR_COLUMN, h - MARGIN];
+    if struts.is_empty() {
+        items.push(Item::Text {
+            at: [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0],
+            size: TextSize::Normal,
+            anchor: Anchor::Middle,
+            colour: Rgb::GREY,
+            text: "(no struts)".to_string(),
+        });
+        return finish(items, view, title);
+    }
+    let extent = [(hi[0] - lo[0]).max(1e-9), (hi[1] - lo[1]).max(1e-9)];
+    let scale = ((area[2] - area[0]) / extent[0]).min((area[3] - area[1]) / extent[1]);
+    let centre_mm = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+    let centre_px = [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0];
+    let to_px = |p: [f64; 2]| {
+        [
+            centre_px[0] + (p[0] - centre_mm[0]) * scale,
+            centre_px[1] - (p[1] - centre_mm[1]) * scale,
+        ]
+    };
+    // Colour range: the diameters' range, widened by ±5 % when all struts are alike.
+    let (c_lo, c_hi) = if d_max - d_min > 1e-9 * d_max {
+        (d_min, d_max)
+    } else {
+        (d_min * 0.95, d_max * 1.05)
+    };
+
+    items.push(Item::Group("struts"));
+    for k in painter_order(network, toward) {
+        let s = &struts[k];
+        let d = s.radius_a + s.radius_b;
+        items.push(Item::Segment {
+            a: to_px(proj[s.a as usize]),
+            b: to_px(proj[s.b as usize]),
+            width: (d * scale).max(MIN_WIDTH_PX),
+            colour: viridis((d - c_lo) / (c_hi - c_lo)),
+        });
+    }
+    items.push(Item::EndGroup);
+
+    colour_bar(&mut items, view, c_lo, c_hi);
+    axis_triad(&mut items, view, right, up);
+    finish(items, view, title)
+}
+
+fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {
+    Scene {
+        width: view.width_px,
+        height: view.height_px,
+        title: title.to_string(),
+        items,
+    }
+}
+
+/// The vertical colour bar with diameter ticks in the right column.
+fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64) {
+    let (w, h) = (view.width_px as f64, view.height_px as f64);
+    let x = w - BAR_COLUMN + 24.0;
+    let top = TITLE_BAND + 52.0;
+    let bar_h = ((h - TITLE_BAND) * 0.5).max(80.0);
+    let bar_w = 16.0;
+    items.push(Item::Group("colourbar"));
+    for (k, line) in ["diameter", "[mm]"].into_iter().enumerate() {
+        items.push(Item::Text {
+            at: [x - 8.0, TITLE_BAND + 14.0 + 18.0 * k as f64],
+            size: TextSize::Normal,
+            anchor: Anchor::Start,
+            colour: Rgb::BLACK,
+            text: line.to_string(),
+        });
+    }
+    items.push(Item::Ramp {
+        x,
+        y: top,
+        w: bar_w,
+        h: bar_h,
+        stops: &VIRIDIS,
+    });
+    let (step, decimals) = nice_step((hi - lo) / 4.0);
+    let first = (lo / step * (1.0 - 1e-12)).ceil() as i64;
+    let last = (hi / step * (1.0 + 1e-12)).floor() as i64;
+    for t in first..=last {
+        let v = t as f64 * step;
+        let y = top + bar_h * (1.0 - (v - lo) / (hi - lo));
+        items.push(Item::Polyline {
+            points: vec![[x + bar_w, y], [x + bar_w + 5.0, y]],
+            closed: false,
+            pen: Pen::solid(Rgb::BLACK, 1.0),
+        });
+        items.push(Item::Text {
+            at: [x + bar_w + 8.0, y + 4.0],
+            size: TextSize::Small,
+            anchor: Anchor::Start,
+            colour: Rgb::BLACK,
+            text: tick_label(v, decimals),
+        });
+    }
+    items.push(Item::EndGroup);
+}
+
+/// Small arrows showing the material axes 1, 2, 3 at the bottom of the right column.
+fn axis_triad(items: &mut Vec<Item>, view: &LatticeView, right: [f64; 3], up: [f64; 3]) {
+    let (w, h) = (view.width_px as f64, view.height_px as f64);
+    let origin = [w - BAR_COLUMN / 2.0, h - MARGIN - 46.0];
+    let len = 34.0;
+    items.push(Item::Group("axes"));
+    for (k, name) in ["1", "2", "3"].into_iter().enumerate() {
+        let mut e = [0.0; 3];
+        e[k] = 1.0;
+        let tip = [
+            origin[0] + len * dot(e, right),
+            origin[1] - len * dot(e, up),
+        ];
+        items.push(Item::Polyline {
+            points: vec![origin, tip],
+            closed: false,
+            pen: Pen::solid(Rgb::BLACK, 1.5),
+        });
+        let label = [
+            origin[0] + (len + 10.0) * dot(e, right),
+            origin[1] - (len + 10.0) * dot(e, up) + 5.0,
+        ];
+        items.push(Item::Text {
+            at: label,
+            size: TextSize::Small,
+            anchor: Anchor::Middle,
+            colour: Rgb::BLACK,
+            text: name.to_string(),
+        });
+    }
+    items.push(Item::EndGroup);
+}

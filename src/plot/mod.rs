@@ -1,0 +1,135 @@
+//! Pictures for a build report: directional Young's modulus projections and lattice views,
+//! each as SVG and PNG.
+//!
+//! - [`directional_modulus_svg`] / [`directional_modulus_png`]: for one control point, polar
+//!   curves of the directional Young's modulus `E(n)` ([`Stiffness::youngs_modulus`](crate::mechanics::Stiffness::youngs_modulus)) for `n`
+//!   in the 1-2, 1-3 and 2-3 planes, three panels side by side, one curve per labelled
+//!   stiffness (as Fig. 3A of Bastek et al., PNAS 2022, doi:10.1073/pnas.2111505119).
+//! - [`lattice_svg`] / [`lattice_png`]: an orthographic view of a [`StrutNetwork`], struts
+//!   coloured by diameter (viridis), with a colour bar in mm.
+//!
+//! # Conventions
+//! - Stiffnesses come in normalized by the base material's Young's modulus E_b (as everywhere
+//!   in the engine); `youngs_modulus_gpa` (E_b in GPa) only scales the labels to GPa.
+//! - Directions: in the `i-j` plane, `n(θ) = cos θ eᵢ + sin θ eⱼ`, θ from axis `i` (drawn to
+//!   the right) toward axis `j` (drawn up), [`ANGULAR_SAMPLES`] samples `θ_k = 2πk/360`.
+//!   All three panels share one radial scale: the outermost ring is the smallest "nice"
+//!   value (1, 2, 2.5 or 5 × 10ᵏ times the ring count) at or above the largest `E` drawn.
+//! - Lattice pictures: node coordinates in mm, see [`LatticeView`] for the view. Each strut
+//!   is a straight stroke with round caps whose width is its **mean** diameter
+//!   `radius_a + radius_b` at the picture's scale (tapers are not drawn; the thinnest stroke
+//!   is 0.1 px), coloured by that diameter on viridis from the smallest (dark purple) to the
+//!   largest (yellow). Struts are drawn back to front by the depth of their midpoint
+//!   (painter's algorithm); intersecting struts are therefore only approximately occluded.
+//!
+//! # Output formats
+//! **SVG**: a standalone SVG 1.1 document in UTF-8, one element per line, white background,
+//! the title also as `<title>`. Coordinates are px (`viewBox="0 0 width height"`), rounded to
+//! 0.1 px. Groups carry a `class`:
+//! - directional figure: `grid` (rings and axes, one group per panel), `curves p12`,
+//!   `curves p13`, `curves p23` (one closed `<path>` per curve, in input order), `legend`
+//!   (per curve one sample `<path>` and one `<text>`);
+//! - lattice: `struts` (exactly one `<path d="Mx yLx y" stroke=… stroke-width=…/>` per strut,
+//!   back to front; about 75 bytes per strut), `colourbar`, `axes`.
+//!
+//! Text uses the font family "DejaVu Sans, Helvetica, Arial, sans-serif" of the viewer.
+//!
+//! **PNG**: 8-bit RGBA, white background, same size and geometry as the SVG, anti-aliased
+//! (rasterized by tiny-skia). Text is drawn with a built-in public-domain 8×8 bitmap font
+//! (the `font8x8` crate), scaled by whole pixels, so no system font is needed (CI machines
+//! may have none) and output never depends on installed fonts. It covers ASCII and Latin-1;
+//! other characters print as `?`. Bitmap text is wider than the SVG's, and the layout leaves
+//! room for it.
+//!
+//! # Determinism
+//! The same input gives byte-identical output (no hash-map order, fixed number formatting).
+//! Across CPU architectures the PNG's anti-aliasing may differ in the last bit; the SVG does
+//! not.
+
+mod colormap;
+mod directional;
+mod lattice;
+mod raster;
+mod scene;
+
+#[cfg(test)]
+mod tests;
+
+pub use directional::{ANGULAR_SAMPLES, Curve};
+pub use lattice::LatticeView;
+
+use crate::network::StrutNetwork;
+
+/// The directional Young's modulus figure as an SVG document (see the module docs for its
+/// structure).
+///
+/// `title` names the control point (e.g. its id); `curves` are drawn in order with their own
+/// colour and dash, stiffnesses normalized by E_b; `youngs_modulus_gpa` is E_b in GPa and
+/// labels the radial axis `E [GPa]`. An empty `curves` gives empty panels.
+///
+/// # Panics
+/// If `youngs_modulus_gpa` is not finite and positive.
+///
+/// # Example
+/// ```
+/// use trussforge::mechanics::Stiffness;
+/// use trussforge::plot::{Curve, directional_modulus_svg};
+/// // Isotropic, E = 0.1 E_b, ν = 0.3.
+/// let (e, nu) = (0.1, 0.3);
+/// let (l, m) = (e * nu / ((1.0 + nu) * (1.0 - 2.0 * nu)), e / (2.0 * (1.0 + nu)));
+/// let mut c = nalgebra::Matrix6::zeros();
+/// for i in 0..3 {
+///     for j in 0..3 {
+///         c[(i, j)] = l + if i == j { 2.0 * m } else { 0.0 };
+///     }
+///     c[(i + 3, i + 3)] = m;
+/// }
+/// let target = Stiffness::try_from_voigt(c).unwrap();
+/// let svg = directional_modulus_svg("P-7", &[Curve { label: "target", stiffness: &target }], 2.5);
+/// assert!(svg.contains("1-2 plane") && svg.contains("E [GPa]"));
+/// ```
+pub fn directional_modulus_svg(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> String {
+    scene::to_svg(&directional::scene(title, curves, youngs_modulus_gpa))
+}
+
+/// The directional Young's modulus figure as a PNG; the same picture as
+/// [`directional_modulus_svg`] (1180 px wide, height growing with the legend rows).
+///
+/// # Panics
+/// If `youngs_modulus_gpa` is not finite and positive.
+pub fn directional_modulus_png(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> Vec<u8> {
+    raster::to_png(&directional::scene(title, curves, youngs_modulus_gpa))
+}
+
+/// An orthographic picture of `network` as an SVG document, struts coloured by diameter with
+/// a colour bar in mm, `title` on top and small axis arrows 1, 2, 3 (see the module docs).
+/// Linear in the number of struts apart from the depth sort; ~75 bytes per strut.
+///
+/// An empty network gives a picture saying "(no struts)".
+///
+/// # Panics
+/// If `view.direction` is zero or not finite, or the size is outside 320..=16384 ×
+/// 240..=16384 px.
+///
+/// # Example
+/// ```
+/// use nalgebra::Point3;
+/// use trussforge::network::{Strut, StrutNetwork};
+/// use trussforge::plot::{LatticeView, lattice_svg};
+/// let nodes = vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)];
+/// let struts = vec![Strut { a: 0, b: 1, radius_a: 0.1, radius_b: 0.1 }];
+/// let net = StrutNetwork::try_new(nodes, struts).unwrap();
+/// let svg = lattice_svg(&net, "one strut", &LatticeView::default());
+/// assert!(svg.contains("class=\"struts\""));
+/// ```
+pub fn lattice_svg(network: &StrutNetwork, title: &str, view: &LatticeView) -> String {
+    scene::to_svg(&lattice::scene(network, title, view))
+}
+
+/// The picture of [`lattice_svg`] as a PNG of `view.width_px × view.height_px` pixels.
+///
+/// # Panics
+/// As [`lattice_svg`].
+pub fn lattice_png(network: &StrutNetwork, title: &str, view: &LatticeView) -> Vec<u8> {
+    raster::to_png(&lattice::scene(network, title, view))
+}
