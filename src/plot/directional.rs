@@ -111,18 +111,27 @@ fn pen(index: usize) -> Pen {
     }
 }
 
-/// Lays out the legend entries in rows within `width`; returns each entry's `(x, row)`.
+/// Lays out the legend entries in rows within `width`, each row centred; returns each
+/// entry's `(x, row)`.
 fn legend_layout(labels: &[&str], width: f64) -> Vec<(f64, usize)> {
-    let mut out = Vec::with_capacity(labels.len());
-    let (mut x, mut row) = (MARGIN, 0);
+    let entry = |label: &str| LEGEND_SAMPLE + 8.0 + TextSize::Normal.width_of(label);
+    const GAP: f64 = 28.0;
+    let mut out: Vec<(f64, usize)> = Vec::with_capacity(labels.len());
+    let mut row_ends = Vec::new();
+    let (mut x, mut row) = (0.0, 0);
     for label in labels {
-        let w = LEGEND_SAMPLE + 8.0 + TextSize::Normal.width_of(label) + 28.0;
-        if x > MARGIN && x + w > width - MARGIN {
-            x = MARGIN;
+        let w = entry(label);
+        if x > 0.0 && x + w > width - 2.0 * MARGIN {
+            row_ends.push(x - GAP);
+            x = 0.0;
             row += 1;
         }
         out.push((x, row));
-        x += w;
+        x += w + GAP;
+    }
+    row_ends.push(x - GAP);
+    for (x, row) in &mut out {
+        *x += ((width - row_ends[*row]) / 2.0).max(MARGIN);
     }
     out
 }
@@ -165,7 +174,7 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
         colour: Rgb::BLACK,
         text: title.to_string(),
     }];
-    let cy = TOP + 30.0 + RADIUS + 24.0;
+    let cy = TOP + 70.0 + RADIUS;
     for (k, plane) in Plane::ALL.into_iter().enumerate() {
         let cx = MARGIN + PANEL * (k as f64 + 0.5);
         items.push(Item::Text {
@@ -208,16 +217,6 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
                 text: text.to_string(),
             });
         }
-        for ring in 1..=rings {
-            let r = RADIUS * ring as f64 / rings as f64;
-            items.push(Item::Text {
-                at: [cx + r - 2.0, cy + 14.0],
-                size: TextSize::Small,
-                anchor: Anchor::End,
-                colour: Rgb::GREY,
-                text: tick_label(step * ring as f64, decimals),
-            });
-        }
         items.push(Item::Text {
             at: [cx, cy + RADIUS + 34.0],
             size: TextSize::Normal,
@@ -241,11 +240,22 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
             });
         }
         items.push(Item::EndGroup);
+        // Ring labels on top of the curves, so they stay readable.
+        for ring in 1..=rings {
+            let r = RADIUS * ring as f64 / rings as f64;
+            items.push(Item::Text {
+                at: [cx + r - 2.0, cy + 14.0],
+                size: TextSize::Small,
+                anchor: Anchor::End,
+                colour: Rgb::DARK_GREY,
+                text: tick_label(step * ring as f64, decimals),
+            });
+        }
     }
 
     let labels: Vec<&str> = curves.iter().map(|c| c.label).collect();
     let layout = legend_layout(&labels, width);
-    let legend_top = cy + RADIUS + 60.0;
+    let legend_top = cy + RADIUS + 72.0;
     items.push(Item::Group("legend"));
     for (i, (label, &(x, row))) in labels.iter().zip(&layout).enumerate() {
         let y = legend_top + LEGEND_ROW * row as f64;

@@ -198,16 +198,16 @@ fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {
 /// The vertical colour bar with diameter ticks in the right column.
 fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64) {
     let (w, h) = (view.width_px as f64, view.height_px as f64);
-    let x = w - BAR_COLUMN + 24.0;
+    let x = w - BAR_COLUMN + 40.0;
     let top = TITLE_BAND + 52.0;
     let bar_h = ((h - TITLE_BAND) * 0.5).max(80.0);
     let bar_w = 16.0;
     items.push(Item::Group("colourbar"));
     for (k, line) in ["diameter", "[mm]"].into_iter().enumerate() {
         items.push(Item::Text {
-            at: [x - 8.0, TITLE_BAND + 14.0 + 18.0 * k as f64],
+            at: [w - BAR_COLUMN / 2.0, TITLE_BAND + 14.0 + 18.0 * k as f64],
             size: TextSize::Normal,
-            anchor: Anchor::Start,
+            anchor: Anchor::Middle,
             colour: Rgb::BLACK,
             text: line.to_string(),
         });
@@ -250,21 +250,34 @@ fn axis_triad(items: &mut Vec<Item>, view: &LatticeView, right: [f64; 3], up: [f
     for (k, name) in ["1", "2", "3"].into_iter().enumerate() {
         let mut e = [0.0; 3];
         e[k] = 1.0;
-        let tip = [
-            origin[0] + len * dot(e, right),
-            origin[1] - len * dot(e, up),
-        ];
+        let along = [dot(e, right), -dot(e, up)];
+        if along[0].hypot(along[1]) < 0.2 {
+            // (Nearly) toward or away from the viewer: a small circle, labelled beside it.
+            items.push(Item::Circle {
+                centre: origin,
+                radius: 4.0,
+                pen: Pen::solid(Rgb::BLACK, 1.5),
+            });
+            items.push(Item::Text {
+                at: [origin[0] - 12.0, origin[1] + 14.0],
+                size: TextSize::Small,
+                anchor: Anchor::Middle,
+                colour: Rgb::BLACK,
+                text: name.to_string(),
+            });
+            continue;
+        }
+        let tip = [origin[0] + len * along[0], origin[1] + len * along[1]];
         items.push(Item::Polyline {
             points: vec![origin, tip],
             closed: false,
             pen: Pen::solid(Rgb::BLACK, 1.5),
         });
-        let label = [
-            origin[0] + (len + 10.0) * dot(e, right),
-            origin[1] - (len + 10.0) * dot(e, up) + 5.0,
-        ];
         items.push(Item::Text {
-            at: label,
+            at: [
+                origin[0] + (len + 10.0) * along[0],
+                origin[1] + (len + 10.0) * along[1] + 4.0,
+            ],
             size: TextSize::Small,
             anchor: Anchor::Middle,
             colour: Rgb::BLACK,

@@ -11,6 +11,7 @@ pub(crate) struct Rgb(pub u8, pub u8, pub u8);
 
 impl Rgb {
     pub(crate) const BLACK: Rgb = Rgb(0, 0, 0);
+    pub(crate) const DARK_GREY: Rgb = Rgb(100, 100, 100);
     pub(crate) const GREY: Rgb = Rgb(160, 160, 160);
     pub(crate) const LIGHT_GREY: Rgb = Rgb(215, 215, 215);
 }

@@ -133,11 +133,14 @@ fn parse_svg(svg: &str) -> Vec<Element> {
                     .attributes()
                     .map(|a| {
                         let a = a.unwrap();
-                        let v = a.unescape_value().unwrap().to_string();
-                        (String::from_utf8(a.key.as_ref().to_vec()).unwrap(), v)
+                        let v = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .unwrap()
+                            .to_string();
+                        (a.key.as_ref().to_string(), v)
                     })
                     .collect();
-                let name = String::from_utf8(e.name().as_ref().to_vec()).unwrap();
+                let name = e.name().as_ref().to_string();
                 let groups: Vec<String> = stack.iter().filter(|c| !c.is_empty()).cloned().collect();
                 if is_start {
                     stack.push(if name == "g" {
@@ -158,12 +161,12 @@ fn parse_svg(svg: &str) -> Vec<Element> {
             }
             Event::Text(t) => {
                 if let Some(k) = open_text {
-                    out[k].text.push_str(&t.decode().unwrap());
+                    out[k].text.push_str(&t.xml10_content());
                 }
             }
             Event::GeneralRef(r) => {
                 if let Some(k) = open_text {
-                    let name = String::from_utf8(r.to_vec()).unwrap();
+                    let name = r.xml10_content().to_string();
                     let ch = match name.as_str() {
                         "amp" => "&",
                         "lt" => "<",
