@@ -592,7 +592,9 @@ fn run_one(
     }
     progress.started(index, &spec.name);
     let result = catch_unwind(AssertUnwindSafe(|| {
-        build(&spec, &out, &|stage| progress.stage(index, &spec.name, stage))
+        build(&spec, &out, &|stage| {
+            progress.stage(index, &spec.name, stage)
+        })
     }));
     match result {
         Ok(Ok(report)) => {
@@ -668,7 +670,11 @@ mod tests {
         assert_eq!((a.total, b.total), (5, 5));
         let joined: Vec<_> = a.specs.iter().chain(&b.specs).cloned().collect();
         assert_eq!(joined, whole.specs);
-        let names: Vec<_> = whole.specs.iter().map(|s| s.name.clone().unwrap()).collect();
+        let names: Vec<_> = whole
+            .specs
+            .iter()
+            .map(|s| s.name.clone().unwrap())
+            .collect();
         assert_eq!(names, ["p0", "p1", "p2", "p3", "p4"]);
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -703,7 +709,10 @@ mod tests {
         std::fs::write(dir.join("two.yaml"), &text).unwrap();
         let err = plan(std::slice::from_ref(&dir), Shard::WHOLE).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("one.yaml") && msg.contains("two.yaml"), "{msg}");
+        assert!(
+            msg.contains("one.yaml") && msg.contains("two.yaml"),
+            "{msg}"
+        );
         assert!(msg.contains("small-block"), "{msg}");
         // Also when the two land in different shards: every shard refuses.
         assert!(plan(std::slice::from_ref(&dir), Shard { index: 1, count: 2 }).is_err());

@@ -71,13 +71,20 @@ fn batch_continues_past_a_failure_resumes_rebuilds_changes_and_forces() {
     // First run: two built, the broken one failed with its message, non-zero exit.
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
-    assert!(stderr(&out).contains("1 of 3 specs failed"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("1 of 3 specs failed"),
+        "{}",
+        stderr(&out)
+    );
     let s = summary(&dir.join("out/batch-summary.json"));
     assert_eq!(
         statuses(&s),
         pairs(&[("pa", "built"), ("pb", "built"), ("pc", "failed")])
     );
-    assert_eq!((s["built"].as_u64(), s["failed"].as_u64()), (Some(2), Some(1)));
+    assert_eq!(
+        (s["built"].as_u64(), s["failed"].as_u64()),
+        (Some(2), Some(1))
+    );
     let specs = s["specs"].as_array().unwrap();
     for e in &specs[..2] {
         assert!(e["error"].is_null());
@@ -99,7 +106,10 @@ fn batch_continues_past_a_failure_resumes_rebuilds_changes_and_forces() {
     for name in ["pa", "pb"] {
         assert!(dir.join("out").join(name).join("implant.stl").is_file());
     }
-    assert!(!dir.join("out/pc").exists(), "a failed build leaves nothing");
+    assert!(
+        !dir.join("out/pc").exists(),
+        "a failed build leaves nothing"
+    );
     let report_a = std::fs::read(dir.join("out/pa/report.json")).unwrap();
     let report_b = std::fs::read(dir.join("out/pb/report.json")).unwrap();
 
@@ -116,8 +126,14 @@ fn batch_continues_past_a_failure_resumes_rebuilds_changes_and_forces() {
         s["specs"][0]["triangles"], specs[0]["triangles"],
         "skipped specs report their existing output"
     );
-    assert_eq!(std::fs::read(dir.join("out/pa/report.json")).unwrap(), report_a);
-    assert_eq!(std::fs::read(dir.join("out/pb/report.json")).unwrap(), report_b);
+    assert_eq!(
+        std::fs::read(dir.join("out/pa/report.json")).unwrap(),
+        report_a
+    );
+    assert_eq!(
+        std::fs::read(dir.join("out/pb/report.json")).unwrap(),
+        report_b
+    );
 
     // A changed spec is rebuilt, the others are not.
     write_spec(
@@ -134,8 +150,14 @@ fn batch_continues_past_a_failure_resumes_rebuilds_changes_and_forces() {
         statuses(&s),
         pairs(&[("pa", "built"), ("pb", "skipped"), ("pc", "failed")])
     );
-    assert_ne!(std::fs::read(dir.join("out/pa/report.json")).unwrap(), report_a);
-    assert_eq!(std::fs::read(dir.join("out/pb/report.json")).unwrap(), report_b);
+    assert_ne!(
+        std::fs::read(dir.join("out/pa/report.json")).unwrap(),
+        report_a
+    );
+    assert_eq!(
+        std::fs::read(dir.join("out/pb/report.json")).unwrap(),
+        report_b
+    );
 
     // --force rebuilds everything.
     let out = run(&["--force"]);
@@ -192,7 +214,11 @@ fn two_jobs_give_the_same_files_as_one() {
         summary(&dir.join("one/batch-summary.json")),
         summary(&dir.join("two/batch-summary.json")),
     );
-    assert_eq!(statuses(&s1), statuses(&s2), "summary order does not depend on jobs");
+    assert_eq!(
+        statuses(&s1),
+        statuses(&s2),
+        "summary order does not depend on jobs"
+    );
     assert_eq!(s2["jobs"], 2);
     for name in ["ja", "jb", "jc"] {
         let (a, b) = (dir.join("one").join(name), dir.join("two").join(name));

@@ -103,7 +103,10 @@ impl BatchProgress for Progress {
         if !self.multi.is_hidden() {
             bar.enable_steady_tick(Duration::from_millis(120));
         }
-        self.running.lock().expect("not poisoned").insert(index, bar);
+        self.running
+            .lock()
+            .expect("not poisoned")
+            .insert(index, bar);
     }
 
     fn stage(&self, index: usize, name: &str, stage: &str) {
