@@ -330,6 +330,20 @@ pub struct SpecOutcome {
     pub struts: Option<usize>,
 }
 
+impl SpecOutcome {
+    /// The error as one line naming the spec file: the message itself when it names the file
+    /// already (spec errors do), else `<path>: <message>`. `None` unless failed.
+    pub fn error_line(&self) -> Option<String> {
+        let error = self.error.as_deref()?;
+        let path = self.path.display().to_string();
+        Some(if error.starts_with(&path) {
+            error.to_string()
+        } else {
+            format!("{path}: {error}")
+        })
+    }
+}
+
 /// The result of [`run`], also written to [`summary_path`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BatchSummary {
@@ -397,12 +411,8 @@ impl BatchSummary {
         for row in &rows {
             out.push_str(&line(row.each_ref().map(String::as_str)));
         }
-        for s in self.specs.iter().filter(|s| s.status == Status::Failed) {
-            out.push_str(&format!(
-                "failed {}: {}\n",
-                s.path.display(),
-                s.error.as_deref().unwrap_or("")
-            ));
+        for line in self.specs.iter().filter_map(SpecOutcome::error_line) {
+            out.push_str(&format!("failed {line}\n"));
         }
         let shard = if self.shard.count > 1 {
             format!(
@@ -732,13 +742,32 @@ mod tests {
     }
 
     #[test]
+    fn error_lines_name_the_file_once() {
+        let mut o = SpecOutcome {
+            path: PathBuf::from("specs/a.yaml"),
+            name: None,
+            out: None,
+            status: Status::Failed,
+            error: Some("strut too thin".into()),
+            seconds: 0.0,
+            triangles: None,
+            struts: None,
+        };
+        assert_eq!(o.error_line().unwrap(), "specs/a.yaml: strut too thin");
+        o.error = Some("specs/a.yaml line 2: name = \"\"".into());
+        assert_eq!(o.error_line().unwrap(), "specs/a.yaml line 2: name = \"\"");
+        o.error = None;
+        assert_eq!(o.error_line(), None);
+    }
+
+    #[test]
     fn table_columns_are_aligned() {
         let spec = |name: &str, status, triangles| SpecOutcome {
             path: PathBuf::from(format!("specs/{name}.yaml")),
             name: Some(name.into()),
             out: None,
             status,
-            error: (status == Status::Failed).then(|| "boom".into()),
+            error: (status == Status::Failed).then(|| format!("specs/{name}.yaml line 3: boom")),
             seconds: 1.25,
             triangles,
             struts: triangles.map(|t| t / 10),
@@ -767,7 +796,11 @@ mod tests {
         let end = lines[0].find("triangles").unwrap() + "triangles".len();
         assert_eq!(&lines[1][end - 6..end], "123456");
         assert_eq!(&lines[2][end - 1..end], "-");
-        assert!(table.contains("failed specs/b.yaml: boom"));
+        // An error that names its file is not prefixed with it again.
+        assert!(
+            table.contains("\nfailed specs/b.yaml line 3: boom\n"),
+            "{table}"
+        );
         assert!(table.ends_with("1 built, 0 skipped, 1 failed in 2.5 s\n"));
     }
 }

@@ -78,6 +78,7 @@ impl Progress {
             ProgressStyle::with_template("{bar:30} {pos}/{len} specs {elapsed}")
                 .expect("valid template"),
         );
+        overall.tick();
         Self {
             multi,
             overall,
@@ -122,18 +123,17 @@ impl BatchProgress for Progress {
         }
         self.overall.inc(1);
         let done = self.done.fetch_add(1, Ordering::Relaxed) + 1;
-        let name = outcome.name.as_deref().unwrap_or("-");
         let line = match outcome.status {
             Status::Failed => format!(
-                "[{done}/{}] failed  {name} ({}): {}",
+                "[{done}/{}] failed  {}",
                 self.total,
-                outcome.path.display(),
-                outcome.error.as_deref().unwrap_or("")
+                outcome.error_line().unwrap_or_default()
             ),
             status => format!(
-                "[{done}/{}] {:<7} {name} ({:.1} s)",
+                "[{done}/{}] {:<7} {} ({:.1} s)",
                 self.total,
                 status.as_str(),
+                outcome.name.as_deref().unwrap_or("-"),
                 outcome.seconds
             ),
         };
