@@ -27,7 +27,7 @@ pub struct Args {
     /// Rebuild every spec, also those whose output is up to date.
     #[arg(long)]
     force: bool,
-    /// Build only shard K of M (0-based, e.g. `3/8`): contiguous blocks of the sorted list.
+    /// Build only shard K of M (0-based, e.g. `3/8`): contiguous blocks of the spec list.
     #[arg(long, default_value = "0/1")]
     shard: Shard,
 }
