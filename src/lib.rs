@@ -18,6 +18,7 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
+pub mod batch;
 pub mod build;
 pub mod dataset;
 pub mod design_space;

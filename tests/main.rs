@@ -1,5 +1,6 @@
 //! Integration tests: one binary (see Cargo.toml `autotests = false`).
 
+mod batch;
 mod build;
 mod cli;
 mod common;

@@ -1,6 +1,7 @@
 //! Subcommands of the `trussforge` binary. Each module turns parsed arguments into library
 //! calls and prints the result; no mechanics or geometry lives here.
 
+mod batch;
 mod bench;
 mod build;
 mod cell;
@@ -29,6 +30,8 @@ pub struct Cli {
 enum Command {
     /// Build an implant from a YAML spec: lattice, watertight mesh, STL/3MF/STEP and report.
     Build(build::Args),
+    /// Build many specs (a folder of patients), each into output/<name>/; resumable, shardable.
+    Batch(batch::Args),
     /// Check a mesh file: closed, 2-manifold, oriented, no degenerate triangles or self-intersections.
     Check(check::Args),
     /// List the distinct topologies of the design space and their count.
@@ -53,6 +56,7 @@ enum Command {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Build(a) => build::run(a),
+        Command::Batch(a) => batch::run(a),
         Command::Check(a) => check::run(a),
         Command::Topologies(a) => topologies::run(a),
         Command::Cell(a) => cell::run(a),
