@@ -4,8 +4,9 @@
 use super::scene::{Anchor, Item, Pen, Rgb, Scene, TextSize, nice_step, tick_label};
 use crate::mechanics::Stiffness;
 
-/// One labelled stiffness drawn by [`directional_modulus_svg`] and
-/// [`directional_modulus_png`].
+/// One labelled stiffness drawn by
+/// [`directional_modulus_svg`](super::directional_modulus_svg) and
+/// [`directional_modulus_png`](super::directional_modulus_png).
 #[derive(Debug, Clone, Copy)]
 pub struct Curve<'a> {
     /// Legend text, e.g. `"target"`, `"design (FE)"`, `"graded cell (FE)"`.

@@ -21,9 +21,9 @@ pub struct LatticeView {
     /// Default `[1.0, -1.5, 0.9]`: an isometric-like view from the front right, slightly
     /// above (off the exact diagonal so that cubic-lattice struts do not line up).
     pub direction: [f64; 3],
-    /// Picture width, px (SVG user units, PNG pixels). Default 1000; at least 320.
+    /// Picture width, px (SVG user units, PNG pixels). Default 1000; 320 to 8192.
     pub width_px: u32,
-    /// Picture height, px. Default 800; at least 240.
+    /// Picture height, px. Default 800; 240 to 8192.
     pub height_px: u32,
 }
 
@@ -40,7 +40,7 @@ impl Default for LatticeView {
 /// Picture sizes accepted, px.
 const MIN_WIDTH: u32 = 320;
 const MIN_HEIGHT: u32 = 240;
-const MAX_SIDE: u32 = 16384;
+const MAX_SIDE: u32 = 8192;
 const TITLE_BAND: f64 = 44.0;
 /// Width of the colour-bar column on the right, px.
 const BAR_COLUMN: f64 = 150.0;

@@ -2,8 +2,8 @@
 //! each as SVG and PNG.
 //!
 //! - [`directional_modulus_svg`] / [`directional_modulus_png`]: for one control point, polar
-//!   curves of the directional Young's modulus `E(n)` ([`Stiffness::youngs_modulus`](crate::mechanics::Stiffness::youngs_modulus)) for `n`
-//!   in the 1-2, 1-3 and 2-3 planes, three panels side by side, one curve per labelled
+//!   curves of the directional Young's modulus `E(n)` ([`Stiffness::youngs_modulus`]) for
+//!   `n` in the 1-2, 1-3 and 2-3 planes, three panels side by side, one curve per labelled
 //!   stiffness (as Fig. 3A of Bastek et al., PNAS 2022, doi:10.1073/pnas.2111505119).
 //! - [`lattice_svg`] / [`lattice_png`]: an orthographic view of a [`StrutNetwork`], struts
 //!   coloured by diameter (viridis), with a colour bar in mm.
@@ -11,10 +11,11 @@
 //! # Conventions
 //! - Stiffnesses come in normalized by the base material's Young's modulus E_b (as everywhere
 //!   in the engine); `youngs_modulus_gpa` (E_b in GPa) only scales the labels to GPa.
-//! - Directions: in the `i-j` plane, `n(θ) = cos θ eᵢ + sin θ eⱼ`, θ from axis `i` (drawn to
-//!   the right) toward axis `j` (drawn up), [`ANGULAR_SAMPLES`] samples `θ_k = 2πk/360`.
-//!   All three panels share one radial scale: the outermost ring is the smallest "nice"
-//!   value (1, 2, 2.5 or 5 × 10ᵏ times the ring count) at or above the largest `E` drawn.
+//! - Directions: in the `i-j` plane, `n(θ) = cos θ eᵢ + sin θ eⱼ`, θ from axis `i` (drawn
+//!   to the right) toward axis `j` (drawn up), [`ANGULAR_SAMPLES`] samples `θ_k = 2πk/360`.
+//! - All three panels share one radial scale in GPa: rings every "nice" step (1, 2, 2.5 or
+//!   5 × 10ᵏ, about a third of the largest `E`), the outermost ring the first at or above
+//!   the largest `E` drawn, each labelled along the positive horizontal axis.
 //! - Lattice pictures: node coordinates in mm, see [`LatticeView`] for the view. Each strut
 //!   is a straight stroke with round caps whose width is its **mean** diameter
 //!   `radius_a + radius_b` at the picture's scale (tapers are not drawn; the thinnest stroke
@@ -42,9 +43,12 @@
 //! room for it.
 //!
 //! # Determinism
-//! The same input gives byte-identical output (no hash-map order, fixed number formatting).
-//! Across CPU architectures the PNG's anti-aliasing may differ in the last bit; the SVG does
-//! not.
+//! The same input gives byte-identical output: no hash-map order, fixed number formatting,
+//! stable sorts. The SVG is also identical across machines; the PNG is guaranteed identical
+//! only for the same build target (tiny-skia chooses its SIMD code paths at compile time, so
+//! anti-aliased edges may differ in the last bit elsewhere).
+//!
+//! [`Stiffness::youngs_modulus`]: crate::mechanics::Stiffness::youngs_modulus
 
 mod colormap;
 mod directional;
@@ -97,19 +101,27 @@ pub fn directional_modulus_svg(title: &str, curves: &[Curve], youngs_modulus_gpa
 ///
 /// # Panics
 /// If `youngs_modulus_gpa` is not finite and positive.
+///
+/// # Example
+/// ```
+/// use trussforge::plot::directional_modulus_png;
+/// let png = directional_modulus_png("no curves", &[], 2.5);
+/// assert_eq!(&png[1..4], b"PNG");
+/// ```
 pub fn directional_modulus_png(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> Vec<u8> {
     raster::to_png(&directional::scene(title, curves, youngs_modulus_gpa))
 }
 
 /// An orthographic picture of `network` as an SVG document, struts coloured by diameter with
 /// a colour bar in mm, `title` on top and small axis arrows 1, 2, 3 (see the module docs).
-/// Linear in the number of struts apart from the depth sort; ~75 bytes per strut.
+/// Linear in the number of struts apart from the depth sort; ~75 bytes per strut (a 47k-strut
+/// lattice: 3.4 MB in 0.15 s, the PNG in 2 s, unoptimized build).
 ///
 /// An empty network gives a picture saying "(no struts)".
 ///
 /// # Panics
-/// If `view.direction` is zero or not finite, or the size is outside 320..=16384 ×
-/// 240..=16384 px.
+/// If `view.direction` is zero or not finite, or the size is outside 320..=8192 ×
+/// 240..=8192 px.
 ///
 /// # Example
 /// ```
@@ -130,6 +142,14 @@ pub fn lattice_svg(network: &StrutNetwork, title: &str, view: &LatticeView) -> S
 ///
 /// # Panics
 /// As [`lattice_svg`].
+///
+/// # Example
+/// ```
+/// use trussforge::network::StrutNetwork;
+/// use trussforge::plot::{LatticeView, lattice_png};
+/// let png = lattice_png(&StrutNetwork::default(), "empty", &LatticeView::default());
+/// assert_eq!(&png[1..4], b"PNG");
+/// ```
 pub fn lattice_png(network: &StrutNetwork, title: &str, view: &LatticeView) -> Vec<u8> {
     raster::to_png(&lattice::scene(network, title, view))
 }

@@ -207,7 +207,8 @@ pub(crate) fn to_svg(scene: &Scene) -> String {
             Item::Group(class) => {
                 let _ = writeln!(
                     out,
-                    "<g class=\"{class}\" fill=\"none\" stroke-linecap=\"round\" stroke-linejoin=\"round\">"
+                    "<g class=\"{class}\" fill=\"none\" \
+                     stroke-linecap=\"round\" stroke-linejoin=\"round\">"
                 );
             }
             Item::EndGroup => out.push_str("</g>\n"),

@@ -617,3 +617,19 @@ fn lattice_svg_is_compact_for_large_networks() {
     let per_strut = svg.len() as f64 / n as f64;
     assert!(per_strut <= 100.0, "{per_strut:.1} bytes per strut");
 }
+
+#[test]
+#[should_panic(expected = "must be finite and non-zero")]
+fn zero_view_direction_is_a_caller_bug() {
+    let view = LatticeView {
+        direction: [0.0; 3],
+        ..Default::default()
+    };
+    lattice_svg(&grid(1), "x", &view);
+}
+
+#[test]
+#[should_panic(expected = "must be finite and > 0")]
+fn non_positive_youngs_modulus_is_a_caller_bug() {
+    directional_modulus_svg("x", &[], 0.0);
+}
