@@ -78,6 +78,8 @@
 
 mod check;
 mod contour;
+pub mod hub;
+mod hull;
 mod read;
 mod repair;
 mod sdf;
@@ -91,6 +93,7 @@ use thiserror::Error;
 use crate::network::StrutNetwork;
 
 pub use check::{MeshReport, check, check_topology};
+pub use hub::ExplicitFailure;
 pub use read::read_stl;
 pub use repair::weld_and_clean;
 pub use simplify::{SimplifySettings, simplify};
@@ -198,6 +201,17 @@ pub enum MeshError {
         /// Number of intersecting pairs found.
         count: usize,
     },
+    /// [`MeshMethod::Explicit`] was asked for but the network cannot be meshed explicitly.
+    /// Fix: use [`MeshMethod::Auto`] (falls back to the implicit mesher) or `Implicit`.
+    #[error("explicit meshing failed: {0}")]
+    Explicit(ExplicitFailure),
+    /// `chord_tolerance` is not a finite number in (0, 0.5].
+    /// Fix: use e.g. the default 0.05.
+    #[error("chord tolerance {tolerance} is invalid; it must be finite and in (0, 0.5]")]
+    BadChordTolerance {
+        /// The rejected value.
+        tolerance: f64,
+    },
     /// Reading an STL file failed.
     #[error("reading STL {path}: {source}")]
     ReadStl {
@@ -206,6 +220,34 @@ pub enum MeshError {
         /// The I/O or parse error.
         source: std::io::Error,
     },
+}
+
+/// Which mesher [`mesh_network`] uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshMethod {
+    /// Explicit hubs and struts when the network allows it (checked, see [`hub`]), else the
+    /// implicit mesher for the whole network. The default.
+    #[default]
+    Auto,
+    /// Explicit hubs and struts ([`hub`]) only: an error where that is not possible.
+    Explicit,
+    /// The implicit mesher (signed distance + marching tetrahedra, optional decimation).
+    Implicit,
+}
+
+/// What [`mesh_network_with_stats`] did.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub struct MeshStats {
+    /// The mesher that produced the mesh: `Explicit` or `Implicit` (never `Auto`).
+    pub method: MeshMethod,
+    /// Why the explicit mesher was not used, under [`MeshMethod::Auto`] (else `None`).
+    pub fallback: Option<ExplicitFailure>,
+    /// Sides per strut ring of the explicit mesher (0 for implicit meshes).
+    pub segments: usize,
+    /// Triangles in the mesh.
+    pub triangles: usize,
 }
 
 /// How finely to mesh. Build with `..Default::default()`.
@@ -226,6 +268,12 @@ pub struct MeshSettings {
     /// Distance the decimated surface may deviate from the exact solid, as a fraction of the
     /// smallest strut radius (dimensionless; [`SimplifySettings::tolerance`]). Default 0.05.
     pub simplify_tolerance: f64,
+    /// Which mesher to use. Default [`MeshMethod::Auto`].
+    pub method: MeshMethod,
+    /// Explicit mesher: largest chord sagitta of a strut ring as a fraction of its radius
+    /// (dimensionless, in (0, 0.5]); the ring has `n` sides with `1 − cos(π/n) ≤ tol`
+    /// ([`hub::segments`]). Default 0.05: `n = 10`, ≈ 56 triangles per strut.
+    pub chord_tolerance: f64,
 }
 
 impl Default for MeshSettings {
@@ -235,6 +283,8 @@ impl Default for MeshSettings {
             max_cells: 2_000_000_000,
             simplify: false,
             simplify_tolerance: SimplifySettings::default().tolerance,
+            method: MeshMethod::Auto,
+            chord_tolerance: 0.05,
         }
     }
 }
@@ -296,6 +346,79 @@ impl MeshSettings {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn mesh_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
+    mesh_network_with_stats(net, settings).map(|(mesh, _)| mesh)
+}
+
+/// [`mesh_network`], also reporting which mesher ran and why the explicit one was not used
+/// ([`MeshStats`]).
+///
+/// With [`MeshMethod::Auto`] or `Explicit` the explicit mesher runs first; its result must
+/// pass [`check_topology`] (closed, manifold, oriented, outward, no degenerate triangles).
+/// Self-intersections are ruled out by the mesher's own separation conditions (see
+/// [`hub`]) and verified by the full [`check`] in the tests. Under `Auto` any failure
+/// meshes the whole network implicitly instead.
+///
+/// # Errors
+/// As [`mesh_network`].
+pub fn mesh_network_with_stats(
+    net: &StrutNetwork,
+    settings: &MeshSettings,
+) -> Result<(TriMesh, MeshStats), MeshError> {
+    let fallback = match settings.method {
+        MeshMethod::Implicit => None,
+        MeshMethod::Auto | MeshMethod::Explicit => match explicit_checked(net, settings)? {
+            Ok((mesh, segments)) => {
+                let stats = MeshStats {
+                    method: MeshMethod::Explicit,
+                    fallback: None,
+                    segments,
+                    triangles: mesh.triangles().len(),
+                };
+                return Ok((mesh, stats));
+            }
+            Err(e) if settings.method == MeshMethod::Explicit => {
+                return Err(MeshError::Explicit(e));
+            }
+            Err(e) => Some(e),
+        },
+    };
+    let mesh = implicit_network(net, settings)?;
+    let stats = MeshStats {
+        method: MeshMethod::Implicit,
+        fallback,
+        segments: 0,
+        triangles: mesh.triangles().len(),
+    };
+    Ok((mesh, stats))
+}
+
+/// Validates the explicit settings, runs the explicit mesher and its topology check.
+#[allow(clippy::type_complexity)]
+fn explicit_checked(
+    net: &StrutNetwork,
+    settings: &MeshSettings,
+) -> Result<Result<(TriMesh, usize), ExplicitFailure>, MeshError> {
+    if net.struts().is_empty() {
+        return Err(MeshError::EmptyNetwork);
+    }
+    let tol = settings.chord_tolerance;
+    if !(tol.is_finite() && tol > 0.0 && tol <= 0.5) {
+        return Err(MeshError::BadChordTolerance { tolerance: tol });
+    }
+    let n = hub::segments(tol);
+    Ok(hub::mesh_explicit(net, n).and_then(|mesh| {
+        let report = check_topology(&mesh);
+        match report.into_result() {
+            Ok(()) => Ok((mesh, n)),
+            Err(e) => Err(ExplicitFailure::Topology {
+                message: e.to_string(),
+            }),
+        }
+    }))
+}
+
+/// The implicit mesher with its topology check and optional decimation.
+fn implicit_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
     let mesh = contour_network(net, settings)?;
     check_topology(&mesh).into_result()?;
     if !settings.simplify {
@@ -317,6 +440,22 @@ pub fn mesh_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMe
 /// # Errors
 /// As [`mesh_network`], minus the check's errors.
 pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
+    if settings.method != MeshMethod::Implicit {
+        let tol = settings.chord_tolerance;
+        if !(tol.is_finite() && tol > 0.0 && tol <= 0.5) {
+            return Err(MeshError::BadChordTolerance { tolerance: tol });
+        }
+        if net.struts().is_empty() {
+            return Err(MeshError::EmptyNetwork);
+        }
+        match hub::mesh_explicit(net, hub::segments(tol)) {
+            Ok(mesh) => return Ok(mesh),
+            Err(e) if settings.method == MeshMethod::Explicit => {
+                return Err(MeshError::Explicit(e));
+            }
+            Err(_) => {}
+        }
+    }
     let mesh = contour_network(net, settings)?;
     Ok(if settings.simplify {
         simplify(&mesh, net, &settings.simplify_settings())
@@ -401,6 +540,8 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_hub;
 
 /// A jittered cubic test lattice (`cells`³ cells, `pitch` mm, random radii), for tests of
 /// other modules.
