@@ -63,6 +63,10 @@ use crate::network::StrutNetwork;
 const CAP_MARGIN: f64 = 0.02;
 /// Smallest set-back sphere radius, as a multiple of the node's largest ring radius.
 const RHO_MIN_FACTOR: f64 = 1.05;
+/// Largest set-back sphere radius, as a multiple of the node's largest ring radius: beyond
+/// it the hub would overfill the concave space between the struts too much (accuracy, not
+/// validity), and the node is refused.
+const RHO_MAX_FACTOR: f64 = 3.0;
 /// Smallest prism length between the two rings, as a fraction of the larger ring radius.
 const MIN_PRISM: f64 = 0.05;
 /// Hull tolerance relative to `ρ_v`.
@@ -96,6 +100,14 @@ pub enum ExplicitFailure {
         struts: (usize, usize),
         /// Angle between them, degrees.
         angle_deg: f64,
+    },
+    /// The struts at a node meet at such small angles that its hub would have to reach out to
+    /// `ratio` × the node ball radius (more than 3), overfilling the solid.
+    HubTooLarge {
+        /// Node index.
+        node: usize,
+        /// Set-back sphere radius / node ball radius.
+        ratio: f64,
     },
     /// The node's hull was degenerate or did not have every ring as a face.
     Hull {
@@ -138,6 +150,11 @@ impl std::fmt::Display for ExplicitFailure {
                 f,
                 "struts {} and {} meet at node {node} at {angle_deg:.2}°, too sharp for a hub",
                 struts.0, struts.1
+            ),
+            Self::HubTooLarge { node, ratio } => write!(
+                f,
+                "the hub at node {node} would reach {ratio:.2} × the node radius (limit \
+                 {RHO_MAX_FACTOR}): the struts meet at too small angles"
             ),
             Self::Hull { node } => write!(f, "the hub hull at node {node} is degenerate"),
             Self::Interference { first, second } => {
@@ -283,6 +300,15 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
             }
         })?;
+    for v in 0..nn {
+        let big = inc(v).iter().map(radius).fold(0.0, f64::max);
+        if rho[v] > RHO_MAX_FACTOR * big {
+            return Err(ExplicitFailure::HubTooLarge {
+                node: v,
+                ratio: rho[v] / big,
+            });
+        }
+    }
     // 2. Set-backs per strut end.
     let setback: Vec<[f64; 2]> = struts
         .iter()
