@@ -41,6 +41,18 @@ pub(crate) struct HullScratch {
     orphans: Vec<u32>,
     mark: Vec<u32>,
     epoch: u32,
+    /// Emptied outside lists, reused to avoid an allocation per face.
+    pool: Vec<Vec<u32>>,
+}
+
+impl HullScratch {
+    fn face(&mut self, p: &[Point3<f64>], v: [u32; 3]) -> Option<Face> {
+        let mut f = Face::new(p, v)?;
+        if let Some(list) = self.pool.pop() {
+            f.outside = list;
+        }
+        Some(f)
+    }
 }
 
 impl Face {
@@ -82,7 +94,10 @@ pub(crate) fn convex_hull(
     out: &mut Vec<[u32; 3]>,
 ) -> bool {
     out.clear();
-    s.faces.clear();
+    for mut f in s.faces.drain(..) {
+        f.outside.clear();
+        s.pool.push(f.outside);
+    }
     let n = points.len();
     if n < 4 {
         return false;
@@ -143,7 +158,7 @@ pub(crate) fn convex_hull(
     };
     let [a, b, c, d] = [a, b, c, d].map(|x| x as u32);
     for v in [[a, b, c], [a, d, b], [b, d, c], [c, d, a]] {
-        let Some(f) = Face::new(points, v) else {
+        let Some(f) = s.face(points, v) else {
             return false;
         };
         s.faces.push(f);
@@ -244,7 +259,7 @@ pub(crate) fn convex_hull(
         let mut ok = true;
         for h in 0..s.horizon.len() {
             let (x, y, g) = s.horizon[h];
-            let Some(mut f) = Face::new(points, [x, y, eye]) else {
+            let Some(mut f) = s.face(points, [x, y, eye]) else {
                 ok = false;
                 break;
             };
@@ -299,8 +314,10 @@ pub(crate) fn convex_hull(
         for vi in 0..s.visible.len() {
             let f = s.visible[vi] as usize;
             s.faces[f].alive = false;
-            let pts = std::mem::take(&mut s.faces[f].outside);
+            let mut pts = std::mem::take(&mut s.faces[f].outside);
             s.orphans.extend_from_slice(&pts);
+            pts.clear();
+            s.pool.push(pts);
         }
         for oi in 0..s.orphans.len() {
             let q = s.orphans[oi];
