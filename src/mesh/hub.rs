@@ -158,7 +158,10 @@ impl std::fmt::Display for ExplicitFailure {
             ),
             Self::Hull { node } => write!(f, "the hub hull at node {node} is degenerate"),
             Self::Interference { first, second } => {
-                write!(f, "{first} and {second} come too close without sharing a node")
+                write!(
+                    f,
+                    "{first} and {second} come too close without sharing a node"
+                )
             }
             Self::Topology { message } => write!(f, "assembled mesh failed its check: {message}"),
         }
@@ -260,13 +263,7 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
         start[v + 1] += start[v];
     }
     let mut fill = start.clone();
-    let mut ends = vec![
-        End {
-            strut: 0,
-            end: 0
-        };
-        start[nn]
-    ];
+    let mut ends = vec![End { strut: 0, end: 0 }; start[nn]];
     for (i, s) in struts.iter().enumerate() {
         for (e, v) in [s.a, s.b].into_iter().enumerate() {
             ends[fill[v as usize]] = End {
@@ -366,16 +363,7 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 });
             }
             node_hub(
-                v,
-                nodes[v],
-                rho[v],
-                ends,
-                &geo,
-                &setback,
-                &vertices,
-                n,
-                &ball_dirs,
-                scratch,
+                v, nodes[v], rho[v], ends, &geo, &setback, &vertices, n, &ball_dirs, scratch,
             )
         })
         .collect::<Result<_, _>>()?;
@@ -397,15 +385,11 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
     for p in &patches {
         let base = vertices.len() as u32;
         vertices.extend_from_slice(&p.balls);
-        triangles.extend(p.tris.iter().map(|t| {
-            t.map(|x| {
-                if x & BALL != 0 {
-                    base + (x & !BALL)
-                } else {
-                    x
-                }
-            })
-        }));
+        triangles.extend(
+            p.tris
+                .iter()
+                .map(|t| t.map(|x| if x & BALL != 0 { base + (x & !BALL) } else { x })),
+        );
     }
     Ok(TriMesh::from_parts_unchecked(vertices, triangles))
 }
@@ -510,7 +494,11 @@ fn node_hub(
     let mut pts: Vec<Point3<f64>> = Vec::with_capacity(deg * (n + 1) + ball_dirs.len());
     for e in ends {
         let base = (2 * e.strut as usize + e.end as usize) * n;
-        pts.extend(vertices[base..base + n].iter().map(|p| Point3::from(p - centre)));
+        pts.extend(
+            vertices[base..base + n]
+                .iter()
+                .map(|p| Point3::from(p - centre)),
+        );
     }
     for (j, e) in ends.iter().enumerate() {
         let s = setback[e.strut as usize][e.end as usize];
@@ -636,7 +624,9 @@ fn interference(
         mean += (b.1 - b.0).max();
     }
     mean /= np as f64;
-    let cell = (1.5 * mean).max((hi - lo).max() / 1e6).max(f64::MIN_POSITIVE);
+    let cell = (1.5 * mean)
+        .max((hi - lo).max() / 1e6)
+        .max(f64::MIN_POSITIVE);
     let to_cell = |p: &Point3<f64>| -> [u64; 3] {
         let c = (p - lo) / cell;
         [c.x as u64, c.y as u64, c.z as u64]
