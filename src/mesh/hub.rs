@@ -297,12 +297,12 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
             }
         })?;
-    for v in 0..nn {
+    for (v, &rv) in rho.iter().enumerate() {
         let big = inc(v).iter().map(radius).fold(0.0, f64::max);
-        if rho[v] > RHO_MAX_FACTOR * big {
+        if rv > RHO_MAX_FACTOR * big {
             return Err(ExplicitFailure::HubTooLarge {
                 node: v,
-                ratio: rho[v] / big,
+                ratio: rv / big,
             });
         }
     }
@@ -319,7 +319,10 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
         .collect();
     for (i, (g, sb)) in geo.iter().zip(&setback).enumerate() {
         let gap = g.length - sb[0] - sb[1];
-        if !(gap >= MIN_PRISM * g.ring[0].max(g.ring[1])) {
+        // (Also refuses a NaN gap.)
+        if gap.partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
+            != Some(std::cmp::Ordering::Greater)
+        {
             return Err(ExplicitFailure::StrutTooShort {
                 strut: i,
                 setback_a: sb[0],
@@ -342,10 +345,9 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
             nodes[s.a as usize] + g.d * setback[i][0],
             nodes[s.b as usize] - g.d * setback[i][1],
         ];
-        for e in 0..2 {
-            let r = g.ring[e];
-            for k in 0..n {
-                vertices.push(centres[e] + (g.u * cos_k[k] + g.w * sin_k[k]) * r);
+        for (centre, r) in centres.iter().zip(g.ring) {
+            for (c, s) in cos_k.iter().zip(&sin_k) {
+                vertices.push(centre + (g.u * *c + g.w * *s) * r);
             }
         }
     }

@@ -62,7 +62,8 @@ impl Face {
         let len = n.norm();
         // Relative area guard: a sliver whose normal is pure rounding noise is a failure.
         let scale = (b - a).norm_squared().max((c - a).norm_squared());
-        if !(len > 1e-12 * scale) {
+        // (Also refuses NaN.)
+        if len.partial_cmp(&(1e-12 * scale)) != Some(std::cmp::Ordering::Greater) {
             return None;
         }
         let normal = n / len;
