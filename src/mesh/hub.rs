@@ -15,7 +15,7 @@
 //!    two caps at `v` are separated by at least the angular margin `δ` (0.02 rad):
 //!    `α_i + α_j ≤ θ_ij − δ`. Disjoint caps on a sphere make every ring a face of the
 //!    hub's hull with every other point strictly below its plane.
-//! 3. **Hubs.** Each node's hub is the convex hull ([`super::hull`]) of its rings, one apex
+//! 3. **Hubs.** Each node's hub is the convex hull (quickhull, `hull.rs`) of its rings, one apex
 //!    point slightly above each ring's centre (so each ring face comes out as a fan of `n`
 //!    triangles around the apex and is never triangulated arbitrarily), and points on the
 //!    node ball (radius `k_n·R_v`, a fixed Fibonacci set of directions) outside every cap by
