@@ -108,13 +108,19 @@ impl Default for SimplifySettings {
 /// # Example
 /// ```
 /// use nalgebra::Point3;
-/// use trussforge::mesh::{MeshSettings, SimplifySettings, check, mesh_unchecked, simplify};
+/// use trussforge::mesh::{
+///     MeshMethod, MeshSettings, SimplifySettings, check, mesh_unchecked, simplify,
+/// };
 /// use trussforge::network::{Strut, StrutNetwork};
 /// let net = StrutNetwork::try_new(
 ///     vec![Point3::origin(), Point3::new(4.0, 0.0, 0.0)],
 ///     vec![Strut { a: 0, b: 1, radius_a: 0.5, radius_b: 0.5 }],
 /// )?;
-/// let settings = MeshSettings { simplify: false, ..Default::default() };
+/// let settings = MeshSettings {
+///     simplify: false,
+///     method: MeshMethod::Implicit,
+///     ..Default::default()
+/// };
 /// let dense = mesh_unchecked(&net, &settings)?;
 /// let coarse = simplify(&dense, &net, &SimplifySettings::default());
 /// assert!(coarse.triangles().len() * 5 < dense.triangles().len());

@@ -8,10 +8,18 @@ use super::sdf::RoundCone;
 use super::*;
 use crate::network::{Strut, StrutNetwork};
 
+/// The implicit mesher's settings (the tests in this file are about it).
+pub(super) fn implicit() -> MeshSettings {
+    MeshSettings {
+        method: MeshMethod::Implicit,
+        ..Default::default()
+    }
+}
+
 /// Relative volume tolerance of the mesh vs the exact solid at the default resolution.
 const VOLUME_REL_TOL: f64 = 0.02;
 
-fn net(nodes: Vec<Point3<f64>>, struts: Vec<(u32, u32, f64, f64)>) -> StrutNetwork {
+pub(super) fn net(nodes: Vec<Point3<f64>>, struts: Vec<(u32, u32, f64, f64)>) -> StrutNetwork {
     StrutNetwork::try_new(
         nodes,
         struts
@@ -48,7 +56,7 @@ fn union_distance(c: &[RoundCone], p: &Point3<f64>) -> f64 {
 }
 
 /// Monte-Carlo volume of the exact union (independent of the grid): (estimate, std error).
-fn monte_carlo_volume(n: &StrutNetwork, samples: usize, seed: u64) -> (f64, f64) {
+pub(super) fn monte_carlo_volume(n: &StrutNetwork, samples: usize, seed: u64) -> (f64, f64) {
     let c = cones(n);
     let (mut lo, mut hi) = c[0].aabb();
     for k in &c {
@@ -84,10 +92,11 @@ fn monte_carlo_volume(n: &StrutNetwork, samples: usize, seed: u64) -> (f64, f64)
 fn assert_good_mesh(n: &StrutNetwork, label: &str) -> f64 {
     let settings = MeshSettings {
         simplify: false,
+        method: MeshMethod::Implicit,
         ..Default::default()
     };
     let mesh = mesh_network(n, &settings).unwrap_or_else(|e| panic!("{label}: {e}"));
-    let coarse = mesh_network(n, &MeshSettings::default()).unwrap();
+    let coarse = mesh_network(n, &implicit()).unwrap();
     let report = check(&coarse);
     assert!(report.ok(), "{label} (decimated): {report:?}");
     assert_eq!(report.shells, 1, "{label} (decimated)");
@@ -131,7 +140,7 @@ fn assert_good_mesh(n: &StrutNetwork, label: &str) -> f64 {
     rel
 }
 
-fn round_cone_volume(l: f64, ra: f64, rb: f64) -> f64 {
+pub(super) fn round_cone_volume(l: f64, ra: f64, rb: f64) -> f64 {
     // Tangent circles at axial offsets r·sinα; frustum between them plus two spherical caps.
     let sin = (ra - rb) / l;
     let cos = (1.0 - sin * sin).sqrt();
@@ -149,7 +158,7 @@ fn single_capsule_volume_matches_analytic() {
         vec![Point3::new(0.1, 0.2, 0.3), Point3::new(0.1 + l, 0.2, 0.3)],
         vec![(0, 1, r, r)],
     );
-    let mesh = mesh_network(&n, &MeshSettings::default()).unwrap();
+    let mesh = mesh_network(&n, &implicit()).unwrap();
     let exact = PI * r * r * l + 4.0 / 3.0 * PI * r.powi(3);
     assert!((round_cone_volume(l, r, r) - exact).abs() < 1e-12);
     let rel = (mesh.volume() - exact) / exact;
@@ -167,7 +176,7 @@ fn single_oblique_frustum_volume_matches_analytic() {
     let b = Point3::new(3.0, 2.0, 1.5);
     let (ra, rb) = (0.6, 0.3);
     let n = net(vec![a, b], vec![(0, 1, ra, rb)]);
-    let mesh = mesh_network(&n, &MeshSettings::default()).unwrap();
+    let mesh = mesh_network(&n, &implicit()).unwrap();
     let exact = round_cone_volume((b - a).norm(), ra, rb);
     let rel = (mesh.volume() - exact) / exact;
     eprintln!("frustum: volume error vs analytic {rel:+.5}");
@@ -176,7 +185,7 @@ fn single_oblique_frustum_volume_matches_analytic() {
     assert_good_mesh(&n, "frustum");
 }
 
-fn random_unit(rng: &mut ChaCha8Rng) -> Vector3<f64> {
+pub(super) fn random_unit(rng: &mut ChaCha8Rng) -> Vector3<f64> {
     loop {
         let v = Vector3::new(
             rng.random_range(-1.0..1.0),
@@ -288,7 +297,7 @@ fn random_cubic_lattice() {
 #[test]
 fn meshing_is_deterministic_across_thread_counts() {
     let n = cubic_lattice(2, 2.0, 9);
-    let settings = MeshSettings::default();
+    let settings = implicit();
     let run = |threads: usize| {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
@@ -317,7 +326,7 @@ fn bad_settings_and_empty_network_are_errors() {
     for resolution in [0.0, -1.0, f64::NAN, 2.0] {
         let s = MeshSettings {
             resolution,
-            ..Default::default()
+            ..implicit()
         };
         assert!(matches!(
             mesh_network(&n, &s),
@@ -326,7 +335,7 @@ fn bad_settings_and_empty_network_are_errors() {
     }
     let s = MeshSettings {
         max_cells: 10,
-        ..Default::default()
+        ..implicit()
     };
     assert!(matches!(
         mesh_network(&n, &s),
@@ -514,7 +523,7 @@ mod prop {
         /// whose Euler characteristic is even per shell sum (2 per sphere-like shell).
         #[test]
         fn random_networks_mesh_watertight(n in arb_network()) {
-            let settings = MeshSettings { resolution: 0.5, ..Default::default() };
+            let settings = MeshSettings { resolution: 0.5, ..implicit() };
             let mesh = mesh_network(&n, &settings).unwrap();
             let r = check(&mesh);
             prop_assert!(r.ok(), "{:?}", r);

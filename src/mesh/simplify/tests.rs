@@ -30,6 +30,7 @@ fn dense(n: &StrutNetwork, resolution: f64) -> TriMesh {
     let s = MeshSettings {
         resolution,
         simplify: false,
+        method: crate::mesh::MeshMethod::Implicit,
         ..Default::default()
     };
     mesh_network(n, &s).unwrap()
@@ -205,6 +206,7 @@ fn decimating_mesh_network_is_deterministic() {
     let n = crate::mesh::tests::cubic_lattice(2, 2.0, 9);
     let settings = MeshSettings {
         simplify: true,
+        method: crate::mesh::MeshMethod::Implicit,
         ..MeshSettings::default()
     };
     let run = |threads: usize| {

@@ -1,0 +1,743 @@
+//! The explicit "hub and strut" mesher: one polygonal frustum per strut, one convex hub per
+//! node.
+//!
+//! # Construction
+//! With `n` = [`segments`]`(chord_tolerance)` sides per ring:
+//! 1. **Rings.** Each strut end gets a regular `n`-gon ring perpendicular to the strut, of
+//!    circumradius `r' = k_n·r` with `k_n = √(2π / (n·sin(2π/n)))` (the polygon has the
+//!    area of the circle of radius `r`, so prisms have the exact frustum volume). Both rings
+//!    of a strut use the same frame `(u, w, d)`, so vertex `k` sits at the same angle at both
+//!    ends (no twist).
+//! 2. **Set-back.** All rings at node `v` lie on one sphere of radius `ρ_v` about `v`: the
+//!    ring of an end with radius `r'` sits at distance `s = √(ρ_v² − r'²)` from the node and
+//!    is the boundary of the spherical cap of half-angle `α = asin(r'/ρ_v)`. `ρ_v` is the
+//!    smallest radius ≥ `1.05·R'_v` (`R'_v`: the largest ring radius at `v`) for which every
+//!    two caps at `v` are separated by at least the angular margin `δ` (0.02 rad):
+//!    `α_i + α_j ≤ θ_ij − δ`. Disjoint caps on a sphere make every ring a face of the
+//!    hub's hull with every other point strictly below its plane.
+//! 3. **Hubs.** Each node's hub is the convex hull (quickhull, `hull.rs`) of its rings, one apex
+//!    point slightly above each ring's centre (so each ring face comes out as a fan of `n`
+//!    triangles around the apex and is never triangulated arbitrarily), and points on the
+//!    node ball (radius `k_n·R_v`, a fixed Fibonacci set of directions) outside every cap by
+//!    at least `π/n`. The fans are removed; what remains is the hub surface with one
+//!    `n`-gon hole per strut. Degree-1 nodes (trimmed ends) get the same treatment: their
+//!    hub is a dome over the ball.
+//! 4. **Prisms.** Each strut's two rings are joined by `2n` triangles (planar trapezoids).
+//!
+//! # Why the result is valid (and when it is refused)
+//! - A hub is a convex polytope surface, lies in the ball `B(v, ρ_v)` and on the node side
+//!   of each of its ring planes; a prism lies beyond its two ring planes, inside the cone at
+//!   each end node of half-angle `β = max(α, atan(r'_far / (L − s_far)))`. The mesher
+//!   requires, and checks: rings of a strut do not overlap (`s_a + s_b < L` with a margin);
+//!   the cones of any two struts at a node are separated by `δ/2`; and no two pieces that
+//!   are not related this way come close: balls `B(v, ρ_v)` and capsules of radius
+//!   `max(r'_a, r'_b)` around each prism's axis must be disjoint unless they share a node
+//!   (checked on a uniform grid). Under these conditions the pieces meet only along the ring
+//!   polygons, so the mesh is closed, 2-manifold, outward and free of self-intersections.
+//! - The hull (floating point, tolerance `10⁻⁹·ρ_v`) must give each ring its exact fan; if
+//!   it does not, or any condition above fails, meshing fails with an [`ExplicitFailure`]
+//!   naming the node or strut, and [`super::MeshMethod::Auto`] falls back to the implicit
+//!   mesher.
+//!
+//! Typical refusals: nearly parallel struts at a node (`ρ_v` grows like `(r_i + r_j)/θ` and
+//! the set-backs exceed the strut), very short struts (trimmed stubs), and non-adjacent
+//! struts that come within their radii of each other.
+//!
+//! # The solid approximated
+//! Near a node, the convex hull of the struts' ring circles and the node ball (the classic
+//! hub of Srinivasan et al., IntraLattice), instead of the union of round cones: the hub
+//! fills the concave region between struts up to the set-back sphere. Away from nodes the
+//! prisms are the frusta with chord error `r·(1 − cos(π/n))` (≤ `chord_tolerance·r`) and the
+//! exact volume.
+
+use std::f64::consts::PI;
+
+use nalgebra::{Point3, Vector3};
+use rayon::prelude::*;
+
+use super::TriMesh;
+use super::hull::{HullScratch, convex_hull};
+use crate::network::StrutNetwork;
+
+/// Angular margin between the caps of two struts at a node, rad.
+const CAP_MARGIN: f64 = 0.02;
+/// Smallest set-back sphere radius, as a multiple of the node's largest ring radius.
+const RHO_MIN_FACTOR: f64 = 1.05;
+/// Largest set-back sphere radius, as a multiple of the node's largest ring radius: beyond
+/// it the hub would overfill the concave space between the struts too much (accuracy, not
+/// validity), and the node is refused.
+const RHO_MAX_FACTOR: f64 = 3.0;
+/// Smallest prism length between the two rings, as a fraction of the larger ring radius.
+const MIN_PRISM: f64 = 0.05;
+/// Hull tolerance relative to `ρ_v`.
+const HULL_EPS: f64 = 1e-9;
+/// Tag for ball-point indices in per-node triangles.
+const BALL: u32 = 1 << 31;
+
+/// Why a network cannot be meshed explicitly. [`super::MeshMethod::Auto`] then meshes it
+/// implicitly; [`super::MeshMethod::Explicit`] reports it as
+/// [`super::MeshError::Explicit`].
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[non_exhaustive]
+pub enum ExplicitFailure {
+    /// The two rings of a strut would overlap: the set-backs (mm) at its ends add up to more
+    /// than its length (short strut, or a sharp angle at one of its nodes).
+    StrutTooShort {
+        /// Strut index.
+        strut: usize,
+        /// Set-back at node `a`, mm.
+        setback_a: f64,
+        /// Set-back at node `b`, mm.
+        setback_b: f64,
+        /// Strut length, mm.
+        length: f64,
+    },
+    /// Two struts at a node are (nearly) parallel, or their prisms' cones overlap.
+    SharpAngle {
+        /// Node index.
+        node: usize,
+        /// The two struts.
+        struts: (usize, usize),
+        /// Angle between them, degrees.
+        angle_deg: f64,
+    },
+    /// The struts at a node meet at such small angles that its hub would have to reach out to
+    /// `ratio` × the node ball radius (more than 3), overfilling the solid.
+    HubTooLarge {
+        /// Node index.
+        node: usize,
+        /// Set-back sphere radius / node ball radius.
+        ratio: f64,
+    },
+    /// The node's hull was degenerate or did not have every ring as a face.
+    Hull {
+        /// Node index.
+        node: usize,
+    },
+    /// Two pieces that share no node come too close (e.g. non-adjacent struts within their
+    /// radii of each other); `"strut 3"` / `"node 7"`.
+    Interference {
+        /// The first piece.
+        first: String,
+        /// The second piece.
+        second: String,
+    },
+    /// The assembled mesh failed the topology check (should not happen).
+    Topology {
+        /// The check's message.
+        message: String,
+    },
+}
+
+impl std::fmt::Display for ExplicitFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::StrutTooShort {
+                strut,
+                setback_a,
+                setback_b,
+                length,
+            } => write!(
+                f,
+                "strut {strut} is too short for its hubs (set-backs {setback_a:.4} + \
+                 {setback_b:.4} mm, length {length:.4} mm)"
+            ),
+            Self::SharpAngle {
+                node,
+                struts,
+                angle_deg,
+            } => write!(
+                f,
+                "struts {} and {} meet at node {node} at {angle_deg:.2}°, too sharp for a hub",
+                struts.0, struts.1
+            ),
+            Self::HubTooLarge { node, ratio } => write!(
+                f,
+                "the hub at node {node} would reach {ratio:.2} × the node radius (limit \
+                 {RHO_MAX_FACTOR}): the struts meet at too small angles"
+            ),
+            Self::Hull { node } => write!(f, "the hub hull at node {node} is degenerate"),
+            Self::Interference { first, second } => {
+                write!(
+                    f,
+                    "{first} and {second} come too close without sharing a node"
+                )
+            }
+            Self::Topology { message } => write!(f, "assembled mesh failed its check: {message}"),
+        }
+    }
+}
+
+/// Sides per ring for a relative chord tolerance `tol` (sagitta `r·(1 − cos(π/n)) ≤ tol·r`),
+/// clamped to `[6, 64]`: 0.05 → 10, 0.02 → 16, 0.1 → 7.
+pub fn segments(tol: f64) -> usize {
+    let n = (PI / (1.0 - tol.clamp(1e-6, 1.0)).acos()).ceil();
+    (n as usize).clamp(6, 64)
+}
+
+/// Area-preserving circumradius factor of a regular `n`-gon.
+fn ring_factor(n: usize) -> f64 {
+    let n = n as f64;
+    (2.0 * PI / (n * (2.0 * PI / n).sin())).sqrt()
+}
+
+/// Fibonacci-sphere directions (deterministic).
+fn sphere_directions(m: usize) -> Vec<Vector3<f64>> {
+    let golden = PI * (3.0 - 5f64.sqrt());
+    (0..m)
+        .map(|i| {
+            let z = 1.0 - (2.0 * i as f64 + 1.0) / m as f64;
+            let rxy = (1.0 - z * z).max(0.0).sqrt();
+            let phi = golden * i as f64;
+            Vector3::new(rxy * phi.cos(), rxy * phi.sin(), z)
+        })
+        .collect()
+}
+
+struct StrutGeom {
+    /// Unit direction a → b.
+    d: Vector3<f64>,
+    u: Vector3<f64>,
+    w: Vector3<f64>,
+    length: f64,
+    /// Ring circumradii at a and b, mm.
+    ring: [f64; 2],
+}
+
+/// Incident strut end of a node: strut index and end (0 = a, 1 = b).
+#[derive(Clone, Copy)]
+struct End {
+    strut: u32,
+    end: u8,
+}
+
+struct NodePatch {
+    /// Hub triangles: ring vertices as global indices, ball points as `BALL | slot`.
+    tris: Vec<[u32; 3]>,
+    /// Ball points used, in slot order (mm, global).
+    balls: Vec<Point3<f64>>,
+}
+
+/// Meshes `net` explicitly with `n` sides per ring (see the module docs).
+///
+/// # Errors
+/// The first [`ExplicitFailure`] met (lowest node / strut index within each stage).
+pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, ExplicitFailure> {
+    let nodes = net.nodes();
+    let struts = net.struts();
+    let kn = ring_factor(n);
+    let geo: Vec<StrutGeom> = struts
+        .iter()
+        .map(|s| {
+            let (pa, pb) = (nodes[s.a as usize], nodes[s.b as usize]);
+            let v = pb - pa;
+            let length = v.norm();
+            let d = v / length;
+            // Frame: the axis least aligned with d.
+            let e = if d.x.abs() <= d.y.abs() && d.x.abs() <= d.z.abs() {
+                Vector3::x()
+            } else if d.y.abs() <= d.z.abs() {
+                Vector3::y()
+            } else {
+                Vector3::z()
+            };
+            let u = e.cross(&d).normalize();
+            let w = d.cross(&u);
+            StrutGeom {
+                d,
+                u,
+                w,
+                length,
+                ring: [kn * s.radius_a, kn * s.radius_b],
+            }
+        })
+        .collect();
+    // Incidence (CSR), by strut index.
+    let nn = nodes.len();
+    let mut start = vec![0usize; nn + 1];
+    for s in struts {
+        start[s.a as usize + 1] += 1;
+        start[s.b as usize + 1] += 1;
+    }
+    for v in 0..nn {
+        start[v + 1] += start[v];
+    }
+    let mut fill = start.clone();
+    let mut ends = vec![End { strut: 0, end: 0 }; start[nn]];
+    for (i, s) in struts.iter().enumerate() {
+        for (e, v) in [s.a, s.b].into_iter().enumerate() {
+            ends[fill[v as usize]] = End {
+                strut: i as u32,
+                end: e as u8,
+            };
+            fill[v as usize] += 1;
+        }
+    }
+    let inc = |v: usize| &ends[start[v]..start[v + 1]];
+    let dir = |e: &End| -> Vector3<f64> {
+        let g = &geo[e.strut as usize];
+        if e.end == 0 { g.d } else { -g.d }
+    };
+    let radius = |e: &End| geo[e.strut as usize].ring[e.end as usize];
+
+    // 1. Set-back sphere radius per node.
+    let rho: Vec<f64> = (0..nn)
+        .into_par_iter()
+        .map(|v| node_rho(inc(v), &dir, &radius))
+        .collect::<Result<_, _>>()
+        .map_err(|(e1, e2, c): (End, End, f64)| {
+            let (a, b) = (e1.strut as usize, e2.strut as usize);
+            ExplicitFailure::SharpAngle {
+                node: if e1.end == 0 {
+                    struts[a].a as usize
+                } else {
+                    struts[a].b as usize
+                },
+                struts: (a.min(b), a.max(b)),
+                angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
+            }
+        })?;
+    for (v, &rv) in rho.iter().enumerate() {
+        let big = inc(v).iter().map(radius).fold(0.0, f64::max);
+        if rv > RHO_MAX_FACTOR * big {
+            return Err(ExplicitFailure::HubTooLarge {
+                node: v,
+                ratio: rv / big,
+            });
+        }
+    }
+    // 2. Set-backs per strut end.
+    let setback: Vec<[f64; 2]> = struts
+        .iter()
+        .zip(&geo)
+        .map(|(s, g)| {
+            [
+                (rho[s.a as usize].powi(2) - g.ring[0].powi(2)).sqrt(),
+                (rho[s.b as usize].powi(2) - g.ring[1].powi(2)).sqrt(),
+            ]
+        })
+        .collect();
+    for (i, (g, sb)) in geo.iter().zip(&setback).enumerate() {
+        let gap = g.length - sb[0] - sb[1];
+        // (Also refuses a NaN gap.)
+        if gap.partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
+            != Some(std::cmp::Ordering::Greater)
+        {
+            return Err(ExplicitFailure::StrutTooShort {
+                strut: i,
+                setback_a: sb[0],
+                setback_b: sb[1],
+                length: g.length,
+            });
+        }
+    }
+    // Ring vertices: strut i, end e, corner k at index (2i + e)·n + k.
+    let (cos_k, sin_k): (Vec<f64>, Vec<f64>) = (0..n)
+        .map(|k| {
+            let t = 2.0 * PI * k as f64 / n as f64;
+            (t.cos(), t.sin())
+        })
+        .unzip();
+    let mut vertices: Vec<Point3<f64>> = Vec::with_capacity(2 * struts.len() * n);
+    for (i, s) in struts.iter().enumerate() {
+        let g = &geo[i];
+        let centres = [
+            nodes[s.a as usize] + g.d * setback[i][0],
+            nodes[s.b as usize] - g.d * setback[i][1],
+        ];
+        for (centre, r) in centres.iter().zip(g.ring) {
+            for (c, s) in cos_k.iter().zip(&sin_k) {
+                vertices.push(centre + (g.u * *c + g.w * *s) * r);
+            }
+        }
+    }
+    // 3. Hubs.
+    let m = ((n * n) as f64 / PI).ceil() as usize;
+    let ball_dirs = sphere_directions(m.max(12));
+    let patches: Vec<NodePatch> = (0..nn)
+        .into_par_iter()
+        .map_init(HullScratch::default, |scratch, v| {
+            let ends = inc(v);
+            if ends.is_empty() {
+                return Ok(NodePatch {
+                    tris: Vec::new(),
+                    balls: Vec::new(),
+                });
+            }
+            node_hub(
+                v, nodes[v], rho[v], ends, &geo, &setback, &vertices, n, &ball_dirs, scratch,
+            )
+        })
+        .collect::<Result<_, _>>()?;
+    // 4. Interference between unrelated pieces.
+    interference(nodes, struts, &geo, &setback, &rho, &start, &ends)?;
+    // 5. Assembly: ring vertices, then ball points node by node; prisms, then hubs.
+    let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(
+        struts.len() * 2 * n + patches.iter().map(|p| p.tris.len()).sum::<usize>(),
+    );
+    for i in 0..struts.len() {
+        let a = (2 * i * n) as u32;
+        let b = a + n as u32;
+        for k in 0..n as u32 {
+            let k1 = (k + 1) % n as u32;
+            triangles.push([a + k, a + k1, b + k1]);
+            triangles.push([a + k, b + k1, b + k]);
+        }
+    }
+    for p in &patches {
+        let base = vertices.len() as u32;
+        vertices.extend_from_slice(&p.balls);
+        triangles.extend(
+            p.tris
+                .iter()
+                .map(|t| t.map(|x| if x & BALL != 0 { base + (x & !BALL) } else { x })),
+        );
+    }
+    Ok(TriMesh::from_parts_unchecked(vertices, triangles))
+}
+
+/// The set-back sphere radius at a node (see the module docs), or the first pair of ends
+/// whose caps cannot be separated (with the cosine of their angle).
+fn node_rho(
+    ends: &[End],
+    dir: &impl Fn(&End) -> Vector3<f64>,
+    radius: &impl Fn(&End) -> f64,
+) -> Result<f64, (End, End, f64)> {
+    let big = ends.iter().map(radius).fold(0.0, f64::max);
+    let base = RHO_MIN_FACTOR * big;
+    let mut rho = base;
+    for (i, ei) in ends.iter().enumerate() {
+        let (di, a) = (dir(ei), radius(ei));
+        for ej in &ends[i + 1..] {
+            let (dj, b) = (dir(ej), radius(ej));
+            let c = di.dot(&dj).clamp(-1.0, 1.0);
+            let theta = c.acos() - CAP_MARGIN;
+            if theta <= 0.0 {
+                return Err((*ei, *ej, c));
+            }
+            if (a / base).asin() + (b / base).asin() <= theta {
+                continue;
+            }
+            // Caps touching: asin(a/ρ) + asin(b/ρ) = θ.
+            let need = (a * a + b * b + 2.0 * a * b * theta.cos()).sqrt() / theta.sin();
+            rho = rho.max(need);
+        }
+    }
+    rho *= 1.0 + 1e-9;
+    // Verify (guards the closed form).
+    for (i, ei) in ends.iter().enumerate() {
+        let (di, a) = (dir(ei), radius(ei));
+        for ej in &ends[i + 1..] {
+            let (dj, b) = (dir(ej), radius(ej));
+            let c = di.dot(&dj).clamp(-1.0, 1.0);
+            if (a / rho).asin() + (b / rho).asin() > c.acos() - 0.5 * CAP_MARGIN {
+                return Err((*ei, *ej, c));
+            }
+        }
+    }
+    Ok(rho)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn node_hub(
+    v: usize,
+    centre: Point3<f64>,
+    rho: f64,
+    ends: &[End],
+    geo: &[StrutGeom],
+    setback: &[[f64; 2]],
+    vertices: &[Point3<f64>],
+    n: usize,
+    ball_dirs: &[Vector3<f64>],
+    scratch: &mut HullScratch,
+) -> Result<NodePatch, ExplicitFailure> {
+    let deg = ends.len();
+    let dirs: Vec<Vector3<f64>> = ends
+        .iter()
+        .map(|e| {
+            let g = &geo[e.strut as usize];
+            if e.end == 0 { g.d } else { -g.d }
+        })
+        .collect();
+    let radii: Vec<f64> = ends
+        .iter()
+        .map(|e| geo[e.strut as usize].ring[e.end as usize])
+        .collect();
+    // Prism cones: β = max(α, angle of the far ring), checked pairwise where β > α.
+    let alpha: Vec<f64> = radii.iter().map(|r| (r / rho).asin()).collect();
+    let beta: Vec<f64> = ends
+        .iter()
+        .zip(&alpha)
+        .map(|(e, &a)| {
+            let g = &geo[e.strut as usize];
+            let far = 1 - e.end as usize;
+            let far_angle = (g.ring[far] / (g.length - setback[e.strut as usize][far])).atan();
+            a.max(far_angle)
+        })
+        .collect();
+    for i in 0..deg {
+        for j in i + 1..deg {
+            if beta[i] > alpha[i] || beta[j] > alpha[j] {
+                let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
+                if beta[i] + beta[j] > c.acos() - 0.5 * CAP_MARGIN {
+                    let (a, b) = (ends[i].strut as usize, ends[j].strut as usize);
+                    return Err(ExplicitFailure::SharpAngle {
+                        node: v,
+                        struts: (a.min(b), a.max(b)),
+                        angle_deg: c.acos().to_degrees(),
+                    });
+                }
+            }
+        }
+    }
+    // Hull input (local coordinates): rings, apexes, ball points.
+    // Ball points on the node ball (radius k_n·R_v, the largest ring radius here).
+    let ball_r = radii.iter().fold(0.0, |m: f64, &r| m.max(r));
+    let mut pts: Vec<Point3<f64>> = Vec::with_capacity(deg * (n + 1) + ball_dirs.len());
+    for e in ends {
+        let base = (2 * e.strut as usize + e.end as usize) * n;
+        pts.extend(
+            vertices[base..base + n]
+                .iter()
+                .map(|p| Point3::from(p - centre)),
+        );
+    }
+    for (j, e) in ends.iter().enumerate() {
+        let s = setback[e.strut as usize][e.end as usize];
+        let h = 0.1 * radii[j] * radii[j] / rho;
+        pts.push(Point3::from(dirs[j] * (s + h)));
+    }
+    let ball_start = pts.len();
+    let limit: Vec<f64> = alpha
+        .iter()
+        .map(|a| (a + (PI / n as f64).max(CAP_MARGIN)).min(PI).cos())
+        .collect();
+    for bd in ball_dirs {
+        if dirs.iter().zip(&limit).all(|(d, &l)| bd.dot(d) < l) {
+            pts.push(Point3::from(bd * ball_r));
+        }
+    }
+    let mut hull = Vec::new();
+    if !convex_hull(&pts, HULL_EPS * rho, scratch, &mut hull) {
+        return Err(ExplicitFailure::Hull { node: v });
+    }
+    // Identify the fans, map the rest.
+    let ring_pts = (deg * n) as u32;
+    let apex_end = ring_pts + deg as u32;
+    let mut fan_mask = vec![0u64; deg];
+    let mut slot = vec![u32::MAX; pts.len() - ball_start];
+    let mut balls = Vec::new();
+    let mut tris = Vec::with_capacity(hull.len());
+    for t in &hull {
+        let apexes = t.iter().filter(|&&x| x >= ring_pts && x < apex_end).count();
+        match apexes {
+            0 => {
+                tris.push(t.map(|x| {
+                    if x < ring_pts {
+                        let (j, k) = (x as usize / n, x as usize % n);
+                        let e = &ends[j];
+                        ((2 * e.strut as usize + e.end as usize) * n + k) as u32
+                    } else {
+                        let b = x as usize - ball_start;
+                        if slot[b] == u32::MAX {
+                            slot[b] = balls.len() as u32;
+                            balls.push(centre + pts[x as usize].coords);
+                        }
+                        BALL | slot[b]
+                    }
+                }));
+            }
+            1 => {
+                let r = t
+                    .iter()
+                    .position(|&x| x >= ring_pts && x < apex_end)
+                    .unwrap_or(0);
+                let j = (t[r] - ring_pts) as usize;
+                let (x, y) = (t[(r + 1) % 3], t[(r + 2) % 3]);
+                let ring = (j * n) as u32..((j + 1) * n) as u32;
+                if !ring.contains(&x) || !ring.contains(&y) {
+                    return Err(ExplicitFailure::Hull { node: v });
+                }
+                let (kx, ky) = ((x - ring.start) as usize, (y - ring.start) as usize);
+                // CCW about the outward direction: k → k+1 at end a, k → k−1 at end b.
+                let next = if ends[j].end == 0 {
+                    (kx + 1) % n
+                } else {
+                    (kx + n - 1) % n
+                };
+                if ky != next || fan_mask[j] & (1 << kx) != 0 {
+                    return Err(ExplicitFailure::Hull { node: v });
+                }
+                fan_mask[j] |= 1 << kx;
+            }
+            _ => return Err(ExplicitFailure::Hull { node: v }),
+        }
+    }
+    let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    if fan_mask.iter().any(|&m| m != full) {
+        return Err(ExplicitFailure::Hull { node: v });
+    }
+    Ok(NodePatch { tris, balls })
+}
+
+/// Checks that pieces sharing no node stay apart: node balls `B(v, ρ_v)` and prism capsules.
+fn interference(
+    nodes: &[Point3<f64>],
+    struts: &[crate::network::Strut],
+    geo: &[StrutGeom],
+    setback: &[[f64; 2]],
+    rho: &[f64],
+    start: &[usize],
+    ends: &[End],
+) -> Result<(), ExplicitFailure> {
+    // Primitives: struts 0..S (capsules), then nodes S.. (balls), only nodes with struts.
+    let ns = struts.len();
+    let seg: Vec<(Point3<f64>, Point3<f64>, f64)> = (0..ns)
+        .map(|i| {
+            let (s, g) = (&struts[i], &geo[i]);
+            (
+                nodes[s.a as usize] + g.d * setback[i][0],
+                nodes[s.b as usize] - g.d * setback[i][1],
+                g.ring[0].max(g.ring[1]),
+            )
+        })
+        .collect();
+    let live: Vec<usize> = (0..nodes.len())
+        .filter(|&v| start[v + 1] > start[v])
+        .collect();
+    let bbox = |p: usize| -> (Point3<f64>, Point3<f64>) {
+        if p < ns {
+            let (a, b, r) = seg[p];
+            let rv = Vector3::repeat(r);
+            (a.inf(&b) - rv, a.sup(&b) + rv)
+        } else {
+            let v = live[p - ns];
+            let rv = Vector3::repeat(rho[v]);
+            (nodes[v] - rv, nodes[v] + rv)
+        }
+    };
+    let np = ns + live.len();
+    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..np).map(bbox).collect();
+    let (mut lo, mut hi) = boxes[0];
+    let mut mean = 0.0;
+    for b in &boxes {
+        lo = lo.inf(&b.0);
+        hi = hi.sup(&b.1);
+        mean += (b.1 - b.0).max();
+    }
+    mean /= np as f64;
+    let cell = (1.5 * mean)
+        .max((hi - lo).max() / 1e6)
+        .max(f64::MIN_POSITIVE);
+    let to_cell = |p: &Point3<f64>| -> [u64; 3] {
+        let c = (p - lo) / cell;
+        [c.x as u64, c.y as u64, c.z as u64]
+    };
+    let key = |c: [u64; 3]| (c[0] << 42) | (c[1] << 21) | c[2];
+    let mut entries: Vec<(u64, u32)> = Vec::with_capacity(np * 2);
+    for (p, (a, b)) in boxes.iter().enumerate() {
+        let (ca, cb) = (to_cell(a), to_cell(b));
+        for x in ca[0]..=cb[0] {
+            for y in ca[1]..=cb[1] {
+                for z in ca[2]..=cb[2] {
+                    entries.push((key([x, y, z]), p as u32));
+                }
+            }
+        }
+    }
+    entries.par_sort_unstable();
+    let mut ranges = Vec::new();
+    let mut i = 0;
+    while i < entries.len() {
+        let mut j = i + 1;
+        while j < entries.len() && entries[j].0 == entries[i].0 {
+            j += 1;
+        }
+        if j - i > 1 {
+            ranges.push((i, j));
+        }
+        i = j;
+    }
+    let adjacent = |v: usize, w: usize| {
+        ends[start[v]..start[v + 1]].iter().any(|e| {
+            let s = &struts[e.strut as usize];
+            (s.a as usize == w) || (s.b as usize == w)
+        })
+    };
+    let point_seg = |p: &Point3<f64>, a: &Point3<f64>, b: &Point3<f64>| {
+        let ab = b - a;
+        let t = ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
+        (p - (a + ab * t)).norm()
+    };
+    let clash = |p: usize, q: usize| -> bool {
+        let (p, q) = (p.min(q), p.max(q));
+        match (p < ns, q < ns) {
+            (true, true) => {
+                let (s, t) = (&struts[p], &struts[q]);
+                if s.a == t.a || s.a == t.b || s.b == t.a || s.b == t.b {
+                    return false;
+                }
+                let (a0, a1, ra) = seg[p];
+                let (b0, b1, rb) = seg[q];
+                crate::design_space::segment_distance(a0.coords, a1.coords, b0.coords, b1.coords)
+                    <= ra + rb
+            }
+            (true, false) => {
+                let v = live[q - ns];
+                let s = &struts[p];
+                if s.a as usize == v || s.b as usize == v {
+                    return false;
+                }
+                let (a, b, r) = seg[p];
+                point_seg(&nodes[v], &a, &b) <= r + rho[v]
+            }
+            _ => {
+                let (v, w) = (live[p - ns], live[q - ns]);
+                if adjacent(v, w) {
+                    return false;
+                }
+                (nodes[v] - nodes[w]).norm() <= rho[v] + rho[w]
+            }
+        }
+    };
+    let first = ranges
+        .par_iter()
+        .filter_map(|&(s, e)| {
+            let cell_key = entries[s].0;
+            let mut found: Option<(usize, usize)> = None;
+            for x in s..e {
+                for y in x + 1..e {
+                    let (p, q) = (entries[x].1 as usize, entries[y].1 as usize);
+                    let (a, b) = (&boxes[p], &boxes[q]);
+                    let ilo = a.0.sup(&b.0);
+                    let ihi = a.1.inf(&b.1);
+                    if ilo.x > ihi.x || ilo.y > ihi.y || ilo.z > ihi.z {
+                        continue;
+                    }
+                    if key(to_cell(&ilo)) != cell_key {
+                        continue;
+                    }
+                    if clash(p, q) {
+                        let pair = (p.min(q), p.max(q));
+                        found = Some(found.map_or(pair, |f| f.min(pair)));
+                    }
+                }
+            }
+            found
+        })
+        .min();
+    if let Some((p, q)) = first {
+        let name = |p: usize| {
+            if p < ns {
+                format!("strut {p}")
+            } else {
+                format!("node {}", live[p - ns])
+            }
+        };
+        return Err(ExplicitFailure::Interference {
+            first: name(p),
+            second: name(q),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,355 @@
+//! Tests of the explicit hub-and-strut mesher ([`super::hub`]) and of `MeshMethod::Auto`:
+//! the same battery as the implicit mesher, checked by the full [`check`] and against the
+//! Monte-Carlo volume of the exact union of round cones.
+
+use nalgebra::{Point3, Unit, UnitQuaternion, Vector3};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::tests::{monte_carlo_volume, net, random_unit, round_cone_volume};
+use super::*;
+use crate::design_space::{AxisAngle, Design, LatticeChoice, RangePolicy, Topology};
+use crate::network::{Domain, tile};
+
+/// Relative volume tolerance of the explicit mesh vs the exact union of round cones (plus 4σ
+/// of the Monte-Carlo estimate) on lattices and chains. The hubs fill the concave space
+/// between struts up to the set-back sphere, so the mesh is mostly a little larger than the
+/// exact solid (measured −1 % … +7 %).
+const EXPLICIT_VOLUME_TOL: f64 = 0.08;
+/// The same for isolated stars of 2–4 struts, where one hub is a large part of the solid
+/// (measured up to +14 %).
+const STAR_VOLUME_TOL: f64 = 0.15;
+
+fn explicit() -> MeshSettings {
+    MeshSettings {
+        method: MeshMethod::Explicit,
+        ..Default::default()
+    }
+}
+
+/// Meshes with `Auto`; the result must pass the full check with one shell per component and
+/// (if explicit) match the Monte-Carlo volume. Returns (used explicit?, relative volume error).
+fn assert_auto(n: &StrutNetwork, label: &str, mc_samples: usize, tol: f64) -> (bool, f64) {
+    let (mesh, stats) = mesh_network_with_stats(n, &MeshSettings::default())
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let report = check(&mesh);
+    assert!(report.ok(), "{label} ({:?}): {report:?}", stats.method);
+    assert!(report.euler_characteristic <= 2 * report.shells as i64);
+    if let Some(f) = &stats.fallback {
+        eprintln!("{label}: fell back to implicit: {f}");
+    }
+    let explicit = stats.method == MeshMethod::Explicit;
+    let (mc, sigma) = monte_carlo_volume(n, mc_samples, 11);
+    let v = mesh.volume();
+    let rel = (v - mc) / mc;
+    let tol = if explicit { tol } else { 0.02 };
+    eprintln!(
+        "{label}: {:?}, {} triangles ({:.1}/strut), volume error vs Monte-Carlo {rel:+.4} \
+         (σ {:.4})",
+        stats.method,
+        mesh.triangles().len(),
+        mesh.triangles().len() as f64 / n.struts().len() as f64,
+        sigma / mc
+    );
+    assert!(
+        (v - mc).abs() <= tol * mc + 4.0 * sigma,
+        "{label}: mesh volume {v} vs Monte-Carlo {mc} ± {sigma}"
+    );
+    (explicit, rel)
+}
+
+#[test]
+fn segments_follow_the_chord_tolerance() {
+    assert_eq!(hub::segments(0.05), 10);
+    assert_eq!(hub::segments(0.02), 16);
+    for tol in [0.01, 0.02, 0.05, 0.1, 0.2] {
+        let n = hub::segments(tol) as f64;
+        assert!(1.0 - (PI / n).cos() <= tol + 1e-12 || n == 6.0);
+        assert!(n == 6.0 || 1.0 - (PI / (n - 1.0)).cos() > tol);
+    }
+}
+
+use std::f64::consts::PI;
+
+#[test]
+fn single_strut_capsule_and_frustum() {
+    let (l, r) = (5.0, 0.5);
+    let n = net(
+        vec![Point3::new(0.1, 0.2, 0.3), Point3::new(0.1 + l, 0.2, 0.3)],
+        vec![(0, 1, r, r)],
+    );
+    let mesh = mesh_network(&n, &explicit()).unwrap();
+    let report = check(&mesh);
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.euler_characteristic, 2);
+    let exact = round_cone_volume(l, r, r);
+    let rel = (mesh.volume() - exact) / exact;
+    eprintln!(
+        "explicit capsule: {} triangles, volume error {rel:+.5}",
+        mesh.triangles().len()
+    );
+    assert!(rel.abs() < EXPLICIT_VOLUME_TOL, "{rel}");
+
+    let (a, b) = (Point3::origin(), Point3::new(3.0, 2.0, 1.5));
+    let n = net(vec![a, b], vec![(0, 1, 0.6, 0.3)]);
+    let mesh = mesh_network(&n, &explicit()).unwrap();
+    let report = check(&mesh);
+    assert!(report.ok(), "{report:?}");
+    let exact = round_cone_volume((b - a).norm(), 0.6, 0.3);
+    let rel = (mesh.volume() - exact) / exact;
+    eprintln!("explicit frustum: volume error {rel:+.5}");
+    assert!(rel.abs() < EXPLICIT_VOLUME_TOL, "{rel}");
+}
+
+/// A star of `k` struts at one node; `near_parallel` makes the second strut 3° from the first.
+fn star(k: u32, near_parallel: bool, rng: &mut ChaCha8Rng) -> StrutNetwork {
+    let centre = Point3::new(0.37, -0.21, 0.55);
+    let mut nodes = vec![centre];
+    let mut struts = Vec::new();
+    let mut dirs: Vec<Vector3<f64>> = Vec::new();
+    for s in 0..k {
+        let d = if s == 1 && near_parallel {
+            let axis = Unit::new_normalize(dirs[0].cross(&Vector3::new(0.3, 1.0, 0.2)));
+            UnitQuaternion::from_axis_angle(&axis, 3f64.to_radians()) * dirs[0]
+        } else {
+            random_unit(rng)
+        };
+        dirs.push(d);
+        let len = rng.random_range(1.5..3.0);
+        nodes.push(centre + d * len);
+        struts.push((
+            0,
+            s + 1,
+            rng.random_range(0.2..0.3),
+            rng.random_range(0.15..0.3),
+        ));
+    }
+    net(nodes, struts)
+}
+
+#[test]
+fn node_with_2_to_12_struts() {
+    let mut rng = ChaCha8Rng::seed_from_u64(42);
+    let mut explicit_count = 0;
+    for k in 2..=12u32 {
+        // With a nearly parallel pair: the hub is impossible, Auto falls back cleanly and
+        // Explicit says why.
+        let n = star(k, true, &mut rng);
+        let (used, _) = assert_auto(&n, &format!("star {k} (3° pair)"), 200_000, STAR_VOLUME_TOL);
+        assert!(!used, "a 3° pair cannot get a hub");
+        assert!(matches!(
+            mesh_network(&n, &explicit()),
+            Err(MeshError::Explicit(_))
+        ));
+        // Random directions only.
+        let n = star(k, false, &mut rng);
+        let (used, _) = assert_auto(&n, &format!("star {k}"), 200_000, STAR_VOLUME_TOL);
+        explicit_count += used as usize;
+    }
+    // Random directions often put two struts within a few degrees: those stars fall back.
+    eprintln!("random stars meshed explicitly: {explicit_count}/11");
+    assert!(explicit_count >= 3, "{explicit_count}/11");
+}
+
+#[test]
+fn graded_chain_is_explicit() {
+    let nodes: Vec<Point3<f64>> = (0..7)
+        .map(|i| {
+            Point3::new(
+                1.2 * i as f64,
+                if i % 2 == 0 { 0.0 } else { 0.8 },
+                0.1 * i as f64,
+            )
+        })
+        .collect();
+    let struts = (0..6)
+        .map(|i| (i, i + 1, 0.15 + 0.05 * i as f64, 0.2 + 0.05 * i as f64))
+        .collect();
+    let n = net(nodes, struts);
+    let (used, _) = assert_auto(&n, "graded chain", 400_000, EXPLICIT_VOLUME_TOL);
+    assert!(used);
+}
+
+#[test]
+fn jittered_cubic_lattice_is_explicit() {
+    let n = super::tests::cubic_lattice(3, 2.0, 5);
+    let (used, _) = assert_auto(&n, "cubic lattice", 400_000, EXPLICIT_VOLUME_TOL);
+    assert!(used);
+}
+
+fn design(lattice: u8, rho: f64) -> Design {
+    let c = LatticeChoice {
+        lattice,
+        tessellation: 1,
+    };
+    Design {
+        topology: Topology::try_new(&[c, c, c]).unwrap(),
+        relative_density: rho,
+        u: [1.0; 3],
+        r1: AxisAngle {
+            axis: [0.0, 0.0, 1.0],
+            angle_deg: 0.0,
+        },
+        v: [1.0; 3],
+        r2: AxisAngle {
+            axis: [0.0, 0.0, 1.0],
+            angle_deg: 0.0,
+        },
+    }
+}
+
+/// Every elementary lattice, tiled 2.5 cells across a box (trimmed at the far faces), at low
+/// and high relative density.
+#[test]
+fn tiled_elementary_lattices_low_and_high_density() {
+    let domain = Domain::new_box([0.0; 3], [5.0; 3]).unwrap();
+    let mut explicit_count = 0;
+    let mut total = 0;
+    for lattice in 0..crate::design_space::LATTICE_COUNT as u8 {
+        for rho in [0.01, 0.1] {
+            let cell = design(lattice, rho)
+                .cell(RangePolicy::Strict)
+                .unwrap()
+                .scaled(2.0);
+            let n = tile(&cell, &domain, [0.0; 3]).unwrap().network;
+            let label = format!(
+                "{} at ρ = {rho} ({} struts)",
+                crate::design_space::LATTICE_NAMES[lattice as usize],
+                n.struts().len()
+            );
+            let (used, _) = assert_auto(&n, &label, 300_000, EXPLICIT_VOLUME_TOL);
+            explicit_count += used as usize;
+            total += 1;
+        }
+    }
+    eprintln!("elementary lattices meshed explicitly: {explicit_count}/{total}");
+}
+
+#[test]
+fn trimmed_cylinder() {
+    let cell = design(2, 0.05)
+        .cell(RangePolicy::Strict)
+        .unwrap()
+        .scaled(1.5);
+    let domain = Domain::new_cylinder([0.0; 3], [0.0, 0.0, 1.0], 2.6, 4.0).unwrap();
+    let n = tile(&cell, &domain, [0.1, 0.2, 0.0]).unwrap().network;
+    let (used, _) = assert_auto(&n, "trimmed cylinder", 300_000, EXPLICIT_VOLUME_TOL);
+    eprintln!("trimmed cylinder explicit: {used}");
+}
+
+#[test]
+fn explicit_meshing_is_deterministic() {
+    let n = super::tests::cubic_lattice(3, 2.0, 9);
+    let run = |threads: usize| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .unwrap()
+            .install(|| mesh_network(&n, &explicit()).unwrap())
+    };
+    let (a, b, c) = (run(1), run(2), run(2));
+    let bits = |m: &TriMesh| -> Vec<u64> {
+        m.vertices()
+            .iter()
+            .flat_map(|p| p.iter().map(|c| c.to_bits()).collect::<Vec<_>>())
+            .collect()
+    };
+    assert_eq!(a.triangles(), b.triangles());
+    assert_eq!(b.triangles(), c.triangles());
+    assert_eq!(bits(&a), bits(&b));
+    assert_eq!(bits(&b), bits(&c));
+}
+
+#[test]
+fn bad_chord_tolerance_is_an_error() {
+    let n = net(
+        vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
+        vec![(0, 1, 0.2, 0.2)],
+    );
+    for chord_tolerance in [0.0, -1.0, f64::NAN, 0.7] {
+        let s = MeshSettings {
+            chord_tolerance,
+            ..Default::default()
+        };
+        assert!(matches!(
+            mesh_network(&n, &s),
+            Err(MeshError::BadChordTolerance { .. })
+        ));
+    }
+}
+
+mod prop {
+    use super::*;
+    use crate::network::Strut;
+    use proptest::prelude::*;
+
+    fn arb_network() -> impl Strategy<Value = StrutNetwork> {
+        let point =
+            (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
+        (
+            proptest::collection::vec(point, 3..8),
+            proptest::collection::vec((0usize..8, 0usize..8, 0.08f64..0.3, 0.08f64..0.3), 1..10),
+        )
+            .prop_filter_map("need struts of length > 0.05", |(nodes, raw)| {
+                let n = nodes.len();
+                let mut struts: Vec<Strut> = raw
+                    .into_iter()
+                    .map(|(a, b, radius_a, radius_b)| Strut {
+                        a: (a % n) as u32,
+                        b: (b % n) as u32,
+                        radius_a,
+                        radius_b,
+                    })
+                    .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
+                    .collect();
+                struts.dedup_by_key(|s| (s.a.min(s.b), s.a.max(s.b)));
+                if struts.is_empty() {
+                    return None;
+                }
+                StrutNetwork::try_new(nodes, struts).ok()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// `Auto` always gives a valid mesh (explicit where possible, implicit otherwise).
+        #[test]
+        fn auto_always_gives_a_valid_mesh(n in arb_network()) {
+            let settings = MeshSettings { resolution: 0.5, ..Default::default() };
+            let (mesh, stats) = mesh_network_with_stats(&n, &settings).unwrap();
+            let r = check(&mesh);
+            prop_assert!(r.ok(), "{:?}: {:?}", stats, r);
+            prop_assert!(r.euler_characteristic <= 2 * r.shells as i64);
+        }
+    }
+}
+
+/// The example spec's network (4,642 struts): which mesher `Auto` picks, and the explicit
+/// mesh passes the full check. Prints timings (debug-profile figures; see the bench).
+#[test]
+fn example_spec_network() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/ti-block.yaml");
+    let spec = crate::spec::Spec::load(&path).unwrap();
+    let cell = spec
+        .design
+        .cell(RangePolicy::Strict)
+        .unwrap()
+        .scaled(spec.cell_size);
+    let n = tile(&cell, &spec.domain, spec.origin).unwrap().network;
+    let t = std::time::Instant::now();
+    let (mesh, stats) = mesh_network_with_stats(&n, &spec.mesh).unwrap();
+    let mesh_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let report = check(&mesh);
+    let check_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "ti-block: {} struts, {:?} (fallback {:?}), {} triangles ({:.1}/strut), mesh {mesh_s:.3} s, \
+         full check {check_s:.3} s",
+        n.struts().len(),
+        stats.method,
+        stats.fallback.as_ref().map(|f| f.to_string()),
+        mesh.triangles().len(),
+        mesh.triangles().len() as f64 / n.struts().len() as f64
+    );
+    assert!(report.ok(), "{report:?}");
+}
