@@ -1,13 +1,18 @@
 //! `trussforge bench`: throughput figures printed as per-item rates.
 
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use anyhow::Context;
 use rayon::prelude::*;
 use trussforge::dataset::{DatasetConfig, Shard, generate, row_rng, sample_design};
 use trussforge::design_space::{
     AxisAngle, Design, Equivalence, Material, PeriodicCell, RangePolicy, Topology, TopologyCatalog,
 };
 use trussforge::fem::{FemOptions, Homogenizer};
+use trussforge::inverse::{fe_nmse, refine};
+use trussforge::learn::{DeviceChoice, Models};
+use trussforge::mechanics::{Stiffness, nmse};
 
 /// Arguments of `trussforge bench`.
 #[derive(Debug, clap::Args)]
@@ -21,12 +26,30 @@ pub struct Args {
     /// Rows of the dataset-throughput run (all cores).
     #[arg(long, default_value_t = 4000)]
     rows: u64,
+    /// `design`: targets proposed for and scored in one batch (one sample each).
+    #[arg(long, default_value_t = 30_000)]
+    targets: usize,
+    /// `design`: candidates FE-verified for the per-candidate time.
+    #[arg(long, default_value_t = 200)]
+    fe_candidates: usize,
+    /// `design`: candidates refined (400 FE solves each, as `design --refine`).
+    #[arg(long, default_value_t = 4)]
+    refine_candidates: usize,
+    /// `design`: folder of trained models (default: the shipped `models/`).
+    #[arg(long)]
+    models: Option<PathBuf>,
+    /// `design`: device for the networks.
+    #[arg(long, value_enum, default_value = "cpu")]
+    device: DeviceChoice,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum Target {
     /// Periodic beam homogenization and dataset generation.
     Homogenize,
+    /// Inverse design: proposal + surrogate scoring of a batch of targets, FE verification
+    /// and refinement per candidate, training samples/s from the models' logs.
+    Design,
 }
 
 fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
@@ -40,7 +63,13 @@ fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let Target::Homogenize = args.target;
+    match args.target {
+        Target::Homogenize => homogenize(args),
+        Target::Design => design(args),
+    }
+}
+
+fn homogenize(args: Args) -> anyhow::Result<()> {
     println!(
         "machine: {} threads available to rayon",
         rayon::current_num_threads()
@@ -127,5 +156,190 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         rayon::current_num_threads(),
         1e6 / rows_per_s / 60.0
     );
+    Ok(())
+}
+
+/// CPU seconds (user + system, all threads) this process has used, from `/proc/self/stat`
+/// (Linux; `None` elsewhere). On a shared machine wall-clock rates depend on the other jobs;
+/// rates per CPU second do not, so both are printed.
+fn cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name (which is in parentheses and may contain spaces).
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks / 100.0)
+}
+
+/// A phase's wall-clock and CPU time.
+struct Clock {
+    wall: Instant,
+    cpu: Option<f64>,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock {
+            wall: Instant::now(),
+            cpu: cpu_seconds(),
+        }
+    }
+
+    /// (wall seconds, CPU seconds) since the start.
+    fn stop(&self) -> (f64, Option<f64>) {
+        let cpu = match (self.cpu, cpu_seconds()) {
+            (Some(a), Some(b)) => Some((b - a).max(0.01)),
+            _ => None,
+        };
+        (self.wall.elapsed().as_secs_f64(), cpu)
+    }
+}
+
+fn per_cpu_second(items: f64, cpu: Option<f64>) -> String {
+    cpu.map(|c| format!(", {:.0}/CPU-s ({c:.2} CPU-s)", items / c))
+        .unwrap_or_default()
+}
+
+/// Median of the `samples_per_second` column of a training log, with its epoch count.
+fn log_rate(path: &Path) -> anyhow::Result<Option<(f64, usize)>> {
+    if !path.is_file() {
+        return Ok(None);
+    }
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or_default().split(',').collect();
+    let col = header
+        .iter()
+        .position(|h| *h == "samples_per_second")
+        .with_context(|| format!("{}: no samples_per_second column", path.display()))?;
+    let mut rates: Vec<f64> = lines
+        .filter_map(|l| l.split(',').nth(col)?.trim().parse().ok())
+        .collect();
+    if rates.is_empty() {
+        return Ok(None);
+    }
+    rates.sort_by(f64::total_cmp);
+    Ok(Some((rates[rates.len() / 2], rates.len())))
+}
+
+fn design(args: Args) -> anyhow::Result<()> {
+    let dir = args
+        .models
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
+    let models = Models::load(&dir, args.device)
+        .with_context(|| format!("loading models from {}", dir.display()))?;
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "?".into());
+    println!(
+        "machine: {} threads available to rayon, load average {load}; networks on {:?}, models {}",
+        rayon::current_num_threads(),
+        args.device,
+        dir.display()
+    );
+    let n = args.targets.max(1);
+    // Realistic targets: F's stiffness of designs sampled from the design space.
+    let sampled: Vec<Design> = (0..n as u64)
+        .map(|i| sample_design(&mut row_rng(123, i)))
+        .collect();
+    let clock = Clock::start();
+    let targets = models.predict(&sampled)?;
+    let (t_predict, cpu) = clock.stop();
+    println!(
+        "surrogate F alone: {n} designs in {t_predict:.2} s = {:.0} designs/s{}",
+        n as f64 / t_predict,
+        per_cpu_second(n as f64, cpu)
+    );
+    // Proposal by G (one Gumbel sample at τ = 1 per target) + scoring by F + NMSE.
+    let clock = Clock::start();
+    let proposals: Vec<Design> = models
+        .propose(&targets, 1, 1.0, 7)?
+        .into_iter()
+        .flatten()
+        .collect();
+    let (t_propose, _) = clock.stop();
+    let scored = models.predict(&proposals)?;
+    let errors: Vec<f64> = targets
+        .par_iter()
+        .zip(&scored)
+        .map(|(t, c)| {
+            nmse(
+                &Stiffness::voigt_from_constants(t),
+                &Stiffness::voigt_from_constants(c),
+            )
+        })
+        .collect();
+    let (t_total, cpu) = clock.stop();
+    let mut sorted = errors.clone();
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "proposal + surrogate scoring: {n} targets x 1 sample in {t_total:.2} s = {:.0} targets/s{} \
+         (G {:.2} s, F + NMSE {:.2} s); median surrogate NMSE {:.4}",
+        n as f64 / t_total,
+        per_cpu_second(n as f64, cpu),
+        t_propose,
+        t_total - t_propose,
+        sorted[sorted.len() / 2]
+    );
+    // FE verification per candidate, as `design` does it: a fresh homogenizer per candidate
+    // (symbolic factorization included), one core.
+    let material = Material::default();
+    let m = args.fe_candidates.min(n);
+    let pairs: Vec<(Stiffness, Design)> = targets
+        .iter()
+        .zip(&proposals)
+        .filter_map(|(t, d)| Some((Stiffness::try_from_values(t).ok()?, d.clone())))
+        .take(m)
+        .collect();
+    let clock = Clock::start();
+    let mut verified = 0;
+    for (t, d) in &pairs {
+        let mut fem = Homogenizer::new(FemOptions::default());
+        verified += fe_nmse(d, t, &material, &mut fem).1.is_some() as usize;
+    }
+    let (wall, cpu) = clock.stop();
+    let count = pairs.len().max(1) as f64;
+    println!(
+        "FE verification: {:.2} ms per candidate on one thread = {:.0} candidates/s{} \
+         ({verified} of {} verified)",
+        1e3 * wall / count,
+        count / wall,
+        per_cpu_second(count, cpu),
+        pairs.len()
+    );
+    // Refinement per candidate (Nelder–Mead, 400 FE solves), one core.
+    let r = args.refine_candidates.min(pairs.len());
+    if r > 0 {
+        let evaluations = trussforge::inverse::DesignOptions::default().refine_evaluations;
+        let clock = Clock::start();
+        for (t, d) in &pairs[..r] {
+            let mut fem = Homogenizer::new(FemOptions::default());
+            refine(d, t, &material, &mut fem, evaluations);
+        }
+        let (wall, cpu) = clock.stop();
+        println!(
+            "refinement ({evaluations} FE solves): {:.2} s per candidate on one thread{} \
+             ({r} candidates; `design` refines its candidates in parallel)",
+            wall / r as f64,
+            cpu.map(|c| format!(", {:.2} CPU-s per candidate", c / r as f64))
+                .unwrap_or_default()
+        );
+    }
+    // Training throughput, from the models' logs (median over epochs).
+    for (stage, file) in [
+        ("F1", "f1_log.csv"),
+        ("F2", "f2_log.csv"),
+        ("G", "inverse_log.csv"),
+    ] {
+        match log_rate(&dir.join(file))? {
+            Some((rate, epochs)) => println!(
+                "training {stage}: {rate:.0} samples/s (median of {epochs} epochs in {file})"
+            ),
+            None => println!("training {stage}: no {file} in {}", dir.display()),
+        }
+    }
     Ok(())
 }

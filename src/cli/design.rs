@@ -53,7 +53,8 @@ pub struct Args {
     /// Proposals drawn per target.
     #[arg(long, default_value_t = 1000)]
     samples: usize,
-    /// Gumbel-softmax temperature (network method).
+    /// Gumbel-softmax temperature (network method): topologies are drawn from
+    /// softmax(logits / τ); above 1 gives more distinct topologies, 0 only the most likely.
     #[arg(long, default_value_t = 1.0)]
     temperature: f64,
     /// Distinct-topology candidates kept and FE-verified.

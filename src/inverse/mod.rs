@@ -92,7 +92,8 @@ impl Proposer for LookupTable {
 pub struct DesignOptions {
     /// Proposals drawn per target (default 1000).
     pub samples: usize,
-    /// Gumbel-softmax temperature of the network proposer (default 1.0).
+    /// Gumbel-softmax temperature of the network proposer (default 1.0): topologies are drawn
+    /// from `softmax(logits / τ)`; larger τ gives more distinct topologies.
     pub temperature: f64,
     /// Distinct-topology candidates kept and FE-verified (default 5).
     pub top: usize,

@@ -27,6 +27,8 @@ pub mod model_files;
 pub mod normalize;
 pub mod rotation;
 pub mod train;
+#[cfg(all(test, feature = "wgpu"))]
+mod wgpu_tests;
 
 use std::path::PathBuf;
 

@@ -183,9 +183,19 @@ impl Models {
     }
 
     /// Designs proposed by G for each target (21 constants, normalized by E):
-    /// `samples_per_target` draws of the topology by Gumbel-softmax at `temperature`
-    /// (`temperature <= 0`: every draw is the most likely topology), seeded by `seed`.
-    /// Every design is in the design-space ranges with unit rotation axes.
+    /// `samples_per_target` draws of the topology, seeded by `seed`, each followed by G2's
+    /// geometry for the drawn topology. Every design is in the design-space ranges with unit
+    /// rotation axes.
+    ///
+    /// The topology groups are drawn by the Gumbel-max trick from `softmax(logits / τ)`,
+    /// τ = `temperature`: τ = 1 samples G1's own distribution, τ > 1 flattens it (more distinct
+    /// topologies per target), τ → 0 sharpens it, and `temperature <= 0` gives every draw the
+    /// most likely topology. (The straight-through sample's forward value is
+    /// `argmax(logits + g)` whatever τ is, so the noise is scaled by τ here: `argmax(logits +
+    /// τ·g)` = `argmax(logits/τ + g)`.)
+    ///
+    /// All targets go through G in batches of 4096 rows; for many targets pass them in one
+    /// call.
     ///
     /// # Errors
     /// [`LearnError::ModelFile`] when no inverse model was loaded;
@@ -216,8 +226,10 @@ impl Models {
         for chunk in rows.chunks(CHUNK) {
             let idx: Vec<usize> = (0..chunk.len()).collect();
             let c = super::data::gather(chunk, &idx, Some(&self.normalizers.c), &self.device);
-            let noise = (temperature > 0.0)
-                .then(|| gumbel_noise(uniform(chunk.len(), 27, &mut rng, &self.device)));
+            let noise = (temperature > 0.0).then(|| {
+                gumbel_noise(uniform(chunk.len(), 27, &mut rng, &self.device))
+                    .mul_scalar(temperature)
+            });
             let p = g.propose(c, noise, temperature.max(1e-3));
             designs.extend(proposal_designs(p.topology, p.rho_u, p.v, p.r1, p.r2));
         }
@@ -434,6 +446,47 @@ mod tests {
             let e = Models::load(Path::new("models"), DeviceChoice::Cuda).unwrap_err();
             assert!(e.to_string().contains("--features cuda"), "{e}");
         }
+        #[cfg(not(feature = "wgpu"))]
+        {
+            let e = Models::load(Path::new("models"), DeviceChoice::Wgpu).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    LearnError::BackendNotBuilt {
+                        feature: "wgpu",
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            assert!(e.to_string().contains("--features wgpu"), "{e}");
+        }
+    }
+
+    #[test]
+    fn temperature_controls_topology_diversity() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+        let models = Models::load(&dir, DeviceChoice::Cpu).unwrap();
+        let targets = models.predict(&random_designs(6, 8)).unwrap();
+        let distinct = |tau: f64| -> usize {
+            let p = models.propose(&targets, 300, tau, 4).unwrap();
+            p.iter()
+                .map(|d| {
+                    d.iter()
+                        .map(|d| d.topology)
+                        .collect::<std::collections::HashSet<_>>()
+                        .len()
+                })
+                .sum()
+        };
+        let (cold, argmax, warm, hot) =
+            (distinct(0.05), distinct(0.0), distinct(1.0), distinct(4.0));
+        assert_eq!(
+            argmax,
+            targets.len(),
+            "τ <= 0 gives one topology per target"
+        );
+        assert!(cold <= warm && warm < hot, "{cold} {warm} {hot}");
     }
 
     #[test]
