@@ -35,7 +35,7 @@ use crate::export::{
 use crate::fem::{FemError, FemOptions, homogenize};
 use crate::grading::GradingError;
 use crate::mechanics::Stiffness;
-use crate::mesh::{MeshError, check, mesh_network};
+use crate::mesh::{MeshError, check, mesh_network_with_stats};
 use crate::network::{Domain, StrutNetwork, TileError, tile};
 use crate::spec::{CellSize, Fill, Spec};
 
@@ -163,7 +163,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
 
     stage("mesh");
     let t = Instant::now();
-    let mesh = mesh_network(network, &spec.mesh)?;
+    let (mesh, mesh_stats) = mesh_network_with_stats(network, &spec.mesh)?;
     timings.mesh = t.elapsed().as_secs_f64();
     stage("check");
     let t = Instant::now();
@@ -240,6 +240,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             uniform_report,
             graded_report,
             &mesh,
+            &mesh_stats,
             &mesh_check,
             domain_volume(&spec.domain),
             files,

@@ -11,7 +11,7 @@ use super::graded::{GradedReport, rows};
 use super::{CellNeeds, Prepared};
 use crate::design_space::{Design, PeriodicCell};
 use crate::mechanics::Stiffness;
-use crate::mesh::{MeshReport, TriMesh};
+use crate::mesh::{MeshReport, MeshStats, TriMesh};
 use crate::network::{TileStats, TiledNetwork};
 use crate::spec::{CellSize, Spec};
 
@@ -82,6 +82,9 @@ pub struct MeshSummary {
     pub vertices: usize,
     /// Enclosed volume, mm³.
     pub volume_mm3: f64,
+    /// Which mesher ran (explicit hubs and struts, or implicit), and why the explicit one was
+    /// refused if it was.
+    pub mesher: MeshStats,
     /// Mesh volume / domain volume (the true solid volume fraction, node overlap included).
     pub solid_volume_fraction: f64,
     /// The full check of the written mesh.
@@ -184,6 +187,7 @@ impl BuildReport {
         uniform: Option<UniformReport>,
         graded: Option<GradedReport>,
         mesh: &TriMesh,
+        mesh_stats: &MeshStats,
         check: &MeshReport,
         domain_volume: f64,
         files: Vec<FileReport>,
@@ -220,6 +224,7 @@ impl BuildReport {
                 triangles: mesh.triangles().len(),
                 vertices: mesh.vertices().len(),
                 volume_mm3: volume,
+                mesher: mesh_stats.clone(),
                 solid_volume_fraction: volume / domain_volume,
                 check: check.clone(),
             },

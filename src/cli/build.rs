@@ -83,8 +83,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
     }
     println!(
-        "  mesh: {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4}",
-        report.mesh.triangles, report.mesh.check.shells, report.mesh.solid_volume_fraction,
+        "  mesh ({:?}{}): {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4}",
+        report.mesh.mesher.method,
+        if report.mesh.mesher.fallback.is_some() {
+            ", explicit refused"
+        } else {
+            ""
+        },
+        report.mesh.triangles,
+        report.mesh.check.shells,
+        report.mesh.solid_volume_fraction,
     );
     for f in &report.files {
         println!(

@@ -330,11 +330,12 @@ mod prop {
 fn example_spec_network() {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/ti-block.yaml");
     let spec = crate::spec::Spec::load(&path).unwrap();
-    let cell = spec
-        .design
-        .cell(RangePolicy::Strict)
-        .unwrap()
-        .scaled(spec.cell_size);
+    let (crate::spec::Fill::Uniform(design), crate::spec::CellSize::Fixed(h)) =
+        (&spec.fill, spec.cell_size)
+    else {
+        panic!("ti-block is one design with a fixed cell size")
+    };
+    let cell = design.cell(RangePolicy::Strict).unwrap().scaled(h);
     let n = tile(&cell, &spec.domain, spec.origin).unwrap().network;
     let t = std::time::Instant::now();
     let (mesh, stats) = mesh_network_with_stats(&n, &spec.mesh).unwrap();

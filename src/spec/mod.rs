@@ -340,6 +340,14 @@ impl Spec {
                 "a fraction of the smallest strut radius in (0.05, 1]",
             ));
         }
+        let chord_tolerance = raw.mesh.chord_tolerance;
+        if !(chord_tolerance.is_finite() && chord_tolerance > 0.0 && chord_tolerance <= 0.5) {
+            return Err(invalid(
+                "mesh.chord_tolerance",
+                chord_tolerance.to_string(),
+                "a fraction of the strut radius in (0, 0.5] (0.05 gives 10-sided struts)",
+            ));
+        }
         Ok(Spec {
             name: raw.name,
             source: path.to_path_buf(),
@@ -353,6 +361,8 @@ impl Spec {
             fill,
             mesh: MeshSettings {
                 resolution,
+                method: raw.mesh.method,
+                chord_tolerance,
                 ..MeshSettings::default()
             },
             outputs: raw.outputs,

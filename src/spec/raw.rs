@@ -89,19 +89,33 @@ pub struct RawManufacturing {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawMesh {
-    /// Grid spacing as a fraction of the smallest strut radius (smaller is finer).
+    /// Implicit mesher: grid spacing as a fraction of the smallest strut radius (smaller is
+    /// finer).
     #[serde(default = "default_resolution")]
     pub resolution: f64,
+    /// `auto` (explicit hubs and struts, falling back to implicit where refused), `explicit`
+    /// or `implicit`.
+    #[serde(default)]
+    pub method: crate::mesh::MeshMethod,
+    /// Explicit mesher: largest chord sagitta of a strut ring as a fraction of its radius.
+    #[serde(default = "default_chord_tolerance")]
+    pub chord_tolerance: f64,
 }
 
 fn default_resolution() -> f64 {
     crate::mesh::MeshSettings::default().resolution
 }
 
+fn default_chord_tolerance() -> f64 {
+    crate::mesh::MeshSettings::default().chord_tolerance
+}
+
 impl Default for RawMesh {
     fn default() -> Self {
         Self {
             resolution: default_resolution(),
+            method: crate::mesh::MeshMethod::default(),
+            chord_tolerance: default_chord_tolerance(),
         }
     }
 }
