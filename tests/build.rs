@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{fixture, stderr, temp_dir, trussforge};
+use crate::common::{assert_bad_specs, fixture, stderr, temp_dir, trussforge};
 
 fn report_without_timings(path: &Path) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -127,17 +127,7 @@ fn bad_specs_get_their_own_error_and_leave_nothing() {
             "min_pore_size 2 mm",
         ),
     ];
-    for (name, text, expected) in cases {
-        std::fs::write(dir.join("s.yaml"), &text).unwrap();
-        let out = trussforge(&["build", "s.yaml"], &dir);
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
-        assert!(
-            !dir.join("output").exists()
-                || std::fs::read_dir(dir.join("output")).unwrap().count() == 0,
-            "{name}: output left behind"
-        );
-    }
+    assert_bad_specs(&dir, &cases);
     // Errors name the line of the field.
     std::fs::write(
         dir.join("s.yaml"),

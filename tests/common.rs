@@ -37,3 +37,19 @@ pub fn stdout(o: &Output) -> String {
 pub fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
+
+/// Builds each `(name, spec text, expected message)` case in `dir` and checks that it exits
+/// with code 2, that stderr holds the expected message, and that no output is left behind.
+pub fn assert_bad_specs(dir: &Path, cases: &[(&str, String, &str)]) {
+    for (name, text, expected) in cases {
+        std::fs::write(dir.join("s.yaml"), text).unwrap();
+        let out = trussforge(&["build", "s.yaml"], dir);
+        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
+        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
+        assert!(
+            !dir.join("output").exists()
+                || std::fs::read_dir(dir.join("output")).unwrap().count() == 0,
+            "{name}: output left behind"
+        );
+    }
+}

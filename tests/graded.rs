@@ -1,6 +1,6 @@
 //! `trussforge build` of graded specs (control points) end to end, and their bad-spec errors.
 
-use crate::common::{fixture, stderr, temp_dir, trussforge};
+use crate::common::{assert_bad_specs, fixture, stderr, temp_dir, trussforge};
 
 fn read_json(path: &std::path::Path) -> serde_json::Value {
     serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
@@ -139,17 +139,7 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
             "unknown field `colour`",
         ),
     ];
-    for (name, text, expected) in cases {
-        std::fs::write(dir.join("s.yaml"), &text).unwrap();
-        let out = trussforge(&["build", "s.yaml"], &dir);
-        assert_eq!(out.status.code(), Some(2), "{name}: {}", stderr(&out));
-        assert!(stderr(&out).contains(expected), "{name}: {}", stderr(&out));
-        assert!(
-            !dir.join("output").exists()
-                || std::fs::read_dir(dir.join("output")).unwrap().count() == 0,
-            "{name}: output left behind"
-        );
-    }
+    assert_bad_specs(&dir, &cases);
     // Control-point errors name the line of the point.
     std::fs::write(dir.join("s.yaml"), good.replace("id: cubic", "id: bcc")).unwrap();
     let err = stderr(&trussforge(&["build", "s.yaml"], &dir));

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::cell_size::CellNeeds;
-use super::{BuildError, Prepared, Timings, domain_extent};
+use super::{BuildError, Prepared, Timings, check_fits_domain};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
@@ -436,16 +436,7 @@ pub(super) fn prepare(
 /// A cell size that leaves no whole cell in the domain, or is larger than the distance
 /// between two control points (their cells could not both be reproduced), is an error.
 fn check_cell_size_fits(spec: &Spec, fill: &GradedFill, h: f64) -> Result<(), BuildError> {
-    let extent = domain_extent(&spec.domain);
-    if h > extent {
-        return Err(BuildError::CellSizeIncompatible {
-            cell_size: h,
-            reason: format!(
-                "no whole cell fits in the domain (its smallest extent is {extent:.3} mm); use a \
-                 smaller cell_size or a denser design"
-            ),
-        });
-    }
+    check_fits_domain(&spec.domain, h)?;
     for (i, a) in fill.points.iter().enumerate() {
         for b in &fill.points[..i] {
             let d = (0..3)

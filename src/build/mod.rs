@@ -289,16 +289,7 @@ fn uniform(
         }
         CellSize::Auto => needs.smallest_cell_size(&spec.manufacturing),
     };
-    let extent = domain_extent(&spec.domain);
-    if h > extent {
-        return Err(BuildError::CellSizeIncompatible {
-            cell_size: h,
-            reason: format!(
-                "no whole cell fits in the domain (its smallest extent is {extent:.3} mm); use a \
-                 smaller cell_size or a denser design"
-            ),
-        });
-    }
+    check_fits_domain(&spec.domain, h)?;
     let cell = unit.scaled(h);
     let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
     timings.cell = t.elapsed().as_secs_f64();
@@ -325,10 +316,21 @@ fn uniform(
     ))
 }
 
-/// The smallest extent of the domain's bounding box, mm.
-pub(crate) fn domain_extent(domain: &Domain) -> f64 {
+/// A cell size `h` (mm) larger than the domain's smallest bounding-box extent leaves no whole
+/// cell in it: [`BuildError::CellSizeIncompatible`].
+pub(crate) fn check_fits_domain(domain: &Domain, h: f64) -> Result<(), BuildError> {
     let (lo, hi) = domain.bounding_box();
-    (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min)
+    let extent = (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min);
+    if h > extent {
+        return Err(BuildError::CellSizeIncompatible {
+            cell_size: h,
+            reason: format!(
+                "no whole cell fits in the domain (its smallest extent is {extent:.3} mm); use a \
+                 smaller cell_size or a denser design"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The volume of a domain, mm³.
