@@ -58,7 +58,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!(
             "  graded over {} control points ({} designs, smoothness {}): FE NMSE against the target",
             g.control_points.len(),
-            g.method,
+            if g.control_points.iter().all(|p| p.pinned) {
+                "fixed"
+            } else {
+                g.method.as_str()
+            },
             g.smoothness
         );
         println!(
