@@ -13,10 +13,16 @@
 //!   box: {min: [0, 0, 0], max: [20, 20, 30]}
 //!   # cylinder: {base: [0, 0, 0], axis: [0, 0, 1], radius: 7.5, height: 30}
 //!   # envelope: {stl: bone.stl}          # relative to the spec file
-//! cell_size: 2.5            # edge of the unit cell before its affine map
+//! cell_size: 2.5            # edge of the unit cell before its affine map (mm), or `auto`
 //! manufacturing: {min_strut_diameter: 0.2, min_pore_size: 0.3}
+//! # either one design everywhere ...
 //! design: {topology: [...], relative_density: 0.05, U: [...], R1: {...}, V: [...], R2: {...}}
-//! mesh: {resolution: 0.35}  # optional
+//! # ... or control points with measured stiffness (GPa), graded ([`Fill::Graded`]):
+//! # control_points:
+//! #   - {id: a, position: [5, 5, 6], stiffness: [21 constants or 6 rows of 6], tolerance: 0.5}
+//! # design_options: {method: network, samples: 1000, top: 5, refine: true, seed: 1}
+//! # grading: {neighbours: 4, power: 2, smoothness: 0.1, samples_per_segment: 5}
+//! mesh: {method: auto, resolution: 0.35}  # optional
 //! outputs: {stl: true, threemf: true, beam_lattice: true, step: true}   # optional
 //! ```
 
