@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use crate::common::{assert_bad_specs, fixture, stderr, temp_dir, trussforge};
+use crate::common::{assert_bad_specs, build_fixture, fixture, stderr, temp_dir, trussforge};
 
 fn report_without_timings(path: &Path) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -14,20 +14,12 @@ fn report_without_timings(path: &Path) -> serde_json::Value {
 fn build_writes_checked_files_and_a_report_deterministically() {
     let dir = temp_dir("ok");
     let spec = fixture("specs/small_block.yaml");
-    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let folder = dir.join("output/small-block");
-    for f in ["implant.stl", "implant.3mf", "implant.step", "report.json"] {
-        assert!(folder.join(f).is_file(), "{f} missing");
-    }
-    // The written STL passes the independent check command.
-    let check = trussforge(
-        &["check", folder.join("implant.stl").to_str().unwrap()],
+    let (folder, report) = build_fixture(
         &dir,
+        "specs/small_block.yaml",
+        "small-block",
+        &["implant.stl", "implant.3mf", "implant.step", "report.json"],
     );
-    assert!(check.status.success(), "{}", stderr(&check));
-    let report: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
     assert!(report["mesh"]["check"]["closed"].as_bool().unwrap());
     assert_eq!(report["mesh"]["check"]["self_intersections"], 0);
     let fraction = report["mesh"]["solid_volume_fraction"].as_f64().unwrap();

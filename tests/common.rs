@@ -53,3 +53,30 @@ pub fn assert_bad_specs(dir: &Path, cases: &[(&str, String, &str)]) {
         );
     }
 }
+
+/// Builds the fixture spec `spec` in `dir`, asserts success, that `files` exist in
+/// `output/<name>/`, and that the written STL passes `trussforge check`; returns the output
+/// folder and the parsed `report.json`.
+pub fn build_fixture(
+    dir: &Path,
+    spec: &str,
+    name: &str,
+    files: &[&str],
+) -> (PathBuf, serde_json::Value) {
+    let spec = fixture(spec);
+    let out = trussforge(&["build", spec.to_str().unwrap()], dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let folder = dir.join("output").join(name);
+    for f in files {
+        assert!(folder.join(f).is_file(), "{f} missing");
+    }
+    // The written STL passes the independent check command.
+    let check = trussforge(
+        &["check", folder.join("implant.stl").to_str().unwrap()],
+        dir,
+    );
+    assert!(check.status.success(), "{}", stderr(&check));
+    let report =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    (folder, report)
+}

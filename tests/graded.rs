@@ -1,28 +1,17 @@
 //! `trussforge build` of graded specs (control points) end to end, and their bad-spec errors.
 
-use crate::common::{assert_bad_specs, fixture, stderr, temp_dir, trussforge};
-
-fn read_json(path: &std::path::Path) -> serde_json::Value {
-    serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
-}
+use crate::common::{assert_bad_specs, build_fixture, fixture, stderr, temp_dir, trussforge};
 
 #[test]
 fn graded_build_reproduces_each_point_and_is_deterministic() {
     let dir = temp_dir("graded-ok");
     let spec = fixture("specs/graded_block.yaml");
-    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let folder = dir.join("output/graded-block");
-    for f in ["implant.stl", "implant.3mf", "implant.step", "report.json"] {
-        assert!(folder.join(f).is_file(), "{f} missing");
-    }
-    let check = trussforge(
-        &["check", folder.join("implant.stl").to_str().unwrap()],
+    let (folder, report) = build_fixture(
         &dir,
+        "specs/graded_block.yaml",
+        "graded-block",
+        &["implant.stl", "implant.3mf", "implant.step", "report.json"],
     );
-    assert!(check.status.success(), "{}", stderr(&check));
-
-    let report = read_json(&folder.join("report.json"));
     let points = report["graded"]["control_points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
     for p in points {
@@ -150,16 +139,12 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
 #[test]
 fn graded_build_designs_printable_cells_with_the_shipped_networks() {
     let dir = temp_dir("graded-network");
-    let spec = fixture("specs/graded_network.yaml");
-    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let folder = dir.join("output/graded-network");
-    let check = trussforge(
-        &["check", folder.join("implant.stl").to_str().unwrap()],
+    let (_, report) = build_fixture(
         &dir,
+        "specs/graded_network.yaml",
+        "graded-network",
+        &["implant.stl", "report.json"],
     );
-    assert!(check.status.success(), "{}", stderr(&check));
-    let report = read_json(&folder.join("report.json"));
     assert_eq!(report["cell_size_auto"], true);
     let h = report["cell_size_mm"].as_f64().unwrap();
     assert!(h > 0.0 && h <= 6.0 + 0.01, "cell size {h}");
