@@ -7,6 +7,7 @@ use trussforge::inverse::{
     Candidate, DesignOptions, LookupTable, NetworkProposer, Proposer, design_for_target,
     reach_message,
 };
+use trussforge::learn::PolishOptions;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
 
 /// Where proposals come from.
@@ -60,6 +61,13 @@ pub struct Args {
     /// Distinct-topology candidates kept and FE-verified.
     #[arg(long, default_value_t = 5)]
     top: usize,
+    /// Network method: polish the best design of this many topologies by gradient descent
+    /// through the forward model before FE verification (0: off).
+    #[arg(long, default_value_t = NetworkProposer::POLISHED)]
+    polish: usize,
+    /// Network method: Adam steps of the polish.
+    #[arg(long, default_value_t = PolishOptions::default().steps)]
+    polish_steps: usize,
     /// Refine each candidate's continuous parameters against the FE model.
     #[arg(long)]
     refine: bool,
@@ -155,7 +163,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             });
             let models = trussforge::learn::Models::load(&dir, args.device)
                 .with_context(|| format!("loading models from {}", dir.display()))?;
-            Box::new(NetworkProposer::new(models))
+            Box::new(NetworkProposer::new(models).with_polish(
+                args.polish,
+                PolishOptions {
+                    steps: args.polish_steps,
+                    ..PolishOptions::default()
+                },
+            ))
         }
         Method::Lookup => {
             let path = args

@@ -48,6 +48,14 @@ pub struct Args {
     /// Hidden layers of every network.
     #[arg(long, default_value_t = MlpConfig::default().depth)]
     depth: usize,
+    /// Forward only: hidden units per layer of F2 (default: `--width`). F2 maps the rotated
+    /// stiffness and V to Ĉ and is the capacity-limited network (its training and validation
+    /// losses stay level), so it may be wider than F1.
+    #[arg(long)]
+    f2_width: Option<usize>,
+    /// Forward only: hidden layers of F2 (default: `--depth`).
+    #[arg(long)]
+    f2_depth: Option<usize>,
     /// Forward only: F2 also gets ρ, U, the topology and R_I (default: as in the paper, only the
     /// rotated stiffness and V).
     #[arg(long)]
@@ -132,7 +140,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Which::Forward => {
             let config = ForwardConfig {
                 f1: mlp,
-                f2: mlp,
+                f2: MlpConfig {
+                    width: args.f2_width.unwrap_or(mlp.width),
+                    depth: args.f2_depth.unwrap_or(mlp.depth),
+                    ..mlp
+                },
                 f2_sees_design: args.f2_sees_design,
             };
             let r = train_forward(

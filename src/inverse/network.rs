@@ -2,16 +2,23 @@
 
 use super::{InverseError, Proposer};
 use crate::design_space::{Design, LatticeChoice, Topology};
-use crate::learn::Models;
+use crate::learn::{Models, PolishOptions};
+use crate::mechanics::{Stiffness, nmse};
 
 /// Proposals from the trained inverse model G, each pre-scored by the forward surrogate F:
 /// `samples` Gumbel-softmax draws of G1's topology with G2's geometry, plus (by default) a
 /// sweep of G2's geometry for every one of the 560 topology multisets. G1 is confident, so its
 /// draws rarely leave a few complex topologies; the sweep lets simpler ones compete on F's
 /// score, which matters when the chosen design must also be printable at a given cell size.
+///
+/// Then (by default) the best design of each of the [`Self::POLISHED`] best topologies by F is
+/// polished by gradient descent through F ([`Models::polish`]) and added to the proposals: the
+/// continuous parameters move to where F predicts the target, which the lookup table's fixed
+/// rows cannot do.
 pub struct NetworkProposer {
     models: Models,
     sweep: Option<Vec<Topology>>,
+    polish: Option<(usize, PolishOptions)>,
 }
 
 impl NetworkProposer {
@@ -29,7 +36,18 @@ impl NetworkProposer {
         Self {
             models,
             sweep: Some(sweep),
+            polish: Some((Self::POLISHED, PolishOptions::default())),
         }
+    }
+
+    /// Distinct topologies polished by default.
+    pub const POLISHED: usize = 16;
+
+    /// Polishes the best design of each of the `topologies` best topologies with `options`
+    /// (`topologies = 0`: no polishing, G's and the sweep's designs as they are).
+    pub fn with_polish(mut self, topologies: usize, options: PolishOptions) -> Self {
+        self.polish = (topologies > 0).then_some((topologies, options));
+        self
     }
 
     /// Without the topology sweep: G1's draws only (the paper's method).
@@ -66,6 +84,36 @@ impl Proposer for NetworkProposer {
             );
         }
         let predicted = self.models.predict(&designs).map_err(err)?;
-        Ok(designs.into_iter().zip(predicted).collect())
+        let mut proposals: Vec<(Design, [f64; 21])> = designs.into_iter().zip(predicted).collect();
+        if let Some((topologies, options)) = &self.polish {
+            let goal = Stiffness::voigt_from_constants(target);
+            let mut ranked: Vec<(f64, &Design)> = proposals
+                .iter()
+                .map(|(d, c)| (nmse(&goal, &Stiffness::voigt_from_constants(c)), d))
+                .collect();
+            ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
+            // One start per topology multiset (the slot order does not change the lattice).
+            let multiset = |t: &Topology| {
+                let mut c = t.choices().to_vec();
+                c.sort();
+                c
+            };
+            let mut starts: Vec<Design> = Vec::with_capacity(*topologies);
+            let mut seen = Vec::with_capacity(*topologies);
+            for (_, d) in ranked {
+                if starts.len() == *topologies {
+                    break;
+                }
+                let key = multiset(&d.topology);
+                if !seen.contains(&key) {
+                    seen.push(key);
+                    starts.push(d.clone());
+                }
+            }
+            let polished = self.models.polish(target, &starts, options).map_err(err)?;
+            let predicted = self.models.predict(&polished).map_err(err)?;
+            proposals.extend(polished.into_iter().zip(predicted));
+        }
+        Ok(proposals)
     }
 }

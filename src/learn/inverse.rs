@@ -74,20 +74,28 @@ impl InverseModel {
     /// targets (`[batch, 21]`); `logits` are passed through to the [`Proposal`].
     pub fn geometry(&self, logits: Tensor<2>, topology: Tensor<2>, c: Tensor<2>) -> Proposal {
         let o = self.g2.forward(Tensor::cat(vec![topology.clone(), c], 1));
-        let rho = scaled_sigmoid(o.clone().narrow(1, 0, 1), DENSITY_RANGE);
-        let u = scaled_sigmoid(o.clone().narrow(1, 1, 3), STRETCH_RANGE);
-        let v = scaled_sigmoid(o.clone().narrow(1, 4, 3), STRETCH_RANGE);
-        let r1 = rotation_from_6d(o.clone().narrow(1, 7, 6));
-        let r2 = rotation_from_6d(o.narrow(1, 13, 6));
+        let (rho_u, v, r1, r2) = decode_geometry(o);
         Proposal {
             logits,
             topology,
-            rho_u: Tensor::cat(vec![rho, u], 1),
+            rho_u,
             v,
             r1,
             r2,
         }
     }
+}
+
+/// G2's raw outputs `[batch, 19]` = `[ρ, U (3), V (3), 6D R_I, 6D R_II]` (unconstrained) as a
+/// design: `[ρ, U]` `[batch, 4]` and `V` `[batch, 3]` through sigmoids scaled to
+/// [`DENSITY_RANGE`] and [`STRETCH_RANGE`], rotations `[batch, 3, 3]` by Gram–Schmidt.
+pub fn decode_geometry(o: Tensor<2>) -> (Tensor<2>, Tensor<2>, Tensor<3>, Tensor<3>) {
+    let rho = scaled_sigmoid(o.clone().narrow(1, 0, 1), DENSITY_RANGE);
+    let u = scaled_sigmoid(o.clone().narrow(1, 1, 3), STRETCH_RANGE);
+    let v = scaled_sigmoid(o.clone().narrow(1, 4, 3), STRETCH_RANGE);
+    let r1 = rotation_from_6d(o.clone().narrow(1, 7, 6));
+    let r2 = rotation_from_6d(o.narrow(1, 13, 6));
+    (Tensor::cat(vec![rho, u], 1), v, r1, r2)
 }
 
 impl Proposal {

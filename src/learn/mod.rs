@@ -25,6 +25,7 @@ pub mod gumbel;
 pub mod inverse;
 pub mod model_files;
 pub mod normalize;
+pub mod polish;
 pub mod rotation;
 pub mod train;
 #[cfg(all(test, feature = "wgpu"))]
@@ -39,6 +40,7 @@ use thiserror::Error;
 pub use config::{Activation, ForwardConfig, InverseConfig, MlpConfig, TrainConfig};
 pub use model_files::Models;
 pub use normalize::{MinMax, Normalizers};
+pub use polish::PolishOptions;
 pub use train::{Progress, StageReport, train_forward, train_inverse};
 
 /// Where networks run.

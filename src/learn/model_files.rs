@@ -80,11 +80,11 @@ pub(crate) fn load_module<M: Module>(module: M, path: &Path) -> Result<M, LearnE
 /// configurations and normalizers, on one device.
 #[derive(Debug)]
 pub struct Models {
-    device: Device,
-    forward: ForwardModel,
+    pub(super) device: Device,
+    pub(super) forward: ForwardModel,
     inverse: Option<(InverseModel, InverseConfig)>,
     forward_config: ForwardConfig,
-    normalizers: Normalizers,
+    pub(super) normalizers: Normalizers,
     tensors: NormalizerTensors,
     ops: VoigtOps,
     dir: PathBuf,
