@@ -264,6 +264,28 @@ pub(crate) struct Blended {
 }
 
 /// Builds the graded strut network (see the module docs).
+/// The topology with the largest weight among `w` (`(design index, weight)`; ties to the lower
+/// index), if any.
+pub(crate) fn dominant(w: &[(usize, f64)]) -> Option<u32> {
+    w.iter()
+        .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
+        .map(|&(i, _)| i as u32)
+}
+
+/// The rule for a piece's end diameters (mm), shared by the blended network and the
+/// verification's graded cells so both see the same struts: `raw` are the blended diameters
+/// at the two ends; a piece whose mean is below `dmin` (or that has no material) is dropped
+/// (`None`) unless `dominant` — one of its sources is the dominant topology at one of its ends
+/// — and ends thinner than `dmin` are raised to it.
+pub(crate) fn piece_diameters(raw: [f64; 2], dominant: bool, dmin: f64) -> Option<[f64; 2]> {
+    let [da, db] = raw;
+    if !dominant && (below(0.5 * (da + db), dmin) || da.max(db) <= 0.0) {
+        return None;
+    }
+    let d = [da.max(dmin), db.max(dmin)];
+    (d[0] > 0.0 && d[1] > 0.0).then_some(d)
+}
+
 pub(crate) fn blend(
     field: &DesignField,
     aligned: &[AlignedCell],
@@ -496,33 +518,15 @@ pub(crate) fn blend(
         }
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
-        let (mut da, mut db) = (diameter(&wa, &aa, sources), diameter(&wb, &ab, sources));
-        // The dominant topology at either end is never dropped, only raised to the minimum:
-        // every cell keeps one complete strut set, so the lattice cannot fall apart where
-        // several thin topologies blend.
-        let dominant = |w: &[(usize, f64)]| {
-            w.iter()
-                .max_by(|x, y| x.1.total_cmp(&y.1).then(y.0.cmp(&x.0)))
-                .map(|&(i, _)| i as u32)
-        };
-        let keep = [dominant(&wa), dominant(&wb)]
+        let raw = [diameter(&wa, &aa, sources), diameter(&wb, &ab, sources)];
+        let keep = [&wa, &wb]
             .iter()
-            .flatten()
-            .any(|d| sources.contains(d));
-        if !keep && (below(0.5 * (da + db), dmin) || da.max(db) <= 0.0) {
+            .any(|w| dominant(w).is_some_and(|d| sources.contains(&d)));
+        let Some([da, db]) = piece_diameters(raw, keep, dmin) else {
             stats.struts_below_minimum += 1;
             continue;
-        }
-        for d in [&mut da, &mut db] {
-            if *d < dmin {
-                *d = dmin;
-                stats.clamped_ends += 1;
-            }
-        }
-        if da <= 0.0 || db <= 0.0 {
-            stats.struts_below_minimum += 1;
-            continue;
-        }
+        };
+        stats.clamped_ends += raw.iter().filter(|&&d| d < dmin).count();
         struts.push(Strut {
             a: *a,
             b: *b,
@@ -573,4 +577,31 @@ pub(crate) fn blend(
         network: net,
         cells,
     })
+}
+
+#[cfg(test)]
+mod rule_tests {
+    use super::*;
+
+    #[test]
+    fn thin_pieces_drop_unless_dominant_and_thin_ends_are_raised() {
+        let dmin = 0.25;
+        // Thick enough: kept as is.
+        assert_eq!(piece_diameters([0.3, 0.4], false, dmin), Some([0.3, 0.4]));
+        // Mean below the minimum: dropped, unless a source dominates an end.
+        assert_eq!(piece_diameters([0.1, 0.2], false, dmin), None);
+        assert_eq!(piece_diameters([0.1, 0.2], true, dmin), Some([0.25, 0.25]));
+        // A dominant piece with no material at all is still kept at the minimum (a cell
+        // never loses its dominant topology's struts).
+        assert_eq!(piece_diameters([0.0, 0.0], true, dmin), Some([0.25, 0.25]));
+        // Mean above, one end thin: that end is raised.
+        assert_eq!(piece_diameters([0.2, 0.4], false, dmin), Some([0.25, 0.4]));
+    }
+
+    #[test]
+    fn dominant_is_the_largest_weight_ties_to_the_lower_index() {
+        assert_eq!(dominant(&[(0, 0.2), (2, 0.5), (1, 0.3)]), Some(2));
+        assert_eq!(dominant(&[(3, 0.5), (1, 0.5)]), Some(1));
+        assert_eq!(dominant(&[]), None);
+    }
 }

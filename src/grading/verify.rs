@@ -20,7 +20,7 @@ use nalgebra::Point3;
 use serde::Serialize;
 
 use super::align::canonical;
-use super::blend::{NodeField, below, carried_points, superpose};
+use super::blend::{NodeField, carried_points, dominant, piece_diameters, superpose};
 use super::exact::XPoint;
 use super::{ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
@@ -134,7 +134,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     let dmin = graded.options.min_strut_diameter;
     let field = &graded.field;
     let mut cache: BTreeMap<XPoint, NodeField> = BTreeMap::new();
-    let mut end_diameter = |x: XPoint, sources: &[u32]| -> Result<f64, GradingError> {
+    let mut end_diameter = |x: XPoint, sources: &[u32]| -> Result<(f64, bool), GradingError> {
         let (w, a) = match cache.entry(x) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => {
@@ -144,7 +144,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
                 v.insert((w, a))
             }
         };
-        Ok(sources
+        let d = sources
             .iter()
             .map(|&s| {
                 let wi = w
@@ -154,7 +154,8 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
                 wi * graded.aligned[s as usize].diameter_in(a).powi(2)
             })
             .sum::<f64>()
-            .sqrt())
+            .sqrt();
+        Ok((d, dominant(w).is_some_and(|i| sources.contains(&i))))
     };
     // Periodic struts by translation class; first copy wins.
     let mut classes: BTreeMap<(XPoint, XPoint), f64> = BTreeMap::new();
@@ -164,15 +165,13 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         if classes.contains_key(&key) {
             continue;
         }
-        let (mut da, mut db) = (
+        let ((da, dom_a), (db, dom_b)) = (
             end_diameter(a, &piece.sources)?,
             end_diameter(b, &piece.sources)?,
         );
-        if below(0.5 * (da + db), dmin) || da.max(db) <= 0.0 {
+        let Some([da, db]) = piece_diameters([da, db], dom_a || dom_b, dmin) else {
             continue;
-        }
-        da = da.max(dmin);
-        db = db.max(dmin);
+        };
         classes.insert(key, ((da * da + db * db) / 2.0).sqrt());
     }
     // Prune dangling struts and keep the largest component.
