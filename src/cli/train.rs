@@ -214,6 +214,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &r.r2_fe,
             );
             r2_line("FE R², best of by F", &r.r2_fe_best_of);
+            r2_line(
+                &format!("test R² ({} targets), polished through F", r.polish_rows),
+                &r.r2_surrogate_polished,
+            );
+            r2_line("FE R², polished", &r.r2_fe_polished);
         }
     }
     println!("models in {}", args.out.display());

@@ -113,12 +113,44 @@ impl Models {
         starts: &[Design],
         options: &PolishOptions,
     ) -> Result<Vec<Design>, LearnError> {
-        if target.iter().any(|v| !v.is_finite()) {
-            return Err(LearnError::BadTarget { index: 0 });
+        let targets = vec![*target; starts.len()];
+        self.polish_each(&targets, starts, options)
+    }
+
+    /// As [`Self::polish`] with one target per start (`targets[i]` for `starts[i]`), in
+    /// batches of 4096 designs: for evaluating many targets at once.
+    ///
+    /// # Errors
+    /// As [`Self::polish`].
+    ///
+    /// # Panics
+    /// If `targets` and `starts` differ in length.
+    pub fn polish_each(
+        &self,
+        targets: &[[f64; 21]],
+        starts: &[Design],
+        options: &PolishOptions,
+    ) -> Result<Vec<Design>, LearnError> {
+        assert_eq!(targets.len(), starts.len(), "one target per start");
+        if let Some(index) = targets
+            .iter()
+            .position(|t| t.iter().any(|v| !v.is_finite()))
+        {
+            return Err(LearnError::BadTarget { index });
         }
-        if starts.is_empty() {
-            return Ok(Vec::new());
+        let mut out = Vec::with_capacity(starts.len());
+        for (t, s) in targets.chunks(4096).zip(starts.chunks(4096)) {
+            out.extend(self.polish_batch(t, s, options)?);
         }
+        Ok(out)
+    }
+
+    fn polish_batch(
+        &self,
+        targets: &[[f64; 21]],
+        starts: &[Design],
+        options: &PolishOptions,
+    ) -> Result<Vec<Design>, LearnError> {
         let features: Vec<DesignFeatures> = starts
             .iter()
             .map(DesignFeatures::of)
@@ -130,18 +162,16 @@ impl Models {
         let norms = self.normalizers.tensors(&ad);
         let ops = super::rotation::VoigtOps::new(&ad);
         let topology = matrix(features.iter().flat_map(|f| f.one_hot()).collect(), 27, &ad);
-        let weights = nmse_weights(target);
         let weights = matrix(
-            (0..n)
-                .flat_map(|_| weights.iter().map(|&w| w as f32))
+            targets
+                .iter()
+                .flat_map(|t| nmse_weights(t).map(|w| w as f32))
                 .collect(),
             21,
             &ad,
         );
         let goal = matrix(
-            (0..n)
-                .flat_map(|_| target.iter().map(|&t| t as f32))
-                .collect(),
+            targets.iter().flat_map(|t| t.map(|v| v as f32)).collect(),
             21,
             &ad,
         );

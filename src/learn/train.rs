@@ -138,11 +138,24 @@ pub struct InverseReport {
     pub r2_fe: Vec<f64>,
     /// R² per component: FE stiffness of the best-of-`best_of` proposal vs the target.
     pub r2_fe_best_of: Vec<f64>,
+    /// R² per component: F's stiffness of the most likely proposal after polishing through F
+    /// ([`super::polish`], default settings) vs the target, on the first `polish_rows` test
+    /// targets.
+    pub r2_surrogate_polished: Vec<f64>,
+    /// R² per component: FE stiffness of the polished proposal vs the target, on the first
+    /// `fe_rows` test targets.
+    pub r2_fe_polished: Vec<f64>,
+    /// Test targets whose proposal was polished.
+    pub polish_rows: usize,
     /// Test targets verified by FE.
     pub fe_rows: usize,
     /// FE failures among them (not counted).
     pub fe_failures: usize,
 }
+
+/// Test targets whose proposals the inverse evaluation polishes through F (a subset: polishing
+/// costs 300 forward/backward passes per design).
+const POLISH_ROWS: usize = 2000;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> LearnError + '_ {
     move |e| LearnError::Io {
@@ -656,9 +669,19 @@ pub fn train_inverse(
         best_designs.push(cands[k].clone());
         best_c.push(*p);
     }
-    let n_fe = fe_rows.min(targets.len());
+    let n_polish = POLISH_ROWS.min(targets.len());
     progress(Progress::Note(&format!(
-        "FE check of {n_fe} test targets (2 designs each)"
+        "polishing the proposals of {n_polish} test targets through F"
+    )));
+    let polished = models.polish_each(
+        &targets[..n_polish],
+        &mode[..n_polish],
+        &super::PolishOptions::default(),
+    )?;
+    let polished_c = models.predict(&polished)?;
+    let n_fe = fe_rows.min(n_polish);
+    progress(Progress::Note(&format!(
+        "FE check of {n_fe} test targets (3 designs each)"
     )));
     let fe = |d: &crate::design_space::Design| -> Option<[f64; 21]> {
         let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
@@ -671,17 +694,19 @@ pub fn train_inverse(
         .map(|h| h.stiffness.to_constants())
     };
     use rayon::prelude::*;
-    let fe_pairs: Vec<Option<([f64; 21], [f64; 21])>> = (0..n_fe)
+    type Triple = ([f64; 21], [f64; 21], [f64; 21]);
+    let fe_triples: Vec<Option<Triple>> = (0..n_fe)
         .into_par_iter()
-        .map(|i| Some((fe(&mode[i])?, fe(&best_designs[i])?)))
+        .map(|i| Some((fe(&mode[i])?, fe(&best_designs[i])?, fe(&polished[i])?)))
         .collect();
     let mut fe_t = Vec::new();
-    let (mut fe_mode, mut fe_best) = (Vec::new(), Vec::new());
-    for (i, p) in fe_pairs.iter().enumerate() {
-        if let Some((a, b)) = p {
+    let (mut fe_mode, mut fe_best, mut fe_polished) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, p) in fe_triples.iter().enumerate() {
+        if let Some((a, b, c)) = p {
             fe_t.push(targets[i]);
             fe_mode.push(*a);
             fe_best.push(*b);
+            fe_polished.push(*c);
         }
     }
     let report = InverseReport {
@@ -692,6 +717,9 @@ pub fn train_inverse(
         best_of,
         r2_fe: r_squared(&fe_mode, &fe_t).to_vec(),
         r2_fe_best_of: r_squared(&fe_best, &fe_t).to_vec(),
+        r2_surrogate_polished: r_squared(&polished_c, &targets[..n_polish]).to_vec(),
+        r2_fe_polished: r_squared(&fe_polished, &fe_t).to_vec(),
+        polish_rows: n_polish,
         fe_rows: n_fe,
         fe_failures: n_fe - fe_t.len(),
     };
