@@ -93,6 +93,18 @@ fn raw_parameters(f: &DesignFeatures) -> [f32; G2_OUTPUT] {
     o
 }
 
+/// Designs with the topologies of `features` and the geometry of G2-layout raw parameters
+/// (`[n × 19]`, row-major).
+fn designs_from_raw(features: &[DesignFeatures], raw: Vec<f32>, device: &Device) -> Vec<Design> {
+    let (rho_u, v, r1, r2) = decode_geometry(matrix(raw, G2_OUTPUT, device));
+    let topology = matrix(
+        features.iter().flat_map(|f| f.one_hot()).collect(),
+        27,
+        device,
+    );
+    proposal_designs(topology, rho_u, v, r1, r2)
+}
+
 fn matrix(values: Vec<f32>, columns: usize, device: &Device) -> Tensor<2> {
     let rows = values.len() / columns;
     Tensor::from_data(TensorData::new(values, [rows, columns]), device)
@@ -221,15 +233,7 @@ impl Models {
                 x[k] -= lr * (m[k] / c1) / ((v[k] / c2).sqrt() + eps);
             }
         }
-        let raw = matrix(best, G2_OUTPUT, &plain);
-        let (rho_u, stretch_v, r1, r2) = decode_geometry(raw);
-        let topology = matrix(
-            features.iter().flat_map(|f| f.one_hot()).collect(),
-            27,
-            &plain,
-        );
-        let designs = proposal_designs(topology, rho_u, stretch_v, r1, r2);
-        Ok(designs)
+        Ok(designs_from_raw(&features, best, &plain))
     }
 }
 
@@ -253,18 +257,8 @@ mod tests {
             .iter()
             .map(|d| DesignFeatures::of(d).unwrap())
             .collect();
-        let raw = matrix(
-            features.iter().flat_map(raw_parameters).collect(),
-            G2_OUTPUT,
-            &device,
-        );
-        let (rho_u, v, r1, r2) = decode_geometry(raw);
-        let topology = matrix(
-            features.iter().flat_map(|f| f.one_hot()).collect(),
-            27,
-            &device,
-        );
-        let decoded = proposal_designs(topology, rho_u, v, r1, r2);
+        let raw = features.iter().flat_map(raw_parameters).collect();
+        let decoded = designs_from_raw(&features, raw, &device);
         for (d, e) in designs.iter().zip(&decoded) {
             assert_eq!(d.topology, e.topology);
             // The logit is clamped 1e-3 inside the range; f32 elsewhere.
