@@ -304,7 +304,7 @@ fn design(args: Args) -> anyhow::Result<()> {
         gain.sort_by(f64::total_cmp);
         let per_target = trussforge::inverse::NetworkProposer::POLISHED as f64;
         println!(
-            "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}              = {:.0} ms per target of {per_target} starts; median surrogate NMSE after/before {:.3}",
+            "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}; {:.0} ms per target of {per_target} starts; median surrogate NMSE after/before {:.3}",
             options.steps,
             p as f64 / wall,
             per_cpu_second(p as f64, cpu),
