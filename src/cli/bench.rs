@@ -287,7 +287,7 @@ fn design(args: Args) -> anyhow::Result<()> {
         t_total - t_propose,
         sorted[sorted.len() / 2]
     );
-    // Polishing through F (as `design` does for 16 topologies per target), one batch.
+    // Polishing through F (as `design` does for `NetworkProposer::POLISHED` topologies per target), one batch.
     let p = args.polish_designs.min(n);
     if p > 0 {
         let options = trussforge::learn::PolishOptions::default();

@@ -41,7 +41,7 @@ impl NetworkProposer {
     }
 
     /// Distinct topologies polished by default.
-    pub const POLISHED: usize = 16;
+    pub const POLISHED: usize = 32;
 
     /// Polishes the best design of each of the `topologies` best topologies with `options`
     /// (`topologies = 0`: no polishing, G's and the sweep's designs as they are).
