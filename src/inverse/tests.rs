@@ -116,3 +116,62 @@ fn unreachable_targets_are_named() {
     );
     assert!(reach_message(&iso(0.01), 114.0).is_none());
 }
+
+/// The shipped networks on held-out FE rows (designs of a seed the training set never used):
+/// the best candidate's FE NMSE stays within what the model card reports (median 0.064 over
+/// 200 such targets; threshold 0.3 for the median of 6 here), the reported FE stiffness is what
+/// `homogenize` gives for the returned design, and polishing through F does not make the best
+/// candidate worse than G's own proposals.
+#[test]
+fn shipped_networks_match_held_out_targets() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let material = Material::default();
+    let options = DesignOptions {
+        samples: 200,
+        top: 3,
+        ..DesignOptions::default()
+    };
+    let load = || crate::learn::Models::load(&dir, crate::learn::DeviceChoice::Cpu).unwrap();
+    let polished = NetworkProposer::new(load());
+    let unpolished = NetworkProposer::new(load()).with_polish(0, Default::default());
+    let mut best = Vec::new();
+    let mut best_unpolished = Vec::new();
+    for row in 0..6 {
+        let design = sample_design(&mut row_rng(9_001, row));
+        let target = homogenize(
+            &design.cell(RangePolicy::Strict).unwrap(),
+            &material,
+            &FemOptions::default(),
+        )
+        .unwrap()
+        .stiffness;
+        let found = design_for_target(&target, &material, &polished, &options).unwrap();
+        let top = &found[0];
+        let again = homogenize(
+            &top.design.cell(RangePolicy::Strict).unwrap(),
+            &material,
+            &FemOptions::default(),
+        )
+        .unwrap()
+        .stiffness;
+        for i in 0..6 {
+            for j in 0..6 {
+                let (a, b) = (top.fe_stiffness_voigt[i][j], again.voigt()[(i, j)]);
+                assert!(
+                    (a - b).abs() <= 1e-12 * b.abs().max(1e-6),
+                    "C{i}{j}: {a} vs {b}"
+                );
+            }
+        }
+        best.push(top.fe_nmse);
+        let plain = design_for_target(&target, &material, &unpolished, &options).unwrap();
+        best_unpolished.push(plain[0].fe_nmse);
+    }
+    let median = |v: &mut Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        0.5 * (v[2] + v[3])
+    };
+    let (m, m0) = (median(&mut best), median(&mut best_unpolished));
+    assert!(m < 0.3, "median best FE NMSE {m} (model card: 0.064)");
+    assert!(m <= m0, "polished median {m} vs unpolished {m0}");
+}
