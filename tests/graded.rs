@@ -118,6 +118,11 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
             "design_options.lookup_data",
         ),
         (
+            "too many polished topologies",
+            good.replace("grading:", "design_options: {polish: 5000}\ngrading:"),
+            "design_options.polish = 5000: an integer in [0, 1024]",
+        ),
+        (
             "unknown design method",
             good.replace("grading:", "design_options: {method: oracle}\ngrading:"),
             "design_options.method = \"oracle\": network or lookup",

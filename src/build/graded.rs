@@ -143,13 +143,17 @@ fn candidates(
         None
     } else {
         Some(match &fill.method {
-            DesignMethod::Network { models, device } => {
+            DesignMethod::Network {
+                models,
+                device,
+                polish,
+            } => {
                 let models =
                     Models::load(models, *device).map_err(|e| BuildError::InverseDesign {
                         what: format!("loading the models from {}", models.display()),
                         message: e.to_string(),
                     })?;
-                Box::new(NetworkProposer::new(models))
+                Box::new(NetworkProposer::new(models).with_polish(*polish, Default::default()))
             }
             DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
                 |e| BuildError::InverseDesign {

@@ -173,7 +173,12 @@ fn wgpu_polish_matches_cpu() {
     let (pa, pb) = (cpu.predict(&a).unwrap(), cpu.predict(&b).unwrap());
     for i in 0..a.len() {
         assert_eq!(a[i].topology, b[i].topology);
-        assert!(close(a[i].relative_density, b[i].relative_density, 1e-4, 1e-3));
+        assert!(close(
+            a[i].relative_density,
+            b[i].relative_density,
+            1e-4,
+            1e-3
+        ));
         for k in 0..3 {
             assert!(close(a[i].u[k], b[i].u[k], 1e-3, 1e-3), "U {i}");
             assert!(close(a[i].v[k], b[i].v[k], 1e-3, 1e-3), "V {i}");
@@ -184,6 +189,9 @@ fn wgpu_polish_matches_cpu() {
         let goal = Stiffness::voigt_from_constants(&t[i]);
         let ea = nmse(&goal, &Stiffness::voigt_from_constants(&pa[i]));
         let eb = nmse(&goal, &Stiffness::voigt_from_constants(&pb[i]));
-        assert!(close(ea, eb, 1e-6, 0.05), "design {i}: NMSE cpu {ea} vs wgpu {eb}");
+        assert!(
+            close(ea, eb, 1e-6, 0.05),
+            "design {i}: NMSE cpu {ea} vs wgpu {eb}"
+        );
     }
 }

@@ -59,6 +59,8 @@ pub enum DesignMethod {
         models: PathBuf,
         /// Where the networks run.
         device: DeviceChoice,
+        /// Topologies whose best design is polished through F (0: none).
+        polish: usize,
     },
     /// The nearest rows of this dataset CSV.
     Lookup {
@@ -174,6 +176,7 @@ pub(super) fn graded(
                 .as_deref()
                 .map_or_else(default_models_dir, |m| cx.relative(m)),
             device: o.device,
+            polish: o.polish,
         },
         "lookup" => match &o.lookup_data {
             Some(data) => DesignMethod::Lookup {
@@ -210,6 +213,7 @@ pub(super) fn graded(
         }
     };
     let samples = count("samples", o.samples, 1, 1_000_000)?;
+    count("polish", o.polish, 0, 1024)?;
     let top = count("top", o.top, 1, 64)?;
     let refine_evaluations = count("refine_evaluations", o.refine_evaluations, 1, 100_000)?;
     if !(o.temperature.is_finite() && o.temperature > 0.0) {

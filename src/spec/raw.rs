@@ -210,6 +210,9 @@ pub struct RawDesignOptions {
     pub samples: usize,
     /// Gumbel-softmax temperature (default 1.0).
     pub temperature: f64,
+    /// Network method: topologies whose best design is polished through the forward model
+    /// before FE verification (default 32; 0 = off).
+    pub polish: usize,
     /// Distinct candidates FE-verified per point (default 5).
     pub top: usize,
     /// Refine each candidate against the FE model (default true).
@@ -232,6 +235,7 @@ impl Default for RawDesignOptions {
             method: "network".into(),
             samples: 1000,
             temperature: 1.0,
+            polish: crate::inverse::NetworkProposer::POLISHED,
             top: 5,
             refine: true,
             refine_evaluations: 300,
