@@ -91,6 +91,15 @@ fn finite(field: &str, value: f64) -> Result<(), DomainError> {
     }
 }
 
+/// Axial coordinate along the (normalized) axis from `base` and radial distance from the axis
+/// of `p` (mm).
+fn cylinder_coordinates(base: [f64; 3], axis: [f64; 3], p: &Point3<f64>) -> (f64, f64) {
+    let a = v3(axis).normalize();
+    let w = p.coords - v3(base);
+    let s = w.dot(&a);
+    (s, (w - a * s).norm())
+}
+
 fn v3(a: [f64; 3]) -> Vector3<f64> {
     Vector3::new(a[0], a[1], a[2])
 }
@@ -209,7 +218,38 @@ impl Domain {
 
     /// Whether `p` (mm) is inside or within [`BOUNDARY_TOLERANCE`] of the boundary.
     pub fn contains(&self, p: &Point3<f64>) -> bool {
-        let tol = BOUNDARY_TOLERANCE;
+        match self {
+            Domain::Envelope(env) => env.contains(p),
+            _ => self.grown_contains(p, BOUNDARY_TOLERANCE),
+        }
+    }
+
+    /// Whether `p` (mm) lies within `tol` mm of the boundary surface.
+    pub fn is_on_boundary(&self, p: &Point3<f64>, tol: f64) -> bool {
+        match self {
+            Domain::Box { min, max } => {
+                let near_face =
+                    (0..3).any(|i| (p[i] - min[i]).abs() <= tol || (p[i] - max[i]).abs() <= tol);
+                near_face && self.grown_contains(p, tol)
+            }
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
+                let (s, radial) = cylinder_coordinates(*base, *axis, p);
+                let near =
+                    (radial - radius).abs() <= tol || s.abs() <= tol || (s - height).abs() <= tol;
+                near && self.grown_contains(p, tol)
+            }
+            Domain::Envelope(env) => env.distance_within(p, tol),
+        }
+    }
+
+    /// Box and cylinder: whether `p` (mm) is inside the domain grown by `tol` mm on every side
+    /// (an envelope answers by its exact distance instead).
+    fn grown_contains(&self, p: &Point3<f64>, tol: f64) -> bool {
         match self {
             Domain::Box { min, max } => {
                 (0..3).all(|i| p[i] >= min[i] - tol && p[i] <= max[i] + tol)
@@ -220,41 +260,10 @@ impl Domain {
                 radius,
                 height,
             } => {
-                let a = v3(*axis).normalize();
-                let w = p.coords - v3(*base);
-                let s = w.dot(&a);
-                let radial = (w - a * s).norm();
+                let (s, radial) = cylinder_coordinates(*base, *axis, p);
                 s >= -tol && s <= height + tol && radial <= radius + tol
             }
-            Domain::Envelope(env) => env.contains(p),
-        }
-    }
-
-    /// Whether `p` (mm) lies within `tol` mm of the boundary surface.
-    pub fn is_on_boundary(&self, p: &Point3<f64>, tol: f64) -> bool {
-        match self {
-            Domain::Box { min, max } => {
-                let inside_grown = (0..3).all(|i| p[i] >= min[i] - tol && p[i] <= max[i] + tol);
-                let near_face =
-                    (0..3).any(|i| (p[i] - min[i]).abs() <= tol || (p[i] - max[i]).abs() <= tol);
-                inside_grown && near_face
-            }
-            Domain::Cylinder {
-                base,
-                axis,
-                radius,
-                height,
-            } => {
-                let a = v3(*axis).normalize();
-                let w = p.coords - v3(*base);
-                let s = w.dot(&a);
-                let radial = (w - a * s).norm();
-                let inside_grown = s >= -tol && s <= height + tol && radial <= radius + tol;
-                let near =
-                    (radial - radius).abs() <= tol || s.abs() <= tol || (s - height).abs() <= tol;
-                inside_grown && near
-            }
-            Domain::Envelope(env) => env.distance_within(p, tol),
+            Domain::Envelope(env) => env.distance_within(p, tol) || env.contains(p),
         }
     }
 
