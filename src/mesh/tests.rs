@@ -232,6 +232,15 @@ fn node_with_2_to_12_struts_including_nearly_parallel_pairs() {
 
 #[test]
 fn graded_radius_chain() {
+    let n = graded_chain();
+    let rel = assert_good_mesh(&n, "graded chain");
+    eprintln!("graded chain: volume error vs Monte-Carlo {rel:+.4}");
+}
+
+/// A cubic grid of 4×4×4 nodes (3×3×3 cells, 144 struts) with random radii and jitter.
+/// Seven nodes zig-zagging along x with radii growing strut by strut (0.15…0.45 mm): the
+/// graded-radius test network of the mesher, the hub mesher and the simplifier.
+pub(super) fn graded_chain() -> StrutNetwork {
     let nodes: Vec<Point3<f64>> = (0..7)
         .map(|i| {
             Point3::new(
@@ -244,12 +253,9 @@ fn graded_radius_chain() {
     let struts = (0..6)
         .map(|i| (i, i + 1, 0.15 + 0.05 * i as f64, 0.2 + 0.05 * i as f64))
         .collect();
-    let n = net(nodes, struts);
-    let rel = assert_good_mesh(&n, "graded chain");
-    eprintln!("graded chain: volume error vs Monte-Carlo {rel:+.4}");
+    net(nodes, struts)
 }
 
-/// A cubic grid of 4×4×4 nodes (3×3×3 cells, 144 struts) with random radii and jitter.
 pub(crate) fn cubic_lattice(cells: usize, pitch: f64, seed: u64) -> StrutNetwork {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let m = cells + 1;
@@ -487,11 +493,13 @@ fn try_new_rejects_bad_input() {
     ));
 }
 
-mod prop {
+pub(super) mod prop {
     use super::*;
     use proptest::prelude::*;
 
-    fn arb_network() -> impl Strategy<Value = StrutNetwork> {
+    /// Random small networks (3–5 nodes in a 3 mm cube, 1–5 struts of radii 0.12–0.4 mm,
+    /// none shorter than 0.05 mm).
+    pub(in crate::mesh) fn arb_network() -> impl Strategy<Value = StrutNetwork> {
         let point =
             (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
         (

@@ -6,7 +6,7 @@ use nalgebra::{Point3, Unit, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::tests::{monte_carlo_volume, net, random_unit, round_cone_volume};
+use super::tests::{graded_chain, monte_carlo_volume, net, random_unit, round_cone_volume};
 use super::*;
 use crate::design_space::{AxisAngle, Design, LatticeChoice, RangePolicy, Topology};
 use crate::network::{Domain, tile};
@@ -153,19 +153,7 @@ fn node_with_2_to_12_struts() {
 
 #[test]
 fn graded_chain_is_explicit() {
-    let nodes: Vec<Point3<f64>> = (0..7)
-        .map(|i| {
-            Point3::new(
-                1.2 * i as f64,
-                if i % 2 == 0 { 0.0 } else { 0.8 },
-                0.1 * i as f64,
-            )
-        })
-        .collect();
-    let struts = (0..6)
-        .map(|i| (i, i + 1, 0.15 + 0.05 * i as f64, 0.2 + 0.05 * i as f64))
-        .collect();
-    let n = net(nodes, struts);
+    let n = graded_chain();
     let (used, _) = assert_auto(&n, "graded chain", 400_000, EXPLICIT_VOLUME_TOL);
     assert!(used);
 }

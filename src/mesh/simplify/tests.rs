@@ -3,28 +3,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
+use crate::mesh::tests::{graded_chain, net, random_unit};
 use crate::mesh::{MeshSettings, check, mesh_network, mesh_unchecked};
-use crate::network::Strut;
 
 /// Relative volume tolerance of the decimated vs the dense mesh (the brief's 1 %; the
 /// collapses are volume-neutral, so the actual difference is rounding).
 const VOLUME_REL_TOL: f64 = 0.01;
-
-fn net(nodes: Vec<Point3<f64>>, struts: Vec<(u32, u32, f64, f64)>) -> StrutNetwork {
-    StrutNetwork::try_new(
-        nodes,
-        struts
-            .into_iter()
-            .map(|(a, b, radius_a, radius_b)| Strut {
-                a,
-                b,
-                radius_a,
-                radius_b,
-            })
-            .collect(),
-    )
-    .unwrap()
-}
 
 fn dense(n: &StrutNetwork, resolution: f64) -> TriMesh {
     let s = MeshSettings {
@@ -102,19 +86,6 @@ fn single_strut() {
     assert_good_simplification(&n, 0.35, 5.0, "single frustum");
 }
 
-fn random_unit(rng: &mut ChaCha8Rng) -> Vector3<f64> {
-    loop {
-        let v = Vector3::new(
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-            rng.random_range(-1.0..1.0),
-        );
-        if let Some(u) = v.try_normalize(1e-3).filter(|_| v.norm() <= 1.0) {
-            return u;
-        }
-    }
-}
-
 #[test]
 fn node_with_8_struts_including_nearly_parallel() {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
@@ -185,19 +156,7 @@ fn tiled_bcc_lattice() {
 
 #[test]
 fn graded_radius_chain() {
-    let nodes: Vec<Point3<f64>> = (0..7)
-        .map(|i| {
-            Point3::new(
-                1.2 * i as f64,
-                if i % 2 == 0 { 0.0 } else { 0.8 },
-                0.1 * i as f64,
-            )
-        })
-        .collect();
-    let struts = (0..6)
-        .map(|i| (i, i + 1, 0.15 + 0.05 * i as f64, 0.2 + 0.05 * i as f64))
-        .collect();
-    let n = net(nodes, struts);
+    let n = graded_chain();
     assert_good_simplification(&n, 0.35, 5.0, "graded chain");
 }
 
@@ -269,33 +228,8 @@ fn measure_lattice() {
 
 mod prop {
     use super::*;
+    use crate::mesh::tests::prop::arb_network;
     use proptest::prelude::*;
-
-    fn arb_network() -> impl Strategy<Value = StrutNetwork> {
-        let point =
-            (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
-        (
-            proptest::collection::vec(point, 3..6),
-            proptest::collection::vec((0usize..6, 0usize..6, 0.12f64..0.4, 0.12f64..0.4), 1..6),
-        )
-            .prop_filter_map("need struts of length > 0.05", |(nodes, raw)| {
-                let n = nodes.len();
-                let struts: Vec<Strut> = raw
-                    .into_iter()
-                    .map(|(a, b, radius_a, radius_b)| Strut {
-                        a: (a % n) as u32,
-                        b: (b % n) as u32,
-                        radius_a,
-                        radius_b,
-                    })
-                    .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
-                    .collect();
-                if struts.is_empty() {
-                    return None;
-                }
-                StrutNetwork::try_new(nodes, struts).ok()
-            })
-    }
 
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(24))]
