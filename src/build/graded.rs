@@ -107,6 +107,10 @@ pub struct SegmentReport {
 pub struct GradedReport {
     /// `network` or `lookup`.
     pub method: String,
+    /// Network method: topologies per point whose best design was polished through F
+    /// (`design_options.polish`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub polish: Option<usize>,
     /// The accuracy–smoothness trade-off λ used to choose the designs.
     pub smoothness: f64,
     /// Nearest control points blended.
@@ -397,6 +401,10 @@ pub(super) fn prepare(
         method: match fill.method {
             DesignMethod::Network { .. } => "network".into(),
             DesignMethod::Lookup { .. } => "lookup".into(),
+        },
+        polish: match fill.method {
+            DesignMethod::Network { polish, .. } => Some(polish),
+            DesignMethod::Lookup { .. } => None,
         },
         smoothness: fill.smoothness,
         neighbours: fill.neighbours,
