@@ -500,15 +500,29 @@ pub(super) mod prop {
     /// Random small networks (3–5 nodes in a 3 mm cube, 1–5 struts of radii 0.12–0.4 mm,
     /// none shorter than 0.05 mm).
     pub(in crate::mesh) fn arb_network() -> impl Strategy<Value = StrutNetwork> {
+        arb_network_with(6, 6, 0.12..0.4)
+    }
+
+    /// Random networks of 3 to `max_nodes − 1` nodes in a 3 mm cube and 1 to `max_struts − 1`
+    /// struts with end radii in `radii` (mm); struts shorter than 0.05 mm and repeated node
+    /// pairs are left out.
+    pub(in crate::mesh) fn arb_network_with(
+        max_nodes: usize,
+        max_struts: usize,
+        radii: std::ops::Range<f64>,
+    ) -> impl Strategy<Value = StrutNetwork> {
         let point =
             (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
         (
-            proptest::collection::vec(point, 3..6),
-            proptest::collection::vec((0usize..6, 0usize..6, 0.12f64..0.4, 0.12f64..0.4), 1..6),
+            proptest::collection::vec(point, 3..max_nodes),
+            proptest::collection::vec(
+                (0..max_nodes, 0..max_nodes, radii.clone(), radii),
+                1..max_struts,
+            ),
         )
             .prop_filter_map("need struts of length > 0.05", |(nodes, raw)| {
                 let n = nodes.len();
-                let struts: Vec<Strut> = raw
+                let mut struts: Vec<Strut> = raw
                     .into_iter()
                     .map(|(a, b, radius_a, radius_b)| Strut {
                         a: (a % n) as u32,
@@ -518,6 +532,7 @@ pub(super) mod prop {
                     })
                     .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
                     .collect();
+                struts.dedup_by_key(|s| (s.a.min(s.b), s.a.max(s.b)));
                 if struts.is_empty() {
                     return None;
                 }

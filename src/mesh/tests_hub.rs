@@ -268,34 +268,11 @@ fn bad_chord_tolerance_is_an_error() {
 
 mod prop {
     use super::*;
-    use crate::network::Strut;
+    use crate::mesh::tests::prop::arb_network_with;
     use proptest::prelude::*;
 
     fn arb_network() -> impl Strategy<Value = StrutNetwork> {
-        let point =
-            (0.0f64..3.0, 0.0f64..3.0, 0.0f64..3.0).prop_map(|(x, y, z)| Point3::new(x, y, z));
-        (
-            proptest::collection::vec(point, 3..8),
-            proptest::collection::vec((0usize..8, 0usize..8, 0.08f64..0.3, 0.08f64..0.3), 1..10),
-        )
-            .prop_filter_map("need struts of length > 0.05", |(nodes, raw)| {
-                let n = nodes.len();
-                let mut struts: Vec<Strut> = raw
-                    .into_iter()
-                    .map(|(a, b, radius_a, radius_b)| Strut {
-                        a: (a % n) as u32,
-                        b: (b % n) as u32,
-                        radius_a,
-                        radius_b,
-                    })
-                    .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
-                    .collect();
-                struts.dedup_by_key(|s| (s.a.min(s.b), s.a.max(s.b)));
-                if struts.is_empty() {
-                    return None;
-                }
-                StrutNetwork::try_new(nodes, struts).ok()
-            })
+        arb_network_with(8, 10, 0.08..0.3)
     }
 
     proptest! {
