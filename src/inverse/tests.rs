@@ -7,6 +7,17 @@ use crate::dataset::{row_rng, sample_design};
 use crate::design_space::{Material, RangePolicy};
 use crate::fem::{FemOptions, homogenize};
 
+/// FE stiffness of a design (default material and options).
+fn fe(design: &Design) -> Stiffness {
+    homogenize(
+        &design.cell(RangePolicy::Strict).unwrap(),
+        &Material::default(),
+        &FemOptions::default(),
+    )
+    .unwrap()
+    .stiffness
+}
+
 fn table(rows: u64) -> (LookupTable, Vec<Design>, Vec<[f64; 21]>) {
     let mut designs = Vec::new();
     let mut stiffness = Vec::new();
@@ -43,17 +54,10 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
     let best = &candidates[0];
     assert!(best.fe_nmse < 1e-12, "{}", best.fe_nmse);
     // The reported FE stiffness is what `homogenize` gives for the returned design.
-    let direct = homogenize(
-        &best.design.cell(RangePolicy::Strict).unwrap(),
-        &Material::default(),
-        &FemOptions::default(),
-    )
-    .unwrap();
+    let direct = fe(&best.design);
     for i in 0..6 {
         for j in 0..6 {
-            assert!(
-                (best.fe_stiffness_voigt[i][j] - direct.stiffness.voigt()[(i, j)]).abs() < 1e-12
-            );
+            assert!((best.fe_stiffness_voigt[i][j] - direct.voigt()[(i, j)]).abs() < 1e-12);
         }
     }
     // Ranked by FE NMSE, with distinct topologies.
@@ -70,13 +74,7 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
 fn refinement_recovers_a_perturbed_design() {
     let original = sample_design(&mut row_rng(5, 3));
     let material = Material::default();
-    let target = homogenize(
-        &original.cell(RangePolicy::Strict).unwrap(),
-        &material,
-        &FemOptions::default(),
-    )
-    .unwrap()
-    .stiffness;
+    let target = fe(&original);
     let mut start = original.clone();
     start.relative_density = (start.relative_density * 1.3).min(0.1);
     start.u[0] = (start.u[0] * 0.85).clamp(0.5, 2.0);
@@ -138,22 +136,10 @@ fn shipped_networks_match_held_out_targets() {
     let mut best_unpolished = Vec::new();
     for row in 0..6 {
         let design = sample_design(&mut row_rng(9_001, row));
-        let target = homogenize(
-            &design.cell(RangePolicy::Strict).unwrap(),
-            &material,
-            &FemOptions::default(),
-        )
-        .unwrap()
-        .stiffness;
+        let target = fe(&design);
         let found = design_for_target(&target, &material, &polished, &options).unwrap();
         let top = &found[0];
-        let again = homogenize(
-            &top.design.cell(RangePolicy::Strict).unwrap(),
-            &material,
-            &FemOptions::default(),
-        )
-        .unwrap()
-        .stiffness;
+        let again = fe(&top.design);
         for i in 0..6 {
             for j in 0..6 {
                 let (a, b) = (top.fe_stiffness_voigt[i][j], again.voigt()[(i, j)]);
