@@ -150,9 +150,10 @@ fn wgpu_runs_the_seeded_proposals_reproducibly() {
 }
 
 /// Polishing through F (autodiff on the chosen device) follows the same path on both
-/// backends: after 50 Adam steps from the same starts, the designs agree to 1e-3 in ρ, U, V
-/// (relative to their ranges' scale) and rotations to 1e-3 per entry — looser than a single
-/// pass because 50 steps accumulate f32 rounding — and so do the surrogate NMSEs (5 %).
+/// backends: after 50 Adam steps from the same starts, U and V agree within 2e-4, ρ within
+/// 2e-5 + 2e-4·ρ, rotations within 1e-3 per entry — looser than a single pass because 50 steps
+/// accumulate f32 rounding (measured on lavapipe: 1e-5) — and the surrogate NMSEs within 0.1 %
+/// (measured 5e-5).
 #[test]
 fn wgpu_polish_matches_cpu() {
     use crate::mechanics::{Stiffness, nmse};
@@ -171,17 +172,23 @@ fn wgpu_polish_matches_cpu() {
     let a = cpu.polish_each(&t[..8], &starts, &options).unwrap();
     let b = gpu.polish_each(&t[..8], &starts, &options).unwrap();
     let (pa, pb) = (cpu.predict(&a).unwrap(), cpu.predict(&b).unwrap());
+    let (mut worst_x, mut worst_nmse) = (0.0f64, 0.0f64);
     for i in 0..a.len() {
+        for k in 0..3 {
+            worst_x = worst_x
+                .max((a[i].u[k] - b[i].u[k]).abs())
+                .max((a[i].v[k] - b[i].v[k]).abs());
+        }
         assert_eq!(a[i].topology, b[i].topology);
         assert!(close(
             a[i].relative_density,
             b[i].relative_density,
-            1e-4,
-            1e-3
+            2e-5,
+            2e-4
         ));
         for k in 0..3 {
-            assert!(close(a[i].u[k], b[i].u[k], 1e-3, 1e-3), "U {i}");
-            assert!(close(a[i].v[k], b[i].v[k], 1e-3, 1e-3), "V {i}");
+            assert!(close(a[i].u[k], b[i].u[k], 2e-4, 0.0), "U {i}");
+            assert!(close(a[i].v[k], b[i].v[k], 2e-4, 0.0), "V {i}");
         }
         for (ra, rb) in rotation(&a[i]).iter().zip(&rotation(&b[i])) {
             assert!((ra - rb).amax() <= 1e-3, "design {i}: rotations differ");
@@ -189,9 +196,15 @@ fn wgpu_polish_matches_cpu() {
         let goal = Stiffness::voigt_from_constants(&t[i]);
         let ea = nmse(&goal, &Stiffness::voigt_from_constants(&pa[i]));
         let eb = nmse(&goal, &Stiffness::voigt_from_constants(&pb[i]));
+        worst_nmse = worst_nmse.max((ea - eb).abs() / ea.max(1e-12));
         assert!(
-            close(ea, eb, 1e-6, 0.05),
+            close(ea, eb, 1e-9, 1e-3),
             "design {i}: NMSE cpu {ea} vs wgpu {eb}"
         );
     }
+    eprintln!(
+        "polish: {} designs x 50 steps, largest |ΔU|, |ΔV| {worst_x:.1e}, largest relative \
+         NMSE difference {worst_nmse:.1e}",
+        a.len()
+    );
 }
