@@ -131,21 +131,10 @@ impl TopologyCatalog {
     /// Enumerates every ordered choice, builds each distinct multiset once and groups the
     /// results by their canonical key under `equivalence`.
     pub fn enumerate(equivalence: Equivalence) -> Self {
-        let choices: Vec<LatticeChoice> = LatticeChoice::all().collect();
-        let mut ordered = 0usize;
-        let mut multisets: BTreeMap<[LatticeChoice; 3], ()> = BTreeMap::new();
-        for &a in &choices {
-            for &b in &choices {
-                for &c in &choices {
-                    ordered += 1;
-                    let t = Topology::try_new(&[a, b, c]).expect("valid by construction");
-                    multisets.insert(t.sorted(), ());
-                }
-            }
-        }
+        let ordered = LatticeChoice::all().count().pow(3);
+        let keys: Vec<[LatticeChoice; 3]> = Topology::multisets().map(|t| t.sorted()).collect();
         let built: Vec<([LatticeChoice; 3], UnitGraph)> = {
             use rayon::prelude::*;
-            let keys: Vec<_> = multisets.keys().copied().collect();
             keys.into_par_iter()
                 .map(|m| (m, Topology::try_new(&m).expect("valid").build()))
                 .collect()
@@ -197,7 +186,7 @@ impl TopologyCatalog {
         Self {
             equivalence,
             ordered_choices: ordered,
-            multisets: multisets.len(),
+            multisets: built.len(),
             classes,
         }
     }

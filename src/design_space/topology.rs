@@ -76,6 +76,22 @@ impl Topology {
         self.choices
     }
 
+    /// Every multiset of three choices once (C(16, 3) = 560), each in sorted slot order, in
+    /// ascending order of [`Self::sorted`].
+    pub fn multisets() -> impl Iterator<Item = Topology> {
+        let choices: Vec<LatticeChoice> = LatticeChoice::all().collect();
+        let n = choices.len();
+        (0..n).flat_map(move |i| {
+            let choices = choices.clone();
+            (i..n).flat_map(move |j| {
+                let choices = choices.clone();
+                (j..n).map(move |k| Topology {
+                    choices: [choices[i], choices[j], choices[k]],
+                })
+            })
+        })
+    }
+
     /// The choices sorted: equal for every ordering of the same three.
     pub fn sorted(&self) -> [LatticeChoice; 3] {
         let mut c = self.choices;

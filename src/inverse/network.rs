@@ -1,7 +1,7 @@
 //! The inverse networks of [`crate::learn`] as a [`Proposer`].
 
 use super::{InverseError, Proposer};
-use crate::design_space::{Design, LatticeChoice, Topology};
+use crate::design_space::{Design, Topology};
 use crate::learn::{Models, PolishOptions};
 use crate::mechanics::{Stiffness, nmse};
 
@@ -24,18 +24,9 @@ pub struct NetworkProposer {
 impl NetworkProposer {
     /// Wraps loaded models (they must include the inverse model), with the topology sweep.
     pub fn new(models: Models) -> Self {
-        let choices: Vec<LatticeChoice> = LatticeChoice::all().collect();
-        let mut sweep = Vec::new();
-        for (i, &a) in choices.iter().enumerate() {
-            for (j, &b) in choices.iter().enumerate().skip(i) {
-                for &c in &choices[j..] {
-                    sweep.push(Topology::try_new(&[a, b, c]).expect("valid choices"));
-                }
-            }
-        }
         Self {
             models,
-            sweep: Some(sweep),
+            sweep: Some(Topology::multisets().collect()),
             polish: Some((Self::POLISHED, PolishOptions::default())),
         }
     }
@@ -93,18 +84,13 @@ impl Proposer for NetworkProposer {
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             // One start per topology multiset (the slot order does not change the lattice).
-            let multiset = |t: &Topology| {
-                let mut c = t.choices().to_vec();
-                c.sort();
-                c
-            };
             let mut starts: Vec<Design> = Vec::with_capacity(*topologies);
             let mut seen = Vec::with_capacity(*topologies);
             for (_, d) in ranked {
                 if starts.len() == *topologies {
                     break;
                 }
-                let key = multiset(&d.topology);
+                let key = d.topology.sorted();
                 if !seen.contains(&key) {
                     seen.push(key);
                     starts.push(d.clone());
