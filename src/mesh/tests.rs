@@ -238,6 +238,14 @@ fn graded_radius_chain() {
 }
 
 /// A cubic grid of 4×4×4 nodes (3×3×3 cells, 144 struts) with random radii and jitter.
+/// One 1 mm strut along x, radius 0.2 mm: the network of the settings-error tests.
+pub(super) fn one_strut() -> StrutNetwork {
+    net(
+        vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
+        vec![(0, 1, 0.2, 0.2)],
+    )
+}
+
 /// Seven nodes zig-zagging along x with radii growing strut by strut (0.15…0.45 mm): the
 /// graded-radius test network of the mesher, the hub mesher and the simplifier.
 pub(super) fn graded_chain() -> StrutNetwork {
@@ -325,10 +333,7 @@ fn meshing_is_deterministic_across_thread_counts() {
 
 #[test]
 fn bad_settings_and_empty_network_are_errors() {
-    let n = net(
-        vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
-        vec![(0, 1, 0.2, 0.2)],
-    );
+    let n = one_strut();
     for resolution in [0.0, -1.0, f64::NAN, 2.0] {
         let s = MeshSettings {
             resolution,

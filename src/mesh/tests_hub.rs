@@ -6,7 +6,9 @@ use nalgebra::{Point3, Unit, UnitQuaternion, Vector3};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::tests::{graded_chain, monte_carlo_volume, net, random_unit, round_cone_volume};
+use super::tests::{
+    graded_chain, monte_carlo_volume, net, one_strut, random_unit, round_cone_volume,
+};
 use super::*;
 use crate::design_space::{AxisAngle, Design, LatticeChoice, RangePolicy, Topology};
 use crate::network::{Domain, tile};
@@ -250,10 +252,7 @@ fn explicit_meshing_is_deterministic() {
 
 #[test]
 fn bad_chord_tolerance_is_an_error() {
-    let n = net(
-        vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
-        vec![(0, 1, 0.2, 0.2)],
-    );
+    let n = one_strut();
     for chord_tolerance in [0.0, -1.0, f64::NAN, 0.7] {
         let s = MeshSettings {
             chord_tolerance,

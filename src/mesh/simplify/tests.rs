@@ -3,7 +3,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::*;
-use crate::mesh::tests::{graded_chain, net, random_unit};
+use crate::mesh::tests::{graded_chain, net, one_strut, random_unit};
 use crate::mesh::{MeshSettings, check, mesh_network, mesh_unchecked};
 
 /// Relative volume tolerance of the decimated vs the dense mesh (the brief's 1 %; the
@@ -189,10 +189,7 @@ fn broken_input_is_returned_unchanged() {
     let (v, mut t) = crate::mesh::tests::cube(Vector3::zeros(), 1.0).into_parts();
     t.remove(0);
     let m = TriMesh::try_new(v, t).unwrap();
-    let n = net(
-        vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
-        vec![(0, 1, 0.2, 0.2)],
-    );
+    let n = one_strut();
     assert_eq!(simplify(&m, &n, &SimplifySettings::default()), m);
 }
 
