@@ -9,7 +9,7 @@
 //! neighbours (possible where the surface passes within 1 % of a grid vertex) touch only at
 //! shared vertices.
 
-use nalgebra::{Point3, Vector3};
+use nalgebra::Point3;
 use rayon::prelude::*;
 
 use super::{MeshError, TriMesh};
@@ -367,67 +367,7 @@ fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
     let ext = hi - lo;
     let min_cell = ext.max() / 2048.0;
     let cell = (2.0 * mean).max(min_cell).max(f64::MIN_POSITIVE);
-    let to_cell = |p: &Point3<f64>| -> [u64; 3] {
-        let v: Vector3<f64> = (p - lo) / cell;
-        [v.x as u64, v.y as u64, v.z as u64]
-    };
-    let key = |c: [u64; 3]| (c[0] << 42) | (c[1] << 21) | c[2];
-    let mut entries: Vec<(u64, u32)> = boxes
-        .par_iter()
-        .enumerate()
-        .flat_map_iter(|(t, (a, b))| {
-            let (ca, cb) = (to_cell(a), to_cell(b));
-            let mut v = Vec::new();
-            for x in ca[0]..=cb[0] {
-                for y in ca[1]..=cb[1] {
-                    for z in ca[2]..=cb[2] {
-                        v.push((key([x, y, z]), t as u32));
-                    }
-                }
-            }
-            v
-        })
-        .collect();
-    entries.par_sort_unstable();
-    let mut ranges = Vec::new();
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
-            j += 1;
-        }
-        if j - i > 1 {
-            ranges.push((i, j));
-        }
-        i = j;
-    }
-    let mut pairs: Vec<(usize, usize)> = ranges
-        .par_iter()
-        .flat_map_iter(|&(s, e)| {
-            let cell_key = entries[s].0;
-            let mut out = Vec::new();
-            for x in s..e {
-                for y in x + 1..e {
-                    let (ti, tj) = (entries[x].1 as usize, entries[y].1 as usize);
-                    let (a, b) = (&boxes[ti], &boxes[tj]);
-                    let ilo = a.0.sup(&b.0);
-                    let ihi = a.1.inf(&b.1);
-                    if ilo.x > ihi.x || ilo.y > ihi.y || ilo.z > ihi.z {
-                        continue;
-                    }
-                    // Test each pair only in the cell holding the low corner of the overlap.
-                    if key(to_cell(&ilo)) != cell_key {
-                        continue;
-                    }
-                    if triangles_intersect(mesh, ti, tj) {
-                        out.push((ti.min(tj), ti.max(tj)));
-                    }
-                }
-            }
-            out
-        })
-        .collect();
-    pairs.sort_unstable();
-    pairs.dedup();
-    pairs
+    super::broad_phase::overlapping_pairs(&boxes, lo, cell, |ti, tj| {
+        triangles_intersect(mesh, ti, tj)
+    })
 }

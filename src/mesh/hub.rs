@@ -629,35 +629,6 @@ fn interference(
     let cell = (1.5 * mean)
         .max((hi - lo).max() / 1e6)
         .max(f64::MIN_POSITIVE);
-    let to_cell = |p: &Point3<f64>| -> [u64; 3] {
-        let c = (p - lo) / cell;
-        [c.x as u64, c.y as u64, c.z as u64]
-    };
-    let key = |c: [u64; 3]| (c[0] << 42) | (c[1] << 21) | c[2];
-    let mut entries: Vec<(u64, u32)> = Vec::with_capacity(np * 2);
-    for (p, (a, b)) in boxes.iter().enumerate() {
-        let (ca, cb) = (to_cell(a), to_cell(b));
-        for x in ca[0]..=cb[0] {
-            for y in ca[1]..=cb[1] {
-                for z in ca[2]..=cb[2] {
-                    entries.push((key([x, y, z]), p as u32));
-                }
-            }
-        }
-    }
-    entries.par_sort_unstable();
-    let mut ranges = Vec::new();
-    let mut i = 0;
-    while i < entries.len() {
-        let mut j = i + 1;
-        while j < entries.len() && entries[j].0 == entries[i].0 {
-            j += 1;
-        }
-        if j - i > 1 {
-            ranges.push((i, j));
-        }
-        i = j;
-    }
     let adjacent = |v: usize, w: usize| {
         ends[start[v]..start[v + 1]].iter().any(|e| {
             let s = &struts[e.strut as usize];
@@ -700,32 +671,10 @@ fn interference(
             }
         }
     };
-    let first = ranges
-        .par_iter()
-        .filter_map(|&(s, e)| {
-            let cell_key = entries[s].0;
-            let mut found: Option<(usize, usize)> = None;
-            for x in s..e {
-                for y in x + 1..e {
-                    let (p, q) = (entries[x].1 as usize, entries[y].1 as usize);
-                    let (a, b) = (&boxes[p], &boxes[q]);
-                    let ilo = a.0.sup(&b.0);
-                    let ihi = a.1.inf(&b.1);
-                    if ilo.x > ihi.x || ilo.y > ihi.y || ilo.z > ihi.z {
-                        continue;
-                    }
-                    if key(to_cell(&ilo)) != cell_key {
-                        continue;
-                    }
-                    if clash(p, q) {
-                        let pair = (p.min(q), p.max(q));
-                        found = Some(found.map_or(pair, |f| f.min(pair)));
-                    }
-                }
-            }
-            found
-        })
-        .min();
+    // The lowest clashing pair, so the reported pair does not depend on the thread count.
+    let first = super::broad_phase::overlapping_pairs(&boxes, lo, cell, clash)
+        .first()
+        .copied();
     if let Some((p, q)) = first {
         let name = |p: usize| {
             if p < ns {

@@ -117,6 +117,7 @@
 //! For lattices where even that is too many, export the struts as a 3MF beam lattice
 //! instead (see [`crate::export`]).
 
+mod broad_phase;
 mod check;
 mod contour;
 pub mod hub;
