@@ -304,6 +304,7 @@ fn design_by_lookup_is_fe_verified_and_bad_targets_are_refused() {
     assert!(!cands.is_empty() && cands.len() <= 3);
     for c in cands {
         assert!(c["fe_nmse"].as_f64().unwrap().is_finite());
+        assert!(c["fe_rel_frobenius"].as_f64().unwrap().is_finite());
         assert!(c["design"]["topology"].as_array().unwrap().len() == 3);
     }
     assert!((v["target_voigt"][0][0].as_f64().unwrap() - 0.268 / 114.0).abs() < 1e-12);
@@ -373,8 +374,12 @@ fn design_by_the_shipped_networks_is_fe_verified() {
     assert!(!cands.is_empty() && cands.len() <= 3);
     let mut last = 0.0;
     for c in cands {
-        let e = c["fe_nmse"].as_f64().unwrap();
-        assert!(e.is_finite() && e >= last, "ranked by FE NMSE");
+        assert!(c["fe_nmse"].as_f64().unwrap().is_finite());
+        let e = c["fe_rel_frobenius"].as_f64().unwrap();
+        assert!(
+            e.is_finite() && e >= last,
+            "ranked by FE relative Frobenius error"
+        );
         last = e;
         // The network's designs stay inside the design space.
         let rho = c["design"]["relative_density"].as_f64().unwrap();

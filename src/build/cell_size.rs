@@ -3,7 +3,8 @@
 //! bound on `h`.
 
 use super::{BuildError, smallest_gap};
-use crate::design_space::PeriodicCell;
+use crate::design_space::{Design, PeriodicCell, RangePolicy};
+use crate::inverse::Printability;
 use crate::spec::Manufacturing;
 
 /// What a unit cell (edge 1) needs from the cell size.
@@ -29,21 +30,29 @@ impl CellNeeds {
         }
     }
 
-    /// Whether a unit cell is printable at some cell size up to `largest` (mm): the diameter
-    /// is checked first, the (quadratic-cost) pore search only for cells that pass it.
-    pub fn printable_within(unit: &PeriodicCell, largest: f64, limits: &Manufacturing) -> bool {
+    /// Measures a unit cell if it is printable at some cell size up to `largest` (mm): the
+    /// diameter is checked first, the (quadratic-cost) pore search only for cells that pass it.
+    pub fn printable_within(
+        unit: &PeriodicCell,
+        largest: f64,
+        limits: &Manufacturing,
+    ) -> Option<Self> {
         let unit_diameter = unit
             .struts()
             .iter()
             .map(|s| s.diameter)
             .fold(f64::INFINITY, f64::min);
         if unit_diameter * largest < limits.min_strut_diameter {
-            return false;
+            return None;
         }
-        match smallest_gap(unit) {
-            Some(p) => p * largest >= limits.min_pore_size,
-            None => true,
+        let unit_pore = smallest_gap(unit);
+        if unit_pore.is_some_and(|p| p * largest < limits.min_pore_size) {
+            return None;
         }
+        Some(Self {
+            unit_diameter,
+            unit_pore,
+        })
     }
 
     /// The smallest cell size (mm) meeting both limits, rounded up to 0.01 mm.
@@ -150,5 +159,24 @@ mod tests {
         };
         needs.check(*fix, &limits, "").unwrap();
         assert!(err.to_string().contains("control point \"a\""), "{err}");
+    }
+}
+
+/// The manufacturing limits at cell sizes up to `largest` (mm), as inverse design sees them:
+/// a design prints if its strut diameter and smallest pore meet the limits at some cell edge
+/// up to `largest`, and the smallest such edge is what ranks equally accurate designs.
+#[derive(Debug, Clone, Copy)]
+pub struct PrintableWithin<'a> {
+    /// The largest allowed cell edge, mm.
+    pub largest: f64,
+    /// The limits.
+    pub limits: &'a Manufacturing,
+}
+
+impl Printability for PrintableWithin<'_> {
+    fn smallest_cell_size(&self, design: &Design) -> Option<f64> {
+        let unit = design.cell(RangePolicy::Strict).ok()?;
+        CellNeeds::printable_within(&unit, self.largest, self.limits)
+            .map(|needs| needs.smallest_cell_size(self.limits))
     }
 }

@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::cell_size::CellNeeds;
+use super::cell_size::{CellNeeds, PrintableWithin};
 use super::{BuildError, Prepared, Timings, check_fits_domain};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
@@ -14,7 +14,9 @@ use crate::grading::{
     ControlPoint, FailedSample, GradingOptions, GradingStats, PointOptions, SegmentSample,
     VerifyOptions, choose_designs, grade, verify,
 };
-use crate::inverse::{Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_where};
+use crate::inverse::{
+    Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_printable,
+};
 use crate::learn::Models;
 use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::spec::{CellSize, ControlPointSpec, DesignMethod, GradedFill, Spec};
@@ -24,12 +26,14 @@ use crate::spec::{CellSize, ControlPointSpec, DesignMethod, GradedFill, Spec};
 pub struct CandidateSummary {
     /// The design.
     pub design: Design,
-    /// NMSE of the proposer's own stiffness prediction against the target.
-    pub surrogate_nmse: f64,
-    /// FE NMSE against the target before refinement.
-    pub fe_nmse_unrefined: f64,
-    /// FE NMSE against the target.
-    pub fe_nmse: f64,
+    /// The proposer's own stiffness prediction against the target (none for a shape start).
+    pub surrogate: Option<ErrorMetrics>,
+    /// FE stiffness against the target before refinement.
+    pub fe_unrefined: ErrorMetrics,
+    /// FE stiffness against the target (relative Frobenius error: the ranking objective).
+    pub fe: ErrorMetrics,
+    /// Smallest cell edge (mm) the design prints at within the manufacturing limits.
+    pub smallest_cell_size_mm: Option<f64>,
     /// Whether it was refined against the FE model.
     pub refined: bool,
 }
@@ -56,11 +60,11 @@ pub struct PointReport {
     pub position_mm: [f64; 3],
     /// Accuracy weight.
     pub weight: f64,
-    /// NMSE tolerance, if given.
+    /// Tolerance on the graded cell's relative Frobenius error, if given.
     pub tolerance: Option<f64>,
     /// Whether the design was fixed in the spec (no inverse design).
     pub pinned: bool,
-    /// FE-verified candidates, best FE NMSE first.
+    /// FE-verified candidates, best first (relative Frobenius error; NMSE beside it).
     pub candidates: Vec<CandidateSummary>,
     /// Index of the chosen candidate.
     pub chosen: usize,
@@ -86,7 +90,7 @@ pub struct PointReport {
     pub lattice_error: f64,
     /// Relative density of the graded cell.
     pub graded_relative_density: f64,
-    /// Whether the graded cell's NMSE is within the tolerance (when one is given).
+    /// Whether the graded cell's relative Frobenius error is within the tolerance (when one is given).
     pub within_tolerance: Option<bool>,
     /// The 21 constants side by side.
     pub components: Vec<ComponentRow>,
@@ -157,7 +161,12 @@ fn candidates(
                         what: format!("loading the models from {}", models.display()),
                         message: e.to_string(),
                     })?;
-                Box::new(NetworkProposer::new(models).with_polish(*polish, Default::default()))
+                let proposer =
+                    NetworkProposer::new(models).map_err(|e| BuildError::InverseDesign {
+                        what: "loading the shape table".into(),
+                        message: e.to_string(),
+                    })?;
+                Box::new(proposer.with_polish(*polish, Default::default()))
             }
             DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
                 |e| BuildError::InverseDesign {
@@ -172,9 +181,9 @@ fn candidates(
         CellSize::Fixed(h) => h,
         CellSize::Auto => spec.max_cell_size,
     };
-    let printable = |d: &Design| {
-        d.cell(RangePolicy::Strict)
-            .is_ok_and(|unit| CellNeeds::printable_within(&unit, largest, &spec.manufacturing))
+    let printable = PrintableWithin {
+        largest,
+        limits: &spec.manufacturing,
     };
     let mut all = Vec::with_capacity(fill.points.len());
     for (i, point) in fill.points.iter().enumerate() {
@@ -191,7 +200,7 @@ fn candidates(
                     seed: fill.design.seed.wrapping_add(i as u64),
                     ..fill.design
                 };
-                design_for_target_where(
+                design_for_target_printable(
                     &point.target,
                     &spec.material,
                     proposer.as_ref(),
@@ -223,11 +232,14 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
     let m = ErrorMetrics::between(&point.target, &fe.stiffness);
     Ok(Candidate {
         design: design.clone(),
-        surrogate_nmse: m.nmse,
-        fe_nmse: m.nmse,
-        fe_nmse_unrefined: m.nmse,
+        surrogate_rel_frobenius: None,
+        surrogate_nmse: None,
         fe_rel_frobenius: m.rel_frobenius,
+        fe_nmse: m.nmse,
+        fe_rel_frobenius_unrefined: m.rel_frobenius,
+        fe_nmse_unrefined: m.nmse,
         fe_stiffness_voigt: rows(fe.stiffness.voigt()),
+        smallest_cell_size: Some(CellNeeds::of(&cell).smallest_cell_size(&spec.manufacturing)),
         refined: false,
     })
 }
@@ -253,7 +265,10 @@ pub(super) fn prepare(
             position: p.position,
             weight: p.weight,
             tolerance: p.tolerance,
-            candidates: list.iter().map(|c| (c.design.clone(), c.fe_nmse)).collect(),
+            candidates: list
+                .iter()
+                .map(|c| (c.design.clone(), c.fe_rel_frobenius))
+                .collect(),
         })
         .collect();
     let chosen = choose_designs(&options, fill.neighbours, fill.smoothness);
@@ -343,11 +358,13 @@ pub(super) fn prepare(
         let graded_vs_target = check
             .vs_target
             .unwrap_or_else(|| ErrorMetrics::between(&p.target, &check.graded_stiffness));
-        let within = p.tolerance.map(|t| graded_vs_target.nmse <= t);
+        let within = p.tolerance.map(|t| graded_vs_target.rel_frobenius <= t);
         if within == Some(false) {
             warnings.push(format!(
-                "control point {:?}: graded cell NMSE {:.3} exceeds its tolerance {}",
+                "control point {:?}: graded cell relative Frobenius error {:.3} (NMSE {:.3}) \
+                 exceeds its tolerance {}",
                 p.id,
+                graded_vs_target.rel_frobenius,
                 graded_vs_target.nmse,
                 p.tolerance.unwrap_or_default()
             ));
@@ -367,9 +384,21 @@ pub(super) fn prepare(
                 .iter()
                 .map(|c| CandidateSummary {
                     design: c.design.clone(),
-                    surrogate_nmse: c.surrogate_nmse,
-                    fe_nmse_unrefined: c.fe_nmse_unrefined,
-                    fe_nmse: c.fe_nmse,
+                    surrogate: c.surrogate_nmse.zip(c.surrogate_rel_frobenius).map(
+                        |(nmse, rel_frobenius)| ErrorMetrics {
+                            nmse,
+                            rel_frobenius,
+                        },
+                    ),
+                    fe_unrefined: ErrorMetrics {
+                        nmse: c.fe_nmse_unrefined,
+                        rel_frobenius: c.fe_rel_frobenius_unrefined,
+                    },
+                    fe: ErrorMetrics {
+                        nmse: c.fe_nmse,
+                        rel_frobenius: c.fe_rel_frobenius,
+                    },
+                    smallest_cell_size_mm: c.smallest_cell_size,
                     refined: c.refined,
                 })
                 .collect(),

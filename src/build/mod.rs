@@ -23,7 +23,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-pub use cell_size::CellNeeds;
+pub use cell_size::{CellNeeds, PrintableWithin};
 pub use graded::{CandidateSummary, ComponentRow, GradedReport, PointReport, SegmentReport};
 pub use pores::smallest_gap;
 pub use report::{BuildReport, FileReport, Timings, UniformReport};

@@ -10,9 +10,9 @@ use trussforge::design_space::{
     AxisAngle, Design, Equivalence, Material, PeriodicCell, RangePolicy, Topology, TopologyCatalog,
 };
 use trussforge::fem::{FemOptions, Homogenizer};
-use trussforge::inverse::{fe_nmse, refine};
+use trussforge::inverse::{ExhaustiveOptions, fe_stiffness, refine};
 use trussforge::learn::{DeviceChoice, Models};
-use trussforge::mechanics::{Stiffness, nmse};
+use trussforge::mechanics::{ErrorMetrics, Stiffness, relative_frobenius};
 
 /// Arguments of `trussforge bench`.
 #[derive(Debug, clap::Args)]
@@ -44,6 +44,36 @@ pub struct Args {
     /// `design`: device for the networks.
     #[arg(long, value_enum, default_value = "cpu")]
     device: DeviceChoice,
+    /// `recovery`: FE solves per refined candidate.
+    #[arg(long, default_value_t = trussforge::inverse::DesignOptions::default().refine_evaluations)]
+    refine_evaluations: usize,
+    /// `recovery`: distinct-topology candidates refined per target.
+    #[arg(long, default_value_t = trussforge::inverse::DesignOptions::default().top)]
+    top: usize,
+    /// `recovery`: proposals shortlisted for a few refinement steps.
+    #[arg(long, default_value_t = trussforge::inverse::DesignOptions::default().shortlist)]
+    shortlist: usize,
+    /// `recovery`: FE solves per shortlisted proposal.
+    #[arg(long, default_value_t = trussforge::inverse::DesignOptions::default().shortlist_evaluations)]
+    shortlist_evaluations: usize,
+    /// `recovery`: proposals FE-verified and oriented per target.
+    #[arg(long, default_value_t = trussforge::inverse::DesignOptions::default().screen)]
+    screen: usize,
+    /// `recovery`: targets made by random printable designs.
+    #[arg(long, default_value_t = 200)]
+    recovery_targets: usize,
+    /// `recovery`, `optimum`: seed of the target designs or the random starts.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    /// `optimum`: targets (GPa, 21 constants per row; default: the shipped bone targets).
+    #[arg(long)]
+    bone_targets: Option<PathBuf>,
+    /// `optimum`: random starts per topology.
+    #[arg(long, default_value_t = ExhaustiveOptions::default().random_starts)]
+    random_starts: usize,
+    /// `optimum`: topologies refined to convergence after screening.
+    #[arg(long, default_value_t = ExhaustiveOptions::default().finalists)]
+    finalists: usize,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -53,6 +83,12 @@ enum Target {
     /// Inverse design: proposal + surrogate scoring of a batch of targets, FE verification
     /// and refinement per candidate, training samples/s from the models' logs.
     Design,
+    /// Exact recovery: `design --refine` on targets made by random printable designs
+    /// (relative Frobenius error of the returned design; minutes).
+    Recovery,
+    /// The bone targets' optimum: an exhaustive search of the design space (every topology,
+    /// multi-start FE refinement) against the default `design --refine` (minutes per target).
+    Optimum,
 }
 
 fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
@@ -69,7 +105,47 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     match args.target {
         Target::Homogenize => homogenize(args),
         Target::Design => design(args),
+        Target::Recovery => {
+            let options = trussforge::inverse::DesignOptions {
+                refine: true,
+                refine_evaluations: args.refine_evaluations,
+                top: args.top,
+                screen: args.screen,
+                shortlist: args.shortlist,
+                shortlist_evaluations: args.shortlist_evaluations,
+                ..Default::default()
+            };
+            super::bench_inverse::recovery(
+                load_models(&args)?,
+                args.recovery_targets,
+                args.seed,
+                &options,
+            )
+        }
+        Target::Optimum => {
+            let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+            let targets = args
+                .bone_targets
+                .clone()
+                .unwrap_or_else(|| manifest.join("fixtures/bone_targets.csv"));
+            let options = ExhaustiveOptions {
+                random_starts: args.random_starts,
+                finalists: args.finalists,
+                seed: args.seed,
+                ..ExhaustiveOptions::default()
+            };
+            super::bench_inverse::optimum(load_models(&args)?, &targets, 114.0, &options)
+        }
     }
+}
+
+fn load_models(args: &Args) -> anyhow::Result<Models> {
+    let dir = args
+        .models
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
+    Models::load(&dir, args.device)
+        .with_context(|| format!("loading models from {}", dir.display()))
 }
 
 fn homogenize(args: Args) -> anyhow::Result<()> {
@@ -231,8 +307,7 @@ fn design(args: Args) -> anyhow::Result<()> {
         .models
         .clone()
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
-    let models = Models::load(&dir, args.device)
-        .with_context(|| format!("loading models from {}", dir.display()))?;
+    let models = load_models(&args)?;
     let load = std::fs::read_to_string("/proc/loadavg")
         .ok()
         .and_then(|l| l.split_whitespace().next().map(str::to_owned))
@@ -256,7 +331,7 @@ fn design(args: Args) -> anyhow::Result<()> {
         n as f64 / t_predict,
         per_cpu_second(n as f64, cpu)
     );
-    // Proposal by G (one Gumbel sample at τ = 1 per target) + scoring by F + NMSE.
+    // Proposal by G (one Gumbel sample at τ = 1 per target) + scoring by F (both errors).
     let clock = Clock::start();
     let proposals: Vec<Design> = models
         .propose(&targets, 1, 1.0, 7)?
@@ -265,27 +340,31 @@ fn design(args: Args) -> anyhow::Result<()> {
         .collect();
     let (t_propose, _) = clock.stop();
     let scored = models.predict(&proposals)?;
-    let errors: Vec<f64> = targets
+    let metrics: Vec<ErrorMetrics> = targets
         .par_iter()
         .zip(&scored)
         .map(|(t, c)| {
-            nmse(
+            ErrorMetrics::of_voigt(
                 &Stiffness::voigt_from_constants(t),
                 &Stiffness::voigt_from_constants(c),
             )
         })
         .collect();
     let (t_total, cpu) = clock.stop();
-    let mut sorted = errors.clone();
-    sorted.sort_by(f64::total_cmp);
+    let errors: Vec<f64> = metrics.iter().map(|m| m.rel_frobenius).collect();
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
     println!(
         "proposal + surrogate scoring: {n} targets x 1 sample in {t_total:.2} s = {:.0} targets/s{} \
-         (G {:.2} s, F + NMSE {:.2} s); median surrogate NMSE {:.4}",
+         (G {:.2} s, F + errors {:.2} s); median surrogate relative Frobenius error {:.4} (NMSE {:.4})",
         n as f64 / t_total,
         per_cpu_second(n as f64, cpu),
         t_propose,
         t_total - t_propose,
-        sorted[sorted.len() / 2]
+        median(errors.clone()),
+        median(metrics.iter().map(|m| m.nmse).collect())
     );
     // Polishing through F (as `design` does for `NetworkProposer::POLISHED` topologies per target), one batch.
     let p = args.polish_designs.min(n);
@@ -298,13 +377,14 @@ fn design(args: Args) -> anyhow::Result<()> {
         let mut gain: Vec<f64> = (0..p)
             .map(|i| {
                 let t = Stiffness::voigt_from_constants(&targets[i]);
-                nmse(&t, &Stiffness::voigt_from_constants(&after[i])) / errors[i].max(1e-12)
+                relative_frobenius(&t, &Stiffness::voigt_from_constants(&after[i]))
+                    / errors[i].max(1e-12)
             })
             .collect();
         gain.sort_by(f64::total_cmp);
         let per_target = trussforge::inverse::NetworkProposer::POLISHED as f64;
         println!(
-            "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}; {:.0} ms per target of {per_target} starts; median surrogate NMSE after/before {:.3}",
+            "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}; {:.0} ms per target of {per_target} starts; median surrogate relative Frobenius error after/before {:.3}",
             options.steps,
             p as f64 / wall,
             per_cpu_second(p as f64, cpu),
@@ -324,9 +404,9 @@ fn design(args: Args) -> anyhow::Result<()> {
         .collect();
     let clock = Clock::start();
     let mut verified = 0;
-    for (t, d) in &pairs {
+    for (_, d) in &pairs {
         let mut fem = Homogenizer::new(FemOptions::default());
-        verified += fe_nmse(d, t, &material, &mut fem).1.is_some() as usize;
+        verified += fe_stiffness(d, &material, &mut fem).is_some() as usize;
     }
     let (wall, cpu) = clock.stop();
     let count = pairs.len().max(1) as f64;
@@ -338,7 +418,7 @@ fn design(args: Args) -> anyhow::Result<()> {
         per_cpu_second(count, cpu),
         pairs.len()
     );
-    // Refinement per candidate (Nelder–Mead, 400 FE solves), one core.
+    // Refinement per candidate (Levenberg–Marquardt, up to 400 FE solves), one core.
     let r = args.refine_candidates.min(pairs.len());
     if r > 0 {
         let evaluations = trussforge::inverse::DesignOptions::default().refine_evaluations;

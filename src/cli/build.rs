@@ -56,7 +56,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(g) = &report.graded {
         println!(
-            "  graded over {} control points ({} designs, smoothness {}): FE NMSE against the target",
+            "  graded over {} control points ({} designs, smoothness {}): FE relative Frobenius error (NMSE)",
             g.control_points.len(),
             if g.control_points.iter().all(|p| p.pinned) {
                 "fixed"
@@ -66,16 +66,19 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             g.smoothness
         );
         println!(
-            "    {:<16} {:>10} {:>10} {:>10} {:>8} {:>8}",
-            "point", "design", "graded", "vs design", "rho", "d [mm]"
+            "    {:<16} {:>17} {:>17} {:>17} {:>8} {:>8}",
+            "point", "design vs target", "graded vs target", "graded vs design", "rho", "d [mm]"
         );
+        let both = |m: &trussforge::mechanics::ErrorMetrics| {
+            format!("{:.4} ({:.4})", m.rel_frobenius, m.nmse)
+        };
         for p in &g.control_points {
             println!(
-                "    {:<16} {:>10.4} {:>10.4} {:>10.4} {:>8.4} {:>8.3}",
+                "    {:<16} {:>17} {:>17} {:>17} {:>8.4} {:>8.3}",
                 p.id,
-                p.design_vs_target.nmse,
-                p.graded_vs_target.nmse,
-                p.graded_vs_design.nmse,
+                both(&p.design_vs_target),
+                both(&p.graded_vs_target),
+                both(&p.graded_vs_design),
                 p.graded_relative_density,
                 p.strut_diameter_mm
             );

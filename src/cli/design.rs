@@ -2,13 +2,15 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
+use trussforge::build::PrintableWithin;
 use trussforge::design_space::Material;
 use trussforge::inverse::{
-    Candidate, DesignOptions, LookupTable, NetworkProposer, Proposer, design_for_target,
-    reach_message,
+    Candidate, DesignOptions, LookupTable, NetworkProposer, Printability, Proposer,
+    design_for_target, design_for_target_printable, reach_message,
 };
 use trussforge::learn::PolishOptions;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
+use trussforge::spec::Manufacturing;
 
 /// Where proposals come from.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -74,12 +76,61 @@ pub struct Args {
     /// Seed of the proposer.
     #[arg(long, default_value_t = 0)]
     seed: u64,
-    /// Cell size in mm, to report strut diameters.
-    #[arg(long, default_value_t = 3.0)]
-    cell_size: f64,
+    /// Cell size in mm, to report strut diameters (default: the smallest cell each design
+    /// prints at when manufacturing limits are given, else 3 mm).
+    #[arg(long)]
+    cell_size: Option<f64>,
+    /// Smallest printable strut diameter, mm: only designs that print are returned, and among
+    /// equally accurate ones those that print at the smallest cell come first.
+    #[arg(long)]
+    min_strut_diameter: Option<f64>,
+    /// Smallest printable pore (gap between strut surfaces), mm.
+    #[arg(long)]
+    min_pore_size: Option<f64>,
+    /// Largest allowed cell edge, mm (with manufacturing limits; default 6).
+    #[arg(long)]
+    max_cell_size: Option<f64>,
     /// Print JSON.
     #[arg(long)]
     json: bool,
+}
+
+/// The cell edge (mm) diameters are reported at when neither `--cell-size` nor manufacturing
+/// limits are given.
+const DEFAULT_CELL_SIZE: f64 = 3.0;
+
+/// The largest cell edge (mm) allowed when manufacturing limits are given without
+/// `--max-cell-size`.
+const DEFAULT_MAX_CELL_SIZE: f64 = 6.0;
+
+/// Above this FE relative Frobenius error the best design is reported as a poor match.
+const POOR_MATCH: f64 = 0.2;
+
+/// The manufacturing limits of the command line, with the largest allowed cell edge (mm).
+fn manufacturing(args: &Args) -> anyhow::Result<Option<(f64, Manufacturing)>> {
+    let positive = |name: &str, v: Option<f64>| -> anyhow::Result<Option<f64>> {
+        match v {
+            Some(x) if !(x.is_finite() && x > 0.0) => {
+                anyhow::bail!("--{name} {x}: must be a finite length > 0 in mm")
+            }
+            other => Ok(other),
+        }
+    };
+    let diameter = positive("min-strut-diameter", args.min_strut_diameter)?;
+    let pore = positive("min-pore-size", args.min_pore_size)?;
+    let largest = positive("max-cell-size", args.max_cell_size)?;
+    let cell = positive("cell-size", args.cell_size)?;
+    if diameter.is_none() && pore.is_none() && largest.is_none() {
+        return Ok(None);
+    }
+    let largest = cell.or(largest).unwrap_or(DEFAULT_MAX_CELL_SIZE);
+    Ok(Some((
+        largest,
+        Manufacturing {
+            min_strut_diameter: diameter.unwrap_or(0.0),
+            min_pore_size: pore.unwrap_or(0.0),
+        },
+    )))
 }
 
 #[derive(Serialize)]
@@ -163,7 +214,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             });
             let models = trussforge::learn::Models::load(&dir, args.device)
                 .with_context(|| format!("loading models from {}", dir.display()))?;
-            Box::new(NetworkProposer::new(models).with_polish(
+            Box::new(NetworkProposer::new(models)?.with_polish(
                 args.polish,
                 PolishOptions {
                     steps: args.polish_steps,
@@ -187,18 +238,34 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         seed: args.seed,
         ..DesignOptions::default()
     };
+    let limits = manufacturing(&args)?;
+    let printable = limits.as_ref().map(|(largest, limits)| PrintableWithin {
+        largest: *largest,
+        limits,
+    });
     let mut results = Vec::new();
     for target in &targets {
         let warning = reach_message(target, args.youngs_modulus);
         if let Some(w) = &warning {
             eprintln!("warning: {w}");
         }
-        let candidates = design_for_target(target, &material, proposer.as_ref(), &options)?;
+        let candidates = match &printable {
+            Some(p) => design_for_target_printable(
+                target,
+                &material,
+                proposer.as_ref(),
+                &options,
+                p as &dyn Printability,
+            )?,
+            None => design_for_target(target, &material, proposer.as_ref(), &options)?,
+        };
         if let Some(best) = candidates.first()
-            && best.fe_nmse > 0.1
+            && best.fe_rel_frobenius > POOR_MATCH
         {
             eprintln!(
-                "warning: the best FE NMSE is {:.3}: no close match in the design space ({})",
+                "warning: the best FE relative Frobenius error is {:.3} (NMSE {:.3}): no close \
+                 match in the design space ({})",
+                best.fe_rel_frobenius,
                 best.fe_nmse,
                 proposer.name()
             );
@@ -225,14 +292,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             r.candidates.len()
         );
         println!(
-            "{:>3} {:>38} {:>7} {:>10} {:>10} {:>10} {:>9} {:>10}",
+            "    relFro: relative Frobenius error of the 4th-order tensors (the ranking); F: the \
+             surrogate's prediction (\"shape\": a start from the shape table); h: {}",
+            if printable.is_some() {
+                "smallest printable cell edge"
+            } else {
+                "cell edge the diameter d is given at"
+            }
+        );
+        println!(
+            "{:>3} {:>38} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
             "#",
             "topology (lattice x tess.)",
             "rho",
-            "surrogate",
+            "F relFro",
+            "FE relFro",
+            "unrefined",
             "FE NMSE",
             "unrefined",
-            "rel.Frob",
+            "h (mm)",
             "d (mm)"
         );
         for (i, c) in r.candidates.iter().enumerate() {
@@ -242,21 +320,30 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .choices()
                 .map(|l| format!("{}x{}", l.lattice, l.tessellation))
                 .join(" + ");
+            let h = args
+                .cell_size
+                .or(c.smallest_cell_size)
+                .unwrap_or(DEFAULT_CELL_SIZE);
             let d = c
                 .design
                 .cell(trussforge::design_space::RangePolicy::Strict)?
-                .scaled(args.cell_size)
-                .struts()[0]
-                .diameter;
+                .scaled(h)
+                .struts()
+                .iter()
+                .map(|s| s.diameter)
+                .fold(f64::INFINITY, f64::min);
             println!(
-                "{:>3} {:>38} {:>7.4} {:>10.4} {:>10.4} {:>10.4} {:>9.4} {:>10.3}",
+                "{:>3} {:>38} {:>7.4} {:>9} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>7.2} {:>7.3}",
                 i + 1,
                 topo,
                 c.design.relative_density,
-                c.surrogate_nmse,
+                c.surrogate_rel_frobenius
+                    .map_or_else(|| "shape".to_string(), |e| format!("{e:.4}")),
+                c.fe_rel_frobenius,
+                c.fe_rel_frobenius_unrefined,
                 c.fe_nmse,
                 c.fe_nmse_unrefined,
-                c.fe_rel_frobenius,
+                h,
                 d
             );
         }

@@ -3,6 +3,7 @@
 
 mod batch;
 mod bench;
+mod bench_inverse;
 mod build;
 mod cell;
 mod check;

@@ -14,6 +14,9 @@ enum Which {
     Forward,
     /// G1 + G2 through the frozen forward model in `--out` (train `forward` first).
     Inverse,
+    /// The shape table (`shapes.bin`): the rows' designs indexed by the rotation invariants of
+    /// their stiffness, for refinement starts the networks miss.
+    Shapes,
 }
 
 /// Arguments of `trussforge train`.
@@ -137,6 +140,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         println!("{name}: min {min:.3} [{}]", s.join(" "));
     };
     match args.which {
+        Which::Shapes => train_shapes(&args)?,
         Which::Forward => {
             let config = ForwardConfig {
                 f1: mlp,
@@ -222,5 +226,25 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
     }
     println!("models in {}", args.out.display());
+    Ok(())
+}
+
+/// Builds the shape table from `--data` into `--out`.
+fn train_shapes(args: &Args) -> anyhow::Result<()> {
+    let start = std::time::Instant::now();
+    let table = trussforge::inverse::ShapeTable::from_csv(&args.data)?;
+    anyhow::ensure!(!table.is_empty(), "the datasets hold no rows");
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("creating {}", args.out.display()))?;
+    let path = args.out.join(trussforge::inverse::SHAPE_TABLE);
+    table
+        .write(&path)
+        .with_context(|| format!("writing {}", path.display()))?;
+    println!(
+        "shape table: {} rows written to {} in {:.1} s",
+        table.len(),
+        path.display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }

@@ -10,7 +10,9 @@ mod sample;
 
 pub use csv::{ORTHOTROPIC, Row, design_from_fields, header, voigt21_names};
 pub use generate::{DatasetConfig, DatasetMeta, Shard, generate, homogenize_row, merge, meta_path};
-pub use sample::{row_rng, sample_design, uniform_rotation};
+pub use sample::{
+    row_rng, sample_accepted_designs, sample_design, sample_orthotropic_design, uniform_rotation,
+};
 
 use std::path::PathBuf;
 

@@ -55,3 +55,43 @@ pub fn sample_design(rng: &mut impl Rng) -> Design {
         r2,
     }
 }
+
+/// As [`sample_design`] with R_I = R_II = identity: the stretches act along the cube axes, so
+/// the cell of a mirror-symmetric topology is orthotropic and its stiffness has exact zero
+/// couplings (C14 … C36 = 0) — targets on which a whole-tensor objective must not add any.
+pub fn sample_orthotropic_design(rng: &mut impl Rng) -> Design {
+    Design {
+        r1: AxisAngle::IDENTITY,
+        r2: AxisAngle::IDENTITY,
+        ..sample_design(rng)
+    }
+}
+
+/// `count` designs of the space that `accept` (e.g. printable within manufacturing limits),
+/// every `orthotropic_every`-th one orthotropic ([`sample_orthotropic_design`]; 0: none), drawn
+/// from the row streams of `seed` in order: targets with a known exact answer. Gives up after
+/// 10,000 rows per design asked for (an `accept` that rejects nearly everything), returning
+/// fewer.
+pub fn sample_accepted_designs(
+    seed: u64,
+    count: usize,
+    orthotropic_every: usize,
+    accept: &dyn Fn(&Design) -> bool,
+) -> Vec<Design> {
+    let mut out = Vec::with_capacity(count);
+    let mut row = 0u64;
+    let limit = (count as u64).saturating_add(1).saturating_mul(10_000);
+    while out.len() < count && row < limit {
+        let mut rng = row_rng(seed, row);
+        row += 1;
+        let design = if orthotropic_every > 0 && out.len() % orthotropic_every == 0 {
+            sample_orthotropic_design(&mut rng)
+        } else {
+            sample_design(&mut rng)
+        };
+        if accept(&design) {
+            out.push(design);
+        }
+    }
+    out
+}

@@ -177,6 +177,20 @@ impl Design {
         Ok(warnings)
     }
 
+    /// The design with ρ and the stretches clamped into their ranges (e.g. after rounding to
+    /// f32); rotations unchanged.
+    pub fn clamped_to_ranges(&self) -> Design {
+        let stretch = |s: [f64; 3]| s.map(|x| x.clamp(STRETCH_RANGE.0, STRETCH_RANGE.1));
+        Design {
+            relative_density: self
+                .relative_density
+                .clamp(DENSITY_RANGE.0, DENSITY_RANGE.1),
+            u: stretch(self.u),
+            v: stretch(self.v),
+            ..self.clone()
+        }
+    }
+
     /// The affine map `F = R_II · diag(V) · R_I · diag(U)`; its columns are the primitive
     /// lattice vectors of a cell of unit edge.
     ///

@@ -1,7 +1,8 @@
 //! Choosing one design per control point among its FE-verified candidates, trading accuracy
 //! against compatibility with the neighbours' cells.
 //!
-//! With `e_i(c)` the FE NMSE of candidate `c` at point `i` and `e_i*` the best of point `i`,
+//! With `e_i(c)` the FE relative Frobenius error (4th-order tensors) of candidate `c` at point
+//! `i` and `e_i*` the best of point `i`,
 //! the choice minimizes
 //!
 //! ```text
@@ -12,7 +13,7 @@
 //! spec's `grading.smoothness` and `D` the [`cell_distance`]: how far apart two cells are up
 //! to the 24 cube rotations that [`super::align`] applies anyway (relative Frobenius distance
 //! of the primitive cells) plus ½ when their topologies differ (the blend then has to morph one
-//! strut set into the other). So a candidate may cost up to `λ` NMSE per unit of cell distance
+//! strut set into the other). So a candidate may cost up to `λ` of relative Frobenius error per unit of cell distance
 //! it saves; `λ = 0` takes every point's most accurate candidate. Candidates above a point's
 //! `tolerance` are not considered unless none is within it.
 //!
@@ -31,9 +32,10 @@ pub struct PointOptions {
     pub position: [f64; 3],
     /// Importance of accuracy here (> 0).
     pub weight: f64,
-    /// Largest acceptable FE NMSE, if any.
+    /// Largest acceptable FE relative Frobenius error, if any.
     pub tolerance: Option<f64>,
-    /// The candidates and their FE NMSE against the target, best first or in any order.
+    /// The candidates and their FE relative Frobenius error against the target, best first or
+    /// in any order.
     pub candidates: Vec<(Design, f64)>,
 }
 
@@ -234,7 +236,7 @@ mod tests {
             point(0.0, vec![(bcc.clone(), 0.12), (sc.clone(), 0.1)]),
             point(5.0, vec![(bcc.clone(), 0.1), (sc.clone(), 0.5)]),
         ];
-        // Switching point 0 to BCC costs 0.02 NMSE and saves 0.5 of distance.
+        // Switching point 0 to BCC costs 0.02 of error and saves 0.5 of distance.
         assert_eq!(choose_designs(&points, 4, 0.1), vec![0, 0]);
         // A large accuracy loss is not worth it.
         let points = vec![

@@ -27,42 +27,58 @@ impl LookupTable {
     /// # Errors
     /// [`InverseError::Dataset`] naming the file and line of a malformed row.
     pub fn from_csv(path: &Path) -> Result<Self, InverseError> {
-        let err = |line: usize, message: String| InverseError::Dataset {
+        let (designs, stiffness) = read_dataset(path)?;
+        Self::new(designs, stiffness).ok_or_else(|| InverseError::Dataset {
             path: path.to_path_buf(),
-            line,
-            message,
-        };
-        let file = std::fs::File::open(path).map_err(|e| err(0, e.to_string()))?;
-        let mut designs = Vec::new();
-        let mut stiffness = Vec::new();
-        for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
-            let line = line.map_err(|e| err(k + 1, e.to_string()))?;
-            if k == 0 {
-                if !line.starts_with("relative_density,") {
-                    return Err(err(
-                        1,
-                        "not a dataset: the header must start with relative_density".into(),
-                    ));
-                }
-                continue;
-            }
-            let fields: Vec<f64> = line
-                .split(',')
-                .map(|f| f.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
-                .map_err(|e| err(k + 1, e.to_string()))?;
-            if fields.len() < 40 {
+            line: 0,
+            message: "the dataset has no rows".into(),
+        })
+    }
+}
+
+/// The designs and stiffness constants (normalized by E) of a dataset CSV (the `trussforge
+/// dataset` schema; the first 19 columns the design, then `C11..C66`).
+///
+/// # Errors
+/// [`InverseError::Dataset`] naming the file and line of a malformed row.
+pub(crate) fn read_dataset(path: &Path) -> Result<(Vec<Design>, Vec<[f64; 21]>), InverseError> {
+    let err = |line: usize, message: String| InverseError::Dataset {
+        path: path.to_path_buf(),
+        line,
+        message,
+    };
+    let file = std::fs::File::open(path).map_err(|e| err(0, e.to_string()))?;
+    let mut designs = Vec::new();
+    let mut stiffness = Vec::new();
+    for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| err(k + 1, e.to_string()))?;
+        if k == 0 {
+            if !line.starts_with("relative_density,") {
                 return Err(err(
-                    k + 1,
-                    format!("{} columns, need at least 40", fields.len()),
+                    1,
+                    "not a dataset: the header must start with relative_density".into(),
                 ));
             }
-            designs.push(design_from_fields(&fields).map_err(|e| err(k + 1, e))?);
-            stiffness.push(std::array::from_fn(|i| fields[19 + i]));
+            continue;
         }
-        Self::new(designs, stiffness).ok_or_else(|| err(0, "the dataset has no rows".into()))
+        let fields: Vec<f64> = line
+            .split(',')
+            .map(|f| f.trim().parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| err(k + 1, e.to_string()))?;
+        if fields.len() < 40 {
+            return Err(err(
+                k + 1,
+                format!("{} columns, need at least 40", fields.len()),
+            ));
+        }
+        designs.push(design_from_fields(&fields).map_err(|e| err(k + 1, e))?);
+        stiffness.push(std::array::from_fn(|i| fields[19 + i]));
     }
+    Ok((designs, stiffness))
+}
 
+impl LookupTable {
     /// Indexes designs with their stiffness (normalized by E). `None` when empty.
     pub fn new(designs: Vec<Design>, stiffness: Vec<[f64; 21]>) -> Option<Self> {
         if stiffness.is_empty() {

@@ -1,14 +1,32 @@
 //! Inverse design: for a target stiffness, propose truss cells, verify each by finite
-//! elements, optionally refine, and rank by FE NMSE (DESIGN.md §6).
+//! elements, optionally refine, and rank by the FE relative Frobenius error of the 4th-order
+//! tensors (all 21 constants; Eq. 8's NMSE is reported beside it).
 //!
 //! Proposals come from a [`Proposer`]: the lookup-table baseline ([`LookupTable`], the paper's
-//! SI 3.G) or the inverse networks of `learn`. Nothing leaves this module with a surrogate-only
-//! stiffness: every returned candidate carries its FE stiffness.
+//! SI 3.G) or the inverse networks of `learn` with the [`ShapeTable`]'s starts. Nothing leaves
+//! this module with a surrogate-only stiffness: every returned candidate carries its FE
+//! stiffness.
+//!
+//! The funnel of [`design_for_target_printable`], cheapest first:
+//! 1. **pre-rank** every proposal by the distance of its predicted stiffness's rotation
+//!    invariants to the target's (orientation comes later for free, so it must not count
+//!    here); keep the best [`DesignOptions::screen`] distinct printable topologies, plus the
+//!    shape table's starts;
+//! 2. **verify and orient**: one FE solve each, then the rotation that best aligns the FE
+//!    stiffness with the target ([`oriented`]; exact, no further solve);
+//! 3. with `refine`: a **shortlist** of the best [`DesignOptions::shortlist`] gets two
+//!    Levenberg–Marquardt steps, the best [`DesignOptions::top`] are refined to convergence
+//!    ([`refine_where`]);
+//! 4. **rank** by FE relative Frobenius error, one candidate per topology, printable ones only;
+//!    among those within [`DesignOptions::equal_accuracy`] of the best, the one that prints at
+//!    the smallest cell first.
 
+mod exhaustive;
 mod lookup;
 mod network;
 mod reach;
 mod refine;
+mod shapes;
 
 use std::path::PathBuf;
 
@@ -16,14 +34,18 @@ use rayon::prelude::*;
 use serde::Serialize;
 use thiserror::Error;
 
+pub use exhaustive::{ExhaustiveOptions, TopologyOptimum, distinct_topologies, exhaustive_search};
 pub use lookup::LookupTable;
 pub use network::NetworkProposer;
 pub use reach::{Reach, SOFTEST_MAX_EIGENVALUE, STIFFEST_PER_DENSITY, reach, reach_message};
-pub use refine::{fe_nmse, nelder_mead, refine, refine_where};
+pub use refine::{fe_errors, fe_stiffness, oriented, refine, refine_where, turned};
+pub use shapes::{SHAPE_TABLE, ShapeTable, shape_of};
 
 use crate::design_space::{Design, Material, unit_graph};
 use crate::fem::{FemOptions, Homogenizer};
-use crate::mechanics::{Stiffness, Voigt, nmse, relative_frobenius};
+use crate::mechanics::{
+    ErrorMetrics, Stiffness, Voigt, invariant_distance, relative_frobenius, rotation_invariants,
+};
 
 /// Why inverse design failed.
 #[derive(Debug, Error)]
@@ -69,6 +91,13 @@ pub trait Proposer {
         temperature: f64,
         seed: u64,
     ) -> Result<Vec<(Design, [f64; 21])>, InverseError>;
+
+    /// Designs whose FE stiffness is known to have the target's shape up to rotation and
+    /// scale, verified and refined beside the best proposals whatever their predicted score
+    /// (none by default).
+    fn shape_starts(&self, _target: &Stiffness) -> Vec<Design> {
+        Vec::new()
+    }
 }
 
 impl Proposer for LookupTable {
@@ -95,12 +124,26 @@ pub struct DesignOptions {
     /// Gumbel-softmax temperature of the network proposer (default 1.0): topologies are drawn
     /// from `softmax(logits / τ)`; larger τ gives more distinct topologies.
     pub temperature: f64,
-    /// Distinct-topology candidates kept and FE-verified (default 5).
+    /// Distinct-topology proposals FE-verified and turned to their best orientation (default
+    /// 24; at least `top`): the `top` best of them by FE are kept.
+    pub screen: usize,
+    /// With `refine`: the best this many FE-verified proposals get
+    /// [`Self::shortlist_evaluations`] FE solves of refinement before the `top` are chosen
+    /// (default 12; `<= top`: no shortlist).
+    pub shortlist: usize,
+    /// FE solves per shortlisted proposal (default 30: two Levenberg–Marquardt steps).
+    pub shortlist_evaluations: usize,
+    /// Distinct-topology candidates kept, refined and returned (default 5).
     pub top: usize,
     /// Refine each candidate's continuous parameters against the FE model (default false).
     pub refine: bool,
-    /// FE solves per refined candidate (default 400).
+    /// FE solves per refined candidate (default 400: about 28 Levenberg–Marquardt
+    /// iterations).
     pub refine_evaluations: usize,
+    /// Candidates whose FE relative Frobenius error is within this of the best count as
+    /// equally accurate and are ranked by the smallest cell they print at (default 0.01),
+    /// when a [`Printability`] is given.
+    pub equal_accuracy: f64,
     /// Seed of the proposer (default 0).
     pub seed: u64,
     /// Finite-element options.
@@ -113,30 +156,42 @@ impl Default for DesignOptions {
         Self {
             samples: 1000,
             temperature: 1.0,
+            screen: 24,
+            shortlist: 12,
+            shortlist_evaluations: 30,
             top: 5,
             refine: false,
             refine_evaluations: 400,
+            equal_accuracy: 0.01,
             seed: 0,
             fem: FemOptions::default(),
         }
     }
 }
 
-/// One FE-verified candidate.
+/// One FE-verified candidate. Errors are against the target: the relative Frobenius error of
+/// the 4th-order tensors (the ranking objective) and Eq. 8's NMSE (the paper's figure).
 #[derive(Debug, Clone, Serialize)]
 pub struct Candidate {
     /// The design (after refinement when `refined`).
     pub design: Design,
-    /// NMSE of the proposer's predicted stiffness against the target.
-    pub surrogate_nmse: f64,
-    /// NMSE of the FE stiffness against the target (of the returned design).
+    /// Relative Frobenius error of the proposer's predicted stiffness (none for a shape start,
+    /// whose stiffness was not predicted).
+    pub surrogate_rel_frobenius: Option<f64>,
+    /// NMSE of the proposer's predicted stiffness (none for a shape start).
+    pub surrogate_nmse: Option<f64>,
+    /// Relative Frobenius error of the FE stiffness of the returned design.
+    pub fe_rel_frobenius: f64,
+    /// NMSE of the FE stiffness of the returned design.
     pub fe_nmse: f64,
+    /// Relative Frobenius error of the FE stiffness before refinement.
+    pub fe_rel_frobenius_unrefined: f64,
     /// NMSE of the FE stiffness before refinement.
     pub fe_nmse_unrefined: f64,
-    /// Relative Frobenius error of the FE stiffness (4th-order tensors).
-    pub fe_rel_frobenius: f64,
     /// FE stiffness, normalized by E (Voigt 6×6).
     pub fe_stiffness_voigt: [[f64; 6]; 6],
+    /// Smallest cell edge (mm) the design prints at, when a [`Printability`] was given.
+    pub smallest_cell_size: Option<f64>,
     /// Whether the design was refined against the FE model.
     pub refined: bool,
 }
@@ -145,9 +200,26 @@ fn rows(m: &Voigt) -> [[f64; 6]; 6] {
     std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
 }
 
-/// Proposes, pre-ranks by the proposer's own stiffness, keeps the `top` best distinct
-/// topologies, FE-verifies (and optionally refines) each in parallel, and returns them ranked
-/// by FE NMSE, best first.
+/// Which designs print, and at what cell size: the manufacturing limits as inverse design sees
+/// them.
+pub trait Printability: Sync {
+    /// The smallest cell edge (mm) at which `design` prints (0: at any size), or `None` if it
+    /// prints at no allowed cell size.
+    fn smallest_cell_size(&self, design: &Design) -> Option<f64>;
+}
+
+/// Every design prints, at no particular size (no manufacturing limits).
+struct Unconstrained;
+
+impl Printability for Unconstrained {
+    fn smallest_cell_size(&self, _: &Design) -> Option<f64> {
+        Some(0.0)
+    }
+}
+
+/// Proposes, pre-ranks by the proposer's own stiffness (relative Frobenius error), keeps the
+/// `top` best distinct topologies, FE-verifies (and optionally refines) each in parallel, and
+/// returns them ranked by FE relative Frobenius error, best first.
 ///
 /// # Errors
 /// [`InverseError::Proposer`], or [`InverseError::NothingVerified`] if no proposal survives
@@ -158,22 +230,22 @@ pub fn design_for_target(
     proposer: &dyn Proposer,
     options: &DesignOptions,
 ) -> Result<Vec<Candidate>, InverseError> {
-    design_for_target_where(target, material, proposer, options, &|_| true)
+    design_for_target_printable(target, material, proposer, options, &Unconstrained)
 }
 
-/// As [`design_for_target`], keeping only designs that `accept` (e.g. printable at the cell
-/// size): proposals are filtered before the top-k selection, and a refined design that
-/// `accept` rejects is replaced by its unrefined start.
+/// As [`design_for_target`], among the designs that print: proposals that do not are dropped
+/// before the top-k selection, refinement stays among printable designs, and candidates
+/// within [`DesignOptions::equal_accuracy`] of the best are ranked by the smallest cell they
+/// print at (small cells let a graded implant resolve its control points).
 ///
 /// # Errors
-/// As [`design_for_target`]; [`InverseError::NothingVerified`] also when `accept` rejects
-/// every proposal.
-pub fn design_for_target_where(
+/// As [`design_for_target`]; [`InverseError::NothingAccepted`] when no proposal prints.
+pub fn design_for_target_printable(
     target: &Stiffness,
     material: &Material,
     proposer: &dyn Proposer,
     options: &DesignOptions,
-    accept: &(dyn Fn(&Design) -> bool + Sync),
+    printability: &dyn Printability,
 ) -> Result<Vec<Candidate>, InverseError> {
     let constants = target.to_constants();
     let proposals = proposer.propose(
@@ -183,77 +255,176 @@ pub fn design_for_target_where(
         options.seed,
     )?;
     let n = proposals.len();
-    let mut scored: Vec<(f64, Design)> = proposals
+    // Orientation is supplied for free after FE verification, so proposals are pre-ranked by
+    // how far the predicted stiffness is from the target's up to rotation: the distance of
+    // the rotation invariants (its Kelvin part bounds the best oriented error from below).
+    let goal = rotation_invariants(target.voigt());
+    let scale = relative_frobenius(&Voigt::zeros(), target.voigt());
+    let mut scored: Vec<(f64, ErrorMetrics, Design)> = proposals
         .into_iter()
         .map(|(d, c)| {
-            (
-                nmse(
-                    target.voigt(),
-                    &crate::mechanics::Stiffness::voigt_from_constants(&c),
-                ),
-                d,
-            )
+            let predicted = Stiffness::voigt_from_constants(&c);
+            let shape = invariant_distance(&goal, &rotation_invariants(&predicted), scale);
+            (shape, ErrorMetrics::of_voigt(target.voigt(), &predicted), d)
         })
         .collect();
     scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let mut kept: Vec<(f64, Design)> = Vec::new();
-    for (score, design) in scored {
-        if kept.len() == options.top {
+    let screen = options.screen.max(options.top);
+    let mut kept: Vec<(Option<ErrorMetrics>, Design)> = Vec::new();
+    for (_, score, design) in scored {
+        if kept.len() == screen {
             break;
         }
-        if !accept(&design) {
+        if printability.smallest_cell_size(&design).is_none() {
             continue;
         }
         let graph = unit_graph(&design.topology);
         if kept.iter().all(|(_, k)| *unit_graph(&k.topology) != *graph) {
-            kept.push((score, design));
+            kept.push((Some(score), design));
         }
     }
+    // Shape starts join whatever their printability (refinement may carry them into the
+    // printable set; only printable candidates are returned) and whether or not a proposal
+    // of the same topology is kept (they start elsewhere; the best per topology is returned).
+    kept.extend(proposer.shape_starts(target).into_iter().map(|d| (None, d)));
     if kept.is_empty() {
         return Err(InverseError::NothingAccepted(n));
     }
-    let mut candidates: Vec<Candidate> = kept
+    let accept = |d: &Design| printability.smallest_cell_size(d).is_some();
+    // FE-verify every kept proposal, turned to its best orientation (free: the stiffness
+    // rotates with the cell), and keep the `top` best by FE.
+    let mut verified: Vec<Verified> = kept
         .into_par_iter()
-        .filter_map(|(surrogate_nmse, design)| {
+        .filter_map(|(surrogate, design)| {
             let mut fem = Homogenizer::new(options.fem);
-            let (before, stiffness) = fe_nmse(&design, target, material, &mut fem);
-            let mut stiffness = stiffness?;
-            let mut design = design;
-            let mut after = before;
-            if options.refine {
-                let refined = refine_where(
-                    &design,
-                    target,
-                    material,
-                    &mut fem,
-                    options.refine_evaluations,
-                    accept,
-                );
-                if accept(&refined)
-                    && let (e, Some(s)) = fe_nmse(&refined, target, material, &mut fem)
-                    && e < before
-                {
-                    design = refined;
-                    stiffness = s;
-                    after = e;
-                }
-            }
-            Some(Candidate {
+            let stiffness = fe_stiffness(&design, material, &mut fem)?;
+            let (turned, turned_stiffness) = oriented(&design, &stiffness, target);
+            let (design, stiffness) = if accept(&turned) || !accept(&design) {
+                (turned, turned_stiffness)
+            } else {
+                (design, stiffness)
+            };
+            let fe = ErrorMetrics::between(target, &stiffness);
+            Some(Verified {
+                surrogate,
                 design,
-                surrogate_nmse,
-                fe_nmse: after,
-                fe_nmse_unrefined: before,
-                fe_rel_frobenius: relative_frobenius(target.voigt(), stiffness.voigt()),
-                fe_stiffness_voigt: rows(stiffness.voigt()),
-                refined: options.refine,
+                stiffness,
+                unrefined: fe,
+                fe,
             })
+        })
+        .collect();
+    let by_error = |a: &Verified, b: &Verified| a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius);
+    verified.sort_by(by_error);
+    let refine_all = |list: Vec<Verified>, evaluations: usize| -> Vec<Verified> {
+        list.into_par_iter()
+            .map(|v| {
+                let mut fem = Homogenizer::new(options.fem);
+                let refined =
+                    refine_where(&v.design, target, material, &mut fem, evaluations, &accept);
+                let printable_before = accept(&v.design);
+                match fe_errors(&refined, target, material, &mut fem) {
+                    Some((e, s))
+                        if (accept(&refined) || !printable_before)
+                            && e.rel_frobenius < v.fe.rel_frobenius =>
+                    {
+                        Verified {
+                            design: refined,
+                            stiffness: s,
+                            fe: e,
+                            ..v
+                        }
+                    }
+                    _ => v,
+                }
+            })
+            .collect()
+    };
+    if options.refine && options.shortlist > options.top {
+        // A few Levenberg–Marquardt steps on a longer list find the basins that orientation
+        // alone does not reveal; the best `top` are then refined to convergence.
+        keep_best(&mut verified, options.shortlist, &accept);
+        verified = refine_all(verified, options.shortlist_evaluations);
+        verified.sort_by(by_error);
+    }
+    keep_best(&mut verified, options.top, &accept);
+    if options.refine {
+        verified = refine_all(verified, options.refine_evaluations);
+    }
+    let mut candidates: Vec<Candidate> = verified
+        .into_iter()
+        .filter(|v| accept(&v.design))
+        .map(|v| Candidate {
+            smallest_cell_size: printability
+                .smallest_cell_size(&v.design)
+                .filter(|&h| h > 0.0),
+            design: v.design,
+            surrogate_rel_frobenius: v.surrogate.map(|s| s.rel_frobenius),
+            surrogate_nmse: v.surrogate.map(|s| s.nmse),
+            fe_rel_frobenius: v.fe.rel_frobenius,
+            fe_nmse: v.fe.nmse,
+            fe_rel_frobenius_unrefined: v.unrefined.rel_frobenius,
+            fe_nmse_unrefined: v.unrefined.nmse,
+            fe_stiffness_voigt: rows(v.stiffness.voigt()),
+            refined: options.refine,
         })
         .collect();
     if candidates.is_empty() {
         return Err(InverseError::NothingVerified(n));
     }
-    candidates.sort_by(|a, b| a.fe_nmse.total_cmp(&b.fe_nmse));
+    // One candidate per topology: the best.
+    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
+    let mut graphs = Vec::with_capacity(candidates.len());
+    candidates.retain(|c| {
+        let graph = unit_graph(&c.design.topology);
+        let new = !graphs.contains(&graph);
+        graphs.push(graph);
+        new
+    });
+    rank(&mut candidates, options.equal_accuracy);
+    candidates.truncate(options.top);
     Ok(candidates)
+}
+
+/// A proposal verified by FE: its surrogate errors, the (oriented, possibly refined) design,
+/// its FE stiffness, and the FE errors before refinement and now.
+struct Verified {
+    surrogate: Option<ErrorMetrics>,
+    design: Design,
+    stiffness: Stiffness,
+    unrefined: ErrorMetrics,
+    fe: ErrorMetrics,
+}
+
+/// Keeps, in order, the first `count` accepted entries of `list` and the first `count` others
+/// (unprintable shape starts that refinement may still carry into the printable set).
+fn keep_best(list: &mut Vec<Verified>, count: usize, accept: &dyn Fn(&Design) -> bool) {
+    let (mut yes, mut no) = (0, 0);
+    list.retain(|v| {
+        let counter = if accept(&v.design) { &mut yes } else { &mut no };
+        *counter += 1;
+        *counter <= count
+    });
+}
+
+/// Ranks candidates: those within `equal_accuracy` of the best relative Frobenius error first,
+/// by the smallest cell they print at (then by error), then the rest by error. Deterministic
+/// (ties keep their order).
+pub fn rank(candidates: &mut [Candidate], equal_accuracy: f64) {
+    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
+    let Some(best) = candidates.first().map(|c| c.fe_rel_frobenius) else {
+        return;
+    };
+    let tied = candidates
+        .iter()
+        .take_while(|c| c.fe_rel_frobenius <= best + equal_accuracy)
+        .count();
+    candidates[..tied].sort_by(|a, b| {
+        let size = |c: &Candidate| c.smallest_cell_size.unwrap_or(f64::INFINITY);
+        size(a)
+            .total_cmp(&size(b))
+            .then(a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius))
+    });
 }
 
 #[cfg(test)]

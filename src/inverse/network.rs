@@ -1,9 +1,9 @@
 //! The inverse networks of [`crate::learn`] as a [`Proposer`].
 
-use super::{InverseError, Proposer};
+use super::{InverseError, Proposer, SHAPE_TABLE, ShapeTable};
 use crate::design_space::{Design, Topology};
 use crate::learn::{Models, PolishOptions};
-use crate::mechanics::{Stiffness, nmse};
+use crate::mechanics::{Stiffness, relative_frobenius};
 
 /// Proposals from the trained inverse model G, each pre-scored by the forward surrogate F:
 /// `samples` Gumbel-softmax draws of G1's topology with G2's geometry, plus (by default) a
@@ -15,20 +15,57 @@ use crate::mechanics::{Stiffness, nmse};
 /// polished by gradient descent through F ([`Models::polish`]) and added to the proposals: the
 /// continuous parameters move to where F predicts the target, which the lookup table's fixed
 /// rows cannot do.
+///
+/// Beside them, when the models folder has a shape table ([`SHAPE_TABLE`]), the designs of the
+/// [`Self::SHAPE_NEIGHBOURS`] distinct topologies whose FE stiffness has the target's shape up
+/// to rotation and scale ([`ShapeTable::nearest`]) are offered as refinement starts
+/// ([`Proposer::shape_starts`]): starts that do not depend on the networks' accuracy, from
+/// which refinement recovers designs of the space.
 pub struct NetworkProposer {
     models: Models,
     sweep: Option<Vec<Topology>>,
     polish: Option<(usize, PolishOptions)>,
+    shapes: Option<ShapeTable>,
 }
 
 impl NetworkProposer {
-    /// Wraps loaded models (they must include the inverse model), with the topology sweep.
-    pub fn new(models: Models) -> Self {
-        Self {
+    /// Wraps loaded models (they must include the inverse model), with the topology sweep, and
+    /// the shape table of the models' folder when it has one.
+    ///
+    /// # Errors
+    /// [`InverseError::Dataset`] when the folder's shape table is unreadable or malformed.
+    pub fn new(models: Models) -> Result<Self, InverseError> {
+        let path = models.dir().join(SHAPE_TABLE);
+        let shapes = if path.exists() {
+            Some(ShapeTable::read(&path)?)
+        } else {
+            None
+        };
+        Ok(Self {
             models,
             sweep: Some(Topology::multisets().collect()),
             polish: Some((Self::POLISHED, PolishOptions::default())),
-        }
+            shapes,
+        })
+    }
+
+    /// Distinct topologies proposed from the shape table.
+    pub const SHAPE_NEIGHBOURS: usize = 32;
+
+    /// Without the shape table's proposals.
+    pub fn without_shapes(mut self) -> Self {
+        self.shapes = None;
+        self
+    }
+
+    /// Whether a shape table is in use.
+    pub fn has_shapes(&self) -> bool {
+        self.shapes.is_some()
+    }
+
+    /// The wrapped models.
+    pub fn models(&self) -> &Models {
+        &self.models
     }
 
     /// Distinct topologies polished by default.
@@ -80,7 +117,12 @@ impl Proposer for NetworkProposer {
             let goal = Stiffness::voigt_from_constants(target);
             let mut ranked: Vec<(f64, &Design)> = proposals
                 .iter()
-                .map(|(d, c)| (nmse(&goal, &Stiffness::voigt_from_constants(c)), d))
+                .map(|(d, c)| {
+                    (
+                        relative_frobenius(&goal, &Stiffness::voigt_from_constants(c)),
+                        d,
+                    )
+                })
                 .collect();
             ranked.sort_by(|a, b| a.0.total_cmp(&b.0));
             // One start per topology multiset (the slot order does not change the lattice).
@@ -101,5 +143,15 @@ impl Proposer for NetworkProposer {
             proposals.extend(polished.into_iter().zip(predicted));
         }
         Ok(proposals)
+    }
+
+    fn shape_starts(&self, target: &Stiffness) -> Vec<Design> {
+        self.shapes.as_ref().map_or_else(Vec::new, |table| {
+            table
+                .nearest(target.voigt(), Self::SHAPE_NEIGHBOURS)
+                .into_iter()
+                .map(|(d, _)| d)
+                .collect()
+        })
     }
 }

@@ -52,6 +52,7 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
     let candidates = design_for_target(&target, &Material::default(), &table, &options).unwrap();
     assert!(candidates.len() <= 3 && !candidates.is_empty());
     let best = &candidates[0];
+    assert!(best.fe_rel_frobenius < 1e-9, "{}", best.fe_rel_frobenius);
     assert!(best.fe_nmse < 1e-12, "{}", best.fe_nmse);
     // The reported FE stiffness is what `homogenize` gives for the returned design.
     let direct = fe(&best.design);
@@ -60,9 +61,9 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
             assert!((best.fe_stiffness_voigt[i][j] - direct.voigt()[(i, j)]).abs() < 1e-12);
         }
     }
-    // Ranked by FE NMSE, with distinct topologies.
+    // Ranked by FE relative Frobenius error, with distinct topologies.
     for w in candidates.windows(2) {
-        assert!(w[0].fe_nmse <= w[1].fe_nmse);
+        assert!(w[0].fe_rel_frobenius <= w[1].fe_rel_frobenius);
         assert_ne!(
             *unit_graph(&w[0].design.topology),
             *unit_graph(&w[1].design.topology)
@@ -79,10 +80,16 @@ fn refinement_recovers_a_perturbed_design() {
     start.relative_density = (start.relative_density * 1.3).min(0.1);
     start.u[0] = (start.u[0] * 0.85).clamp(0.5, 2.0);
     let mut fem = Homogenizer::new(FemOptions::default());
-    let (before, _) = fe_nmse(&start, &target, &material, &mut fem);
-    let refined = refine(&start, &target, &material, &mut fem, 600);
-    let (after, _) = fe_nmse(&refined, &target, &material, &mut fem);
-    assert!(after < 0.1 * before, "NMSE {before} -> {after}");
+    let (before, _) = fe_errors(&start, &target, &material, &mut fem).unwrap();
+    let refined = refine(&start, &target, &material, &mut fem, 400);
+    let (after, _) = fe_errors(&refined, &target, &material, &mut fem).unwrap();
+    // Least squares converges to the generating design's stiffness, not just closer.
+    assert!(
+        before.rel_frobenius > 0.05 && after.rel_frobenius < 1e-4,
+        "relative Frobenius {} -> {}",
+        before.rel_frobenius,
+        after.rel_frobenius
+    );
     refined.validate(RangePolicy::Strict).unwrap();
 }
 
@@ -115,11 +122,11 @@ fn unreachable_targets_are_named() {
     assert!(reach_message(&iso(0.01), 114.0).is_none());
 }
 
-/// The shipped networks on held-out FE rows (designs of a seed the training set never used):
-/// the best candidate's FE NMSE stays within what the model card reports (median 0.064 over
-/// 200 such targets; threshold 0.3 for the median of 6 here), the reported FE stiffness is what
-/// `homogenize` gives for the returned design, and polishing through F does not make the best
-/// candidate worse than G's own proposals.
+/// The shipped networks on held-out FE rows (designs of a seed the training set never used),
+/// without refinement: the best candidate's FE relative Frobenius error stays small (median of
+/// 6 below 0.15), the reported FE stiffness is what `homogenize` gives for the returned
+/// design, and polishing through F does not make the best candidate worse than G's own
+/// proposals.
 #[test]
 fn shipped_networks_match_held_out_targets() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
@@ -130,8 +137,10 @@ fn shipped_networks_match_held_out_targets() {
         ..DesignOptions::default()
     };
     let load = || crate::learn::Models::load(&dir, crate::learn::DeviceChoice::Cpu).unwrap();
-    let polished = NetworkProposer::new(load());
-    let unpolished = NetworkProposer::new(load()).with_polish(0, Default::default());
+    let polished = NetworkProposer::new(load()).unwrap();
+    let unpolished = NetworkProposer::new(load())
+        .unwrap()
+        .with_polish(0, Default::default());
     let mut best = Vec::new();
     let mut best_unpolished = Vec::new();
     for row in 0..6 {
@@ -149,15 +158,117 @@ fn shipped_networks_match_held_out_targets() {
                 );
             }
         }
-        best.push(top.fe_nmse);
+        best.push(top.fe_rel_frobenius);
         let plain = design_for_target(&target, &material, &unpolished, &options).unwrap();
-        best_unpolished.push(plain[0].fe_nmse);
+        best_unpolished.push(plain[0].fe_rel_frobenius);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
         0.5 * (v[2] + v[3])
     };
     let (m, m0) = (median(&mut best), median(&mut best_unpolished));
-    assert!(m < 0.3, "median best FE NMSE {m} (model card: 0.064)");
+    println!("median best FE relative Frobenius error {m} (unpolished {m0})");
+    assert!(m < 0.15, "median best FE relative Frobenius error {m}");
     assert!(m <= m0, "polished median {m} vs unpolished {m0}");
+}
+
+/// Targets made by seeded random printable designs (every third orthotropic, with exact zero
+/// couplings) have an exact answer in the design space: `design --refine` with the shipped
+/// models and default options must find it for some (relative Frobenius error of the whole
+/// tensor at round-off) and come close for all, among printable designs only.
+#[test]
+fn refinement_recovers_printable_designs() {
+    use crate::build::PrintableWithin;
+    let limits = crate::spec::Manufacturing {
+        min_strut_diameter: 0.25,
+        min_pore_size: 0.4,
+    };
+    let printable = PrintableWithin {
+        largest: 6.0,
+        limits: &limits,
+    };
+    let designs = crate::dataset::sample_accepted_designs(7, 6, 3, &|d| {
+        printable.smallest_cell_size(d).is_some()
+    });
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("models");
+    let models = crate::learn::Models::load(&dir, crate::learn::DeviceChoice::Cpu).unwrap();
+    let proposer = NetworkProposer::new(models).unwrap();
+    assert!(
+        proposer.has_shapes(),
+        "the shipped models include the shape table"
+    );
+    let material = Material::default();
+    let mut errors = Vec::new();
+    for (k, design) in designs.iter().enumerate() {
+        let target = fe(design);
+        let options = DesignOptions {
+            refine: true,
+            seed: k as u64,
+            ..DesignOptions::default()
+        };
+        let found =
+            design_for_target_printable(&target, &material, &proposer, &options, &printable)
+                .unwrap();
+        for c in &found {
+            assert!(printable.smallest_cell_size(&c.design).is_some());
+        }
+        // The reported error is the returned design's.
+        let again = relative_frobenius_of(&target, &fe(&found[0].design));
+        assert!((again - found[0].fe_rel_frobenius).abs() < 1e-9);
+        errors.push(found[0].fe_rel_frobenius);
+    }
+    println!("recovery errors {errors:?}");
+    // Measured on these six: two recovered to round-off (1e-9, 5e-7), the others within
+    // 0.07 (`bench recovery` on 200: median 0, 67 % within 1 %, 90 % within 5 %).
+    let exact = errors.iter().filter(|&&e| e <= 1e-5).count();
+    assert!(exact >= 2, "recovered exactly: {exact} of 6 ({errors:?})");
+    assert!(errors.iter().all(|&e| e < 0.1), "{errors:?}");
+}
+
+fn relative_frobenius_of(target: &Stiffness, c: &Stiffness) -> f64 {
+    crate::mechanics::relative_frobenius(target.voigt(), c.voigt())
+}
+
+/// The shape table finds a design from its stiffness turned by any rotation and scaled (the
+/// invariants are rotation invariant and scale-free), round-trips through its file, and refuses
+/// a file whose header claims more rows than it holds before allocating them.
+#[test]
+fn shape_table_finds_rotated_and_scaled_stiffness_and_reads_back() {
+    let (_, designs, stiffness) = table(40);
+    let stiffness: Vec<Stiffness> = stiffness
+        .iter()
+        .map(|c| Stiffness::try_from_values(c).unwrap())
+        .collect();
+    let shapes = ShapeTable::new(designs.clone(), &stiffness);
+    let r = crate::mechanics::rotation_from_axis_angle_deg([0.3, -1.0, 0.4], 73.0)
+        .unwrap()
+        .into_inner();
+    for k in [3, 17, 29] {
+        let target = stiffness[k].rotated(&r).scaled(1.7);
+        let near = shapes.nearest(target.voigt(), 3);
+        assert_eq!(
+            unit_graph(&near[0].0.topology),
+            unit_graph(&designs[k].topology)
+        );
+        assert!(near[0].1 < 1e-5, "distance {}", near[0].1);
+        // The density is scaled towards the target's norm (linear estimate, clamped).
+        let expected = (designs[k].relative_density * 1.7).clamp(0.002, 0.1);
+        assert!((near[0].0.relative_density - expected).abs() < 1e-4 * expected);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(SHAPE_TABLE);
+    shapes.write(&path).unwrap();
+    let back = ShapeTable::read(&path).unwrap();
+    assert_eq!(back.len(), shapes.len());
+    let near = back.nearest(stiffness[5].voigt(), 1);
+    assert_eq!(near[0].0.topology, designs[5].topology);
+    assert!((near[0].0.u[1] - designs[5].u[1]).abs() < 1e-6);
+    // A header claiming 4 billion rows in a short file is refused with both numbers.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[8..16].copy_from_slice(&4_000_000_000u64.to_le_bytes());
+    std::fs::write(&path, &bytes).unwrap();
+    let message = ShapeTable::read(&path).unwrap_err().to_string();
+    assert!(message.contains("4000000000 rows"), "{message}");
+    std::fs::write(&path, b"not a table").unwrap();
+    assert!(ShapeTable::read(&path).is_err());
 }

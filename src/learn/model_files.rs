@@ -125,6 +125,11 @@ impl Models {
         ))
     }
 
+    /// The folder the models were loaded from.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub(crate) fn from_parts(
         device: Device,
         forward: ForwardModel,

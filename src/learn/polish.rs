@@ -1,6 +1,7 @@
 //! Surrogate polishing: gradient descent through the forward model F on the continuous
 //! parameters of proposed designs (ρ, U, V, R_I, R_II; the topology stays fixed), minimizing the
-//! NMSE (DESIGN.md §2, Eq. 8) between F's stiffness and the target.
+//! squared relative Frobenius error of the 4th-order tensors between F's stiffness and the
+//! target (all 21 constants).
 //!
 //! This is what a differentiable surrogate gives that a lookup table cannot: G's proposal (or
 //! any design) is moved continuously towards the target at the cost of a few hundred batched
@@ -21,7 +22,7 @@ use super::data::DesignFeatures;
 use super::inverse::{G2_OUTPUT, decode_geometry};
 use super::model_files::{Models, proposal_designs};
 use crate::design_space::{DENSITY_RANGE, Design, STRETCH_RANGE};
-use crate::mechanics::NMSE_ZERO_THRESHOLD;
+use crate::mechanics::frobenius_weights;
 
 /// Settings of [`Models::polish`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,30 +43,15 @@ impl Default for PolishOptions {
     }
 }
 
-/// Per-constant weights of Eq. 8 on the 21 constants: an off-diagonal constant stands for two
-/// entries of the 6×6 matrix; entries whose target is below [`NMSE_ZERO_THRESHOLD`] of the
-/// largest are skipped; each weight is `multiplicity / (target² · entries counted)`, so the
-/// weighted squared error is exactly [`crate::mechanics::nmse`].
-pub(crate) fn nmse_weights(target: &[f64; 21]) -> [f64; 21] {
-    let scale = target.iter().fold(0.0f64, |m, t| m.max(t.abs()));
-    let mut w = [0.0; 21];
-    let mut count = 0.0;
-    let mut k = 0;
-    for i in 0..6 {
-        for j in i..6 {
-            let t = target[k];
-            if t.abs() >= NMSE_ZERO_THRESHOLD * scale && t != 0.0 {
-                let multiplicity = if i == j { 1.0 } else { 2.0 };
-                w[k] = multiplicity / (t * t);
-                count += multiplicity;
-            }
-            k += 1;
-        }
-    }
-    if count > 0.0 {
-        w.iter_mut().for_each(|x| *x /= count);
-    }
-    w
+/// Per-constant weights of the squared relative Frobenius error on the 21 constants:
+/// `w_k = m_k / ‖C*‖²` with `m_k` the constant's multiplicity in the 4th-order tensor
+/// ([`frobenius_weights`]), so the weighted squared error is exactly
+/// `relative_frobenius(C*, C)²`: every constant counts, couplings the target lacks included.
+pub(crate) fn objective_weights(target: &[f64; 21]) -> [f64; 21] {
+    let m = frobenius_weights();
+    let norm: f64 = target.iter().zip(&m).map(|(t, m)| m * t * t).sum();
+    let norm = norm.max(f64::MIN_POSITIVE);
+    m.map(|m| m / norm)
 }
 
 /// The inverse of a sigmoid scaled to `(lo, hi)`, kept a little inside the range so the logit
@@ -112,8 +98,8 @@ fn matrix(values: Vec<f32>, columns: usize, device: &Device) -> Tensor<2> {
 
 impl Models {
     /// Polishes each of `starts` against `target` (21 constants, normalized by E) by `steps`
-    /// Adam steps on F's NMSE, all designs in one batch. Returns, per start, the iterate with
-    /// the lowest surrogate NMSE (the start itself when no step improved on it) — same
+    /// Adam steps on F's relative Frobenius error, all designs in one batch. Returns, per start, the iterate with
+    /// the lowest surrogate relative Frobenius error (the start itself when no step improved on it) — same
     /// topology, parameters in range, unit rotation axes.
     ///
     /// # Errors
@@ -177,7 +163,7 @@ impl Models {
         let weights = matrix(
             targets
                 .iter()
-                .flat_map(|t| nmse_weights(t).map(|w| w as f32))
+                .flat_map(|t| objective_weights(t).map(|w| w as f32))
                 .collect(),
             21,
             &ad,
@@ -303,21 +289,21 @@ mod tests {
     }
 
     #[test]
-    fn weights_reproduce_the_nmse() {
-        let target: [f64; 21] = std::array::from_fn(|k| 0.01 + 0.003 * k as f64 - 0.002);
-        let mut t = target;
-        t[3] = 1e-6; // below the threshold: skipped
-        let p: [f64; 21] = std::array::from_fn(|k| t[k] * (1.0 + 0.05 * (k as f64).sin()));
-        let w = nmse_weights(&t);
+    fn weights_reproduce_the_relative_frobenius_error() {
+        let mut t: [f64; 21] = std::array::from_fn(|k| 0.01 + 0.003 * k as f64 - 0.002);
+        t[3] = 0.0; // a coupling the target lacks still counts
+        let p: [f64; 21] = std::array::from_fn(|k| t[k] * (1.0 + 0.05 * (k as f64).sin()) + 1e-3);
+        let w = objective_weights(&t);
         let weighted: f64 = (0..21).map(|k| w[k] * (p[k] - t[k]).powi(2)).sum();
-        let direct = nmse(
+        let direct = crate::mechanics::relative_frobenius(
             &Stiffness::voigt_from_constants(&t),
             &Stiffness::voigt_from_constants(&p),
-        );
+        )
+        .powi(2);
         assert!(
             (weighted - direct).abs() < 1e-12 * direct.max(1e-30),
             "{weighted} vs {direct}"
         );
-        assert_eq!(w[3], 0.0);
+        assert!(w[3] > 0.0);
     }
 }

@@ -28,27 +28,69 @@ pub fn nmse(target: &Voigt, predicted: &Voigt) -> f64 {
     if count == 0 { 0.0 } else { sum / count as f64 }
 }
 
-/// The relative Frobenius error `‖C* − C‖ / ‖C*‖` of the 4th-order tensors.
+/// How often the Voigt entry `(i, j)` appears in the 4th-order tensor's Frobenius norm: ×2 for
+/// each shear index (Voigt 4, 5, 6 stand for two tensor index pairs each).
+fn tensor_multiplicity(i: usize, j: usize) -> f64 {
+    (if i < 3 { 1.0 } else { 2.0 }) * if j < 3 { 1.0 } else { 2.0 }
+}
+
+/// Weights of the 21 constants (upper triangle, row by row) in the squared Frobenius norm of
+/// the 4th-order tensor: `‖C‖² = Σ_k w_k c_k²` (an off-diagonal constant stands for two Voigt
+/// entries; see [`relative_frobenius`]).
+pub fn frobenius_weights() -> [f64; 21] {
+    let mut w = [0.0; 21];
+    let mut k = 0;
+    for i in 0..6 {
+        for j in i..6 {
+            w[k] = tensor_multiplicity(i, j) * if i == j { 1.0 } else { 2.0 };
+            k += 1;
+        }
+    }
+    w
+}
+
+/// The squared Frobenius norm of the 4th-order tensor of a Voigt matrix.
+fn tensor_norm_squared(m: &Voigt) -> f64 {
+    let mut s = 0.0;
+    for i in 0..6 {
+        for j in 0..6 {
+            s += tensor_multiplicity(i, j) * m[(i, j)] * m[(i, j)];
+        }
+    }
+    s
+}
+
+/// The relative Frobenius error `‖C* − C‖ / ‖C*‖` of the 4th-order tensors: the engine's
+/// objective for ranking, polishing, refinement and the graded design choice.
 ///
 /// Voigt entries are weighted by how often they appear in the tensor (×2 for each shear index),
-/// so the measure is invariant under rotation.
+/// so the measure is invariant under rotation, and every one of the 21 constants counts in
+/// proportion to the stiffness it carries: a spurious coupling of the size of a principal
+/// constant costs as much as an error of that size on the principal constant. (Eq. 8 skips
+/// couplings the target does not have, so a design that adds them can score as exact there.)
+/// Returns `‖C‖` for an all-zero target.
 pub fn relative_frobenius(target: &Voigt, predicted: &Voigt) -> f64 {
-    let norm = |m: &Voigt| -> f64 {
-        let mut s = 0.0;
-        for i in 0..6 {
-            for j in 0..6 {
-                let w = if i < 3 { 1.0 } else { 2.0 } * if j < 3 { 1.0 } else { 2.0 };
-                s += w * m[(i, j)] * m[(i, j)];
-            }
-        }
-        s.sqrt()
-    };
-    let denom = norm(target);
+    let denom = tensor_norm_squared(target);
     if denom == 0.0 {
-        norm(predicted)
+        tensor_norm_squared(predicted).sqrt()
     } else {
-        norm(&(target - predicted)) / denom
+        (tensor_norm_squared(&(target - predicted)) / denom).sqrt()
     }
+}
+
+/// The residual vector of [`relative_frobenius`] on the 21 constants:
+/// `r_k = √w_k (c_k − c*_k) / ‖C*‖`, so `‖r‖₂ = relative_frobenius(C*, C)` (for a non-zero
+/// target). Least-squares refinement minimizes `‖r‖²`.
+pub fn frobenius_residuals(target: &[f64; 21], predicted: &[f64; 21]) -> [f64; 21] {
+    let w = frobenius_weights();
+    let norm = target
+        .iter()
+        .zip(&w)
+        .map(|(t, w)| w * t * t)
+        .sum::<f64>()
+        .sqrt()
+        .max(f64::MIN_POSITIVE);
+    std::array::from_fn(|k| w[k].sqrt() * (predicted[k] - target[k]) / norm)
 }
 
 /// Both error measures of a prediction against a target, as reports print them.
@@ -63,9 +105,14 @@ pub struct ErrorMetrics {
 impl ErrorMetrics {
     /// Compares `predicted` with `target`.
     pub fn between(target: &Stiffness, predicted: &Stiffness) -> Self {
+        Self::of_voigt(target.voigt(), predicted.voigt())
+    }
+
+    /// Compares Voigt matrices (both in the same unit).
+    pub fn of_voigt(target: &Voigt, predicted: &Voigt) -> Self {
         Self {
-            nmse: nmse(target.voigt(), predicted.voigt()),
-            rel_frobenius: relative_frobenius(target.voigt(), predicted.voigt()),
+            nmse: nmse(target, predicted),
+            rel_frobenius: relative_frobenius(target, predicted),
         }
     }
 }

@@ -14,13 +14,18 @@
 mod bound;
 mod error;
 mod metrics;
+mod orient;
 mod parse;
 mod rotation;
 mod stiffness;
 
 pub use bound::stretching_bound;
 pub use error::MechanicsError;
-pub use metrics::{ErrorMetrics, NMSE_ZERO_THRESHOLD, nmse, relative_frobenius};
+pub use metrics::{
+    ErrorMetrics, NMSE_ZERO_THRESHOLD, frobenius_residuals, frobenius_weights, nmse,
+    relative_frobenius,
+};
+pub use orient::{INVARIANTS, best_rotation, invariant_distance, rotation_invariants};
 pub use parse::parse_stiffness_values;
 pub use rotation::{axis_angle, bond_matrix, rotation_from_axis_angle_deg};
 pub use stiffness::{

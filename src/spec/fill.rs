@@ -44,7 +44,8 @@ pub struct ControlPointSpec {
     pub target: Stiffness,
     /// Importance of accuracy against smoothness (> 0, default 1).
     pub weight: f64,
-    /// Largest acceptable NMSE of the graded cell against the target, if given.
+    /// Largest acceptable relative Frobenius error of the graded cell against the target, if
+    /// given.
     pub tolerance: Option<f64>,
     /// A fixed design instead of inverse design.
     pub design: Option<Design>,
@@ -374,7 +375,7 @@ fn control_point(
             &field("tolerance"),
             line,
             t.to_string(),
-            "a finite NMSE > 0 (e.g. 0.2)",
+            "a finite relative Frobenius error > 0 (e.g. 0.1)",
         ));
     }
     if let Some(d) = &raw.design {

@@ -19,7 +19,7 @@
 //! design: {topology: [...], relative_density: 0.05, U: [...], R1: {...}, V: [...], R2: {...}}
 //! # ... or control points with measured stiffness (GPa), graded ([`Fill::Graded`]):
 //! # control_points:
-//! #   - {id: a, position: [5, 5, 6], stiffness: [21 constants or 6 rows of 6], tolerance: 0.5}
+//! #   - {id: a, position: [5, 5, 6], stiffness: [21 constants or 6 rows of 6], tolerance: 0.1}
 //! # design_options: {method: network, samples: 1000, top: 5, refine: true, seed: 1}
 //! # grading: {neighbours: 4, power: 2, smoothness: 0.1, samples_per_segment: 5}
 //! mesh: {method: auto, resolution: 0.35}  # optional

@@ -191,8 +191,8 @@ pub struct RawControlPoint {
     /// Importance of matching this point against smoothness with its neighbours (default 1).
     #[serde(default)]
     pub weight: Option<f64>,
-    /// Largest acceptable NMSE of the graded cell's FE stiffness against the target (default:
-    /// none; a miss is reported as a warning).
+    /// Largest acceptable relative Frobenius error of the graded cell's FE stiffness against
+    /// the target (default: none; a miss is reported as a warning).
     #[serde(default)]
     pub tolerance: Option<f64>,
     /// A fixed design for this point instead of inverse design (still FE-verified).
@@ -256,7 +256,7 @@ pub struct RawGrading {
     /// Inverse-distance weight power (default 2).
     pub power: f64,
     /// Trade-off of accuracy against smoothness when choosing each point's design: a candidate
-    /// may cost up to this much NMSE per unit of cell-shape distance to its neighbours
+    /// may cost up to this much relative Frobenius error per unit of cell-shape distance to its neighbours
     /// (default 0.1; 0 = always the most accurate candidate).
     pub smoothness: f64,
     /// Stiffness samples along each segment between neighbouring points (default 5).
