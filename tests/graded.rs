@@ -29,7 +29,9 @@ fn graded_build_reproduces_each_point_and_is_deterministic() {
         assert!(p["pinned"].as_bool().unwrap());
     }
     // The tolerance bounds the graded cell's relative Frobenius error (0.1 in the fixture).
-    let graded = points[0]["graded_vs_target"]["rel_frobenius"].as_f64().unwrap();
+    let graded = points[0]["graded_vs_target"]["rel_frobenius"]
+        .as_f64()
+        .unwrap();
     assert_eq!(points[0]["within_tolerance"], graded <= 0.1);
     assert_eq!(points[0]["within_tolerance"], true, "bcc: {graded}");
     assert!(report["graded"]["segments"].as_array().unwrap().len() >= 3);
