@@ -396,3 +396,68 @@ fn design_by_the_shipped_networks_is_fe_verified() {
         stderr(&missing)
     );
 }
+
+/// With manufacturing limits `design` returns printable designs only, each with the smallest
+/// cell it prints at (within the allowed maximum), both error measures, and the equally
+/// accurate ones (within 0.01) first by that cell; bad limits are refused naming the flag.
+#[test]
+fn design_with_manufacturing_limits_returns_printable_designs() {
+    let dir = temp_dir("design-printable");
+    let bone = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            bone,
+            "--samples",
+            "50",
+            "--polish",
+            "4",
+            "--top",
+            "4",
+            "--min-strut-diameter",
+            "0.25",
+            "--min-pore-size",
+            "0.4",
+            "--max-cell-size",
+            "6",
+            "--json",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cands = v["candidates"].as_array().unwrap();
+    assert!(!cands.is_empty());
+    let best = cands
+        .iter()
+        .map(|c| c["fe_rel_frobenius"].as_f64().unwrap())
+        .fold(f64::INFINITY, f64::min);
+    let mut last_size = 0.0;
+    let mut in_tie = true;
+    for c in cands {
+        let h = c["smallest_cell_size"].as_f64().unwrap();
+        assert!(h > 0.0 && h <= 6.0, "smallest printable cell {h}");
+        assert!(c["fe_nmse"].as_f64().unwrap().is_finite());
+        let e = c["fe_rel_frobenius"].as_f64().unwrap();
+        if in_tie && e <= best + 0.01 {
+            assert!(h >= last_size, "equally accurate designs by cell size");
+            last_size = h;
+        } else {
+            in_tie = false;
+        }
+    }
+    for (flag, value) in [
+        ("--min-strut-diameter", "-0.1"),
+        ("--min-pore-size", "NaN"),
+        ("--max-cell-size", "0"),
+    ] {
+        let out = trussforge(
+            &["design", "--target", bone, flag, value, "--samples", "5"],
+            &dir,
+        );
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let err = stderr(&out);
+        assert!(err.contains(flag) && err.contains("> 0"), "{err}");
+    }
+}

@@ -78,17 +78,17 @@ pub struct Args {
     seed: u64,
     /// Cell size in mm, to report strut diameters (default: the smallest cell each design
     /// prints at when manufacturing limits are given, else 3 mm).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     cell_size: Option<f64>,
     /// Smallest printable strut diameter, mm: only designs that print are returned, and among
     /// equally accurate ones those that print at the smallest cell come first.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     min_strut_diameter: Option<f64>,
     /// Smallest printable pore (gap between strut surfaces), mm.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     min_pore_size: Option<f64>,
     /// Largest allowed cell edge, mm (with manufacturing limits; default 6).
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     max_cell_size: Option<f64>,
     /// Print JSON.
     #[arg(long)]

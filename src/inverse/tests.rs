@@ -272,3 +272,44 @@ fn shape_table_finds_rotated_and_scaled_stiffness_and_reads_back() {
     std::fs::write(&path, b"not a table").unwrap();
     assert!(ShapeTable::read(&path).is_err());
 }
+
+/// Candidates within `equal_accuracy` of the best come first by the smallest cell they print
+/// at; the rest follow by error.
+#[test]
+fn equally_accurate_candidates_rank_by_cell_size() {
+    let design = sample_design(&mut row_rng(3, 1));
+    let candidate = |error: f64, size: f64| Candidate {
+        design: design.clone(),
+        surrogate_rel_frobenius: None,
+        surrogate_nmse: None,
+        fe_rel_frobenius: error,
+        fe_nmse: error,
+        fe_rel_frobenius_unrefined: error,
+        fe_nmse_unrefined: error,
+        fe_stiffness_voigt: [[0.0; 6]; 6],
+        smallest_cell_size: Some(size),
+        refined: false,
+    };
+    let mut list = vec![
+        candidate(0.30, 1.0),
+        candidate(0.050, 5.0),
+        candidate(0.055, 2.0),
+        candidate(0.058, 3.0),
+        candidate(0.070, 1.5),
+    ];
+    rank(&mut list, 0.01);
+    let order: Vec<(f64, f64)> = list
+        .iter()
+        .map(|c| (c.fe_rel_frobenius, c.smallest_cell_size.unwrap()))
+        .collect();
+    assert_eq!(
+        order,
+        vec![
+            (0.055, 2.0),
+            (0.058, 3.0),
+            (0.050, 5.0),
+            (0.070, 1.5),
+            (0.30, 1.0)
+        ]
+    );
+}
