@@ -52,6 +52,10 @@ impl NetworkProposer {
     /// Distinct topologies proposed from the shape table.
     pub const SHAPE_NEIGHBOURS: usize = 32;
 
+    /// Rows of the shape table per topology offered as starts (different stretches and
+    /// orientations of one strut set start refinement in different basins).
+    pub const SHAPE_ROWS_PER_TOPOLOGY: usize = 4;
+
     /// Without the shape table's proposals.
     pub fn without_shapes(mut self) -> Self {
         self.shapes = None;
@@ -148,7 +152,11 @@ impl Proposer for NetworkProposer {
     fn shape_starts(&self, target: &Stiffness) -> Vec<Design> {
         self.shapes.as_ref().map_or_else(Vec::new, |table| {
             table
-                .nearest(target.voigt(), Self::SHAPE_NEIGHBOURS)
+                .nearest(
+                    target.voigt(),
+                    Self::SHAPE_NEIGHBOURS,
+                    Self::SHAPE_ROWS_PER_TOPOLOGY,
+                )
                 .into_iter()
                 .map(|(d, _)| d)
                 .collect()

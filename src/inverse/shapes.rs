@@ -91,11 +91,11 @@ impl ShapeTable {
         self.designs.is_empty()
     }
 
-    /// Up to `count` designs of distinct topologies whose stiffness shape is nearest to
-    /// `target`'s (Euclidean distance of the scale-free invariants), nearest first, each with
-    /// its density scaled by the ratio of the target's norm to the row's (clamped to the
-    /// range) and the distance.
-    pub fn nearest(&self, target: &Voigt, count: usize) -> Vec<(Design, f64)> {
+    /// The designs of the `count` distinct topologies whose stiffness shape is nearest to
+    /// `target`'s (Euclidean distance of the scale-free invariants), up to `per_topology` rows
+    /// each, nearest first, each with its density scaled by the ratio of the target's norm to
+    /// the row's (clamped to the range) and the distance.
+    pub fn nearest(&self, target: &Voigt, count: usize, per_topology: usize) -> Vec<(Design, f64)> {
         let (goal, goal_norm) = shape_of(target);
         let goal = goal.map(|v| v as f32);
         let mut order: Vec<(f32, usize)> = self
@@ -108,24 +108,24 @@ impl ShapeTable {
             })
             .collect();
         // Enough of the nearest to find `count` distinct topologies in most cases.
-        let pool = (count * 16).min(order.len());
+        let pool = (count * per_topology.max(1) * 16).min(order.len());
         if pool == 0 {
             return Vec::new();
         }
         order.select_nth_unstable_by(pool - 1, |a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
         order.truncate(pool);
         order.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-        let mut out: Vec<(Design, f64)> = Vec::with_capacity(count);
-        let mut graphs = Vec::with_capacity(count);
+        let mut out: Vec<(Design, f64)> = Vec::with_capacity(count * per_topology);
+        let mut graphs: Vec<(_, usize)> = Vec::with_capacity(count);
         for (d, i) in order {
-            if out.len() == count {
-                break;
-            }
             let graph = unit_graph(&self.designs[i].topology);
-            if graphs.contains(&graph) {
-                continue;
+            let full = graphs.len() == count;
+            match graphs.iter_mut().find(|(g, _)| *g == graph) {
+                Some((_, n)) if *n >= per_topology => continue,
+                Some((_, n)) => *n += 1,
+                None if full => continue,
+                None => graphs.push((graph, 1)),
             }
-            graphs.push(graph);
             let mut design = self.designs[i].clone();
             let ratio = goal_norm / f64::from(self.norms[i]).max(f64::MIN_POSITIVE);
             design.relative_density =

@@ -245,7 +245,7 @@ fn shape_table_finds_rotated_and_scaled_stiffness_and_reads_back() {
         .into_inner();
     for k in [3, 17, 29] {
         let target = stiffness[k].rotated(&r).scaled(1.7);
-        let near = shapes.nearest(target.voigt(), 3);
+        let near = shapes.nearest(target.voigt(), 3, 1);
         assert_eq!(
             unit_graph(&near[0].0.topology),
             unit_graph(&designs[k].topology)
@@ -260,7 +260,7 @@ fn shape_table_finds_rotated_and_scaled_stiffness_and_reads_back() {
     shapes.write(&path).unwrap();
     let back = ShapeTable::read(&path).unwrap();
     assert_eq!(back.len(), shapes.len());
-    let near = back.nearest(stiffness[5].voigt(), 1);
+    let near = back.nearest(stiffness[5].voigt(), 1, 1);
     assert_eq!(near[0].0.topology, designs[5].topology);
     assert!((near[0].0.u[1] - designs[5].u[1]).abs() < 1e-6);
     // A header claiming 4 billion rows in a short file is refused with both numbers.
