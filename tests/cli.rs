@@ -461,3 +461,54 @@ fn design_with_manufacturing_limits_returns_printable_designs() {
         assert!(err.contains(flag) && err.contains("> 0"), "{err}");
     }
 }
+
+/// Target files: `#` comments and a first header row are skipped; a NaN or a typo in a later
+/// row is an error naming that target (not a skipped row that renumbers the rest); a `--target`
+/// file holding several rows says to use `--targets`.
+#[test]
+fn design_target_files_skip_comments_and_headers_only() {
+    let dir = temp_dir("design-targets");
+    let bone = std::fs::read_to_string(fixture("bone_targets.csv")).unwrap();
+    let rows: Vec<&str> = bone.lines().filter(|l| !l.starts_with('#')).collect();
+    let header = (1..=21)
+        .map(|k| format!("C{k}"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let nan_row = format!("NaN,{}", rows[1].split_once(',').unwrap().1);
+    std::fs::write(
+        dir.join("t.csv"),
+        format!("# comment\n{header}\n{}\n{nan_row}\n{}\n", rows[0], rows[2]),
+    )
+    .unwrap();
+    let out = trussforge(&["design", "--targets", "t.csv", "--samples", "5"], &dir);
+    assert!(!out.status.success());
+    let err = stderr(&out);
+    assert!(err.contains("target 2") && err.contains("NaN"), "{err}");
+    let fixture_path = fixture("bone_targets.csv");
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            fixture_path.to_str().unwrap(),
+            "--samples",
+            "5",
+        ],
+        &dir,
+    );
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("4 target rows"), "{}", stderr(&out));
+    std::fs::write(dir.join("one.csv"), format!("# bone 1\n{}\n", rows[0])).unwrap();
+    let out = trussforge(
+        &[
+            "design",
+            "--target",
+            "one.csv",
+            "--samples",
+            "20",
+            "--top",
+            "1",
+        ],
+        &dir,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+}

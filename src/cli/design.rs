@@ -146,12 +146,17 @@ fn read_targets(args: &Args) -> anyhow::Result<Vec<Vec<f64>>> {
         let text =
             std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
         let mut out = Vec::new();
+        let mut first = true;
         for (k, line) in text.lines().enumerate() {
             let line = line.trim();
-            if line.is_empty()
-                || line.starts_with('#')
-                || line.chars().next().is_some_and(|c| c.is_alphabetic())
-            {
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            // A header (column names such as C11, C12, …) is allowed as the first row only;
+            // any later row must be numbers (a NaN or a typo is an error, not skipped).
+            let header = first && is_header(line);
+            first = false;
+            if header {
                 continue;
             }
             let v = parse_stiffness_values(line)
@@ -173,11 +178,36 @@ fn read_targets(args: &Args) -> anyhow::Result<Vec<Vec<f64>>> {
         .as_deref()
         .expect("clap requires --target or --targets");
     let text = if std::path::Path::new(arg).is_file() {
-        std::fs::read_to_string(arg)?
+        let text =
+            std::fs::read_to_string(arg).with_context(|| format!("reading --target {arg}"))?;
+        // `#` comment lines are allowed in a target file (as in fixtures/bone_targets.csv).
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            .collect();
+        let row_of_21 = rows
+            .first()
+            .and_then(|r| parse_stiffness_values(r).ok())
+            .is_some_and(|v| v.len() == 21);
+        anyhow::ensure!(
+            rows.len() <= 1 || !row_of_21,
+            "--target {arg} holds {} target rows; give one, or use --targets {arg}",
+            rows.len()
+        );
+        rows.join("\n")
     } else {
         arg.to_string()
     };
     Ok(vec![parse_stiffness_values(&text)?])
+}
+
+/// Whether a CSV row is a header: every field a name starting with a letter that is not a
+/// number (`NaN`, `inf` parse as numbers and are errors of their own).
+fn is_header(line: &str) -> bool {
+    line.split(',').all(|f| {
+        let f = f.trim();
+        f.chars().next().is_some_and(char::is_alphabetic) && f.parse::<f64>().is_err()
+    })
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
