@@ -343,11 +343,11 @@ pub fn design_for_target_printable(
     if options.refine && options.shortlist > options.top {
         // A few Levenberg–Marquardt steps on a longer list find the basins that orientation
         // alone does not reveal; the best `top` are then refined to convergence.
-        keep_best(&mut verified, options.shortlist, &accept);
+        keep_best(&mut verified, options.shortlist, &accept, true);
         verified = refine_all(verified, options.shortlist_evaluations);
         verified.sort_by(by_error);
     }
-    keep_best(&mut verified, options.top, &accept);
+    keep_best(&mut verified, options.top, &accept, false);
     if options.refine {
         verified = refine_all(verified, options.refine_evaluations);
     }
@@ -397,13 +397,21 @@ struct Verified {
 }
 
 /// Keeps, in order, the first `count` accepted entries of `list` and the first `count` others
-/// (unprintable shape starts that refinement may still carry into the printable set).
-fn keep_best(list: &mut Vec<Verified>, count: usize, accept: &dyn Fn(&Design) -> bool) {
-    let (mut yes, mut no) = (0, 0);
+/// (unprintable shape starts that refinement may still carry into the printable set); with
+/// `by_source`, proposals and shape starts are counted apart (each gets `count` of both), so
+/// neither crowds the other out of the shortlist.
+fn keep_best(
+    list: &mut Vec<Verified>,
+    count: usize,
+    accept: &dyn Fn(&Design) -> bool,
+    by_source: bool,
+) {
+    let mut counts = [0usize; 4];
     list.retain(|v| {
-        let counter = if accept(&v.design) { &mut yes } else { &mut no };
-        *counter += 1;
-        *counter <= count
+        let shape = by_source && v.surrogate.is_none();
+        let slot = usize::from(accept(&v.design)) + 2 * usize::from(shape);
+        counts[slot] += 1;
+        counts[slot] <= count
     });
 }
 

@@ -54,7 +54,7 @@ impl NetworkProposer {
 
     /// Rows of the shape table per topology offered as starts (different stretches and
     /// orientations of one strut set start refinement in different basins).
-    pub const SHAPE_ROWS_PER_TOPOLOGY: usize = 4;
+    pub const SHAPE_ROWS_PER_TOPOLOGY: usize = 2;
 
     /// Without the shape table's proposals.
     pub fn without_shapes(mut self) -> Self {
