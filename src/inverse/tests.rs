@@ -218,10 +218,15 @@ fn refinement_recovers_printable_designs() {
         errors.push(found[0].fe_rel_frobenius);
     }
     println!("recovery errors {errors:?}");
-    // Measured on these six: two recovered to round-off (1e-9, 5e-7), the others within
-    // 0.07 (`bench recovery` on 200: median 0, 67 % within 1 %, 90 % within 5 %).
+    // Measured on these six with the shipped settings: one recovered to round-off (4e-7), one
+    // within 1 % (0.0096), the others within 0.07 (`bench recovery` on 200: median 0, 74 %
+    // within 1 %, 93 % within 5 %).
     let exact = errors.iter().filter(|&&e| e <= 1e-5).count();
-    assert!(exact >= 2, "recovered exactly: {exact} of 6 ({errors:?})");
+    let within = errors.iter().filter(|&&e| e <= 0.01).count();
+    assert!(
+        exact >= 1 && within >= 2,
+        "recovered exactly: {exact}, within 1 %: {within} of 6 ({errors:?})"
+    );
     assert!(errors.iter().all(|&e| e < 0.1), "{errors:?}");
 }
 
