@@ -87,28 +87,6 @@ pub fn recovery(
             &printable,
         )?;
         let orthotropic = k % ORTHOTROPIC_EVERY == 0;
-        if std::env::var_os("TRUSSFORGE_DEBUG").is_some() && found[0].fe_rel_frobenius > 0.01 {
-            let g = trussforge::design_space::unit_graph(&design.topology);
-            eprintln!(
-                "target {k} {}: {}",
-                topology_label(design),
-                found
-                    .iter()
-                    .map(|c| format!(
-                        "{}{} {:.4}/{:.4}",
-                        topology_label(&c.design),
-                        if trussforge::design_space::unit_graph(&c.design.topology) == g {
-                            "*"
-                        } else {
-                            ""
-                        },
-                        c.fe_rel_frobenius_unrefined,
-                        c.fe_rel_frobenius
-                    ))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
-        }
         rows.push((orthotropic, found[0].clone()));
         progress.inc(1);
     }

@@ -44,7 +44,7 @@ pub use shapes::{SHAPE_TABLE, ShapeTable, shape_of};
 use crate::design_space::{Design, Material, unit_graph};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::mechanics::{
-    ErrorMetrics, Stiffness, Voigt, invariant_distance, relative_frobenius, rotation_invariants,
+    ErrorMetrics, Stiffness, Voigt, invariant_distance, rotation_invariants, tensor_norm,
 };
 
 /// Why inverse design failed.
@@ -201,7 +201,8 @@ fn rows(m: &Voigt) -> [[f64; 6]; 6] {
 }
 
 /// Which designs print, and at what cell size: the manufacturing limits as inverse design sees
-/// them.
+/// them. Strut diameters and pores do not change when a cell is turned as a whole, so neither
+/// may the answer (inverse design orients designs without asking again).
 pub trait Printability: Sync {
     /// The smallest cell edge (mm) at which `design` prints (0: at any size), or `None` if it
     /// prints at no allowed cell size.
@@ -259,7 +260,7 @@ pub fn design_for_target_printable(
     // how far the predicted stiffness is from the target's up to rotation: the distance of
     // the rotation invariants (its Kelvin part bounds the best oriented error from below).
     let goal = rotation_invariants(target.voigt());
-    let scale = relative_frobenius(&Voigt::zeros(), target.voigt());
+    let scale = tensor_norm(target.voigt());
     let mut scored: Vec<(f64, ErrorMetrics, Design)> = proposals
         .into_iter()
         .map(|(d, c)| {
@@ -292,22 +293,19 @@ pub fn design_for_target_printable(
     }
     let accept = |d: &Design| printability.smallest_cell_size(d).is_some();
     // FE-verify every kept proposal, turned to its best orientation (free: the stiffness
-    // rotates with the cell), and keep the `top` best by FE.
+    // rotates with the cell, printability does not change), and keep the `top` best by FE.
     let mut verified: Vec<Verified> = kept
         .into_par_iter()
         .filter_map(|(surrogate, design)| {
             let mut fem = Homogenizer::new(options.fem);
             let stiffness = fe_stiffness(&design, material, &mut fem)?;
-            let (turned, turned_stiffness) = oriented(&design, &stiffness, target);
-            let (design, stiffness) = if accept(&turned) || !accept(&design) {
-                (turned, turned_stiffness)
-            } else {
-                (design, stiffness)
-            };
+            let cell_size = printability.smallest_cell_size(&design);
+            let (design, stiffness) = oriented(&design, &stiffness, target);
             let fe = ErrorMetrics::between(target, &stiffness);
             Some(Verified {
                 surrogate,
                 design,
+                cell_size,
                 stiffness,
                 unrefined: fe,
                 fe,
@@ -322,14 +320,16 @@ pub fn design_for_target_printable(
                 let mut fem = Homogenizer::new(options.fem);
                 let refined =
                     refine_where(&v.design, target, material, &mut fem, evaluations, &accept);
-                let printable_before = accept(&v.design);
+                let cell_size = printability.smallest_cell_size(&refined);
                 match fe_errors(&refined, target, material, &mut fem) {
+                    // An unprintable start may end anywhere; a printable one stays printable.
                     Some((e, s))
-                        if (accept(&refined) || !printable_before)
+                        if (cell_size.is_some() || v.cell_size.is_none())
                             && e.rel_frobenius < v.fe.rel_frobenius =>
                     {
                         Verified {
                             design: refined,
+                            cell_size,
                             stiffness: s,
                             fe: e,
                             ..v
@@ -343,21 +343,19 @@ pub fn design_for_target_printable(
     if options.refine && options.shortlist > options.top {
         // A few Levenberg–Marquardt steps on a longer list find the basins that orientation
         // alone does not reveal; the best `top` are then refined to convergence.
-        keep_best(&mut verified, options.shortlist, &accept, true);
+        keep_best(&mut verified, options.shortlist, true);
         verified = refine_all(verified, options.shortlist_evaluations);
         verified.sort_by(by_error);
     }
-    keep_best(&mut verified, options.top, &accept, false);
+    keep_best(&mut verified, options.top, false);
     if options.refine {
         verified = refine_all(verified, options.refine_evaluations);
     }
     let mut candidates: Vec<Candidate> = verified
         .into_iter()
-        .filter(|v| accept(&v.design))
+        .filter(|v| v.cell_size.is_some())
         .map(|v| Candidate {
-            smallest_cell_size: printability
-                .smallest_cell_size(&v.design)
-                .filter(|&h| h > 0.0),
+            smallest_cell_size: v.cell_size.filter(|&h| h > 0.0),
             design: v.design,
             surrogate_rel_frobenius: v.surrogate.map(|s| s.rel_frobenius),
             surrogate_nmse: v.surrogate.map(|s| s.nmse),
@@ -387,10 +385,12 @@ pub fn design_for_target_printable(
 }
 
 /// A proposal verified by FE: its surrogate errors, the (oriented, possibly refined) design,
-/// its FE stiffness, and the FE errors before refinement and now.
+/// the smallest cell it prints at (`None`: it does not print), its FE stiffness, and the FE
+/// errors before refinement and now.
 struct Verified {
     surrogate: Option<ErrorMetrics>,
     design: Design,
+    cell_size: Option<f64>,
     stiffness: Stiffness,
     unrefined: ErrorMetrics,
     fe: ErrorMetrics,
@@ -400,16 +400,11 @@ struct Verified {
 /// (unprintable shape starts that refinement may still carry into the printable set); with
 /// `by_source`, proposals and shape starts are counted apart (each gets `count` of both), so
 /// neither crowds the other out of the shortlist.
-fn keep_best(
-    list: &mut Vec<Verified>,
-    count: usize,
-    accept: &dyn Fn(&Design) -> bool,
-    by_source: bool,
-) {
+fn keep_best(list: &mut Vec<Verified>, count: usize, by_source: bool) {
     let mut counts = [0usize; 4];
     list.retain(|v| {
         let shape = by_source && v.surrogate.is_none();
-        let slot = usize::from(accept(&v.design)) + 2 * usize::from(shape);
+        let slot = usize::from(v.cell_size.is_some()) + 2 * usize::from(shape);
         counts[slot] += 1;
         counts[slot] <= count
     });

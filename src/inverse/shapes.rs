@@ -16,7 +16,7 @@ use super::InverseError;
 use crate::design_space::{
     AxisAngle, DENSITY_RANGE, Design, LatticeChoice, RangePolicy, Topology, unit_graph,
 };
-use crate::mechanics::{INVARIANTS, Stiffness, Voigt, relative_frobenius, rotation_invariants};
+use crate::mechanics::{INVARIANTS, Stiffness, Voigt, rotation_invariants, tensor_norm};
 
 /// The shape table's file name in a models folder.
 pub const SHAPE_TABLE: &str = "shapes.bin";
@@ -31,11 +31,6 @@ pub struct ShapeTable {
     designs: Vec<Design>,
     shapes: Vec<[f32; INVARIANTS]>,
     norms: Vec<f32>,
-}
-
-/// The Frobenius norm of the 4th-order tensor of a Voigt matrix.
-fn tensor_norm(c: &Voigt) -> f64 {
-    relative_frobenius(&Voigt::zeros(), c)
 }
 
 /// The scale-free shape of a stiffness: its rotation invariants over its norm, with the norm.

@@ -49,6 +49,11 @@ pub fn frobenius_weights() -> [f64; 21] {
     w
 }
 
+/// The Frobenius norm of the 4th-order tensor of a Voigt matrix (rotation invariant).
+pub fn tensor_norm(m: &Voigt) -> f64 {
+    tensor_norm_squared(m).sqrt()
+}
+
 /// The squared Frobenius norm of the 4th-order tensor of a Voigt matrix.
 fn tensor_norm_squared(m: &Voigt) -> f64 {
     let mut s = 0.0;

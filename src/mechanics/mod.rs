@@ -23,7 +23,7 @@ pub use bound::stretching_bound;
 pub use error::MechanicsError;
 pub use metrics::{
     ErrorMetrics, NMSE_ZERO_THRESHOLD, frobenius_residuals, frobenius_weights, nmse,
-    relative_frobenius,
+    relative_frobenius, tensor_norm,
 };
 pub use orient::{INVARIANTS, best_rotation, invariant_distance, rotation_invariants};
 pub use parse::parse_stiffness_values;
