@@ -171,12 +171,23 @@ pub struct PrintableWithin<'a> {
     pub largest: f64,
     /// The limits.
     pub limits: &'a Manufacturing,
+    /// Room around a graded control point, mm: the design's cell at its smallest printable
+    /// size may be at most this wide in any direction (its longest body diagonal, `max |A s|`
+    /// over `s = (±1, ±1, 1)`; independent of the cell's orientation). `f64::INFINITY` for no
+    /// limit.
+    pub widest: f64,
 }
 
 impl Printability for PrintableWithin<'_> {
     fn smallest_cell_size(&self, design: &Design) -> Option<f64> {
         let unit = design.cell(RangePolicy::Strict).ok()?;
-        CellNeeds::printable_within(&unit, self.largest, self.limits)
-            .map(|needs| needs.smallest_cell_size(self.limits))
+        let h = CellNeeds::printable_within(&unit, self.largest, self.limits)
+            .map(|needs| needs.smallest_cell_size(self.limits))?;
+        if self.widest.is_finite()
+            && crate::grading::longest_diagonal(&(design.affine().ok()? * h)) > self.widest
+        {
+            return None;
+        }
+        Some(h)
     }
 }

@@ -7,15 +7,17 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::cell_size::{CellNeeds, PrintableWithin};
-use super::{BuildError, Prepared, Timings, check_fits_domain};
+use super::{BuildError, GradedOverlay, PointStiffness, Prepared, Timings, check_fits_domain};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
-    ControlPoint, FailedSample, GradingOptions, GradingStats, PointOptions, SegmentSample,
-    VerifyOptions, choose_designs, grade, verify,
+    ChoiceCost, ChoiceWeights, ControlPoint, ControlPointCheck, Core, FailedSample, GradedLattice,
+    GradingOptions, GradingStats, PointOptions, SegmentSample, TransitionStats, Verification,
+    VerifyOptions, WindowCheck, choice_costs, choose_designs, grade, verify,
 };
 use crate::inverse::{
-    Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_printable,
+    Candidate, LookupTable, NetworkProposer, Printability, Proposer, design_for_target_printable,
+    fe_errors, refine_where,
 };
 use crate::learn::Models;
 use crate::mechanics::{ErrorMetrics, Stiffness};
@@ -68,8 +70,16 @@ pub struct PointReport {
     pub candidates: Vec<CandidateSummary>,
     /// Index of the chosen candidate.
     pub chosen: usize,
-    /// The chosen design.
+    /// What the choice traded: accuracy given up, cell size, compatibility with neighbours.
+    pub choice_cost: ChoiceCost,
+    /// Closed-loop corrections of the design (0 when the built stiffness held its tolerance).
+    pub corrections: usize,
+    /// The design built (the chosen candidate, after any corrections).
     pub design: Design,
+    /// This point's cell size, mm.
+    pub cell_size_mm: f64,
+    /// The point's core (its design kept unblended there).
+    pub core: Option<Core>,
     /// Strut diameter of the design at the cell size, mm.
     pub strut_diameter_mm: f64,
     /// Smallest gap between strut surfaces of the design at the cell size, mm.
@@ -80,17 +90,25 @@ pub struct PointReport {
     pub design_voigt_gpa: [[f64; 6]; 6],
     /// FE stiffness of the graded cell at the point, GPa.
     pub graded_voigt_gpa: [[f64; 6]; 6],
+    /// FE stiffness of the window of the built network at the point, GPa.
+    pub window_voigt_gpa: Option<[[f64; 6]; 6]>,
     /// Chosen design against the target.
     pub design_vs_target: ErrorMetrics,
     /// Graded cell against the target.
     pub graded_vs_target: ErrorMetrics,
     /// Graded cell against the chosen design.
     pub graded_vs_design: ErrorMetrics,
+    /// The window of the built network around the point (against design and target): the
+    /// figure the tolerance is judged on when present.
+    pub window: Option<WindowCheck>,
+    /// Why no (or only a smaller) window could be homogenized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_note: Option<String>,
     /// `‖L − A_i‖/‖A_i‖` of the graded cell's mean edges against the point's cell.
     pub lattice_error: f64,
     /// Relative density of the graded cell.
     pub graded_relative_density: f64,
-    /// Whether the graded cell's relative Frobenius error is within the tolerance (when one is given).
+    /// Whether the built stiffness (window, else cut-out cell) is within the tolerance (when one is given).
     pub within_tolerance: Option<bool>,
     /// The 21 constants side by side.
     pub components: Vec<ComponentRow>,
@@ -117,12 +135,18 @@ pub struct GradedReport {
     pub polish: Option<usize>,
     /// The accuracy–smoothness trade-off λ used to choose the designs.
     pub smoothness: f64,
+    /// The accuracy–cell-size trade-off μ used to choose the designs.
+    pub cell_size_weight: f64,
+    /// Closed-loop rounds run (regradings after corrections).
+    pub correction_rounds: usize,
     /// Nearest control points blended.
     pub neighbours: usize,
     /// Per control point, in spec order.
     pub control_points: Vec<PointReport>,
     /// Grading counts.
     pub grading: GradingStats,
+    /// What the diameter rule did in every point's own region and every transition.
+    pub transitions: Vec<TransitionStats>,
     /// Stiffness samples between neighbouring points.
     pub segments: Vec<SegmentReport>,
     /// Largest relative Frobenius change between successive samples of a segment.
@@ -140,60 +164,63 @@ fn component_names() -> Vec<(usize, usize)> {
     (0..6).flat_map(|i| (i..6).map(move |j| (i, j))).collect()
 }
 
-/// The FE-verified candidates of every control point (spec order).
-fn candidates(
-    spec: &Spec,
-    fill: &GradedFill,
-    stage: &dyn Fn(&str),
-) -> Result<Vec<Vec<Candidate>>, BuildError> {
-    let needs_proposer = fill.points.iter().any(|p| p.design.is_none());
-    let proposer: Option<Box<dyn Proposer>> = if !needs_proposer {
-        None
-    } else {
-        Some(match &fill.method {
-            DesignMethod::Network {
-                models,
-                device,
-                polish,
-            } => {
-                let models =
-                    Models::load(models, *device).map_err(|e| BuildError::InverseDesign {
-                        what: format!("loading the models from {}", models.display()),
-                        message: e.to_string(),
-                    })?;
-                let proposer =
-                    NetworkProposer::new(models).map_err(|e| BuildError::InverseDesign {
-                        what: "loading the shape table".into(),
-                        message: e.to_string(),
-                    })?;
-                Box::new(proposer.with_polish(*polish, Default::default()))
-            }
-            DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
-                |e| BuildError::InverseDesign {
+/// The proposer for the points that need inverse design (`None` when every design is pinned).
+fn proposer(fill: &GradedFill) -> Result<Option<Box<dyn Proposer>>, BuildError> {
+    if fill.points.iter().all(|p| p.design.is_some()) {
+        return Ok(None);
+    }
+    Ok(Some(match &fill.method {
+        DesignMethod::Network {
+            models,
+            device,
+            polish,
+        } => {
+            let models = Models::load(models, *device).map_err(|e| BuildError::InverseDesign {
+                what: format!("loading the models from {}", models.display()),
+                message: e.to_string(),
+            })?;
+            let proposer = NetworkProposer::new(models).map_err(|e| BuildError::InverseDesign {
+                what: "loading the shape table".into(),
+                message: e.to_string(),
+            })?;
+            Box::new(proposer.with_polish(*polish, Default::default()))
+        }
+        DesignMethod::Lookup { data } => {
+            Box::new(
+                LookupTable::from_csv(data).map_err(|e| BuildError::InverseDesign {
                     what: format!("reading the lookup dataset {}", data.display()),
                     message: e.to_string(),
-                },
-            )?),
-        })
-    };
-    // Only designs printable at the cell size (or at the largest `auto` may choose).
+                })?,
+            )
+        }
+    }))
+}
+
+/// The FE-verified candidates of the control points `which` (spec indices), each printable at
+/// the cell size (or the largest `auto` may choose) and, where `widest[i]` is finite, with a
+/// cell at most that wide (mm).
+fn design_points(
+    spec: &Spec,
+    fill: &GradedFill,
+    proposer: Option<&dyn Proposer>,
+    which: &[usize],
+    widest: &[f64],
+    stage: &dyn Fn(&str),
+) -> Result<Vec<Vec<Candidate>>, BuildError> {
     let largest = match spec.cell_size {
         CellSize::Fixed(h) => h,
         CellSize::Auto => spec.max_cell_size,
     };
-    let printable = PrintableWithin {
-        largest,
-        limits: &spec.manufacturing,
-    };
-    let mut all = Vec::with_capacity(fill.points.len());
-    for (i, point) in fill.points.iter().enumerate() {
-        stage(&format!(
-            "design {} ({}/{})",
-            point.id,
-            i + 1,
-            fill.points.len()
-        ));
-        let list = match (&point.design, &proposer) {
+    let mut all = Vec::with_capacity(which.len());
+    for (n, &i) in which.iter().enumerate() {
+        let point = &fill.points[i];
+        let printable = PrintableWithin {
+            largest,
+            limits: &spec.manufacturing,
+            widest: widest[i],
+        };
+        stage(&format!("design {} ({}/{})", point.id, n + 1, which.len()));
+        let list = match (&point.design, proposer) {
             (Some(design), _) => vec![pinned(design, point, spec)?],
             (None, Some(proposer)) => {
                 let options = crate::inverse::DesignOptions {
@@ -203,15 +230,16 @@ fn candidates(
                 design_for_target_printable(
                     &point.target,
                     &spec.material,
-                    proposer.as_ref(),
+                    proposer,
                     &options,
                     &printable,
                 )
                 .map_err(|e| BuildError::InverseDesign {
                     what: format!(
                         "inverse design for control point {:?} (cell size <= {largest:.3} mm, \
-                         min strut diameter {} mm, min pore {} mm)",
+                         cell at most {:.3} mm wide, min strut diameter {} mm, min pore {} mm)",
                         point.id,
+                        widest[i],
                         spec.manufacturing.min_strut_diameter,
                         spec.manufacturing.min_pore_size
                     ),
@@ -223,6 +251,72 @@ fn candidates(
         all.push(list);
     }
     Ok(all)
+}
+
+/// Every point's candidates and the choice among them. Designs are first found without
+/// regard to the room between points; where the choice still leaves a neighbour pair whose
+/// cells do not fit between the points, those points are designed again with cells limited
+/// to their room ([`rooms`]) and the choice is repeated with both lists.
+fn design_and_choose(
+    spec: &Spec,
+    fill: &GradedFill,
+    stage: &dyn Fn(&str),
+    warnings: &mut Vec<String>,
+) -> Result<(Vec<Vec<Candidate>>, Choice), BuildError> {
+    let proposer = proposer(fill)?;
+    let all: Vec<usize> = (0..fill.points.len()).collect();
+    let unlimited = vec![f64::INFINITY; all.len()];
+    let mut candidates = design_points(spec, fill, proposer.as_deref(), &all, &unlimited, stage)?;
+    let mut choice = choose(spec, fill, &candidates);
+    let misfit: Vec<usize> = all
+        .iter()
+        .copied()
+        .filter(|&i| choice.costs[i].misfits > 0 && fill.points[i].design.is_none())
+        .collect();
+    if misfit.is_empty() || !matches!(spec.cell_size, CellSize::Auto) {
+        return Ok((candidates, choice));
+    }
+    let rooms = rooms(fill);
+    for &i in &misfit {
+        match design_points(spec, fill, proposer.as_deref(), &[i], &rooms, stage) {
+            Ok(mut more) => candidates[i].append(&mut more[0]),
+            Err(_) => warnings.push(format!(
+                "control point {:?}: no printable design found whose cell is at most {:.2} mm \
+                 wide (the room its nearest point leaves for both cells and a transition)",
+                fill.points[i].id, rooms[i]
+            )),
+        }
+    }
+    choice = choose(spec, fill, &candidates);
+    Ok((candidates, choice))
+}
+
+/// The room every control point's cell has (see [`PrintableWithin::widest`]), mm: a cell at
+/// most `d / (transition_cells + 1)` wide, `d` the distance to the nearest other point, so
+/// that both points' cells and the transition fit between them (the points are then at least
+/// `transition_cells + 1` cell widths apart, and moving them to cell centres leaves each pair
+/// of cells `round(Δ)` index layers apart). Unlimited for a single point.
+fn rooms(fill: &GradedFill) -> Vec<f64> {
+    let points = &fill.points;
+    let spacing = (fill.transition_cells + 1) as f64;
+    points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            points
+                .iter()
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, q)| {
+                    (0..3)
+                        .map(|k| (q.position[k] - p.position[k]).powi(2))
+                        .sum::<f64>()
+                        .sqrt()
+                })
+                .fold(f64::INFINITY, f64::min)
+                / spacing
+        })
+        .collect()
 }
 
 /// A fixed design, FE-homogenized, as a candidate.
@@ -244,23 +338,19 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
     })
 }
 
-/// Designs, chooses, sizes, grades and verifies.
-pub(super) fn prepare(
-    spec: &Spec,
-    fill: &GradedFill,
-    timings: &mut Timings,
-    warnings: &mut Vec<String>,
-    stage: &dyn Fn(&str),
-) -> Result<(Prepared, GradedReport), BuildError> {
-    let t = Instant::now();
-    let candidates = candidates(spec, fill, stage)?;
-    timings.design = t.elapsed().as_secs_f64();
+/// The designs chosen per point, with the options they were chosen from and the trade-off.
+struct Choice {
+    chosen: Vec<usize>,
+    costs: Vec<ChoiceCost>,
+}
 
-    stage("choose");
+/// Chooses one candidate per point, weighing accuracy, cell size and neighbours.
+fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choice {
+    let sized = matches!(spec.cell_size, CellSize::Auto);
     let options: Vec<PointOptions> = fill
         .points
         .iter()
-        .zip(&candidates)
+        .zip(candidates)
         .map(|(p, list)| PointOptions {
             position: p.position,
             weight: p.weight,
@@ -269,65 +359,78 @@ pub(super) fn prepare(
                 .iter()
                 .map(|c| (c.design.clone(), c.fe_rel_frobenius))
                 .collect(),
+            cell_sizes: if sized {
+                list.iter()
+                    .map(|c| c.smallest_cell_size.unwrap_or(spec.max_cell_size))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
-    let chosen = choose_designs(&options, fill.neighbours, fill.smoothness);
-
-    // Cell size from the chosen designs and the manufacturing limits.
-    let mut needs = Vec::with_capacity(fill.points.len());
-    for (i, p) in fill.points.iter().enumerate() {
-        let unit = candidates[i][chosen[i]].design.cell(RangePolicy::Strict)?;
-        needs.push((p.id.as_str(), CellNeeds::of(&unit)));
-    }
-    let h = match spec.cell_size {
-        CellSize::Fixed(h) => {
-            for (id, need) in &needs {
-                need.check(h, &spec.manufacturing, &format!(" at control point {id:?}"))?;
-            }
-            h
-        }
-        CellSize::Auto => needs
-            .iter()
-            .map(|(_, n)| n.smallest_cell_size(&spec.manufacturing))
-            .fold(0.0, f64::max),
+    let weights = ChoiceWeights {
+        smoothness: fill.smoothness,
+        cell_size: fill.cell_size_weight,
     };
-    check_cell_size_fits(spec, fill, h)?;
+    let chosen = choose_designs(&options, fill.neighbours, weights);
+    let costs = choice_costs(&options, fill.neighbours, weights, &chosen);
+    Choice { chosen, costs }
+}
 
-    stage("grading");
-    let t = Instant::now();
+/// Every point's cell size (mm): the fixed one, or the smallest its own design prints at.
+fn point_cell_sizes(
+    spec: &Spec,
+    fill: &GradedFill,
+    designs: &[Design],
+) -> Result<Vec<f64>, BuildError> {
+    let mut sizes = Vec::with_capacity(designs.len());
+    for (p, design) in fill.points.iter().zip(designs) {
+        let need = CellNeeds::of(&design.cell(RangePolicy::Strict)?);
+        sizes.push(match spec.cell_size {
+            CellSize::Fixed(h) => {
+                need.check(
+                    h,
+                    &spec.manufacturing,
+                    &format!(" at control point {:?}", p.id),
+                )?;
+                h
+            }
+            CellSize::Auto => need.smallest_cell_size(&spec.manufacturing),
+        });
+    }
+    let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
+    check_fits_domain(&spec.domain, smallest)?;
+    Ok(sizes)
+}
+
+/// Grades the designs at their cell sizes and verifies the result.
+fn grade_and_verify(
+    spec: &Spec,
+    fill: &GradedFill,
+    designs: &[Design],
+    sizes: &[f64],
+) -> Result<(GradedLattice, Verification), BuildError> {
     let points: Vec<ControlPoint> = fill
         .points
         .iter()
-        .enumerate()
-        .map(|(i, p)| ControlPoint {
+        .zip(designs.iter().zip(sizes))
+        .map(|(p, (design, &h))| ControlPoint {
             id: p.id.clone(),
             position: p.position,
-            design: candidates[i][chosen[i]].design.clone(),
+            design: design.clone(),
+            cell_size: Some(h),
         })
         .collect();
     let grading_options = GradingOptions {
         neighbours: fill.neighbours,
         weight: fill.weight,
         min_strut_diameter: spec.manufacturing.min_strut_diameter,
+        core_cells: Some(fill.core_cells),
+        transition_cells: fill.transition_cells,
         ..GradingOptions::default()
     };
-    let graded = grade(&points, h, &spec.domain, &grading_options)?;
-    timings.grading = t.elapsed().as_secs_f64();
-    if graded.stats.components_removed > 0 {
-        warnings.push(format!(
-            "{} disconnected pieces ({} struts) were removed after grading and trimming",
-            graded.stats.components_removed, graded.stats.component_struts_removed
-        ));
-    }
-    if graded.stats.struts_below_minimum > 0 {
-        warnings.push(format!(
-            "{} blended strut pieces thinner than manufacturing.min_strut_diameter {} mm were dropped",
-            graded.stats.struts_below_minimum, spec.manufacturing.min_strut_diameter
-        ));
-    }
-
-    stage("verify");
-    let t = Instant::now();
+    let largest = sizes.iter().copied().fold(0.0, f64::max);
+    let graded = grade(&points, largest, &spec.domain, &grading_options)?;
     let targets: Vec<Stiffness> = fill.points.iter().map(|p| p.target.clone()).collect();
     let verification = verify(
         &graded,
@@ -339,7 +442,222 @@ pub(super) fn prepare(
             samples_per_segment: fill.samples_per_segment,
         },
     )?;
-    timings.verify = t.elapsed().as_secs_f64();
+    Ok((graded, verification))
+}
+
+/// The error that decides whether a point holds its tolerance: the window of the built
+/// network when one could be homogenized, else the cut-out cell (against the target).
+pub(super) fn built_error(check: &ControlPointCheck) -> Option<ErrorMetrics> {
+    check
+        .window
+        .as_ref()
+        .and_then(|w| w.vs_target)
+        .or(check.vs_target)
+}
+
+/// One closed-loop round: points that miss their tolerance get their continuous design
+/// parameters refined against the FE model of what is built there (the core reproduces the
+/// design cell for cell, so that model is the design's periodic cell), printable at the
+/// point's cell size. Returns whether any design changed.
+fn correct(
+    spec: &Spec,
+    fill: &GradedFill,
+    verification: &Verification,
+    designs: &mut [Design],
+    sizes: &[f64],
+    corrections: &mut [usize],
+) -> bool {
+    let mut changed = false;
+    let mut fem = Homogenizer::new(FemOptions::default());
+    for (i, (p, check)) in fill.points.iter().zip(&verification.points).enumerate() {
+        let (Some(tolerance), Some(error)) = (p.tolerance, built_error(check)) else {
+            continue;
+        };
+        if p.design.is_some() || error.rel_frobenius <= tolerance {
+            continue;
+        }
+        let room = rooms(fill);
+        let printable = PrintableWithin {
+            largest: sizes[i] * (1.0 + 1e-9),
+            limits: &spec.manufacturing,
+            widest: room[i],
+        };
+        let accept = |d: &Design| printable.smallest_cell_size(d).is_some();
+        let better = refine_where(
+            &designs[i],
+            &p.target,
+            &spec.material,
+            &mut fem,
+            2 * fill.design.refine_evaluations.max(1),
+            &accept,
+        );
+        let after = fe_errors(&better, &p.target, &spec.material, &mut fem);
+        if after.is_some_and(|(m, _)| m.rel_frobenius < error.rel_frobenius - 1e-4) {
+            designs[i] = better;
+            corrections[i] += 1;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Designs, chooses, sizes, grades, verifies and corrects.
+pub(super) fn prepare(
+    spec: &Spec,
+    fill: &GradedFill,
+    timings: &mut Timings,
+    warnings: &mut Vec<String>,
+    stage: &dyn Fn(&str),
+) -> Result<(Prepared, GradedReport), BuildError> {
+    let t = Instant::now();
+    let (candidates, choice) = design_and_choose(spec, fill, stage, warnings)?;
+    timings.design = t.elapsed().as_secs_f64();
+    let mut designs: Vec<Design> = (0..fill.points.len())
+        .map(|i| candidates[i][choice.chosen[i]].design.clone())
+        .collect();
+    let sizes = point_cell_sizes(spec, fill, &designs)?;
+
+    stage("grading");
+    let t = Instant::now();
+    let (mut graded, mut verification) = grade_and_verify(spec, fill, &designs, &sizes)?;
+    let mut corrections = vec![0usize; designs.len()];
+    let mut rounds = 0;
+    while rounds < fill.max_corrections
+        && correct(
+            spec,
+            fill,
+            &verification,
+            &mut designs,
+            &sizes,
+            &mut corrections,
+        )
+    {
+        rounds += 1;
+        stage(&format!("correction {rounds}"));
+        (graded, verification) = grade_and_verify(spec, fill, &designs, &sizes)?;
+    }
+    timings.grading = t.elapsed().as_secs_f64();
+    grading_warnings(&graded, &verification, spec, warnings);
+    let reports = point_reports(
+        spec,
+        fill,
+        &candidates,
+        &choice,
+        &designs,
+        &sizes,
+        &graded,
+        &verification,
+        &corrections,
+        warnings,
+    )?;
+    let e = spec.material.youngs_modulus;
+    let report = GradedReport {
+        method: match fill.method {
+            DesignMethod::Network { .. } => "network".into(),
+            DesignMethod::Lookup { .. } => "lookup".into(),
+        },
+        polish: match fill.method {
+            DesignMethod::Network { polish, .. } => Some(polish),
+            DesignMethod::Lookup { .. } => None,
+        },
+        smoothness: fill.smoothness,
+        cell_size_weight: fill.cell_size_weight,
+        neighbours: fill.neighbours,
+        correction_rounds: rounds,
+        control_points: reports,
+        grading: graded.stats,
+        transitions: graded.transitions.clone(),
+        segments: verification
+            .segments
+            .iter()
+            .map(|s| SegmentReport {
+                sample: s.clone(),
+                voigt_gpa: rows(&s.stiffness.to_gpa(e)),
+            })
+            .collect(),
+        max_step_change: verification.max_step_change,
+        failed_samples: verification.failed_samples.clone(),
+    };
+    let point_stiffness = verification
+        .points
+        .iter()
+        .zip(&fill.points)
+        .map(|(c, p)| PointStiffness {
+            id: p.id.clone(),
+            position: p.position,
+            target: p.target.clone(),
+            design: c.design_stiffness.clone(),
+            graded: c.graded_stiffness.clone(),
+            window: c.window.as_ref().map(|w| w.stiffness.clone()),
+            graded_vs_target: c.vs_target,
+            window_vs_target: c.window.as_ref().and_then(|w| w.vs_target),
+        })
+        .collect();
+    let overlay = GradedOverlay {
+        domain: spec.domain.bounding_box(),
+        cores: graded
+            .cores
+            .iter()
+            .enumerate()
+            .map(|(i, core)| {
+                // A point without a core is drawn with its own cell.
+                let k = core.half_cells.unwrap_or(0);
+                (
+                    core.id.clone(),
+                    graded.field.positions()[i],
+                    graded.aligned[i].lattice * (2.0 * k as f64 + 1.0),
+                    core.half_cells.is_some(),
+                )
+            })
+            .collect(),
+        segments: report.segments.iter().map(|s| s.sample.clone()).collect(),
+    };
+    Ok((
+        Prepared {
+            network: graded.network,
+            cell_size: sizes.iter().copied().fold(0.0, f64::max),
+            point_stiffness,
+            cell_stiffness: None,
+            overlay: Some(overlay),
+        },
+        report,
+    ))
+}
+
+fn grading_warnings(
+    graded: &GradedLattice,
+    verification: &Verification,
+    spec: &Spec,
+    warnings: &mut Vec<String>,
+) {
+    if graded.stats.components_removed > 0 {
+        warnings.push(format!(
+            "{} disconnected pieces ({} struts) were removed after grading and trimming",
+            graded.stats.components_removed, graded.stats.component_struts_removed
+        ));
+    }
+    if graded.stats.struts_below_minimum > 0 {
+        warnings.push(format!(
+            "{} blended strut pieces in transitions between control points were thinner than \
+             manufacturing.min_strut_diameter {} mm and were dropped (see graded.transitions)",
+            graded.stats.struts_below_minimum, spec.manufacturing.min_strut_diameter
+        ));
+    }
+    for core in &graded.cores {
+        match core.half_cells {
+            Some(k) if k < core.requested => warnings.push(format!(
+                "control point {:?}: its core was clipped to {k} cell(s) on each side (asked {}) \
+                 because a neighbouring point is close",
+                core.id, core.requested
+            )),
+            _ => {}
+        }
+    }
+    for note in &graded.notes {
+        warnings.push(format!(
+            "{note}; without a core there, the cells at both points only approximate their designs"
+        ));
+    }
     if !verification.failed_samples.is_empty() {
         warnings.push(format!(
             "{} of the stiffness samples between control points could not be homogenized \
@@ -347,26 +665,45 @@ pub(super) fn prepare(
             verification.failed_samples.len()
         ));
     }
+}
 
+#[allow(clippy::too_many_arguments)]
+fn point_reports(
+    spec: &Spec,
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    choice: &Choice,
+    designs: &[Design],
+    sizes: &[f64],
+    graded: &GradedLattice,
+    verification: &Verification,
+    corrections: &[usize],
+    warnings: &mut Vec<String>,
+) -> Result<Vec<PointReport>, BuildError> {
     let e = spec.material.youngs_modulus;
     let names = component_names();
     let mut reports = Vec::with_capacity(fill.points.len());
     for (i, (p, check)) in fill.points.iter().zip(&verification.points).enumerate() {
-        let chosen_candidate = &candidates[i][chosen[i]];
-        let unit = chosen_candidate.design.cell(RangePolicy::Strict)?;
-        let need = CellNeeds::of(&unit);
+        let h = sizes[i];
+        let need = CellNeeds::of(&designs[i].cell(RangePolicy::Strict)?);
         let graded_vs_target = check
             .vs_target
             .unwrap_or_else(|| ErrorMetrics::between(&p.target, &check.graded_stiffness));
-        let within = p.tolerance.map(|t| graded_vs_target.rel_frobenius <= t);
+        let built = built_error(check).unwrap_or(graded_vs_target);
+        let within = p.tolerance.map(|t| built.rel_frobenius <= t);
         if within == Some(false) {
             warnings.push(format!(
-                "control point {:?}: graded cell relative Frobenius error {:.3} (NMSE {:.3}) \
-                 exceeds its tolerance {}",
+                "control point {:?}: built stiffness relative Frobenius error {:.3} (NMSE {:.3}) \
+                 exceeds its tolerance {}{}",
                 p.id,
-                graded_vs_target.rel_frobenius,
-                graded_vs_target.nmse,
-                p.tolerance.unwrap_or_default()
+                built.rel_frobenius,
+                built.nmse,
+                p.tolerance.unwrap_or_default(),
+                if corrections[i] > 0 {
+                    format!(" after {} correction(s)", corrections[i])
+                } else {
+                    String::new()
+                }
             ));
         }
         let (tg, dg, gg) = (
@@ -380,38 +717,24 @@ pub(super) fn prepare(
             weight: p.weight,
             tolerance: p.tolerance,
             pinned: p.design.is_some(),
-            candidates: candidates[i]
-                .iter()
-                .map(|c| CandidateSummary {
-                    design: c.design.clone(),
-                    surrogate: c.surrogate_nmse.zip(c.surrogate_rel_frobenius).map(
-                        |(nmse, rel_frobenius)| ErrorMetrics {
-                            nmse,
-                            rel_frobenius,
-                        },
-                    ),
-                    fe_unrefined: ErrorMetrics {
-                        nmse: c.fe_nmse_unrefined,
-                        rel_frobenius: c.fe_rel_frobenius_unrefined,
-                    },
-                    fe: ErrorMetrics {
-                        nmse: c.fe_nmse,
-                        rel_frobenius: c.fe_rel_frobenius,
-                    },
-                    smallest_cell_size_mm: c.smallest_cell_size,
-                    refined: c.refined,
-                })
-                .collect(),
-            chosen: chosen[i],
-            design: chosen_candidate.design.clone(),
+            candidates: candidates[i].iter().map(summary).collect(),
+            chosen: choice.chosen[i],
+            choice_cost: choice.costs[i],
+            corrections: corrections[i],
+            design: designs[i].clone(),
+            cell_size_mm: h,
+            core: graded.cores.get(i).cloned(),
             strut_diameter_mm: need.unit_diameter * h,
             smallest_pore_mm: need.unit_pore.map(|g| g * h),
             target_voigt_gpa: rows(&tg),
             design_voigt_gpa: rows(&dg),
             graded_voigt_gpa: rows(&gg),
+            window_voigt_gpa: check.window.as_ref().map(|w| rows(&w.stiffness.to_gpa(e))),
             design_vs_target: ErrorMetrics::between(&p.target, &check.design_stiffness),
             graded_vs_target,
             graded_vs_design: check.vs_design,
+            window: check.window.clone(),
+            window_note: check.window_note.clone(),
             lattice_error: check.lattice_error,
             graded_relative_density: check.relative_density,
             within_tolerance: within,
@@ -426,76 +749,28 @@ pub(super) fn prepare(
                 .collect(),
         });
     }
-    let report = GradedReport {
-        method: match fill.method {
-            DesignMethod::Network { .. } => "network".into(),
-            DesignMethod::Lookup { .. } => "lookup".into(),
-        },
-        polish: match fill.method {
-            DesignMethod::Network { polish, .. } => Some(polish),
-            DesignMethod::Lookup { .. } => None,
-        },
-        smoothness: fill.smoothness,
-        neighbours: fill.neighbours,
-        control_points: reports,
-        grading: graded.stats,
-        segments: verification
-            .segments
-            .iter()
-            .map(|s| SegmentReport {
-                sample: s.clone(),
-                voigt_gpa: rows(&s.stiffness.to_gpa(e)),
-            })
-            .collect(),
-        max_step_change: verification.max_step_change,
-        failed_samples: verification.failed_samples.clone(),
-    };
-    let stiffness = verification
-        .points
-        .iter()
-        .zip(&fill.points)
-        .map(|(c, p)| {
-            (
-                p.id.clone(),
-                p.target.clone(),
-                c.design_stiffness.clone(),
-                c.graded_stiffness.clone(),
-            )
-        })
-        .collect();
-    Ok((
-        Prepared {
-            network: graded.network,
-            cell_size: h,
-            point_stiffness: stiffness,
-            cell_stiffness: None,
-        },
-        report,
-    ))
+    Ok(reports)
 }
 
-/// A cell size that leaves no whole cell in the domain, or is larger than the distance
-/// between two control points (their cells could not both be reproduced), is an error.
-fn check_cell_size_fits(spec: &Spec, fill: &GradedFill, h: f64) -> Result<(), BuildError> {
-    check_fits_domain(&spec.domain, h)?;
-    for (i, a) in fill.points.iter().enumerate() {
-        for b in &fill.points[..i] {
-            let d = (0..3)
-                .map(|k| (a.position[k] - b.position[k]).powi(2))
-                .sum::<f64>()
-                .sqrt();
-            if d < h {
-                return Err(BuildError::CellSizeIncompatible {
-                    cell_size: h,
-                    reason: format!(
-                        "control points {:?} and {:?} are {d:.3} mm apart, closer than one cell: \
-                         both cells cannot be reproduced; move them at least {h:.3} mm apart or \
-                         use a smaller cell_size",
-                        b.id, a.id
-                    ),
-                });
-            }
-        }
+fn summary(c: &Candidate) -> CandidateSummary {
+    CandidateSummary {
+        design: c.design.clone(),
+        surrogate: c
+            .surrogate_nmse
+            .zip(c.surrogate_rel_frobenius)
+            .map(|(nmse, rel_frobenius)| ErrorMetrics {
+                nmse,
+                rel_frobenius,
+            }),
+        fe_unrefined: ErrorMetrics {
+            nmse: c.fe_nmse_unrefined,
+            rel_frobenius: c.fe_rel_frobenius_unrefined,
+        },
+        fe: ErrorMetrics {
+            nmse: c.fe_nmse,
+            rel_frobenius: c.fe_rel_frobenius,
+        },
+        smallest_cell_size_mm: c.smallest_cell_size,
+        refined: c.refined,
     }
-    Ok(())
 }

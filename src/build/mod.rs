@@ -34,7 +34,7 @@ use crate::export::{
 };
 use crate::fem::{FemError, FemOptions, homogenize};
 use crate::grading::GradingError;
-use crate::mechanics::Stiffness;
+use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::mesh::{MeshError, check, mesh_network_with_stats};
 use crate::network::{Domain, StrutNetwork, TileError, tile};
 use crate::spec::{CellSize, Fill, Spec};
@@ -127,11 +127,43 @@ pub(crate) struct Prepared {
     pub network: StrutNetwork,
     /// The cell size used, mm.
     pub cell_size: f64,
-    /// Per control point (graded only): id, target, design FE and graded-cell FE stiffness,
-    /// normalized by E.
-    pub point_stiffness: Vec<(String, Stiffness, Stiffness, Stiffness)>,
+    /// Per control point (graded only), in spec order.
+    pub point_stiffness: Vec<PointStiffness>,
     /// Uniform only: the FE stiffness of the cell, normalized by E.
     pub cell_stiffness: Option<Stiffness>,
+    /// Graded only: what the lattice picture draws over the struts.
+    pub overlay: Option<GradedOverlay>,
+}
+
+/// One control point's stiffnesses for its plot, normalized by E.
+pub(crate) struct PointStiffness {
+    /// The id.
+    pub id: String,
+    /// Position, mm.
+    pub position: [f64; 3],
+    /// The target.
+    pub target: Stiffness,
+    /// FE of the design built there.
+    pub design: Stiffness,
+    /// FE of the cut-out graded cell.
+    pub graded: Stiffness,
+    /// FE of the window of the built network, if one could be homogenized.
+    pub window: Option<Stiffness>,
+    /// Cut-out cell against the target.
+    pub graded_vs_target: Option<ErrorMetrics>,
+    /// Window against the target.
+    pub window_vs_target: Option<ErrorMetrics>,
+}
+
+/// What the lattice picture of a graded build draws over the struts, mm.
+pub(crate) struct GradedOverlay {
+    /// The domain's bounding box.
+    pub domain: ([f64; 3], [f64; 3]),
+    /// Per control point: id, position, the core's edge vectors (columns; the core is the
+    /// parallelepiped centred on the point) and whether it has a core (else its own cell).
+    pub cores: Vec<(String, [f64; 3], nalgebra::Matrix3<f64>, bool)>,
+    /// The stiffness samples between the points.
+    pub segments: Vec<crate::grading::SegmentSample>,
 }
 
 /// The default output folder of a spec: `output/<name>/` under `root`.
@@ -310,6 +342,7 @@ fn uniform(
             network: tiled.network,
             cell_size: h,
             point_stiffness: Vec::new(),
+            overlay: None,
             cell_stiffness: Some(fe.stiffness),
         },
         report,

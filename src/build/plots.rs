@@ -6,8 +6,10 @@
 use std::path::Path;
 
 use super::{BuildError, FileReport, Prepared};
+use crate::mechanics::ErrorMetrics;
 use crate::plot::{
-    Curve, LatticeView, directional_modulus_png, directional_modulus_svg, lattice_png, lattice_svg,
+    Curve, LatticeOverlay, LatticeView, OverlayBox, SegmentCurve, directional_modulus_png,
+    directional_modulus_svg, lattice_png_with, lattice_svg_with, segments_png, segments_svg,
 };
 use crate::spec::Spec;
 
@@ -23,6 +25,58 @@ fn file_stem(id: &str) -> String {
             }
         })
         .collect()
+}
+
+/// The domain outline, control points and cores of a graded build (empty for a uniform one).
+fn lattice_overlay(prepared: &Prepared) -> LatticeOverlay {
+    let Some(o) = &prepared.overlay else {
+        return LatticeOverlay::default();
+    };
+    let (lo, hi) = o.domain;
+    let mut boxes = vec![OverlayBox {
+        centre: std::array::from_fn(|k| 0.5 * (lo[k] + hi[k])),
+        edges: nalgebra::Matrix3::from_diagonal(&nalgebra::Vector3::new(
+            hi[0] - lo[0],
+            hi[1] - lo[1],
+            hi[2] - lo[2],
+        )),
+        dashed: false,
+    }];
+    boxes.extend(o.cores.iter().map(|(_, centre, edges, _)| OverlayBox {
+        centre: *centre,
+        edges: *edges,
+        dashed: true,
+    }));
+    LatticeOverlay {
+        boxes,
+        points: o
+            .cores
+            .iter()
+            .map(|(id, p, _, _)| (shortened(id, 24), *p))
+            .collect(),
+    }
+}
+
+/// `text` cut to at most `max` characters (an ellipsis marks the cut).
+fn shortened(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let mut out: String = text.chars().take(max.saturating_sub(1)).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A legend label with the relative Frobenius error (and NMSE) against the target.
+fn figure_label(what: &str, error: Option<&ErrorMetrics>) -> String {
+    match error {
+        Some(m) => format!(
+            "{what}: relFrob {:.3} (NMSE {:.3})",
+            m.rel_frobenius, m.nmse
+        ),
+        None => what.to_string(),
+    }
 }
 
 /// Writes the plots into `dir/plots/` and returns their file reports (names relative to
@@ -51,23 +105,35 @@ pub(super) fn write_plots(
         Ok(())
     };
     let e = spec.material.youngs_modulus;
-    for (id, target, design, graded) in &prepared.point_stiffness {
-        let curves = [
+    for p in &prepared.point_stiffness {
+        let graded_label = figure_label("graded cell (FE)", p.graded_vs_target.as_ref());
+        let window_label = figure_label("built window (FE)", p.window_vs_target.as_ref());
+        let mut curves = vec![
             Curve {
                 label: "target",
-                stiffness: target,
+                stiffness: &p.target,
             },
             Curve {
                 label: "design (FE)",
-                stiffness: design,
+                stiffness: &p.design,
             },
             Curve {
-                label: "graded cell (FE)",
-                stiffness: graded,
+                label: &graded_label,
+                stiffness: &p.graded,
             },
         ];
-        let title = format!("{id}: directional Young's modulus");
-        let stem = file_stem(id);
+        if let Some(w) = &p.window {
+            curves.push(Curve {
+                label: &window_label,
+                stiffness: w,
+            });
+        }
+        let [x, y, z] = p.position;
+        let title = format!(
+            "{} at ({x:.1}, {y:.1}, {z:.1}) mm: directional Young's modulus",
+            shortened(&p.id, 40)
+        );
+        let stem = file_stem(&p.id);
         write(
             format!("{stem}-stiffness.svg"),
             directional_modulus_svg(&title, &curves, e).as_bytes(),
@@ -92,19 +158,53 @@ pub(super) fn write_plots(
             &directional_modulus_png(&title, &curves, e),
         )?;
     }
-    let title = format!(
-        "{}: {} struts, cell size {:.2} mm",
-        spec.name, struts, prepared.cell_size
-    );
+    let overlay = lattice_overlay(prepared);
+    let title = if prepared.overlay.is_some() {
+        format!(
+            "{}: {} struts, cells up to {:.2} mm; control points and cores (dashed)",
+            spec.name, struts, prepared.cell_size
+        )
+    } else {
+        format!(
+            "{}: {} struts, cell size {:.2} mm",
+            spec.name, struts, prepared.cell_size
+        )
+    };
     let view = LatticeView::default();
     write(
         "lattice.svg".into(),
-        lattice_svg(&prepared.network, &title, &view).as_bytes(),
+        lattice_svg_with(&prepared.network, &title, &view, &overlay).as_bytes(),
     )?;
     write(
         "lattice.png".into(),
-        &lattice_png(&prepared.network, &title, &view),
+        &lattice_png_with(&prepared.network, &title, &view, &overlay),
     )?;
+    if let Some(o) = &prepared.overlay {
+        let mut curves: Vec<SegmentCurve> = Vec::new();
+        for s in &o.segments {
+            let label = format!("{} → {}", shortened(&s.from, 30), shortened(&s.to, 30));
+            if curves.last().is_none_or(|c| c.label != label) {
+                curves.push(SegmentCurve {
+                    label,
+                    samples: Vec::new(),
+                });
+            }
+            curves
+                .last_mut()
+                .expect("pushed")
+                .samples
+                .push((s.t, &s.stiffness));
+        }
+        let title = format!(
+            "{}: stiffness along the segments between control points",
+            spec.name
+        );
+        write(
+            "segments.svg".into(),
+            segments_svg(&title, &curves, e).as_bytes(),
+        )?;
+        write("segments.png".into(), &segments_png(&title, &curves, e))?;
+    }
     Ok(files)
 }
 

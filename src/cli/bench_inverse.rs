@@ -63,6 +63,7 @@ pub fn recovery(
     let printable = PrintableWithin {
         largest: LARGEST_CELL,
         limits: &LIMITS,
+        widest: f64::INFINITY,
     };
     use trussforge::inverse::Printability;
     let designs = sample_accepted_designs(seed, count, ORTHOTROPIC_EVERY, &|d| {

@@ -272,6 +272,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let printable = limits.as_ref().map(|(largest, limits)| PrintableWithin {
         largest: *largest,
         limits,
+        widest: f64::INFINITY,
     });
     let mut results = Vec::new();
     for target in &targets {

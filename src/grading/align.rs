@@ -133,7 +133,7 @@ pub struct AlignedCell {
     pub lattice: Matrix3<f64>,
     /// The design's relative density ρ_i (dimensionless).
     pub relative_density: f64,
-    /// The design's strut diameter in its own cell of edge `h`, mm.
+    /// The design's strut diameter in its own cell (of the point's cell size), mm.
     pub diameter: f64,
     pub(crate) graph: Arc<AlignedGraph>,
 }
@@ -155,7 +155,8 @@ impl AlignedCell {
     }
 }
 
-/// Aligns the control points' cells of edge `h` (mm): see the module docs. `neighbours` is the
+/// Aligns the control points' cells of edge [`ControlPoint::cell_size`], or `h` (mm) where it
+/// is not given: see the module docs. `neighbours` is the
 /// `k` of the k-nearest neighbours considered.
 ///
 /// # Errors
@@ -187,6 +188,7 @@ pub fn align(
                 XPoint::new(b.num().map(i128::from), b.den() as i128),
             )
         }));
+        let h = p.cell_size.unwrap_or(h);
         base.push((f * h, cell.struts()[0].diameter * h, exact));
     }
     let perms = signed_perms();
@@ -291,6 +293,7 @@ mod tests {
             id: id.into(),
             position: [x, 0.0, 0.0],
             design,
+            cell_size: None,
         }
     }
 

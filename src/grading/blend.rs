@@ -261,6 +261,57 @@ struct Raw {
 pub(crate) struct Blended {
     pub network: StrutNetwork,
     pub cells: Vec<CellInfo>,
+    pub transitions: Vec<TransitionStats>,
+}
+
+/// What the diameter rule did to the pieces of one region: a control point's own region
+/// (`to` = `None`: only its topology has weight at the piece's ends) or the transition between
+/// two points (the two largest weights at the piece's ends). Counts are taken before trimming
+/// to the domain.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct TransitionStats {
+    /// The control point (first of the pair).
+    pub from: String,
+    /// The second control point of a transition.
+    pub to: Option<String>,
+    /// Pieces kept.
+    pub kept: usize,
+    /// Pieces dropped for a mean diameter below the minimum.
+    pub dropped: usize,
+    /// Piece ends raised to the minimum diameter.
+    pub raised_ends: usize,
+    /// The thinnest kept end diameter, mm (0 when nothing was kept).
+    pub thinnest_kept_mm: f64,
+}
+
+impl Default for TransitionStats {
+    fn default() -> Self {
+        Self {
+            from: String::new(),
+            to: None,
+            kept: 0,
+            dropped: 0,
+            raised_ends: 0,
+            thinnest_kept_mm: f64::INFINITY,
+        }
+    }
+}
+
+/// The region of a piece from the weights at its two ends: the two control points of largest
+/// weight (sorted), or one alone.
+fn segment_of(wa: &[(usize, f64)], wb: &[(usize, f64)]) -> (usize, Option<usize>) {
+    let mut best: BTreeMap<usize, f64> = BTreeMap::new();
+    for &(i, w) in wa.iter().chain(wb) {
+        let e = best.entry(i).or_insert(0.0);
+        *e = e.max(w);
+    }
+    let mut order: Vec<(usize, f64)> = best.into_iter().filter(|&(_, w)| w > 1e-9).collect();
+    order.sort_by(|x, y| y.1.total_cmp(&x.1).then(x.0.cmp(&y.0)));
+    match order.as_slice() {
+        [] => (0, None),
+        [(i, _)] => (*i, None),
+        [(i, _), (j, _), ..] => ((*i).min(*j), Some((*i).max(*j))),
+    }
 }
 
 /// Builds the graded strut network (see the module docs).
@@ -441,52 +492,7 @@ pub(crate) fn blend(
         })
         .collect();
 
-    // Remove straight clipping nodes (valence 2, same sources, collinear).
-    let original: BTreeSet<XPoint> = aligned
-        .iter()
-        .flat_map(|a| a.graph.nodes.iter().copied())
-        .collect();
-    let mut incident: Vec<Vec<usize>> = vec![Vec::new(); node_pts.len()];
-    for (e, (a, b, _)) in edges.iter().enumerate() {
-        incident[*a as usize].push(e);
-        incident[*b as usize].push(e);
-    }
-    let mut alive = vec![true; edges.len()];
-    for v in 0..node_pts.len() {
-        let live: Vec<usize> = incident[v].iter().copied().filter(|&e| alive[e]).collect();
-        if live.len() != 2 || original.contains(&node_pts[v].wrapped().0) {
-            continue;
-        }
-        let (e1, e2) = (live[0], live[1]);
-        if edges[e1].2 != edges[e2].2 {
-            continue;
-        }
-        let other = |e: usize| {
-            if edges[e].0 as usize == v {
-                edges[e].1
-            } else {
-                edges[e].0
-            }
-        };
-        let (o1, o2) = (other(e1), other(e2));
-        if o1 == o2 || !collinear(node_pts[o1 as usize], node_pts[v], node_pts[o2 as usize]) {
-            continue;
-        }
-        let (p, q, m) = (positions[o1 as usize], positions[o2 as usize], positions[v]);
-        let chord = q - p;
-        let t = ((m - p).dot(&chord) / chord.norm_squared()).clamp(0.0, 1.0);
-        if (m - (p + chord * t)).norm() > options.merge_tolerance {
-            continue;
-        }
-        alive[e2] = false;
-        let sources = edges[e1].2.clone();
-        edges[e1] = (o1, o2, sources);
-        incident[o2 as usize].retain(|&e| e != e2);
-        incident[o2 as usize].push(e1);
-        stats.merged_nodes += 1;
-    }
-
-    // Diameters per end from the field at the nodes.
+    // Diameters per end from the field at the nodes; thin pieces dropped, thin ends raised.
     let mut at_node: Vec<Option<NodeField>> = vec![None; node_pts.len()];
     let mut node_data = |v: usize| -> Result<NodeField, GradingError> {
         if at_node[v].is_none() {
@@ -511,29 +517,104 @@ pub(crate) fn blend(
             .sqrt()
     };
     let dmin = options.min_strut_diameter;
-    let mut struts: Vec<Strut> = Vec::new();
-    for (e, (a, b, sources)) in edges.iter().enumerate() {
-        if !alive[e] {
-            continue;
-        }
+    let mut transitions: BTreeMap<(usize, Option<usize>), TransitionStats> = BTreeMap::new();
+    let mut sized: Vec<Option<[f64; 2]>> = Vec::with_capacity(edges.len());
+    for (a, b, sources) in &edges {
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
         let raw = [diameter(&wa, &aa, sources), diameter(&wb, &ab, sources)];
+        if raw[0].max(raw[1]) <= 0.0 {
+            // No material of any source reaches this piece (a neighbour's face copy of a
+            // topology whose weight is zero here): it never existed.
+            stats.absent_pieces += 1;
+            sized.push(None);
+            continue;
+        }
         let keep = [&wa, &wb]
             .iter()
             .any(|w| dominant(w).is_some_and(|d| sources.contains(&d)));
-        let Some([da, db]) = piece_diameters(raw, keep, dmin) else {
+        let t = transitions.entry(segment_of(&wa, &wb)).or_default();
+        let Some(d) = piece_diameters(raw, keep, dmin) else {
             stats.struts_below_minimum += 1;
+            t.dropped += 1;
+            sized.push(None);
             continue;
         };
-        stats.clamped_ends += raw.iter().filter(|&&d| d < dmin).count();
-        struts.push(Strut {
-            a: *a,
-            b: *b,
-            radius_a: 0.5 * da,
-            radius_b: 0.5 * db,
-        });
+        let raised = raw.iter().filter(|&&d| d < dmin).count();
+        stats.clamped_ends += raised;
+        t.raised_ends += raised;
+        t.kept += 1;
+        t.thinnest_kept_mm = t.thinnest_kept_mm.min(d[0].min(d[1]));
+        sized.push(Some(d));
     }
+
+    // Remove straight clipping nodes (valence 2, same sources, collinear) between kept pieces.
+    let original: BTreeSet<XPoint> = aligned
+        .iter()
+        .flat_map(|a| a.graph.nodes.iter().copied())
+        .collect();
+    let mut incident: Vec<Vec<usize>> = vec![Vec::new(); node_pts.len()];
+    for (e, (a, b, _)) in edges.iter().enumerate() {
+        if sized[e].is_some() {
+            incident[*a as usize].push(e);
+            incident[*b as usize].push(e);
+        }
+    }
+    for v in 0..node_pts.len() {
+        let live: Vec<usize> = incident[v]
+            .iter()
+            .copied()
+            .filter(|&e| sized[e].is_some())
+            .collect();
+        if live.len() != 2 || original.contains(&node_pts[v].wrapped().0) {
+            continue;
+        }
+        let (e1, e2) = (live[0], live[1]);
+        if edges[e1].2 != edges[e2].2 {
+            continue;
+        }
+        let other = |e: usize| {
+            if edges[e].0 as usize == v {
+                edges[e].1
+            } else {
+                edges[e].0
+            }
+        };
+        let end_diameter = |e: usize, node: u32| {
+            let d = sized[e].expect("live");
+            if edges[e].0 == node { d[0] } else { d[1] }
+        };
+        let (o1, o2) = (other(e1), other(e2));
+        if o1 == o2 || !collinear(node_pts[o1 as usize], node_pts[v], node_pts[o2 as usize]) {
+            continue;
+        }
+        let (p, q, m) = (positions[o1 as usize], positions[o2 as usize], positions[v]);
+        let chord = q - p;
+        let t = ((m - p).dot(&chord) / chord.norm_squared()).clamp(0.0, 1.0);
+        if (m - (p + chord * t)).norm() > options.merge_tolerance {
+            continue;
+        }
+        let d = [end_diameter(e1, o1), end_diameter(e2, o2)];
+        sized[e2] = None;
+        let sources = edges[e1].2.clone();
+        edges[e1] = (o1, o2, sources);
+        sized[e1] = Some(d);
+        incident[o2 as usize].retain(|&e| e != e2);
+        incident[o2 as usize].push(e1);
+        stats.merged_nodes += 1;
+    }
+    let struts: Vec<Strut> = edges
+        .iter()
+        .zip(&sized)
+        .filter_map(|((a, b, _), d)| {
+            d.map(|[da, db]| Strut {
+                a: *a,
+                b: *b,
+                radius_a: 0.5 * da,
+                radius_b: 0.5 * db,
+            })
+        })
+        .collect();
 
     // Trim, clean up (the network module's rules).
     let trimmed = trim_to_domain(positions, &struts, domain, options.min_strut_length);
@@ -576,6 +657,17 @@ pub(crate) fn blend(
     Ok(Blended {
         network: net,
         cells,
+        transitions: transitions
+            .into_iter()
+            .map(|((a, b), mut t)| {
+                if t.kept == 0 {
+                    t.thinnest_kept_mm = 0.0;
+                }
+                t.from = field.ids()[a].clone();
+                t.to = b.map(|b| field.ids()[b].clone());
+                t
+            })
+            .collect(),
     })
 }
 

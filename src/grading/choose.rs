@@ -6,16 +6,26 @@
 //! the choice minimizes
 //!
 //! ```text
-//! J = Σ_i w_i (e_i(c_i) − e_i*) + λ Σ_{i~j} D(c_i, c_j)
+//! J = Σ_i [w_i (e_i(c_i) − e_i*) + μ ln(h_i(c_i) / h_i*)] + λ Σ_{i~j} D(c_i, c_j)
 //! ```
 //!
 //! over the pairs `i~j` of k-nearest neighbours, where `w_i` is the point's weight, `λ` the
-//! spec's `grading.smoothness` and `D` the [`cell_distance`]: how far apart two cells are up
+//! spec's `grading.smoothness`, `h_i(c)` the size of the cell candidate `c` needs (its longest
+//! body diagonal at the smallest printable cell size, mm; `h_i*` the smallest among the
+//! point's candidates), `μ` the spec's `grading.cell_size_weight` (a smaller
+//! cell puts more cells between the points, for cores and transitions) and `D` the
+//! [`cell_distance`]: how far apart two cells are up
 //! to the 24 cube rotations that [`super::align`] applies anyway (relative Frobenius distance
 //! of the primitive cells) plus ½ when their topologies differ (the blend then has to morph one
 //! strut set into the other). So a candidate may cost up to `λ` of relative Frobenius error per unit of cell distance
 //! it saves; `λ = 0` takes every point's most accurate candidate. Candidates above a point's
 //! `tolerance` are not considered unless none is within it.
+//!
+//! When cell sizes are given, a neighbour pair whose cells (`h·F`, mm) are together wider
+//! along the segment between the points than the segment is long cannot have both designs
+//! reproduced there (see the grading's cores): each such pair costs [`MISFIT_COST`], so a
+//! fitting combination is chosen whenever one exists. The size term measures the cell by its
+//! longest body diagonal (mm), what the room between points is spent on.
 //!
 //! The minimization is coordinate descent from the most accurate candidates, points in input
 //! order, until no point changes (at most 50 sweeps): deterministic, and `J` never increases.
@@ -37,6 +47,8 @@ pub struct PointOptions {
     /// The candidates and their FE relative Frobenius error against the target, best first or
     /// in any order.
     pub candidates: Vec<(Design, f64)>,
+    /// Each candidate's cell size, mm (same order; empty when the size does not matter).
+    pub cell_sizes: Vec<f64>,
 }
 
 /// Distance between two designs' cells up to cube rotations: `min_Q ‖F_a Q − F_b‖_F /
@@ -63,73 +75,203 @@ fn shape_distance(fa: &Matrix3<f64>, fb: &Matrix3<f64>, rotations: &[Matrix3<f64
         .fold(f64::INFINITY, f64::min)
 }
 
+/// How a choice trades accuracy against the cell size and the neighbours (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChoiceWeights {
+    /// `λ`: relative Frobenius error a candidate may cost per unit of cell distance to its
+    /// neighbours.
+    pub smoothness: f64,
+    /// `μ`: relative Frobenius error a candidate may cost per e-fold of smaller cell.
+    pub cell_size: f64,
+}
+
+/// The three terms of one point's part of `J` for its chosen candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+pub struct ChoiceCost {
+    /// `w_i (e_i(c) − e_i*)`: accuracy given up against the point's most accurate candidate.
+    pub accuracy: f64,
+    /// `μ ln(h(c) / h_i*)`: the cell size against the smallest among the point's candidates.
+    pub cell_size: f64,
+    /// `λ Σ_j D(c, c_j)` over the neighbours.
+    pub compatibility: f64,
+    /// Neighbours whose cell and this one do not both fit between the two points (each costs
+    /// [`MISFIT_COST`]).
+    pub misfits: usize,
+}
+
+/// What a neighbour pair whose cells do not fit between the points costs: more than any
+/// accuracy difference, so a fitting combination is taken whenever one exists.
+pub const MISFIT_COST: f64 = 1.0;
+
+impl ChoiceCost {
+    fn total(&self) -> f64 {
+        self.accuracy + self.cell_size + self.compatibility + MISFIT_COST * self.misfits as f64
+    }
+}
+
+/// The width of the cell `A[−½, ½]³` (columns, mm) along the unit vector `e`, mm.
+fn width(a: &Matrix3<f64>, e: &nalgebra::Vector3<f64>) -> f64 {
+    a.try_inverse()
+        .map_or(f64::INFINITY, |inv| 1.0 / (inv * e).amax())
+}
+
+struct Problem<'a> {
+    points: &'a [PointOptions],
+    weights: ChoiceWeights,
+    allowed: Vec<Vec<usize>>,
+    near: Vec<Vec<usize>>,
+    best_error: Vec<f64>,
+    smallest_cell: Vec<f64>,
+    affine: Vec<Vec<Option<Matrix3<f64>>>>,
+    /// Each candidate's cell in mm (`h·F`) and its longest body diagonal, when sizes are given.
+    physical: Vec<Vec<Option<(Matrix3<f64>, f64)>>>,
+    rotations: Vec<Matrix3<f64>>,
+}
+
+impl<'a> Problem<'a> {
+    fn new(points: &'a [PointOptions], neighbours: usize, weights: ChoiceWeights) -> Self {
+        assert!(
+            points.iter().all(|p| !p.candidates.is_empty()),
+            "every control point needs a candidate"
+        );
+        let allowed: Vec<Vec<usize>> = points
+            .iter()
+            .map(|p| {
+                let within: Vec<usize> = (0..p.candidates.len())
+                    .filter(|&c| p.tolerance.is_none_or(|t| p.candidates[c].1 <= t))
+                    .collect();
+                if within.is_empty() {
+                    (0..p.candidates.len()).collect()
+                } else {
+                    within
+                }
+            })
+            .collect();
+        let affine: Vec<Vec<Option<Matrix3<f64>>>> = points
+            .iter()
+            .map(|p| p.candidates.iter().map(|(d, _)| d.affine().ok()).collect())
+            .collect();
+        let physical: Vec<Vec<Option<(Matrix3<f64>, f64)>>> = points
+            .iter()
+            .zip(&affine)
+            .map(|(p, fs)| {
+                fs.iter()
+                    .enumerate()
+                    .map(|(c, f)| {
+                        let a = f.as_ref()? * *p.cell_sizes.get(c)?;
+                        let diagonal = crate::grading::cores::longest_diagonal(&a);
+                        Some((a, diagonal))
+                    })
+                    .collect()
+            })
+            .collect();
+        let fold = |i: usize, f: &dyn Fn(usize) -> f64| {
+            allowed[i]
+                .iter()
+                .map(|&c| f(c))
+                .fold(f64::INFINITY, f64::min)
+        };
+        let best_error = (0..points.len())
+            .map(|i| fold(i, &|c| points[i].candidates[c].1))
+            .collect();
+        let smallest_cell = (0..points.len())
+            .map(|i| fold(i, &|c| physical[i][c].map_or(1.0, |(_, d)| d)))
+            .collect();
+        Self {
+            points,
+            weights,
+            near: neighbour_lists(points, neighbours),
+            best_error,
+            smallest_cell,
+            affine,
+            physical,
+            rotations: cube_rotations(),
+            allowed,
+        }
+    }
+
+    fn distance(&self, i: usize, a: usize, j: usize, b: usize) -> f64 {
+        let (Some(fa), Some(fb)) = (&self.affine[i][a], &self.affine[j][b]) else {
+            return f64::INFINITY;
+        };
+        let same = unit_graph(&self.points[i].candidates[a].0.topology)
+            == unit_graph(&self.points[j].candidates[b].0.topology);
+        shape_distance(fa, fb, &self.rotations) + if same { 0.0 } else { 0.5 }
+    }
+
+    /// Whether the cells of candidates `a` of `i` and `b` of `j` both fit between the points:
+    /// their widths along the segment at most its length.
+    fn fits(&self, i: usize, a: usize, j: usize, b: usize) -> bool {
+        let (Some((ai, _)), Some((aj, _))) = (&self.physical[i][a], &self.physical[j][b]) else {
+            return true;
+        };
+        let d = nalgebra::Vector3::from(self.points[j].position)
+            - nalgebra::Vector3::from(self.points[i].position);
+        let length = d.norm();
+        let e = d / length;
+        width(ai, &e) + width(aj, &e) <= length
+    }
+
+    fn cost(&self, i: usize, c: usize, chosen: &[usize]) -> ChoiceCost {
+        let p = &self.points[i];
+        let size = self.physical[i][c].map_or(1.0, |(_, d)| d);
+        let misfits = self.near[i]
+            .iter()
+            .filter(|&&j| !self.fits(i, c, j, chosen[j]))
+            .count();
+        let compatibility = if self.weights.smoothness == 0.0 {
+            0.0
+        } else {
+            let d: f64 = self.near[i]
+                .iter()
+                .map(|&j| self.distance(i, c, j, chosen[j]))
+                .sum();
+            self.weights.smoothness * d
+        };
+        ChoiceCost {
+            accuracy: p.weight * (p.candidates[c].1 - self.best_error[i]),
+            cell_size: self.weights.cell_size * (size / self.smallest_cell[i]).ln(),
+            compatibility,
+            misfits,
+        }
+    }
+}
+
 /// Chooses one candidate per point (indices into each point's `candidates`); see the module
-/// docs. `neighbours` is the k of the k-nearest neighbours, `smoothness` the λ.
+/// docs. `neighbours` is the k of the k-nearest neighbours.
 ///
 /// # Panics
 /// If a point has no candidates.
 #[track_caller]
-pub fn choose_designs(points: &[PointOptions], neighbours: usize, smoothness: f64) -> Vec<usize> {
-    assert!(
-        points.iter().all(|p| !p.candidates.is_empty()),
-        "every control point needs a candidate"
-    );
+pub fn choose_designs(
+    points: &[PointOptions],
+    neighbours: usize,
+    weights: ChoiceWeights,
+) -> Vec<usize> {
+    let problem = Problem::new(points, neighbours, weights);
     let n = points.len();
-    let allowed: Vec<Vec<usize>> = points
-        .iter()
-        .map(|p| {
-            let within: Vec<usize> = (0..p.candidates.len())
-                .filter(|&c| p.tolerance.is_none_or(|t| p.candidates[c].1 <= t))
-                .collect();
-            if within.is_empty() {
-                (0..p.candidates.len()).collect()
-            } else {
-                within
-            }
-        })
-        .collect();
-    let best = |i: usize| -> usize {
-        *allowed[i]
+    // Start from the best candidate of each point without neighbours.
+    let mut chosen: Vec<usize> = vec![0; n];
+    for i in 0..n {
+        chosen[i] = *problem.allowed[i]
             .iter()
             .min_by(|&&a, &&b| {
-                points[i].candidates[a]
-                    .1
-                    .total_cmp(&points[i].candidates[b].1)
+                let (ca, cb) = (problem.cost(i, a, &chosen), problem.cost(i, b, &chosen));
+                (ca.accuracy + ca.cell_size).total_cmp(&(cb.accuracy + cb.cell_size))
             })
-            .expect("non-empty")
-    };
-    let mut chosen: Vec<usize> = (0..n).map(best).collect();
-    if smoothness == 0.0 || n < 2 {
+            .expect("non-empty");
+    }
+    let sized = points.iter().any(|p| !p.cell_sizes.is_empty());
+    if (weights.smoothness == 0.0 && !sized) || n < 2 {
         return chosen;
     }
-    let near = neighbour_lists(points, neighbours);
-    let best_error: Vec<f64> = (0..n).map(|i| points[i].candidates[chosen[i]].1).collect();
-    // Distances between candidates of neighbouring points, computed on demand.
-    let rotations = cube_rotations();
-    let affine: Vec<Vec<Option<Matrix3<f64>>>> = points
-        .iter()
-        .map(|p| p.candidates.iter().map(|(d, _)| d.affine().ok()).collect())
-        .collect();
-    let distance = |i: usize, a: usize, j: usize, b: usize| -> f64 {
-        let (Some(fa), Some(fb)) = (&affine[i][a], &affine[j][b]) else {
-            return f64::INFINITY;
-        };
-        let same = unit_graph(&points[i].candidates[a].0.topology)
-            == unit_graph(&points[j].candidates[b].0.topology);
-        shape_distance(fa, fb, &rotations) + if same { 0.0 } else { 0.5 }
-    };
     for _ in 0..50 {
         let mut changed = false;
         for i in 0..n {
-            let cost = |c: usize| -> f64 {
-                let accuracy = points[i].weight * (points[i].candidates[c].1 - best_error[i]);
-                let smooth: f64 = near[i].iter().map(|&j| distance(i, c, j, chosen[j])).sum();
-                accuracy + smoothness * smooth
-            };
-            let current = cost(chosen[i]);
-            let (mut pick, mut pick_cost) = (chosen[i], current);
-            for &c in &allowed[i] {
-                let k = cost(c);
+            let (mut pick, mut pick_cost) =
+                (chosen[i], problem.cost(i, chosen[i], &chosen).total());
+            for &c in &problem.allowed[i] {
+                let k = problem.cost(i, c, &chosen).total();
                 if k < pick_cost - 1e-12 {
                     (pick, pick_cost) = (c, k);
                 }
@@ -144,6 +286,23 @@ pub fn choose_designs(points: &[PointOptions], neighbours: usize, smoothness: f6
         }
     }
     chosen
+}
+
+/// The terms of `J` for every point's chosen candidate (the trade-off, for the report).
+///
+/// # Panics
+/// If a point has no candidates or `chosen` does not fit `points`.
+#[track_caller]
+pub fn choice_costs(
+    points: &[PointOptions],
+    neighbours: usize,
+    weights: ChoiceWeights,
+    chosen: &[usize],
+) -> Vec<ChoiceCost> {
+    let problem = Problem::new(points, neighbours, weights);
+    (0..points.len())
+        .map(|i| problem.cost(i, chosen[i], chosen))
+        .collect()
 }
 
 /// For each point, the other points among its `k` nearest, symmetrized (i~j if either is
@@ -208,12 +367,39 @@ mod tests {
         assert!(d > 0.1 && d < 0.5, "{d}");
     }
 
+    fn w(smoothness: f64) -> ChoiceWeights {
+        ChoiceWeights {
+            smoothness,
+            cell_size: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_smaller_cell_is_worth_a_little_accuracy() {
+        let a = design(2, [1.0; 3], 0.0);
+        let mut p = point(0.0, vec![(a.clone(), 0.10), (a.clone(), 0.105), (a, 0.2)]);
+        p.cell_sizes = vec![6.0, 3.0, 1.0];
+        let weights = ChoiceWeights {
+            smoothness: 0.0,
+            cell_size: 0.01,
+        };
+        // Halving the cell (cost 0.0069) is worth 0.005 of error; 0.1 more error is not worth
+        // a six times smaller cell.
+        let points = vec![p];
+        assert_eq!(choose_designs(&points, 4, weights), vec![1]);
+        let costs = choice_costs(&points, 4, weights, &[1]);
+        assert!((costs[0].accuracy - 0.005).abs() < 1e-12);
+        assert!((costs[0].cell_size - 0.01 * 3f64.ln()).abs() < 1e-12);
+        assert_eq!(choose_designs(&points, 4, w(0.0)), vec![0]);
+    }
+
     fn point(x: f64, candidates: Vec<(Design, f64)>) -> PointOptions {
         PointOptions {
             position: [x, 0.0, 0.0],
             weight: 1.0,
             tolerance: None,
             candidates,
+            cell_sizes: Vec::new(),
         }
     }
 
@@ -225,7 +411,7 @@ mod tests {
             point(0.0, vec![(bcc.clone(), 0.2), (sc.clone(), 0.1)]),
             point(5.0, vec![(bcc.clone(), 0.1), (sc.clone(), 0.3)]),
         ];
-        assert_eq!(choose_designs(&points, 4, 0.0), vec![1, 0]);
+        assert_eq!(choose_designs(&points, 4, w(0.0)), vec![1, 0]);
     }
 
     #[test]
@@ -237,13 +423,13 @@ mod tests {
             point(5.0, vec![(bcc.clone(), 0.1), (sc.clone(), 0.5)]),
         ];
         // Switching point 0 to BCC costs 0.02 of error and saves 0.5 of distance.
-        assert_eq!(choose_designs(&points, 4, 0.1), vec![0, 0]);
+        assert_eq!(choose_designs(&points, 4, w(0.1)), vec![0, 0]);
         // A large accuracy loss is not worth it.
         let points = vec![
             point(0.0, vec![(bcc.clone(), 0.9), (sc.clone(), 0.1)]),
             point(5.0, vec![(bcc, 0.1), (sc, 0.5)]),
         ];
-        assert_eq!(choose_designs(&points, 4, 0.1), vec![1, 0]);
+        assert_eq!(choose_designs(&points, 4, w(0.1)), vec![1, 0]);
     }
 
     #[test]
@@ -254,10 +440,10 @@ mod tests {
         p0.tolerance = Some(0.15);
         let points = vec![p0, point(5.0, vec![(bcc.clone(), 0.1)])];
         // BCC would be smoother but is outside point 0's tolerance.
-        assert_eq!(choose_designs(&points, 4, 10.0), vec![1, 0]);
+        assert_eq!(choose_designs(&points, 4, w(10.0)), vec![1, 0]);
         let mut p0 = point(0.0, vec![(bcc.clone(), 0.3), (sc, 0.2)]);
         p0.tolerance = Some(0.15);
         let points = vec![p0, point(5.0, vec![(bcc, 0.1)])];
-        assert_eq!(choose_designs(&points, 4, 10.0), vec![0, 0]);
+        assert_eq!(choose_designs(&points, 4, w(10.0)), vec![0, 0]);
     }
 }

@@ -69,6 +69,21 @@ pub struct DesignField {
     weight: WeightKind,
     neighbours: usize,
     min_volume_ratio: f64,
+    cores: Option<Cores>,
+}
+
+/// Core half-widths and what the core distance needs (see [`DesignField::with_cores`]).
+#[derive(Debug, Clone)]
+struct Cores {
+    /// `κ_i`, in cells of point `i`.
+    half_widths: Vec<f64>,
+    /// `A_i⁻¹`, 1/mm.
+    inverse: Vec<Matrix3<f64>>,
+    /// `(det A_i)^{1/3}`, mm.
+    scale: Vec<f64>,
+    /// `δ_i ≥ slope · |x − p_i| − offset` for every point (for the nearest-point search).
+    slope: f64,
+    offset: f64,
 }
 
 impl DesignField {
@@ -145,7 +160,96 @@ impl DesignField {
             weight,
             neighbours,
             min_volume_ratio,
+            cores: None,
         })
+    }
+
+    /// The same field with a core around every control point: `half_widths[i] = κ_i` (in cells
+    /// of point `i`, > 0). The distance of `x` to point `i` becomes the distance to its core,
+    /// `δ_i(x) = (det A_i)^{1/3} · (‖A_i⁻¹ (x − p_i)‖_∞ − κ_i)₊` (mm, 0 inside the core
+    /// `p_i + A_i[−κ_i, κ_i]³`), and the Shepard weights are taken on `δ`: inside a core its
+    /// point's weight is exactly 1. Cores must not overlap (see `cores.rs`).
+    ///
+    /// # Panics
+    /// If `half_widths` does not have one entry per control point.
+    #[track_caller]
+    #[must_use]
+    pub fn with_cores(mut self, half_widths: Vec<f64>) -> Self {
+        assert_eq!(half_widths.len(), self.len(), "one core per control point");
+        let inverse: Vec<Matrix3<f64>> = self.reciprocal.iter().map(|b| b.transpose()).collect();
+        let scale: Vec<f64> = self
+            .lattices
+            .iter()
+            .map(|a| a.determinant().cbrt())
+            .collect();
+        // ‖u‖_∞ ≥ ‖u‖₂/√3 ≥ |x − p| / (√3 ‖A‖_F).
+        let slope = (0..self.len())
+            .map(|i| scale[i] / (3f64.sqrt() * self.lattices[i].norm()))
+            .fold(f64::INFINITY, f64::min);
+        let offset = (0..self.len())
+            .map(|i| scale[i] * half_widths[i])
+            .fold(0.0, f64::max);
+        self.cores = Some(Cores {
+            half_widths,
+            inverse,
+            scale,
+            slope,
+            offset,
+        });
+        self
+    }
+
+    /// Core half-widths `κ_i` (cells), if the field has cores.
+    pub fn core_half_widths(&self) -> Option<&[f64]> {
+        self.cores.as_ref().map(|c| c.half_widths.as_slice())
+    }
+
+    /// The distance (mm) from `x` to point `i` (its core's, when the field has cores).
+    fn distance(&self, i: usize, x: [f64; 3]) -> f64 {
+        let d = Point3::from(x) - Point3::from(self.positions[i]);
+        match &self.cores {
+            None => d.norm(),
+            Some(c) => {
+                let m = (c.inverse[i] * d).amax();
+                let k = c.half_widths[i];
+                if m <= k * (1.0 + 1e-9) {
+                    0.0
+                } else {
+                    (m - k) * c.scale[i]
+                }
+            }
+        }
+    }
+
+    /// The `count` nearest control points to `x` by [`Self::distance`], as `(distance, index)`
+    /// sorted (ties: lower index first).
+    fn nearest_by_distance(&self, x: [f64; 3], count: usize) -> Vec<(f64, usize)> {
+        let mut near: Vec<(f64, usize)> = Vec::with_capacity(count + 1);
+        let by = |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+        match &self.cores {
+            None => {
+                near.extend(
+                    self.tree
+                        .nearest_neighbor_iter_with_distance_2(x)
+                        .take(count)
+                        .map(|(g, d2)| (d2.sqrt(), g.data)),
+                );
+            }
+            Some(c) => {
+                for (g, d2) in self.tree.nearest_neighbor_iter_with_distance_2(x) {
+                    // Every later point is at least this far from its core.
+                    let bound = c.slope * d2.sqrt() - c.offset;
+                    if near.len() >= count && bound > near[count - 1].0 {
+                        break;
+                    }
+                    near.push((self.distance(g.data, x), g.data));
+                    near.sort_by(by);
+                }
+                near.truncate(count);
+            }
+        }
+        near.sort_by(by);
+        near
     }
 
     /// Number of control points.
@@ -190,13 +294,7 @@ impl DesignField {
     /// index; they sum to 1.
     pub fn weights(&self, x: [f64; 3]) -> Vec<(usize, f64)> {
         let k = self.neighbours.min(self.ids.len());
-        let mut near: Vec<(f64, usize)> = self
-            .tree
-            .nearest_neighbor_iter_with_distance_2(x)
-            .take(k + 1)
-            .map(|(g, d2)| (d2.sqrt(), g.data))
-            .collect();
-        near.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut near = self.nearest_by_distance(x, k + 1);
         if let Some(&(d, i)) = near.first()
             && d == 0.0
         {

@@ -52,7 +52,7 @@
 //!     v: [1.0; 3],
 //!     r2: AxisAngle::IDENTITY,
 //! };
-//! let points = vec![ControlPoint { id: "a".into(), position: [5.0; 3], design }];
+//! let points = vec![ControlPoint { id: "a".into(), position: [5.0; 3], design, cell_size: None }];
 //! let domain = Domain::new_box([0.0; 3], [10.0; 3]).unwrap();
 //! let graded = grade(&points, 2.5, &domain, &GradingOptions::default()).unwrap();
 //! assert!(graded.network.struts().len() > 100);
@@ -61,24 +61,32 @@
 mod align;
 mod blend;
 mod choose;
+mod cores;
 mod exact;
 mod interpolate;
 mod scaffold;
 mod verify;
+mod window;
 
-use nalgebra::Point3;
+use std::collections::BTreeMap;
+
+use nalgebra::{Matrix3, Point3};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 pub use align::{AlignedCell, Alignment, align, cube_rotations};
-pub use blend::CellInfo;
-pub use choose::{PointOptions, cell_distance, choose_designs};
+pub use blend::{CellInfo, TransitionStats};
+pub use choose::{
+    ChoiceCost, ChoiceWeights, PointOptions, cell_distance, choice_costs, choose_designs,
+};
+pub use cores::{Core, longest_diagonal};
 pub use interpolate::{DesignField, WeightKind};
 pub use scaffold::{Scaffold, ScaffoldStats};
 pub use verify::{
-    ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, graded_cell,
-    verify,
+    ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, WindowCheck,
+    graded_cell, verify,
 };
+pub use window::{MAX_WINDOW_HALF_CELLS, graded_window};
 
 use crate::design_space::{Design, DesignError};
 use crate::fem::FemError;
@@ -94,8 +102,12 @@ pub struct ControlPoint {
     pub id: String,
     /// Position, mm.
     pub position: [f64; 3],
-    /// The design (unit cell) wanted here; its cell is scaled to the cell size `h`.
+    /// The design (unit cell) wanted here.
     pub design: Design,
+    /// This point's cell size (edge of the design's unit cube), mm; `None` takes the `h` given
+    /// to [`grade`]. The reciprocal-space interpolation carries size changes between points.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cell_size: Option<f64>,
 }
 
 /// Grading options (a parameter bag: build with `..Default::default()`).
@@ -104,6 +116,12 @@ pub struct ControlPoint {
 pub struct GradingOptions {
     /// How many nearest control points blend at a position (k ≥ 1). Default 4.
     pub neighbours: usize,
+    /// Cells kept unblended on every side of each control point's own cell (its core, see
+    /// `cores.rs`), clipped where cores would meet; `None` blends everywhere (no cores, no
+    /// pinned corners: the cell at a point then only approximates its design). Default 1.
+    pub core_cells: Option<usize>,
+    /// Free cell layers required between two cores (≥ 1). Default 1.
+    pub transition_cells: usize,
     /// Blend weights. Default inverse distance with power 2.
     pub weight: WeightKind,
     /// Printable minimum strut diameter, mm: pieces with a thinner mean diameter are dropped,
@@ -139,6 +157,8 @@ impl Default for GradingOptions {
     fn default() -> Self {
         Self {
             neighbours: 4,
+            core_cells: Some(1),
+            transition_cells: 1,
             weight: WeightKind::default(),
             min_strut_diameter: 0.1,
             min_weight: 1e-3,
@@ -174,6 +194,9 @@ pub struct GradingStats {
     pub merged_nodes: usize,
     /// Pieces dropped for a mean diameter below the minimum.
     pub struts_below_minimum: usize,
+    /// Pieces with no material at all (a neighbouring cell's face copy of a topology whose
+    /// weight is zero there): never part of the lattice, not counted as dropped.
+    pub absent_pieces: usize,
     /// Strut ends raised to the minimum diameter.
     pub clamped_ends: usize,
     /// Struts wholly inside the domain.
@@ -215,8 +238,16 @@ pub struct GradedLattice {
     pub aligned: Vec<AlignedCell>,
     /// The cells that produced struts (index order, `x` fastest) and what they carry.
     pub cells: Vec<CellInfo>,
-    /// The cell size, mm.
+    /// The default cell size `h` given to [`grade`], mm.
     pub cell_size: f64,
+    /// Every control point's cell size, mm (input order).
+    pub cell_sizes: Vec<f64>,
+    /// Every control point's core, input order (empty without cores).
+    pub cores: Vec<Core>,
+    /// What the diameter rule did per control point region and per transition.
+    pub transitions: Vec<TransitionStats>,
+    /// Points that lost their cores, and the distance they would need (in words).
+    pub notes: Vec<String>,
     /// The options used.
     pub options: GradingOptions,
 }
@@ -346,6 +377,25 @@ pub enum GradingError {
     /// The network failed its invariants (a bug).
     #[error(transparent)]
     Network(#[from] NetworkError),
+    /// Two control points are too close for their cores and a transition between them.
+    /// Fix: move them apart, use smaller cells there, or fewer `transition_cells`.
+    #[error(
+        "control points {a:?} and {b:?} are {distance:.3} mm apart: their cells and \
+         {transition_cells} transition cell(s) between them need at least {needed:.3} mm; move \
+         them apart or choose designs with smaller cells there"
+    )]
+    PointsTooClose {
+        /// First id.
+        a: String,
+        /// Second id.
+        b: String,
+        /// Their distance, mm.
+        distance: f64,
+        /// The distance that would be needed, mm.
+        needed: f64,
+        /// The transition layers asked for.
+        transition_cells: usize,
+    },
     /// A control point lies outside the scaffold (verification).
     #[error("control point {id:?} at {position:?} mm lies outside the scaffold")]
     OutsideScaffold {
@@ -389,26 +439,97 @@ pub fn grade(
     validate(points, h, options)?;
     domain.validate()?;
     let aligned = align(points, h, options.neighbours, options.alignment)?;
-    let field = DesignField::new(
-        points.iter().map(|p| p.id.clone()).collect(),
-        points.iter().map(|p| p.position).collect(),
-        aligned.iter().map(|a| a.lattice).collect(),
+    let ids: Vec<String> = points.iter().map(|p| p.id.clone()).collect();
+    let positions: Vec<[f64; 3]> = points.iter().map(|p| p.position).collect();
+    let lattices: Vec<Matrix3<f64>> = aligned.iter().map(|a| a.lattice).collect();
+    let cell_sizes: Vec<f64> = points.iter().map(|p| p.cell_size.unwrap_or(h)).collect();
+    let h_min = cell_sizes.iter().copied().fold(f64::INFINITY, f64::min);
+    let scaffold_options = scaffold::ScaffoldOptions {
+        max_iterations: options.scaffold_iterations,
+        tolerance: options.scaffold_tolerance,
+        max_corners: options.max_scaffold_corners,
+    };
+    let plain = DesignField::new(
+        ids.clone(),
+        positions.clone(),
+        lattices.clone(),
         options.weight,
         options.neighbours,
         options.min_volume_ratio,
     )?;
-    field.check_segments(16)?;
-    let scaffold = scaffold::build_scaffold(
-        &field,
-        points[0].position,
-        h,
-        domain.bounding_box(),
-        &scaffold::ScaffoldOptions {
-            max_iterations: options.scaffold_iterations,
-            tolerance: options.scaffold_tolerance,
-            max_corners: options.max_scaffold_corners,
-        },
-    )?;
+    let bbox = domain.bounding_box();
+    let no_pins = BTreeMap::new();
+    let mut notes = Vec::new();
+    let (field, scaffold, cores) = match options.core_cells {
+        None => {
+            plain.check_segments(16)?;
+            let s = scaffold::build_scaffold(
+                &plain,
+                positions[0],
+                h_min,
+                bbox,
+                &scaffold_options,
+                &no_pins,
+            )?;
+            (plain, s, Vec::new())
+        }
+        Some(requested) => {
+            let t = options.transition_cells;
+            let mut half =
+                cores::clip_in_space(&ids, &positions, &lattices, requested, t, &mut notes);
+            loop {
+                // A point without a core is a point-like core (zero only at the point).
+                let field = plain.clone().with_cores(
+                    half.iter()
+                        .map(|k| k.map_or(0.0, |k| k as f64 + 0.5))
+                        .collect(),
+                );
+                field.check_segments(16)?;
+                let free = scaffold::build_scaffold(
+                    &field,
+                    positions[0],
+                    h_min,
+                    bbox,
+                    &scaffold_options,
+                    &no_pins,
+                )?;
+                let cells = points
+                    .iter()
+                    .map(|p| {
+                        free.locate(p.position).map(|(c, _)| c).ok_or_else(|| {
+                            GradingError::OutsideScaffold {
+                                id: p.id.clone(),
+                                position: p.position,
+                            }
+                        })
+                    })
+                    .collect::<Result<Vec<_>, _>>()?;
+                if cores::clip_in_index_space(
+                    &ids, &positions, &lattices, &cells, &mut half, t, &mut notes,
+                ) {
+                    continue;
+                }
+                let pins = cores::pins(&positions, &lattices, &cells, &half);
+                let pinned = scaffold::build_scaffold(
+                    &field,
+                    positions[0],
+                    h_min,
+                    bbox,
+                    &scaffold_options,
+                    &pins,
+                )?;
+                let cores = (0..points.len())
+                    .map(|i| Core {
+                        id: ids[i].clone(),
+                        cell: cells[i],
+                        half_cells: half[i],
+                        requested,
+                    })
+                    .collect();
+                break (field, pinned, cores);
+            }
+        }
+    };
     let mut stats = GradingStats {
         control_points: points.len(),
         scaffold: *scaffold.stats(),
@@ -423,6 +544,10 @@ pub fn grade(
         aligned,
         cells: blended.cells,
         cell_size: h,
+        cell_sizes,
+        cores,
+        transitions: blended.transitions,
+        notes: notes.iter().map(ToString::to_string).collect(),
         options: *options,
     })
 }
@@ -433,6 +558,20 @@ fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result
     }
     if !(h.is_finite() && h > 0.0) {
         return Err(GradingError::InvalidCellSize { h });
+    }
+    for p in points {
+        if let Some(h) = p.cell_size
+            && !(h.is_finite() && h > 0.0)
+        {
+            return Err(GradingError::InvalidCellSize { h });
+        }
+    }
+    if options.transition_cells == 0 {
+        return Err(GradingError::InvalidOption {
+            field: "transition_cells",
+            value: "0".into(),
+            reason: "at least 1 cell layer is needed between cores",
+        });
     }
     let bad = |field: &'static str, value: f64, reason: &'static str| {
         Err(GradingError::InvalidOption {

@@ -20,6 +20,8 @@
 //! touch the (slightly grown) bounding box, until none does (a few fit iterations per growth
 //! step, then the full fit, then the coverage is checked again).
 
+use std::collections::BTreeMap;
+
 use nalgebra::{Matrix3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 
@@ -251,6 +253,7 @@ pub(crate) fn build_scaffold(
     h: f64,
     (bmin, bmax): ([f64; 3], [f64; 3]),
     options: &ScaffoldOptions,
+    pins: &BTreeMap<[i64; 3], Point3<f64>>,
 ) -> Result<Scaffold, GradingError> {
     let a0 = field.lattice(anchor)?;
     let x0 = Point3::from(anchor) - a0 * Vector3::from_element(0.5);
@@ -297,7 +300,9 @@ pub(crate) fn build_scaffold(
             for j in 0..dims[1] {
                 for i in 0..dims[0] {
                     let n = [lo[0] + i as i64, lo[1] + j as i64, lo[2] + k as i64];
-                    let p = if old.corners.is_empty() {
+                    let p = if let Some(p) = pins.get(&n) {
+                        *p
+                    } else if old.corners.is_empty() {
                         x0 + a0 * Vector3::new(n[0] as f64, n[1] as f64, n[2] as f64)
                     } else if let Some(p) = old.corner(n) {
                         p
@@ -330,7 +335,7 @@ pub(crate) fn build_scaffold(
         } else {
             options.max_iterations.min(4)
         };
-        fit(&mut s, field, h, iterations, options.tolerance)?;
+        fit(&mut s, field, h, iterations, options.tolerance, pins)?;
         // Grow where the outer layer still touches the box.
         let (clo, chi) = s.cell_range();
         let mut grew = false;
@@ -434,11 +439,18 @@ fn fit(
     h: f64,
     max_iterations: usize,
     tolerance: f64,
+    pins: &BTreeMap<[i64; 3], Point3<f64>>,
 ) -> Result<(), GradingError> {
     let n = s.corners.len();
     let dims = s.dims;
     let stride = [1, dims[0], dims[0] * dims[1]];
-    let anchor = s.flat([0, 0, 0]).expect("the anchor corner is in the box");
+    let mut fixed = vec![false; n];
+    fixed[s.flat([0, 0, 0]).expect("the anchor corner is in the box")] = true;
+    for m in pins.keys() {
+        if let Some(f) = s.flat(*m) {
+            fixed[f] = true;
+        }
+    }
     let coords = |f: usize| -> [usize; 3] {
         [
             f % dims[0],
@@ -498,7 +510,7 @@ fn fit(
                 }
             }
             let mut x: Vec<f64> = s.corners.iter().map(|p| p[axis]).collect();
-            conjugate_gradient(&apply, &degree, &b, &mut x, anchor, 1e-13 * h);
+            conjugate_gradient(&apply, &degree, &b, &mut x, &fixed, 1e-13 * h);
             for f in 0..n {
                 update = update.max((x[f] - s.corners[f][axis]).abs());
                 new[f][axis] = x[f];
@@ -539,20 +551,27 @@ fn fit(
     Ok(())
 }
 
-/// Jacobi-preconditioned CG for the Laplacian with `x[fixed]` held.
+/// Jacobi-preconditioned CG for the Laplacian with the `fixed` entries of `x` held.
 fn conjugate_gradient(
     apply: &impl Fn(&[f64], &mut [f64]),
     diag: &[f64],
     b: &[f64],
     x: &mut [f64],
-    fixed: usize,
+    fixed: &[bool],
     tol: f64,
 ) {
     let n = b.len();
     let mut ax = vec![0.0; n];
     apply(x, &mut ax);
+    let hold = |v: &mut [f64]| {
+        for (vi, &f) in v.iter_mut().zip(fixed) {
+            if f {
+                *vi = 0.0;
+            }
+        }
+    };
     let mut r: Vec<f64> = (0..n).map(|i| b[i] - ax[i]).collect();
-    r[fixed] = 0.0;
+    hold(&mut r);
     let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
     let mut z: Vec<f64> = (0..n).map(|i| r[i] / diag[i].max(1.0)).collect();
     let mut p = z.clone();
@@ -563,7 +582,7 @@ fn conjugate_gradient(
             break;
         }
         apply(&p, &mut ap);
-        ap[fixed] = 0.0;
+        hold(&mut ap);
         let pap = dot(&p, &ap);
         if pap <= 0.0 {
             break;
@@ -582,6 +601,6 @@ fn conjugate_gradient(
         for i in 0..n {
             p[i] = z[i] + beta * p[i];
         }
-        p[fixed] = 0.0;
+        hold(&mut p);
     }
 }

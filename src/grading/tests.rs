@@ -34,6 +34,7 @@ fn cp(id: &str, position: [f64; 3], design: Design) -> ControlPoint {
         id: id.into(),
         position,
         design,
+        cell_size: None,
     }
 }
 

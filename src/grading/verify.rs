@@ -22,6 +22,7 @@ use serde::Serialize;
 use super::align::canonical;
 use super::blend::{NodeField, carried_points, dominant, piece_diameters, superpose};
 use super::exact::XPoint;
+use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
 use super::{ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
@@ -69,6 +70,30 @@ pub struct ControlPointCheck {
     /// Graded against design.
     pub vs_design: ErrorMetrics,
     /// Graded against the target, if one was given.
+    pub vs_target: Option<ErrorMetrics>,
+    /// The window of the built network around the point ([`super::graded_window`]), if one
+    /// could be homogenized: the honest figure.
+    pub window: Option<WindowCheck>,
+    /// Why no window (or only a smaller one than the core) could be homogenized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub window_note: Option<String>,
+}
+
+/// The homogenized window of the built network around a control point.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct WindowCheck {
+    /// Cells per side (`2m + 1`).
+    pub cells_per_side: usize,
+    /// Periodic struts in the window.
+    pub struts: usize,
+    /// Relative density of the window (slender-beam estimate).
+    pub relative_density: f64,
+    /// FE stiffness of the window (normalized by E).
+    #[serde(skip)]
+    pub stiffness: Stiffness,
+    /// Window against the point's design.
+    pub vs_design: ErrorMetrics,
+    /// Window against the target, if one was given.
     pub vs_target: Option<ErrorMetrics>,
 }
 
@@ -287,6 +312,7 @@ pub fn verify(
         assert_eq!(t.len(), points.len(), "one target per control point");
     }
     let mut fem = Homogenizer::new(options.fem);
+    let mut window_fem = Homogenizer::new(options.fem);
     let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
     let mut stiffness_of = |cell: [i64; 3], what: &str| -> Result<(Stiffness, f64), GradingError> {
         if let Some(s) = memo.get(&cell) {
@@ -335,6 +361,15 @@ pub fn verify(
             .stiffness;
         let a = graded.aligned[i].lattice;
         let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
+        let (window, window_note) = window_check(graded, i, &mut window_fem, options);
+        let window = window.map(|(cells_per_side, pc, c)| WindowCheck {
+            cells_per_side,
+            struts: pc.struts().len(),
+            relative_density: pc.relative_density(),
+            vs_design: ErrorMetrics::between(&design_c, &c),
+            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &c)),
+            stiffness: c,
+        });
         checks.push(ControlPointCheck {
             id: p.id.clone(),
             cell,
@@ -344,6 +379,8 @@ pub fn verify(
             vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &graded_c)),
             design_stiffness: design_c.clone(),
             graded_stiffness: graded_c,
+            window,
+            window_note,
         });
     }
     let mut segments = Vec::new();
@@ -402,4 +439,37 @@ pub fn verify(
         max_step_change: max_step,
         failed_samples: failed,
     })
+}
+
+/// The largest window (half-width `min(k, MAX_WINDOW_HALF_CELLS)` down to 0) around point `i`
+/// that is periodic and homogenizes, with a note on any larger one that was not.
+#[allow(clippy::type_complexity)]
+fn window_check(
+    graded: &GradedLattice,
+    i: usize,
+    fem: &mut Homogenizer,
+    options: &VerifyOptions,
+) -> (Option<(usize, PeriodicCell, Stiffness)>, Option<String>) {
+    let Some(k) = graded.cores.get(i).and_then(|c| c.half_cells) else {
+        return (
+            None,
+            Some("no core at this point (too close to another, or grading without cores)".into()),
+        );
+    };
+    let mut notes = Vec::new();
+    for half in (0..=k.min(MAX_WINDOW_HALF_CELLS)).rev() {
+        let n = 2 * half + 1;
+        let outcome = graded_window(graded, i, half).and_then(|pc| {
+            fem.homogenize(&pc, &options.material)
+                .map(|h| (n, pc, h.stiffness))
+                .map_err(|e| format!("the {n}×{n}×{n} window does not homogenize: {e}"))
+        });
+        match outcome {
+            Ok(found) => {
+                return (Some(found), (!notes.is_empty()).then(|| notes.join("; ")));
+            }
+            Err(e) => notes.push(e),
+        }
+    }
+    (None, Some(notes.join("; ")))
 }

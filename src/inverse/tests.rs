@@ -186,6 +186,7 @@ fn refinement_recovers_printable_designs() {
     let printable = PrintableWithin {
         largest: 6.0,
         limits: &limits,
+        widest: f64::INFINITY,
     };
     let designs = crate::dataset::sample_accepted_designs(7, 6, 3, &|d| {
         printable.smallest_cell_size(d).is_some()

@@ -37,6 +37,51 @@ impl Default for LatticeView {
     }
 }
 
+/// What is drawn over a lattice picture (positions in the network's frame, mm): outlines of
+/// boxes (the domain, control-point cores) and labelled points (control points).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LatticeOverlay {
+    /// Parallelepipeds drawn as outlines.
+    pub boxes: Vec<OverlayBox>,
+    /// Marked points and their labels (e.g. control points).
+    pub points: Vec<(String, [f64; 3])>,
+}
+
+/// A parallelepiped `centre + E [−½, ½]³` drawn as its 12 edges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OverlayBox {
+    /// Its centre, mm.
+    pub centre: [f64; 3],
+    /// Its edge vectors as columns, mm.
+    pub edges: nalgebra::Matrix3<f64>,
+    /// Dashed (a core) or solid grey (the domain).
+    pub dashed: bool,
+}
+
+impl OverlayBox {
+    /// The 12 edges as pairs of corners, mm.
+    fn segments(&self) -> Vec<([f64; 3], [f64; 3])> {
+        let corner = |k: usize| -> [f64; 3] {
+            let s = nalgebra::Vector3::new(
+                (k & 1) as f64 - 0.5,
+                ((k >> 1) & 1) as f64 - 0.5,
+                ((k >> 2) & 1) as f64 - 0.5,
+            );
+            let p = nalgebra::Vector3::from(self.centre) + self.edges * s;
+            [p.x, p.y, p.z]
+        };
+        let mut out = Vec::with_capacity(12);
+        for k in 0..8usize {
+            for bit in [1usize, 2, 4] {
+                if k & bit == 0 {
+                    out.push((corner(k), corner(k | bit)));
+                }
+            }
+        }
+        out
+    }
+}
+
 /// Picture sizes accepted, px.
 const MIN_WIDTH: u32 = 320;
 const MIN_HEIGHT: u32 = 240;
@@ -45,6 +90,17 @@ const TITLE_BAND: f64 = 44.0;
 /// Width of the colour-bar column on the right, px.
 const BAR_COLUMN: f64 = 150.0;
 const MARGIN: f64 = 16.0;
+/// How far the backmost struts fade towards white (0 = no depth cue).
+const FADE: f64 = 0.75;
+/// Colour of control points and their cores.
+const CORE: Rgb = Rgb(200, 30, 30);
+
+/// `c` mixed with white by `t` ∈ [0, 1].
+fn fade(c: Rgb, t: f64) -> Rgb {
+    let mix = |v: u8| (f64::from(v) + (255.0 - f64::from(v)) * t.clamp(0.0, 1.0)).round() as u8;
+    Rgb(mix(c.0), mix(c.1), mix(c.2))
+}
+
 /// Thinnest drawn strut, px, so that struts finer than the rounding stay visible.
 pub(crate) const MIN_WIDTH_PX: f64 = 0.1;
 
@@ -96,7 +152,12 @@ pub(crate) fn painter_order(network: &StrutNetwork, toward_viewer: [f64; 3]) -> 
     order
 }
 
-pub(crate) fn scene(network: &StrutNetwork, title: &str, view: &LatticeView) -> Scene {
+pub(crate) fn scene(
+    network: &StrutNetwork,
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+) -> Scene {
     assert!(
         (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
             && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
@@ -139,6 +200,25 @@ pub(crate) fn scene(network: &StrutNetwork, title: &str, view: &LatticeView) -> 
         d_min = d_min.min(d);
         d_max = d_max.max(d);
     }
+    let project = |v: [f64; 3]| [dot(v, right), dot(v, up)];
+    let overlay_segments: Vec<(bool, [f64; 3], [f64; 3])> = overlay
+        .boxes
+        .iter()
+        .flat_map(|b| b.segments().into_iter().map(|(p, q)| (b.dashed, p, q)))
+        .collect();
+    if !struts.is_empty() {
+        for v in overlay_segments
+            .iter()
+            .flat_map(|(_, p, q)| [*p, *q])
+            .chain(overlay.points.iter().map(|(_, p)| *p))
+        {
+            let p = project(v);
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k]);
+                hi[k] = hi[k].max(p[k]);
+            }
+        }
+    }
 
     let area = [MARGIN, TITLE_BAND, w - BAR_COLUMN, h - MARGIN];
     if struts.is_empty() {
@@ -168,15 +248,71 @@ pub(crate) fn scene(network: &StrutNetwork, title: &str, view: &LatticeView) -> 
         (d_min * 0.95, d_max * 1.05)
     };
 
+    // Depth cue: struts further back fade towards white, so layers read apart.
+    let depth = |s: &crate::network::Strut| {
+        let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+        dot([a.x + b.x, a.y + b.y, a.z + b.z], toward) / 2.0
+    };
+    let (z_lo, z_hi) = struts
+        .iter()
+        .map(depth)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), z| {
+            (l.min(z), h.max(z))
+        });
+    let span = (z_hi - z_lo).max(1e-12);
+    items.push(Item::Group("domain"));
+    for (dashed, p, q) in &overlay_segments {
+        if !*dashed {
+            items.push(Item::Polyline {
+                points: vec![to_px(project(*p)), to_px(project(*q))],
+                closed: false,
+                pen: Pen::solid(Rgb::GREY, 1.0),
+            });
+        }
+    }
+    items.push(Item::EndGroup);
     items.push(Item::Group("struts"));
     for k in painter_order(network, toward) {
         let s = &struts[k];
         let d = s.radius_a + s.radius_b;
+        let back = 1.0 - (depth(s) - z_lo) / span;
         items.push(Item::Segment {
             a: to_px(proj[s.a as usize]),
             b: to_px(proj[s.b as usize]),
             width: (d * scale).max(MIN_WIDTH_PX),
-            colour: viridis((d - c_lo) / (c_hi - c_lo)),
+            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), FADE * back),
+        });
+    }
+    items.push(Item::EndGroup);
+    items.push(Item::Group("cores"));
+    for (dashed, p, q) in &overlay_segments {
+        if *dashed {
+            items.push(Item::Polyline {
+                points: vec![to_px(project(*p)), to_px(project(*q))],
+                closed: false,
+                pen: Pen {
+                    colour: CORE,
+                    width: 1.5,
+                    dash: &[6.0, 4.0],
+                },
+            });
+        }
+    }
+    items.push(Item::EndGroup);
+    items.push(Item::Group("points"));
+    for (label, p) in &overlay.points {
+        let at = to_px(project(*p));
+        items.push(Item::Circle {
+            centre: at,
+            radius: 5.0,
+            pen: Pen::solid(CORE, 2.5),
+        });
+        items.push(Item::Text {
+            at: [at[0] + 8.0, at[1] - 8.0],
+            size: TextSize::Normal,
+            anchor: Anchor::Start,
+            colour: CORE,
+            text: label.clone(),
         });
     }
     items.push(Item::EndGroup);

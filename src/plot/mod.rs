@@ -55,12 +55,14 @@ mod directional;
 mod lattice;
 mod raster;
 mod scene;
+mod segments;
 
 #[cfg(test)]
 mod tests;
 
 pub use directional::{ANGULAR_SAMPLES, Curve};
-pub use lattice::LatticeView;
+pub use lattice::{LatticeOverlay, LatticeView, OverlayBox};
+pub use segments::{MAX_PANELS, SegmentCurve};
 
 use crate::network::StrutNetwork;
 
@@ -135,7 +137,28 @@ pub fn directional_modulus_png(title: &str, curves: &[Curve], youngs_modulus_gpa
 /// assert!(svg.contains("class=\"struts\""));
 /// ```
 pub fn lattice_svg(network: &StrutNetwork, title: &str, view: &LatticeView) -> String {
-    scene::to_svg(&lattice::scene(network, title, view))
+    lattice_svg_with(network, title, view, &LatticeOverlay::default())
+}
+
+/// [`lattice_svg`] with `overlay` drawn over the struts: domain outline (solid grey), cores
+/// (dashed) and labelled control points; struts further back fade towards white.
+pub fn lattice_svg_with(
+    network: &StrutNetwork,
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+) -> String {
+    scene::to_svg(&lattice::scene(network, title, view, overlay))
+}
+
+/// [`lattice_png`] with `overlay` (see [`lattice_svg_with`]).
+pub fn lattice_png_with(
+    network: &StrutNetwork,
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+) -> Vec<u8> {
+    raster::to_png(&lattice::scene(network, title, view, overlay))
 }
 
 /// The picture of [`lattice_svg`] as a PNG of `view.width_px × view.height_px` pixels.
@@ -151,5 +174,22 @@ pub fn lattice_svg(network: &StrutNetwork, title: &str, view: &LatticeView) -> S
 /// assert_eq!(&png[1..4], b"PNG");
 /// ```
 pub fn lattice_png(network: &StrutNetwork, title: &str, view: &LatticeView) -> Vec<u8> {
-    raster::to_png(&lattice::scene(network, title, view))
+    raster::to_png(&lattice::scene(
+        network,
+        title,
+        view,
+        &LatticeOverlay::default(),
+    ))
+}
+
+/// The stiffness along the segments between control points as an SVG document: one panel per
+/// segment (at most [`MAX_PANELS`]) with E₁, E₂, E₃ (GPa, `youngs_modulus_gpa` = E_b) against
+/// the fraction of the way.
+pub fn segments_svg(title: &str, segments: &[SegmentCurve], youngs_modulus_gpa: f64) -> String {
+    scene::to_svg(&segments::scene(title, segments, youngs_modulus_gpa))
+}
+
+/// [`segments_svg`] as a PNG.
+pub fn segments_png(title: &str, segments: &[SegmentCurve], youngs_modulus_gpa: f64) -> Vec<u8> {
+    raster::to_png(&segments::scene(title, segments, youngs_modulus_gpa))
 }

@@ -87,6 +87,14 @@ pub struct GradedFill {
     pub smoothness: f64,
     /// Stiffness samples per segment between neighbouring points.
     pub samples_per_segment: usize,
+    /// Cells kept unblended around each point's own cell.
+    pub core_cells: usize,
+    /// Free cell layers between cores.
+    pub transition_cells: usize,
+    /// Relative Frobenius error a candidate may cost per e-fold of smaller cell.
+    pub cell_size_weight: f64,
+    /// Most closed-loop corrections.
+    pub max_corrections: usize,
 }
 
 /// The folder of the models shipped with this source tree (`<crate>/models`), used when a
@@ -268,6 +276,35 @@ pub(super) fn graded(
             "an integer in [0, 1000]",
         ));
     }
+    for (field, value, max) in [
+        ("grading.core_cells", g.core_cells, 10),
+        ("grading.max_corrections", g.max_corrections, 10),
+    ] {
+        if value > max {
+            return Err(cx.invalid(
+                field,
+                find_line(cx.text, field),
+                value.to_string(),
+                &format!("an integer in [0, {max}]"),
+            ));
+        }
+    }
+    if !(1..=10).contains(&g.transition_cells) {
+        return Err(cx.invalid(
+            "grading.transition_cells",
+            find_line(cx.text, "grading.transition_cells"),
+            g.transition_cells.to_string(),
+            "an integer in [1, 10]",
+        ));
+    }
+    if !(g.cell_size_weight.is_finite() && g.cell_size_weight >= 0.0) {
+        return Err(cx.invalid(
+            "grading.cell_size_weight",
+            find_line(cx.text, "grading.cell_size_weight"),
+            g.cell_size_weight.to_string(),
+            "a finite number >= 0",
+        ));
+    }
     Ok(GradedFill {
         points,
         method,
@@ -276,6 +313,10 @@ pub(super) fn graded(
         weight: WeightKind::InverseDistance { power: g.power },
         smoothness: g.smoothness,
         samples_per_segment: g.samples_per_segment,
+        core_cells: g.core_cells,
+        transition_cells: g.transition_cells,
+        cell_size_weight: g.cell_size_weight,
+        max_corrections: g.max_corrections,
     })
 }
 

@@ -261,6 +261,17 @@ pub struct RawGrading {
     pub smoothness: f64,
     /// Stiffness samples along each segment between neighbouring points (default 5).
     pub samples_per_segment: usize,
+    /// Cells kept unblended on every side of each control point's own cell (default 1; clipped
+    /// where cores would meet).
+    pub core_cells: usize,
+    /// Free cell layers between two cores, where the blend happens (default 1).
+    pub transition_cells: usize,
+    /// Relative Frobenius error a candidate may cost per e-fold of smaller cell (default 0.01;
+    /// 0 = the cell size does not matter).
+    pub cell_size_weight: f64,
+    /// Most closed-loop corrections of points whose built stiffness misses its tolerance
+    /// (default 2; 0 = none).
+    pub max_corrections: usize,
 }
 
 impl Default for RawGrading {
@@ -270,6 +281,10 @@ impl Default for RawGrading {
             power: 2.0,
             smoothness: 0.1,
             samples_per_segment: 5,
+            core_cells: 1,
+            transition_cells: 1,
+            cell_size_weight: 0.01,
+            max_corrections: 2,
         }
     }
 }

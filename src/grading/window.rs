@@ -1,0 +1,133 @@
+//! Verifying what was built: a window of the real graded network around a control point.
+//!
+//! The cut-out cell of [`super::graded_cell`] re-superposes the point's cell content; the
+//! window instead reads the struts of the **written network** (after the blend, the diameter
+//! rule, trimming to the domain, dangling-strut and component removal) inside the block of
+//! `(2m + 1)³` cells centred on the point's cell, `m = min(k, 1)` for a core of half-width `k`
+//! (so a 3 × 3 × 3 window when the core allows it).
+//!
+//! **Boundary conditions: periodic on the window.** The window is homogenized as a periodic
+//! supercell with lattice vectors `(2m + 1) A_i`: every node on a window face is identified
+//! with its partner on the opposite face. Where the window holds a periodic structure (a core:
+//! the scaffold is pinned to the exact lattice there) this is exact, and it is not an
+//! approximation of the unit cell's periodicity but a weaker assumption: fluctuations of any
+//! period up to `2m + 1` cells are allowed, so a mechanism or a missing strut anywhere in the
+//! window shows. Affine (kinematic) boundary conditions would instead stiffen a bending-
+//! dominated window by its boundary layer (an upper bound that converges only as the window
+//! grows), hiding exactly the softening a dropped strut causes. When a face node has no
+//! partner (the window is cut by the domain or reaches a transition) the window is not
+//! periodic and is reported as unavailable with that reason, and a smaller window is tried.
+
+use std::collections::BTreeMap;
+
+use nalgebra::{Point3, Vector3};
+
+use crate::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+
+use super::GradedLattice;
+
+/// The largest window half-width `m` (cells on each side of the point's cell).
+pub const MAX_WINDOW_HALF_CELLS: usize = 1;
+
+/// A window of the graded network around control point `point` with `half` cells on every
+/// side of the point's cell, as a periodic supercell (mm); see the module docs.
+///
+/// # Errors
+/// Why the window is not periodic (a face node without a partner) or is empty, in words.
+///
+/// # Panics
+/// If `point` is out of range or the lattice has no cores.
+#[track_caller]
+pub fn graded_window(
+    graded: &GradedLattice,
+    point: usize,
+    half: usize,
+) -> Result<PeriodicCell, String> {
+    let a = graded.aligned[point].lattice;
+    let inverse = a.try_inverse().expect("an aligned cell is invertible");
+    let centre = Point3::from(graded.field.positions()[point]);
+    let kappa = half as f64 + 0.5;
+    let span = 2.0 * kappa;
+    let eps = 1e-7;
+    let net = &graded.network;
+    let local: Vec<Vector3<f64>> = net.nodes().iter().map(|x| inverse * (x - centre)).collect();
+    let inside = |u: &Vector3<f64>| u.amax() <= kappa + eps;
+    // Canonical (wrapped) coordinates and the image each node is in.
+    let wrap = |u: &Vector3<f64>| -> ([i64; 3], [i32; 3], Vector3<f64>) {
+        let mut w = *u;
+        let mut image = [0i32; 3];
+        for d in 0..3 {
+            if w[d] > kappa - eps {
+                w[d] -= span;
+                image[d] = 1;
+            }
+        }
+        let key = std::array::from_fn(|d| ((w[d] + kappa) / span * 1e6).round() as i64);
+        (key, image, w)
+    };
+    let mut ids: BTreeMap<[i64; 3], u32> = BTreeMap::new();
+    let mut nodes: Vec<Point3<f64>> = Vec::new();
+    let mut node_of = |u: &Vector3<f64>| -> (u32, [i32; 3]) {
+        let (key, image, w) = wrap(u);
+        let id = *ids.entry(key).or_insert_with(|| {
+            nodes.push(centre + a * w);
+            (nodes.len() - 1) as u32
+        });
+        (id, image)
+    };
+    let mut classes: BTreeMap<(u32, u32, [i32; 3]), f64> = BTreeMap::new();
+    let mut face_keys: BTreeMap<[i64; 3], [bool; 2]> = BTreeMap::new();
+    for s in net.struts() {
+        let (ua, ub) = (&local[s.a as usize], &local[s.b as usize]);
+        if !(inside(ua) && inside(ub)) {
+            continue;
+        }
+        for u in [ua, ub] {
+            for d in 0..3 {
+                let low = (u[d] + kappa).abs() <= eps;
+                let high = (u[d] - kappa).abs() <= eps;
+                if low || high {
+                    let mut p = *u;
+                    p[d] = -kappa;
+                    let (key, _, _) = wrap(&p);
+                    let mut k = key;
+                    // Distinguish the axis so partners are matched face by face.
+                    k[d] = -1 - d as i64;
+                    face_keys.entry(k).or_default()[usize::from(high)] = true;
+                }
+            }
+        }
+        let (na, ia) = node_of(ua);
+        let (nb, ib) = node_of(ub);
+        let offset: [i32; 3] = std::array::from_fn(|d| ib[d] - ia[d]);
+        let key = if (na, offset) <= (nb, offset.map(|v| -v)) {
+            (na, nb, offset)
+        } else {
+            (nb, na, offset.map(|v| -v))
+        };
+        let d = (2.0 * (s.radius_a.powi(2) + s.radius_b.powi(2))).sqrt();
+        classes.entry(key).or_insert(d);
+    }
+    let unpaired = face_keys.values().filter(|s| s[0] != s[1]).count();
+    if unpaired > 0 {
+        return Err(format!(
+            "{unpaired} face node(s) of the {n}×{n}×{n}-cell window have no partner on the \
+             opposite face (the window is cut by the domain or reaches a transition)",
+            n = 2 * half + 1
+        ));
+    }
+    let struts: Vec<PeriodicStrut> = classes
+        .into_iter()
+        .filter(|((a, b, off), _)| a != b || *off != [0; 3])
+        .map(|((a, b, offset), diameter)| PeriodicStrut {
+            a: NodeId(a),
+            b: NodeId(b),
+            offset,
+            diameter,
+        })
+        .collect();
+    if struts.is_empty() {
+        return Err("the window holds no strut".into());
+    }
+    PeriodicCell::try_new(a * span, nodes, struts).map_err(|e| e.to_string())
+}
