@@ -1,6 +1,8 @@
 //! `trussforge build` of graded specs (control points) end to end, and their bad-spec errors.
 
-use crate::common::{assert_bad_specs, build_fixture, fixture, stderr, temp_dir, trussforge};
+use crate::common::{
+    assert_bad_specs, build_fixture, fixture, stderr, stdout, temp_dir, trussforge,
+};
 
 #[test]
 fn graded_build_reproduces_each_point_and_is_deterministic() {
@@ -202,4 +204,63 @@ fn graded_build_designs_printable_cells_with_the_shipped_networks() {
     }
     let min_d = report["strut_diameter_mm"][0].as_f64().unwrap();
     assert!(min_d >= 0.25 - 1e-9, "thinnest strut {min_d}");
+}
+
+#[test]
+fn a_point_that_misses_its_tolerance_is_corrected_in_a_closed_loop_and_warned_about() {
+    let dir = temp_dir("graded-loop");
+    // Two targets made by printable designs, far enough apart for cores; designs unrefined,
+    // and an out-of-reach tolerance at the first point: the loop refines it, regrades, and
+    // still warns.
+    let spec = "name: graded-loop
+units: {length: mm, stiffness: GPa}
+domain:
+  box: {min: [0, 0, 0], max: [24, 10, 10]}
+cell_size: auto
+manufacturing: {min_strut_diameter: 0.25, min_pore_size: 0.4}
+control_points:
+  - id: first
+    position: [5, 5, 5]
+    stiffness: [0.7345, 0.2621, 0.443, 0.0, 0.0, 0.0, 0.7345, 0.443, 0.0, 0.0, 0.0, 1.3648, 0.0, 0.0, 0.0, 0.4474, 0.0, 0.0, 0.4474, 0.0, 0.2659]
+    tolerance: 0.0000001
+  - id: second
+    position: [19, 5, 5]
+    stiffness: [0.7412, 0.2256, 0.4875, -0.0, 0.1072, -0.0, 0.7109, 0.4903, 0.0, 0.038, 0.0, 1.841, 0.0, 0.0505, 0.0, 0.4954, -0.0, 0.0381, 0.4926, -0.0, 0.2298]
+design_options: {samples: 200, top: 2, refine: false, seed: 3}
+grading: {neighbours: 2, samples_per_segment: 0, max_corrections: 1}
+mesh: {resolution: 1.0}
+outputs: {stl: true, threemf: false, beam_lattice: false, step: false}
+";
+    let path = dir.join("loop.yaml");
+    std::fs::write(&path, spec).unwrap();
+    let out = trussforge(&["build", path.to_str().unwrap()], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(text.contains("exceeds its tolerance"), "{text}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("output/graded-loop/report.json")).unwrap())
+            .unwrap();
+    let g = &report["graded"];
+    assert_eq!(
+        g["correction_rounds"], 1,
+        "bounded by grading.max_corrections"
+    );
+    let first = &g["control_points"][0];
+    assert_eq!(first["within_tolerance"], false);
+    assert_eq!(first["corrections"], 1, "{first}");
+    // The corrected design is more accurate than the chosen (unrefined) candidate, and what is
+    // built at the point (its core, in the window of the written network) is that design.
+    let chosen = first["chosen"].as_u64().unwrap() as usize;
+    let before = first["candidates"][chosen]["fe"]["rel_frobenius"]
+        .as_f64()
+        .unwrap();
+    let after = first["design_vs_target"]["rel_frobenius"].as_f64().unwrap();
+    assert!(after < before - 1e-4, "{before} -> {after}");
+    assert!(first["core"]["half_cells"].as_u64().is_some(), "{first}");
+    let built = first["window"]["vs_target"]["rel_frobenius"]
+        .as_f64()
+        .unwrap();
+    assert!((built - after).abs() < 1e-6, "{built} vs {after}");
+    // The other point had no tolerance and was left alone.
+    assert_eq!(g["control_points"][1]["corrections"], 0);
 }

@@ -130,8 +130,8 @@ pub(super) fn write_plots(
         }
         let [x, y, z] = p.position;
         let title = format!(
-            "{} at ({x:.1}, {y:.1}, {z:.1}) mm: directional Young's modulus",
-            shortened(&p.id, 40)
+            "{} at ({x:.1}, {y:.1}, {z:.1}) mm: E(n)",
+            shortened(&p.id, 24)
         );
         let stem = file_stem(&p.id);
         write(
@@ -161,13 +161,16 @@ pub(super) fn write_plots(
     let overlay = lattice_overlay(prepared);
     let title = if prepared.overlay.is_some() {
         format!(
-            "{}: {} struts, cells up to {:.2} mm; control points and cores (dashed)",
-            spec.name, struts, prepared.cell_size
+            "{}: {} struts, points and cores (dashed)",
+            shortened(&spec.name, 24),
+            struts
         )
     } else {
         format!(
             "{}: {} struts, cell size {:.2} mm",
-            spec.name, struts, prepared.cell_size
+            shortened(&spec.name, 24),
+            struts,
+            prepared.cell_size
         )
     };
     let view = LatticeView::default();
@@ -182,7 +185,7 @@ pub(super) fn write_plots(
     if let Some(o) = &prepared.overlay {
         let mut curves: Vec<SegmentCurve> = Vec::new();
         for s in &o.segments {
-            let label = format!("{} → {}", shortened(&s.from, 30), shortened(&s.to, 30));
+            let label = format!("{} to {}", shortened(&s.from, 30), shortened(&s.to, 30));
             if curves.last().is_none_or(|c| c.label != label) {
                 curves.push(SegmentCurve {
                     label,
@@ -195,10 +198,7 @@ pub(super) fn write_plots(
                 .samples
                 .push((s.t, &s.stiffness));
         }
-        let title = format!(
-            "{}: stiffness along the segments between control points",
-            spec.name
-        );
+        let title = format!("{}: stiffness between points", shortened(&spec.name, 24));
         write(
             "segments.svg".into(),
             segments_svg(&title, &curves, e).as_bytes(),

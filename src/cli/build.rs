@@ -56,30 +56,54 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     if let Some(g) = &report.graded {
         println!(
-            "  graded over {} control points ({} designs, smoothness {}): FE relative Frobenius error (NMSE)",
+            "  graded over {} control points ({} designs, smoothness {}, {} correction round(s)): FE relative Frobenius error (NMSE)",
             g.control_points.len(),
             if g.control_points.iter().all(|p| p.pinned) {
                 "fixed"
             } else {
                 g.method.as_str()
             },
-            g.smoothness
+            g.smoothness,
+            g.correction_rounds
         );
         println!(
-            "    {:<16} {:>17} {:>17} {:>17} {:>8} {:>8}",
-            "point", "design vs target", "graded vs target", "graded vs design", "rho", "d [mm]"
+            "    {:<16} {:>17} {:>17} {:>23} {:>17} {:>7} {:>6} {:>7}",
+            "point",
+            "design vs target",
+            "cell vs target",
+            "built window vs target",
+            "cell vs design",
+            "h [mm]",
+            "core",
+            "d [mm]"
         );
         let both = |m: &trussforge::mechanics::ErrorMetrics| {
             format!("{:.4} ({:.4})", m.rel_frobenius, m.nmse)
         };
         for p in &g.control_points {
+            let window = p.window.as_ref().map_or_else(
+                || "-".to_string(),
+                |w| {
+                    let n = w.cells_per_side;
+                    w.vs_target
+                        .as_ref()
+                        .map_or_else(String::new, |m| format!("{} {n}x{n}x{n}", both(m)))
+                },
+            );
+            let core = p
+                .core
+                .as_ref()
+                .and_then(|c| c.half_cells)
+                .map_or_else(|| "none".to_string(), |k| format!("{}^3", 2 * k + 1));
             println!(
-                "    {:<16} {:>17} {:>17} {:>17} {:>8.4} {:>8.3}",
+                "    {:<16} {:>17} {:>17} {:>23} {:>17} {:>7.3} {:>6} {:>7.3}",
                 p.id,
                 both(&p.design_vs_target),
                 both(&p.graded_vs_target),
+                window,
                 both(&p.graded_vs_design),
-                p.graded_relative_density,
+                p.cell_size_mm,
+                core,
                 p.strut_diameter_mm
             );
         }

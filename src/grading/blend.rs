@@ -24,6 +24,9 @@
 //! the two mapped pieces are straight within `merge_tolerance` mm (always, for one control
 //! point: the graded lattice is then exactly the tiled periodic cell).
 //!
+//! A node on the boundary of a control point's core is never removed, so the core stays a
+//! whole block of cells (its window can be cut out of the network).
+//!
 //! **Diameters.** A piece with sources `S` has, at each end `x`,
 //! `d(x)² = Σ_{i∈S} w_i(x) · D_i(x)²`, where `D_i(x)` is the diameter that gives design `i`'s
 //! relative density ρ_i with its topology in the local cell `A(x)`
@@ -566,7 +569,10 @@ pub(crate) fn blend(
             .copied()
             .filter(|&e| sized[e].is_some())
             .collect();
-        if live.len() != 2 || original.contains(&node_pts[v].wrapped().0) {
+        if live.len() != 2
+            || original.contains(&node_pts[v].wrapped().0)
+            || field.on_core_boundary(positions[v].into())
+        {
             continue;
         }
         let (e1, e2) = (live[0], live[1]);

@@ -187,6 +187,32 @@ pub(crate) fn clip_in_index_space(
     changed
 }
 
+/// Shrinks the cores of the points named in `near` by one cell, or removes a core of
+/// `k = 0` (with a note). Returns whether anything changed.
+pub(crate) fn shrink_named(
+    ids: &[String],
+    near: &[String],
+    half: &mut [Option<usize>],
+    notes: &mut Vec<GradingError>,
+) -> bool {
+    let mut changed = false;
+    for (i, id) in ids.iter().enumerate() {
+        if !near.contains(id) {
+            continue;
+        }
+        match half[i] {
+            Some(0) => {
+                half[i] = None;
+                notes.push(GradingError::CoreRemoved { id: id.clone() });
+            }
+            Some(k) => half[i] = Some(k - 1),
+            None => continue,
+        }
+        changed = true;
+    }
+    changed
+}
+
 /// The pinned scaffold corners of the cores: corner index `m` of core `i` (cell `n_i`,
 /// half-width `k_i`) at `p_i + A_i (m − n_i − ½)`, mm.
 pub(crate) fn pins(

@@ -165,7 +165,7 @@ impl DesignField {
     }
 
     /// The same field with a core around every control point: `half_widths[i] = κ_i` (in cells
-    /// of point `i`, > 0). The distance of `x` to point `i` becomes the distance to its core,
+    /// of point `i`; 0 for a point without a core, which keeps the Euclidean distance). The distance of `x` to point `i` becomes the distance to its core,
     /// `δ_i(x) = (det A_i)^{1/3} · (‖A_i⁻¹ (x − p_i)‖_∞ − κ_i)₊` (mm, 0 inside the core
     /// `p_i + A_i[−κ_i, κ_i]³`), and the Shepard weights are taken on `δ`: inside a core its
     /// point's weight is exactly 1. Cores must not overlap (see `cores.rs`).
@@ -185,7 +185,7 @@ impl DesignField {
         // ‖u‖_∞ ≥ ‖u‖₂/√3 ≥ |x − p| / (√3 ‖A‖_F).
         let slope = (0..self.len())
             .map(|i| scale[i] / (3f64.sqrt() * self.lattices[i].norm()))
-            .fold(f64::INFINITY, f64::min);
+            .fold(1.0, f64::min);
         let offset = (0..self.len())
             .map(|i| scale[i] * half_widths[i])
             .fold(0.0, f64::max);
@@ -204,11 +204,32 @@ impl DesignField {
         self.cores.as_ref().map(|c| c.half_widths.as_slice())
     }
 
+    /// Whether `x` (mm) lies on the boundary of a core (within a relative 1e-9 of its
+    /// half-width): nodes there are kept so the core stays a whole block of cells.
+    pub fn on_core_boundary(&self, x: [f64; 3]) -> bool {
+        let Some(c) = &self.cores else {
+            return false;
+        };
+        // A single point's "core" is the whole lattice: nothing to keep apart.
+        if self.len() < 2 {
+            return false;
+        }
+        (0..self.len()).any(|i| {
+            let k = c.half_widths[i];
+            k > 0.0 && {
+                let d = Point3::from(x) - Point3::from(self.positions[i]);
+                ((c.inverse[i] * d).amax() - k).abs() <= 1e-9 * k
+            }
+        })
+    }
+
     /// The distance (mm) from `x` to point `i` (its core's, when the field has cores).
     fn distance(&self, i: usize, x: [f64; 3]) -> f64 {
         let d = Point3::from(x) - Point3::from(self.positions[i]);
         match &self.cores {
             None => d.norm(),
+            // A point without a core (κ = 0) keeps the Euclidean distance.
+            Some(c) if c.half_widths[i] == 0.0 => d.norm(),
             Some(c) => {
                 let m = (c.inverse[i] * d).amax();
                 let k = c.half_widths[i];

@@ -396,6 +396,16 @@ pub enum GradingError {
         /// The transition layers asked for.
         transition_cells: usize,
     },
+    /// A point's core was removed because the transition to its neighbours folded the
+    /// scaffold (reported as a note: the build goes on without that core).
+    #[error(
+        "control point {id:?}: its core was removed because the transition to the neighbouring \
+         cells folded the scaffold; move the points apart or choose more alike cells"
+    )]
+    CoreRemoved {
+        /// The control point.
+        id: String,
+    },
     /// A control point lies outside the scaffold (verification).
     #[error("control point {id:?} at {position:?} mm lies outside the scaffold")]
     OutsideScaffold {
@@ -510,14 +520,24 @@ pub fn grade(
                     continue;
                 }
                 let pins = cores::pins(&positions, &lattices, &cells, &half);
-                let pinned = scaffold::build_scaffold(
+                let pinned = match scaffold::build_scaffold(
                     &field,
                     positions[0],
                     h_min,
                     bbox,
                     &scaffold_options,
                     &pins,
-                )?;
+                ) {
+                    Ok(s) => s,
+                    // A transition too short for the change between two cores folds a cell:
+                    // shrink (then drop) the cores of the points blending there and refit.
+                    Err(GradingError::InvertedCell { points: near, .. })
+                        if cores::shrink_named(&ids, &near, &mut half, &mut notes) =>
+                    {
+                        continue;
+                    }
+                    Err(e) => return Err(e),
+                };
                 let cores = (0..points.len())
                     .map(|i| Core {
                         id: ids[i].clone(),

@@ -212,7 +212,12 @@ fn control_cells_converge_to_their_designs_as_points_separate() {
             [len + 1.5 * h, 1.5 * h, 1.5 * h],
         )
         .unwrap();
-        let graded = grade(&points, h, &domain, &GradingOptions::default()).unwrap();
+        // Without cores: the blend alone approaches the designs as the points separate.
+        let options = GradingOptions {
+            core_cells: None,
+            ..Default::default()
+        };
+        let graded = grade(&points, h, &domain, &options).unwrap();
         let v = verify(
             &graded,
             &points,
@@ -399,6 +404,7 @@ fn cells_share_faces_and_the_network_is_connected() {
         min_weight: 0.0,
         dangling: DanglingPolicy::Keep,
         components: ComponentPolicy::KeepAll,
+        core_cells: None,
         ..Default::default()
     };
     let graded = grade(&points, 3.0, &domain, &options).unwrap();
@@ -756,7 +762,8 @@ fn a_sixteen_fold_size_change_over_two_mm_keeps_every_cell_valid() {
 #[test]
 fn stiffness_varies_smoothly_between_two_densities() {
     // One topology, density 0.03 → 0.09 over 10 cells: C11 along the segment rises
-    // monotonically from one design's value to the other's, in steps without jumps.
+    // monotonically from one design's value to the other's, in steps without jumps; it is flat
+    // (exactly the designs') inside the cores at both ends.
     let sc = |rho| design([(0, 1), (2, 1), (0, 1)], rho, [1.0; 3], AxisAngle::IDENTITY);
     let points = vec![
         cp("soft", [0.0; 3], sc(0.03)),
@@ -785,8 +792,12 @@ fn stiffness_varies_smoothly_between_two_densities() {
     );
     assert_eq!(c11.len(), 9);
     for w in c11.windows(2) {
-        assert!(w[1] > w[0], "not monotone: {c11:?}");
+        assert!(w[1] >= w[0], "not monotone: {c11:?}");
     }
+    assert!(
+        c11[8] > c11[0] && c11[4] > c11[0] && c11[4] < c11[8],
+        "{c11:?}"
+    );
     let (lo, hi) = (
         v.points[0].design_stiffness.voigt()[(0, 0)],
         v.points[1].design_stiffness.voigt()[(0, 0)],
@@ -861,6 +872,7 @@ fn struts_crossing_cell_faces_are_joined_straight_again() {
             tolerance: 1e-6,
             max_corners: 100_000,
         },
+        &Default::default(),
     )
     .unwrap();
     let mut stats = GradingStats::default();
@@ -888,4 +900,155 @@ fn struts_crossing_cell_faces_are_joined_straight_again() {
         stats.merged_nodes,
         net.struts().len()
     );
+}
+
+/// Three different designs at their own cell sizes, five of the larger cells apart.
+fn cored_points() -> Vec<ControlPoint> {
+    let mut a = cp(
+        "a",
+        [0.0; 3],
+        design(
+            [(0, 1), (2, 1), (2, 1)],
+            0.05,
+            [1.0, 1.0, 1.3],
+            AxisAngle::IDENTITY,
+        ),
+    );
+    a.cell_size = Some(2.0);
+    let mut b = cp(
+        "b",
+        [14.0, 0.0, 0.0],
+        design(
+            [(2, 1), (2, 1), (3, 1)],
+            0.04,
+            [1.0, 1.1, 1.2],
+            rot([1.0, 0.0, 0.0], 10.0),
+        ),
+    );
+    b.cell_size = Some(2.5);
+    let mut c = cp(
+        "c",
+        [7.0, 13.0, 0.0],
+        design(
+            [(0, 1), (0, 1), (4, 1)],
+            0.06,
+            [1.0; 3],
+            AxisAngle::IDENTITY,
+        ),
+    );
+    c.cell_size = Some(1.6);
+    vec![a, b, c]
+}
+
+#[test]
+fn cores_reproduce_every_design_exactly_at_its_own_cell_size() {
+    let points = cored_points();
+    let domain = Domain::new_box([-6.0, -6.0, -8.0], [21.0, 19.0, 8.0]).unwrap();
+    let graded = grade(&points, 3.0, &domain, &GradingOptions::default()).unwrap();
+    assert!(graded.notes.is_empty(), "{:?}", graded.notes);
+    let v = verify(
+        &graded,
+        &points,
+        None,
+        &VerifyOptions {
+            samples_per_segment: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (i, check) in v.points.iter().enumerate() {
+        // The independent truth: each design's own periodic cell, homogenized on its own.
+        let core = &graded.cores[i];
+        assert_eq!(core.half_cells, Some(1), "{core:?}");
+        assert!(
+            check.lattice_error < 1e-12,
+            "{}: {}",
+            check.id,
+            check.lattice_error
+        );
+        // The cell edges are the point's own size (h·F), not a global one.
+        let expected = points[i].design.affine().unwrap() * points[i].cell_size.unwrap();
+        let mean = graded.scaffold.mean_edges(check.cell);
+        assert!(
+            (mean.determinant() - expected.determinant()).abs() < 1e-9 * expected.determinant(),
+            "{}",
+            check.id
+        );
+        assert!(
+            check.vs_design.rel_frobenius < 1e-9,
+            "{}: {:?}",
+            check.id,
+            check.vs_design
+        );
+        // The 3 × 3 × 3 window of the written network is the design too.
+        let w = check.window.as_ref().expect("a window");
+        assert_eq!(w.cells_per_side, 3, "{}: {:?}", check.id, check.window_note);
+        assert!(
+            w.vs_design.rel_frobenius < 1e-9,
+            "{}: {:?}",
+            check.id,
+            w.vs_design
+        );
+        assert!(check.window_note.is_none());
+    }
+    // No piece of a point's own region is dropped.
+    for t in graded.transitions.iter().filter(|t| t.to.is_none()) {
+        assert_eq!(t.dropped, 0, "{t:?}");
+        assert!(t.kept > 0 && t.thinnest_kept_mm >= 0.1, "{t:?}");
+    }
+    assert!(graded.transitions.iter().any(|t| t.to.is_some()));
+}
+
+#[test]
+fn the_window_sees_a_strut_missing_from_the_built_network() {
+    let points = cored_points();
+    let domain = Domain::new_box([-6.0, -6.0, -8.0], [21.0, 19.0, 8.0]).unwrap();
+    let mut graded = grade(&points, 3.0, &domain, &GradingOptions::default()).unwrap();
+    let design = points[0].design.cell(RangePolicy::Strict).unwrap();
+    let fem = crate::fem::Homogenizer::new(Default::default());
+    let mut fem = fem;
+    let material = crate::design_space::Material::TI6AL4V;
+    let truth = fem.homogenize(&design, &material).unwrap().stiffness;
+    let intact = graded_window(&graded, 0, 1).unwrap();
+    let c = fem.homogenize(&intact, &material).unwrap().stiffness;
+    assert!(crate::mechanics::relative_frobenius(truth.voigt(), c.voigt()) < 1e-9);
+    // Remove the strut of the network nearest the control point: the window softens.
+    let net = &graded.network;
+    let centre = Point3::from(points[0].position);
+    let nearest = (0..net.struts().len())
+        .min_by(|&x, &y| {
+            let mid = |k: usize| {
+                let s = &net.struts()[k];
+                nalgebra::center(&net.nodes()[s.a as usize], &net.nodes()[s.b as usize])
+            };
+            (mid(x) - centre)
+                .norm()
+                .total_cmp(&(mid(y) - centre).norm())
+        })
+        .unwrap();
+    let mut struts = net.struts().to_vec();
+    struts.remove(nearest);
+    graded.network = StrutNetwork::try_new(net.nodes().to_vec(), struts).unwrap();
+    let damaged = graded_window(&graded, 0, 1).unwrap();
+    let d = fem.homogenize(&damaged, &material).unwrap().stiffness;
+    let change = crate::mechanics::relative_frobenius(truth.voigt(), d.voigt());
+    assert!(change > 1e-3, "{change}");
+}
+
+#[test]
+fn points_too_close_for_cores_lose_them_with_the_distance_needed() {
+    let mut points = cored_points();
+    points[1].position = [3.0, 0.0, 0.0];
+    let domain = Domain::new_box([-6.0, -6.0, -8.0], [21.0, 19.0, 8.0]).unwrap();
+    let graded = grade(&points, 3.0, &domain, &GradingOptions::default()).unwrap();
+    assert_eq!(graded.cores[0].half_cells, None);
+    assert_eq!(graded.cores[1].half_cells, None);
+    assert!(graded.cores[2].half_cells.is_some());
+    assert_eq!(graded.notes.len(), 1, "{:?}", graded.notes);
+    let note = &graded.notes[0];
+    assert!(
+        note.contains("\"a\"") && note.contains("\"b\"") && note.contains("3.000 mm apart"),
+        "{note}"
+    );
+    assert!(note.contains("need at least"), "{note}");
 }
