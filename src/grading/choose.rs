@@ -115,6 +115,9 @@ fn width(a: &Matrix3<f64>, e: &nalgebra::Vector3<f64>) -> f64 {
         .map_or(f64::INFINITY, |inv| 1.0 / (inv * e).amax())
 }
 
+/// A candidate's cell in mm (`h·F`, columns) and its longest body diagonal, mm.
+type Physical = (Matrix3<f64>, f64);
+
 struct Problem<'a> {
     points: &'a [PointOptions],
     weights: ChoiceWeights,
@@ -124,7 +127,7 @@ struct Problem<'a> {
     smallest_cell: Vec<f64>,
     affine: Vec<Vec<Option<Matrix3<f64>>>>,
     /// Each candidate's cell in mm (`h·F`) and its longest body diagonal, when sizes are given.
-    physical: Vec<Vec<Option<(Matrix3<f64>, f64)>>>,
+    physical: Vec<Vec<Option<Physical>>>,
     rotations: Vec<Matrix3<f64>>,
 }
 
@@ -151,7 +154,7 @@ impl<'a> Problem<'a> {
             .iter()
             .map(|p| p.candidates.iter().map(|(d, _)| d.affine().ok()).collect())
             .collect();
-        let physical: Vec<Vec<Option<(Matrix3<f64>, f64)>>> = points
+        let physical: Vec<Vec<Option<Physical>>> = points
             .iter()
             .zip(&affine)
             .map(|(p, fs)| {

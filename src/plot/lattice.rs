@@ -25,6 +25,9 @@ pub struct LatticeView {
     pub width_px: u32,
     /// Picture height, px. Default 800; 240 to 8192.
     pub height_px: u32,
+    /// Fade struts further back towards white (by up to 75 %), so the layers of a large
+    /// lattice read apart. Default true; pictures of fewer than 200 struts are never faded.
+    pub depth_cue: bool,
 }
 
 impl Default for LatticeView {
@@ -33,6 +36,7 @@ impl Default for LatticeView {
             direction: [1.0, -1.5, 0.9],
             width_px: 1000,
             height_px: 800,
+            depth_cue: true,
         }
     }
 }
@@ -92,6 +96,9 @@ const BAR_COLUMN: f64 = 150.0;
 const MARGIN: f64 = 16.0;
 /// How far the backmost struts fade towards white (0 = no depth cue).
 const FADE: f64 = 0.75;
+/// Networks with at least this many struts get the depth cue (smaller ones read without it,
+/// and keep their exact colour-bar colours).
+const DEPTH_CUE_STRUTS: usize = 200;
 /// Colour of control points and their cores.
 const CORE: Rgb = Rgb(200, 30, 30);
 
@@ -260,6 +267,11 @@ pub(crate) fn scene(
             (l.min(z), h.max(z))
         });
     let span = (z_hi - z_lo).max(1e-12);
+    let fade_by = if view.depth_cue && struts.len() >= DEPTH_CUE_STRUTS {
+        FADE
+    } else {
+        0.0
+    };
     items.push(Item::Group("domain"));
     for (dashed, p, q) in &overlay_segments {
         if !*dashed {
@@ -280,7 +292,7 @@ pub(crate) fn scene(
             a: to_px(proj[s.a as usize]),
             b: to_px(proj[s.b as usize]),
             width: (d * scale).max(MIN_WIDTH_PX),
-            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), FADE * back),
+            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
         });
     }
     items.push(Item::EndGroup);

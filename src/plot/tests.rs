@@ -437,7 +437,11 @@ fn outputs_are_deterministic() {
 #[test]
 fn lattice_svg_has_one_path_per_strut_and_a_colour_bar_in_mm() {
     let net = grid(3);
-    let svg = lattice_svg(&net, "grid & <bcc>", &LatticeView::default());
+    let view = LatticeView {
+        depth_cue: false,
+        ..Default::default()
+    };
+    let svg = lattice_svg(&net, "grid & <bcc>", &view);
     let els = parse_svg(&svg);
     let struts = in_group(&els, "struts", "path");
     assert_eq!(struts.len(), net.struts().len());
@@ -530,6 +534,7 @@ fn painter_draws_near_struts_after_far_ones() {
         direction: [0.0, 0.0, 1.0],
         width_px: 400,
         height_px: 400,
+        depth_cue: true,
     };
     for struts in [vec![near, far], vec![far, near]] {
         let net = StrutNetwork::try_new(nodes.clone(), struts.clone()).unwrap();
@@ -632,4 +637,94 @@ fn zero_view_direction_is_a_caller_bug() {
 #[should_panic(expected = "must be finite and > 0")]
 fn non_positive_youngs_modulus_is_a_caller_bug() {
     directional_modulus_svg("x", &[], 0.0);
+}
+
+#[test]
+fn graded_overlay_marks_points_and_cores_and_far_struts_fade() {
+    let net = grid(4);
+    assert!(net.struts().len() >= 200);
+    let overlay = LatticeOverlay {
+        boxes: vec![
+            OverlayBox {
+                centre: [1.5; 3],
+                edges: nalgebra::Matrix3::identity() * 3.0,
+                dashed: false,
+            },
+            OverlayBox {
+                centre: [1.0; 3],
+                edges: nalgebra::Matrix3::identity(),
+                dashed: true,
+            },
+        ],
+        points: vec![("p-1".into(), [1.0; 3])],
+    };
+    let view = LatticeView::default();
+    let els = parse_svg(&lattice_svg_with(&net, "g", &view, &overlay));
+    // The domain's 12 edges, the core's 12 dashed edges, one marked and labelled point.
+    assert_eq!(in_group(&els, "domain", "path").len(), 12);
+    let cores = in_group(&els, "cores", "path");
+    assert_eq!(cores.len(), 12);
+    assert!(
+        cores
+            .iter()
+            .all(|e| e.attrs.contains_key("stroke-dasharray"))
+    );
+    assert_eq!(in_group(&els, "points", "circle").len(), 1);
+    assert!(
+        in_group(&els, "points", "text")
+            .iter()
+            .any(|e| e.text == "p-1")
+    );
+    // Depth cue: the strut drawn first (furthest back) is lighter than the last (nearest).
+    let struts = in_group(&els, "struts", "path");
+    let lightness = |e: &Element| {
+        let c = &e["stroke"];
+        (1..7)
+            .step_by(2)
+            .map(|k| u32::from_str_radix(&c[k..k + 2], 16).unwrap())
+            .sum::<u32>()
+    };
+    let flat = parse_svg(&lattice_svg_with(
+        &net,
+        "g",
+        &LatticeView {
+            depth_cue: false,
+            ..view
+        },
+        &overlay,
+    ));
+    let flat_struts = in_group(&flat, "struts", "path");
+    assert_eq!(flat_struts.len(), struts.len());
+    // Every strut is at least as light as without the cue; the backmost much lighter, the
+    // frontmost unchanged.
+    for (f, u) in struts.iter().zip(&flat_struts) {
+        assert!(lightness(f) >= lightness(u));
+    }
+    let n = struts.len() - 1;
+    assert!(lightness(struts[0]) > lightness(flat_struts[0]) + 200);
+    assert_eq!(struts[n]["stroke"], flat_struts[n]["stroke"]);
+}
+
+#[test]
+fn segment_plot_has_a_panel_per_segment_with_three_moduli() {
+    let soft = isotropic(0.01, 0.3);
+    let stiff = isotropic(0.03, 0.3);
+    let curves = vec![
+        SegmentCurve {
+            label: "a to b".into(),
+            samples: vec![(0.0, &soft), (0.5, &stiff), (1.0, &stiff)],
+        },
+        SegmentCurve {
+            label: "b to c".into(),
+            samples: vec![(0.0, &stiff), (1.0, &soft)],
+        },
+    ];
+    let els = parse_svg(&segments_svg("s", &curves, 100.0));
+    let texts: Vec<&str> = els.iter().map(|e| e.text.as_str()).collect();
+    assert!(texts.contains(&"a to b") && texts.contains(&"b to c"));
+    // E1, E2, E3 per panel; a sample marker per axis and sample.
+    assert_eq!(texts.iter().filter(|t| **t == "E1").count(), 2);
+    assert_eq!(in_group(&els, "curves", "circle").len(), 3 * (3 + 2));
+    let png = segments_png("s", &curves, 100.0);
+    assert_eq!(&png[1..4], b"PNG");
 }
