@@ -18,6 +18,10 @@
 //! others there), are continuous where the neighbour set changes (a point leaving the `k`
 //! nearest has weight 0 at that moment) and, for `p > 1`, flat at the control points.
 //!
+//! **Cores** ([`DesignField::with_cores`]): the weights are taken on the distance to each
+//! point's core `p_i + A_i[−κ_i, κ_i]³` (measured in the point's own cells, scaled to mm), so a
+//! point's weight is exactly 1 inside its core and the blend happens between cores.
+//!
 //! **Degeneracy**: the volume ratio `r = det B(x) / (Σ_i w_i (det B_i)^{1/3})³` must stay above
 //! [`super::GradingOptions::min_volume_ratio`]. It compares the blended reciprocal cell with
 //! the blend of the neighbours' linear sizes, so it is exactly 1 when the cells differ only in

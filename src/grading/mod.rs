@@ -2,20 +2,29 @@
 //! strut network (DESIGN.md §7).
 //!
 //! The steps, one file each:
-//! 1. [`align`] (`align.rs`): each control point's primitive cell `A_i = h·F_i` (mm) is
-//!    replaced by the cube-rotated variant `A_i Q` (graph mapped by `Qᵀ`, geometry unchanged)
-//!    closest to its neighbours.
-//! 2. [`DesignField`] (`interpolate.rs`): `A(x) = (Σ w_i(x) A_i^{-T})^{-T}`, reciprocal-space
-//!    interpolation with modified Shepard weights over the k nearest points (rstar).
-//! 3. [`Scaffold`] (`scaffold.rs`): cell corners on an integer grid fitted by least squares to
-//!    the columns of `A` at the edge midpoints; cells are trilinear hexahedra sharing faces.
-//! 4. Blend (`blend.rs`): each cell carries the exactly superposed unit graphs of the control
+//! 1. [`align`] (`align.rs`): each control point's primitive cell `A_i = h_i·F_i` (mm, `h_i` the
+//!    point's own cell size) is replaced by the cube-rotated variant `A_i Q` (graph mapped by
+//!    `Qᵀ`, geometry unchanged) closest to its neighbours.
+//! 2. Cores (`cores.rs`): every point keeps its design unblended in a block of `(2k+1)³` cells
+//!    centred on it (`core_cells` = k, clipped where cores would meet; points too close for
+//!    any core lose it, with a note giving the distance needed).
+//! 3. [`DesignField`] (`interpolate.rs`): `A(x) = (Σ w_i(x) A_i^{-T})^{-T}`, reciprocal-space
+//!    interpolation with modified Shepard weights over the k nearest points (rstar), taken on
+//!    the distance to each point's core, so `w_i = 1` inside core `i`.
+//! 4. [`Scaffold`] (`scaffold.rs`): cell corners on an integer grid fitted by least squares to
+//!    the columns of `A` at the edge midpoints, with the corners of every core pinned to its
+//!    exact lattice (the point at its cell's centre); cells are trilinear hexahedra sharing
+//!    faces. Transitions (the free cells between cores) absorb the incompatibility.
+//! 5. Blend (`blend.rs`): each cell carries the exactly superposed unit graphs of the control
 //!    points with non-negligible weight, crossings split with shared nodes, diameters
 //!    `D_i √w_i` (areas add), mapped through the cell's trilinear map, joined across cells,
-//!    trimmed to the [`Domain`] and cleaned up.
-//! 5. [`verify`] (`verify.rs`): the graded cell at each control point is cut out as a periodic
-//!    cell, homogenized and compared with the point's own design (and a target); the stiffness
-//!    is sampled along the segments between neighbouring control points.
+//!    trimmed to the [`Domain`] and cleaned up; what the diameter rule did is counted per
+//!    point region and per transition ([`TransitionStats`]).
+//! 6. [`verify`] (`verify.rs`, `window.rs`): the graded cell at each control point is cut out as
+//!    a periodic cell, and a window of the written network around it (3 × 3 × 3 cells where
+//!    the core allows) is homogenized as a periodic supercell; both are compared with the
+//!    point's own design (and a target); the stiffness is sampled along the segments between
+//!    neighbouring control points.
 //!
 //! Units: positions, cell size, diameters and radii in mm; stiffness normalized by E.
 //! The output is deterministic: maps are ordered (`BTreeMap`) and cells are visited in index
@@ -28,12 +37,13 @@
 //!   rational grid coordinates), neighbouring cells share their face nodes, and no strut is
 //!   duplicated; coincident struts of several topologies become one strut whose area is the
 //!   sum of theirs.
-//! - At a control point the weights are exactly its own, but the scaffold is a least-squares
-//!   compromise between incompatible neighbouring cells, so the cell there reproduces the design
-//!   only up to an error that shrinks as the control points move apart relative to `h`
-//!   ([`verify`] measures it).
+//! - Inside a core the lattice **is** the point's design: the pinned cells are its exact
+//!   primitive cell and carry only its topology at its own diameter, so the cut-out cell and
+//!   the window reproduce the design's FE stiffness to round-off (tested). A point without a
+//!   core (too close to another) is only approximated: the scaffold there is a least-squares
+//!   compromise between incompatible neighbouring cells.
 //! - [`graded_cell`] treats a possibly non-parallelepiped cell as periodic with its mean edge
-//!   vectors: an approximation for verification, not the network itself.
+//!   vectors: an approximation for verification outside cores, not the network itself.
 //! - Where the cell shape varies, a strut crossing a cell face is kinked there (each part
 //!   follows its own cell's trilinear map); the elementary lattices stay inside the unit cube,
 //!   so this only happens for cells built from other graphs.
@@ -77,7 +87,8 @@ use thiserror::Error;
 pub use align::{AlignedCell, Alignment, align, cube_rotations};
 pub use blend::{CellInfo, TransitionStats};
 pub use choose::{
-    ChoiceCost, ChoiceWeights, PointOptions, cell_distance, choice_costs, choose_designs,
+    ChoiceCost, ChoiceWeights, MISFIT_COST, PointOptions, cell_distance, choice_costs,
+    choose_designs,
 };
 pub use cores::{Core, longest_diagonal};
 pub use interpolate::{DesignField, WeightKind};
