@@ -397,7 +397,9 @@ pub fn write_3mf(
         zip.write_all(CONTENT_TYPES.as_bytes()).map_err(io)?;
         zip.start_file("_rels/.rels", opts).map_err(zerr)?;
         zip.write_all(RELS.as_bytes()).map_err(io)?;
-        zip.start_file("3D/3dmodel.model", opts).map_err(zerr)?;
+        // A model part that may pass 4 GiB uncompressed needs ZIP64.
+        let model_opts = opts.large_file(estimated_model_bytes(content) > ZIP64_FROM);
+        zip.start_file("3D/3dmodel.model", model_opts).map_err(zerr)?;
         {
             let mut cw = Counting {
                 inner: std::io::BufWriter::with_capacity(1 << 16, &mut zip),
@@ -412,6 +414,21 @@ pub fn write_3mf(
         w.write_all(&bytes).map_err(io)
     })?;
     Ok(stats)
+}
+
+/// Estimated model sizes above this (bytes) are written with ZIP64 (with margin below 4 GiB).
+const ZIP64_FROM: u64 = 3 << 30;
+
+/// An upper estimate of the uncompressed `3D/3dmodel.model` size, bytes: at most ~80 bytes per
+/// vertex, triangle, beam and ball line.
+fn estimated_model_bytes(content: &ThreeMfContent<'_>) -> u64 {
+    let mesh = content
+        .mesh
+        .map_or(0, |m| m.vertices().len() + m.triangles().len());
+    let lattice = content
+        .lattice
+        .map_or(0, |n| n.nodes().len() + 2 * n.struts().len());
+    80 * (mesh + lattice) as u64 + 4096
 }
 
 fn write_model(
