@@ -135,6 +135,21 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
             "design_options.method = \"oracle\": network or lookup",
         ),
         (
+            "no transition between cores",
+            good.replace("grading: {", "grading: {transition_cells: 0, "),
+            "grading.transition_cells = 0: an integer in [1, 10]",
+        ),
+        (
+            "too many core cells",
+            good.replace("grading: {", "grading: {core_cells: 11, "),
+            "grading.core_cells = 11: an integer in [0, 10]",
+        ),
+        (
+            "negative cell-size weight",
+            good.replace("grading: {", "grading: {cell_size_weight: -1, "),
+            "grading.cell_size_weight = -1: a finite number >= 0",
+        ),
+        (
             "unknown key in a control point",
             good.replace("    tolerance: 0.1 ", "    colour: red\n    tolerance: 0.1 "),
             "unknown field `colour`",
