@@ -166,3 +166,48 @@ fn check_rejects_an_open_mesh() {
         stderr(&out)
     );
 }
+
+#[test]
+fn build_never_writes_over_what_it_does_not_own() {
+    let dir = temp_dir("build-owns");
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    let spec = specs.join("small.yaml");
+    std::fs::copy(fixture("specs/small_block.yaml"), &spec).unwrap();
+    std::fs::create_dir_all(dir.join("mydocs")).unwrap();
+    std::fs::write(dir.join("mydocs/keep.txt"), "keep").unwrap();
+    std::fs::write(dir.join("precious.txt"), "precious").unwrap();
+    let cases = [
+        ("specs", "holds the spec file"),
+        (".", "working directory"),
+        ("mydocs", "not a previous trussforge output"),
+        ("precious.txt", "is a file"),
+    ];
+    for (out, message) in cases {
+        let o = trussforge(&["build", "specs/small.yaml", "--out", out], &dir);
+        assert_eq!(o.status.code(), Some(2), "--out {out}: {}", stderr(&o));
+        assert!(stderr(&o).contains(message), "--out {out}: {}", stderr(&o));
+    }
+    // Everything is where it was, and nothing was left behind.
+    assert!(spec.is_file());
+    assert_eq!(
+        std::fs::read_to_string(dir.join("mydocs/keep.txt")).unwrap(),
+        "keep"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("precious.txt")).unwrap(),
+        "precious"
+    );
+    let hidden: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+        .collect();
+    assert!(hidden.is_empty(), "{hidden:?}");
+    // A new folder, then the same folder again (a previous output) are fine.
+    for _ in 0..2 {
+        let o = trussforge(&["build", "specs/small.yaml", "--out", "out/small"], &dir);
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    assert!(dir.join("out/small/report.json").is_file());
+}

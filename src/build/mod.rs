@@ -14,6 +14,7 @@
 
 mod cell_size;
 mod graded;
+mod output_dir;
 mod plots;
 mod pores;
 mod report;
@@ -79,6 +80,15 @@ pub enum BuildError {
         fix: f64,
         /// Where (e.g. ` at control point "a"`), or empty.
         at: String,
+    },
+    /// The output folder is not the build's to write (nothing was touched). Fix: give a new
+    /// or empty folder, or a previous trussforge output.
+    #[error("output folder {}: {reason}", path.display())]
+    UnsafeOutput {
+        /// The folder given.
+        path: PathBuf,
+        /// Why it was refused.
+        reason: String,
     },
     /// The cell size does not fit the domain or the control points.
     #[error("cell_size {cell_size:.3} mm is incompatible with this spec: {reason}")]
@@ -178,6 +188,7 @@ pub fn default_output_dir(root: &Path, spec: &Spec) -> PathBuf {
 /// A [`BuildError`] naming the failing stage's cause; nothing is left in `out_dir` then.
 pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildReport, BuildError> {
     let total = Instant::now();
+    output_dir::check_output_dir(out_dir, &spec.source)?;
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
 
@@ -216,6 +227,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "out".into());
+    output_dir::clean_stale(parent, &name);
     let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
@@ -292,12 +304,33 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         }
     };
     // Swap the finished folder in: the old output is removed only once the new one is whole.
-    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-    if out_dir.exists() {
-        std::fs::rename(out_dir, &old).map_err(|e| io(out_dir, e))?;
+    // The folder was checked before the work, but may have changed since: check again.
+    let swap = || -> Result<(), BuildError> {
+        output_dir::check_output_dir(out_dir, &spec.source)?;
+        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+        if out_dir.exists() {
+            std::fs::rename(out_dir, &old).map_err(|e| io(out_dir, e))?;
+        }
+        if let Err(e) = std::fs::rename(&staging, out_dir) {
+            // Put the previous output back.
+            let _ = std::fs::rename(&old, out_dir);
+            return Err(io(out_dir, e));
+        }
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|e| BuildError::Io {
+                path: old.clone(),
+                message: format!(
+                    "the new output is in place but the previous one could not be removed \
+                     from this hidden folder: {e}"
+                ),
+            })?;
+        }
+        Ok(())
+    };
+    if let Err(e) = swap() {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
     }
-    std::fs::rename(&staging, out_dir).map_err(|e| io(out_dir, e))?;
-    let _ = std::fs::remove_dir_all(&old);
     Ok(report)
 }
 

@@ -399,7 +399,8 @@ pub fn write_3mf(
         zip.write_all(RELS.as_bytes()).map_err(io)?;
         // A model part that may pass 4 GiB uncompressed needs ZIP64.
         let model_opts = opts.large_file(estimated_model_bytes(content) > ZIP64_FROM);
-        zip.start_file("3D/3dmodel.model", model_opts).map_err(zerr)?;
+        zip.start_file("3D/3dmodel.model", model_opts)
+            .map_err(zerr)?;
         {
             let mut cw = Counting {
                 inner: std::io::BufWriter::with_capacity(1 << 16, &mut zip),
