@@ -135,6 +135,11 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
             "design_options.method = \"oracle\": network or lookup",
         ),
         (
+            "a newline in an id",
+            good.replace("id: cubic", "id: \"cu\\nbic\""),
+            "without control characters",
+        ),
+        (
             "no transition between cores",
             good.replace("grading: {", "grading: {transition_cells: 0, "),
             "grading.transition_cells = 0: an integer in [1, 10]",

@@ -79,6 +79,23 @@ fn figure_label(what: &str, error: Option<&ErrorMetrics>) -> String {
     }
 }
 
+/// File stems for `ids`, in order: distinct ids may map to the same stem (`a/b`, `a_b`), so a
+/// stem already taken gets a suffix `-2`, `-3`, ….
+fn unique_stems<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut used = std::collections::BTreeSet::new();
+    ids.map(|id| {
+        let base = file_stem(id);
+        let mut stem = base.clone();
+        let mut k = 2;
+        while !used.insert(stem.clone()) {
+            stem = format!("{base}-{k}");
+            k += 1;
+        }
+        stem
+    })
+    .collect()
+}
+
 /// Writes the plots into `dir/plots/` and returns their file reports (names relative to
 /// `dir`).
 ///
@@ -105,7 +122,8 @@ pub(super) fn write_plots(
         Ok(())
     };
     let e = spec.material.youngs_modulus;
-    for p in &prepared.point_stiffness {
+    let stems = unique_stems(prepared.point_stiffness.iter().map(|p| p.id.as_str()));
+    for (n, p) in prepared.point_stiffness.iter().enumerate() {
         let graded_label = figure_label("graded cell (FE)", p.graded_vs_target.as_ref());
         let window_label = figure_label("built window (FE)", p.window_vs_target.as_ref());
         let mut curves = vec![
@@ -133,7 +151,7 @@ pub(super) fn write_plots(
             "{} at ({x:.1}, {y:.1}, {z:.1}) mm: E(n)",
             shortened(&p.id, 24)
         );
-        let stem = file_stem(&p.id);
+        let stem = &stems[n];
         write(
             format!("{stem}-stiffness.svg"),
             directional_modulus_svg(&title, &curves, e).as_bytes(),
@@ -210,7 +228,17 @@ pub(super) fn write_plots(
 
 #[cfg(test)]
 mod tests {
-    use super::file_stem;
+    use super::{file_stem, unique_stems};
+
+    #[test]
+    fn ids_that_map_to_one_stem_get_distinct_files() {
+        let stems =
+            unique_stems(["distal/medial", "distal_medial", "distal medial", "x"].into_iter());
+        assert_eq!(
+            stems,
+            ["distal_medial", "distal_medial-2", "distal_medial-3", "x"]
+        );
+    }
 
     #[test]
     fn ids_become_safe_file_stems() {

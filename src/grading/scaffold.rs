@@ -272,8 +272,10 @@ pub(crate) fn build_scaffold(
             fmax[i] = fmax[i].max(f[i]);
         }
     }
-    let mut lo: [i64; 3] = std::array::from_fn(|i| (fmin[i].floor() as i64 - 1).min(0));
-    let mut hi: [i64; 3] = std::array::from_fn(|i| (fmax[i].ceil() as i64 + 1).max(1));
+    let mut lo: [i64; 3] =
+        std::array::from_fn(|i| (fmin[i].floor() as i64).saturating_sub(1).min(0));
+    let mut hi: [i64; 3] =
+        std::array::from_fn(|i| (fmax[i].ceil() as i64).saturating_add(1).max(1));
     let mut s = Scaffold {
         lo,
         dims: [0; 3],
@@ -284,6 +286,19 @@ pub(crate) fn build_scaffold(
     let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
     let mut settled = false;
     loop {
+        // Counted in f64 first: a huge box saturates the indices and must not wrap.
+        let count_f: f64 = (0..3).map(|i| hi[i] as f64 - lo[i] as f64 + 1.0).product();
+        if !(count_f <= options.max_corners as f64) {
+            return Err(GradingError::ScaffoldTooLarge {
+                corners: if count_f < usize::MAX as f64 {
+                    count_f as usize
+                } else {
+                    usize::MAX
+                },
+                limit: options.max_corners,
+                cell_size: h,
+            });
+        }
         let dims: [usize; 3] = std::array::from_fn(|i| (hi[i] - lo[i] + 1) as usize);
         let count = dims.iter().product::<usize>();
         if count > options.max_corners {

@@ -1052,3 +1052,22 @@ fn points_too_close_for_cores_lose_them_with_the_distance_needed() {
     );
     assert!(note.contains("need at least"), "{note}");
 }
+
+#[test]
+fn an_astronomical_domain_is_refused_at_once() {
+    let points = vec![cp(
+        "a",
+        [5.0; 3],
+        design(
+            [(0, 1), (0, 1), (0, 1)],
+            0.05,
+            [1.0; 3],
+            AxisAngle::IDENTITY,
+        ),
+    )];
+    for extent in [1e9, 1e300] {
+        let domain = Domain::new_box([0.0; 3], [extent; 3]).unwrap();
+        let e = grade(&points, 2.0, &domain, &GradingOptions::default()).unwrap_err();
+        assert!(matches!(e, GradingError::ScaffoldTooLarge { .. }), "{e}");
+    }
+}

@@ -136,8 +136,8 @@ pub enum TileError {
     },
     /// The domain spans too many cells; the cell is probably in the wrong unit (not mm).
     #[error(
-        "the domain spans {cells} candidate cell images (limit {limit}); is the cell scaled to \
-         mm (PeriodicCell::scaled)? cell volume {cell_volume} mm³"
+        "the domain spans {cells} cells (limit {limit}) of {cell_volume} mm³ each; use a larger \
+         cell_size or a smaller domain (are the lengths in mm?)"
     )]
     TooManyCells {
         /// Candidate images.
@@ -341,12 +341,18 @@ fn instantiate(
             kmax,
         });
     }
-    let span: u64 = (0..3)
-        .map(|i| (gmax[i] - gmin[i] + 1).max(0) as u64)
+    // In f64: image ranges of a huge box (or one far from the origin) saturate i64, and their
+    // product must not wrap.
+    let span_f: f64 = (0..3)
+        .map(|i| (gmax[i] as f64 - gmin[i] as f64 + 1.0).max(0.0))
         .product();
-    if span > max_cells {
+    if !(span_f <= max_cells as f64) {
         return Err(TileError::TooManyCells {
-            cells: span,
+            cells: if span_f.is_finite() && span_f < u64::MAX as f64 {
+                span_f as u64
+            } else {
+                u64::MAX
+            },
             limit: max_cells,
             cell_volume: cell.volume(),
         });
@@ -763,6 +769,18 @@ mod tests {
             matches!(e, TileError::TooManyCells { limit: 100_000, .. }),
             "{e}"
         );
+        // Astronomically large boxes: an error at once, no wrapped count, no endless loop.
+        for extent in [1e9, 1e300] {
+            let huge = Domain::new_box([0.0; 3], [extent; 3]).unwrap();
+            let e = tile(&cell, &huge, [0.0; 3]).unwrap_err();
+            match &e {
+                TileError::TooManyCells { cells, .. } => {
+                    assert!(*cells as f64 >= (extent / 2.0).powi(3).min(u64::MAX as f64) * 0.99)
+                }
+                e => panic!("unexpected {e}"),
+            }
+            assert!(!e.to_string().contains("::"), "{e}");
+        }
         let big = simple_cubic(20.0, 1.0);
         let small = Domain::new_box([1.0; 3], [2.0; 3]).unwrap();
         let e = tile(&big, &small, [0.0; 3]).unwrap_err();

@@ -320,6 +320,9 @@ pub(super) fn graded(
     })
 }
 
+/// Longest control-point id, characters (ids name files, table rows and messages).
+const MAX_ID_CHARS: usize = 100;
+
 fn control_point(
     cx: &Context,
     index: usize,
@@ -336,6 +339,18 @@ fn control_point(
             find_line(cx.text, "control_points"),
             format!("{:?}", raw.id),
             "a non-empty name",
+        ));
+    }
+    if id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
+        let shown: String = id.chars().take(40).collect::<String>();
+        return Err(cx.invalid(
+            &format!("control_points[{index}].id"),
+            line,
+            format!(
+                "{shown:?}{}",
+                if id.chars().count() > 40 { "…" } else { "" }
+            ),
+            "a name of at most 100 characters without control characters (newlines, tabs)",
         ));
     }
     let field = |name: &str| format!("control_points[{id}].{name}");
