@@ -288,7 +288,7 @@ pub(crate) fn build_scaffold(
     loop {
         // Counted in f64 first: a huge box saturates the indices and must not wrap.
         let count_f: f64 = (0..3).map(|i| hi[i] as f64 - lo[i] as f64 + 1.0).product();
-        if !(count_f <= options.max_corners as f64) {
+        if count_f.is_nan() || count_f > options.max_corners as f64 {
             return Err(GradingError::ScaffoldTooLarge {
                 corners: if count_f < usize::MAX as f64 {
                     count_f as usize

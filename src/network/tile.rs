@@ -346,7 +346,7 @@ fn instantiate(
     let span_f: f64 = (0..3)
         .map(|i| (gmax[i] as f64 - gmin[i] as f64 + 1.0).max(0.0))
         .product();
-    if !(span_f <= max_cells as f64) {
+    if span_f.is_nan() || span_f > max_cells as f64 {
         return Err(TileError::TooManyCells {
             cells: if span_f.is_finite() && span_f < u64::MAX as f64 {
                 span_f as u64
