@@ -136,7 +136,7 @@ use crate::network::StrutNetwork;
 
 pub use check::{MeshReport, check, check_topology};
 pub use hub::ExplicitFailure;
-pub use read::read_stl;
+pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
 pub use repair::weld_and_clean;
 pub use simplify::{SimplifySettings, simplify};
 pub use trimesh::TriMesh;

@@ -97,6 +97,7 @@ impl Envelope {
             path: path.to_path_buf(),
             source,
         };
+        crate::mesh::check_stl_file(path, crate::mesh::MAX_STL_BYTES).map_err(io)?;
         let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
         let tris = read_triangles(&mut f).map_err(io)?;
         Self::from_triangles(&tris)
