@@ -140,6 +140,11 @@ fn bad_graded_specs_get_their_own_error_and_leave_nothing() {
             "without control characters",
         ),
         (
+            "a zero tolerance",
+            good.replace("grading: {", "grading: {tolerance: 0, "),
+            "grading.tolerance = 0: a finite number > 0",
+        ),
+        (
             "no transition between cores",
             good.replace("grading: {", "grading: {transition_cells: 0, "),
             "grading.transition_cells = 0: an integer in [1, 10]",
@@ -247,7 +252,7 @@ control_points:
     position: [19, 5, 5]
     stiffness: [0.7412, 0.2256, 0.4875, -0.0, 0.1072, -0.0, 0.7109, 0.4903, 0.0, 0.038, 0.0, 1.841, 0.0, 0.0505, 0.0, 0.4954, -0.0, 0.0381, 0.4926, -0.0, 0.2298]
 design_options: {samples: 200, top: 2, refine: false, seed: 3}
-grading: {neighbours: 2, samples_per_segment: 0, max_corrections: 1}
+grading: {neighbours: 2, samples_per_segment: 0, max_corrections: 1, tolerance: 1}
 mesh: {resolution: 1.0}
 outputs: {stl: true, threemf: false, beam_lattice: false, step: false}
 ";
@@ -281,6 +286,16 @@ outputs: {stl: true, threemf: false, beam_lattice: false, step: false}
         .as_f64()
         .unwrap();
     assert!((built - after).abs() < 1e-6, "{built} vs {after}");
-    // The other point had no tolerance and was left alone.
+    // The other point held the spec-level tolerance and was left alone.
+    assert_eq!(g["control_points"][1]["tolerance"], 1.0);
     assert_eq!(g["control_points"][1]["corrections"], 0);
+    // --strict: the same build fails (exit 3) after writing its output.
+    let out = trussforge(&["build", path.to_str().unwrap(), "--strict"], &dir);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("miss their tolerance: first"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(dir.join("output/graded-loop/report.json").is_file());
 }

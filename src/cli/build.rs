@@ -12,6 +12,10 @@ pub struct Args {
     /// Output folder (default `output/<spec name>/`); replaced atomically when the build succeeds.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Fail (exit 3, after writing the output) when a control point's built stiffness misses
+    /// its tolerance.
+    #[arg(long)]
+    strict: bool,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
@@ -149,6 +153,26 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     );
     for w in &report.warnings {
         eprintln!("warning: {w}");
+    }
+    if args.strict
+        && let Some(g) = &report.graded
+    {
+        let missed: Vec<&str> = g
+            .control_points
+            .iter()
+            .filter(|p| p.within_tolerance == Some(false))
+            .map(|p| p.id.as_str())
+            .collect();
+        if !missed.is_empty() {
+            eprintln!(
+                "error: --strict: {} control point(s) miss their tolerance: {} (the output was \
+                 written to {})",
+                missed.len(),
+                missed.join(", "),
+                out.display()
+            );
+            std::process::exit(3);
+        }
     }
     Ok(())
 }

@@ -305,6 +305,18 @@ pub(super) fn graded(
             "a finite number >= 0",
         ));
     }
+    if !(g.tolerance.is_finite() && g.tolerance > 0.0) {
+        return Err(cx.invalid(
+            "grading.tolerance",
+            find_line(cx.text, "grading.tolerance"),
+            g.tolerance.to_string(),
+            "a finite number > 0 (a relative Frobenius error, e.g. 0.1)",
+        ));
+    }
+    let mut points = points;
+    for p in &mut points {
+        p.tolerance.get_or_insert(g.tolerance);
+    }
     Ok(GradedFill {
         points,
         method,

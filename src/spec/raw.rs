@@ -272,6 +272,9 @@ pub struct RawGrading {
     /// Most closed-loop corrections of points whose built stiffness misses its tolerance
     /// (default 2; 0 = none).
     pub max_corrections: usize,
+    /// Tolerance (relative Frobenius error of the built stiffness against the target) of every
+    /// control point that does not give its own (default 0.1).
+    pub tolerance: f64,
 }
 
 impl Default for RawGrading {
@@ -285,6 +288,7 @@ impl Default for RawGrading {
             transition_cells: 1,
             cell_size_weight: 0.01,
             max_corrections: 2,
+            tolerance: 0.1,
         }
     }
 }
