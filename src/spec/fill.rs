@@ -313,7 +313,6 @@ pub(super) fn graded(
             "a finite number > 0 (a relative Frobenius error, e.g. 0.1)",
         ));
     }
-    let mut points = points;
     for p in &mut points {
         p.tolerance.get_or_insert(g.tolerance);
     }
