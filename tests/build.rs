@@ -159,12 +159,23 @@ fn check_rejects_an_open_mesh() {
     );
     std::fs::write(dir.join("open.stl"), stl).unwrap();
     let out = trussforge(&["check", "open.stl"], &dir);
-    assert_eq!(out.status.code(), Some(2));
+    // A bad mesh exits 1 (2 is bad usage or an unreadable file), with a readable summary.
+    assert_eq!(out.status.code(), Some(1));
     assert!(
         stderr(&out).to_lowercase().contains("open"),
         "{}",
         stderr(&out)
     );
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("closed:") && text.contains("NO (3 open edges"),
+        "{text}"
+    );
+    assert!(!text.contains("MeshReport {"), "{text}");
+    let missing = trussforge(&["check", "missing.stl"], &dir);
+    assert_eq!(missing.status.code(), Some(2));
+    let usage = trussforge(&["check"], &dir);
+    assert_eq!(usage.status.code(), Some(2));
 }
 
 #[test]
