@@ -512,3 +512,33 @@ fn design_target_files_skip_comments_and_headers_only() {
     );
     assert!(out.status.success(), "{}", stderr(&out));
 }
+
+#[test]
+fn command_line_numbers_are_validated_like_the_spec() {
+    let dir = temp_dir("cli-numbers");
+    let target = fixture("bone_targets.csv");
+    let target = target.to_str().unwrap();
+    for (args, message) in [
+        (
+            vec!["design", "--samples", "0", "--target", target],
+            "an integer >= 1",
+        ),
+        (
+            vec!["design", "--temperature", "NaN", "--target", target],
+            "a finite number >= 0",
+        ),
+        (
+            vec!["design", "--temperature", "-1", "--target", target],
+            "a finite number >= 0",
+        ),
+        (
+            vec!["dataset", "--samples", "0", "--out", "x.csv"],
+            "an integer >= 1",
+        ),
+    ] {
+        let out = trussforge(&args, &dir);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
+    }
+    assert!(!dir.join("x.csv").exists());
+}

@@ -11,8 +11,8 @@ use trussforge::fem::FemOptions;
 pub struct Args {
     #[command(subcommand)]
     merge: Option<MergeCommand>,
-    /// Rows of the whole dataset (over all shards).
-    #[arg(long)]
+    /// Rows of the whole dataset (over all shards, ≥ 1).
+    #[arg(long, value_parser = super::at_least_one_u64)]
     samples: Option<u64>,
     /// Sampling seed: the same seed and samples give the same rows on any machine.
     #[arg(long, default_value_t = 0)]

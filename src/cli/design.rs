@@ -53,12 +53,12 @@ pub struct Args {
     /// Dataset CSV for the lookup method (made by `trussforge dataset`).
     #[arg(long)]
     dataset: Option<PathBuf>,
-    /// Proposals drawn per target.
-    #[arg(long, default_value_t = 1000)]
+    /// Proposals drawn per target (≥ 1).
+    #[arg(long, default_value_t = 1000, value_parser = super::at_least_one)]
     samples: usize,
     /// Gumbel-softmax temperature (network method): topologies are drawn from
     /// softmax(logits / τ); above 1 gives more distinct topologies, 0 only the most likely.
-    #[arg(long, default_value_t = 1.0)]
+    #[arg(long, default_value_t = 1.0, value_parser = super::finite_non_negative, allow_negative_numbers = true)]
     temperature: f64,
     /// Distinct-topology candidates kept and FE-verified.
     #[arg(long, default_value_t = 5)]

@@ -92,3 +92,24 @@ pub fn error_message(e: &anyhow::Error) -> String {
     }
     message
 }
+
+/// A count of at least 1 (a clap value parser).
+pub(crate) fn at_least_one(s: &str) -> Result<usize, String> {
+    match s.trim().parse::<usize>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{s:?} is not allowed: an integer >= 1")),
+    }
+}
+
+/// A count of at least 1 (a clap value parser), 64-bit.
+pub(crate) fn at_least_one_u64(s: &str) -> Result<u64, String> {
+    at_least_one(s).map(|n| n as u64)
+}
+
+/// A finite number ≥ 0 (a clap value parser).
+pub(crate) fn finite_non_negative(s: &str) -> Result<f64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v),
+        _ => Err(format!("{s:?} is not allowed: a finite number >= 0")),
+    }
+}
