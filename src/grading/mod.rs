@@ -1,5 +1,5 @@
 //! Grading: blending the unit cells chosen at a few anatomical control points into one graded
-//! strut network (DESIGN.md §7).
+//! strut network.
 //!
 //! The steps, one file each:
 //! 1. [`align`] (`align.rs`): each control point's primitive cell `A_i = h_i·F_i` (mm, `h_i` the
