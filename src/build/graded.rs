@@ -398,8 +398,9 @@ fn point_cell_sizes(
             CellSize::Auto => need.smallest_cell_size(&spec.manufacturing),
         });
     }
-    let smallest = sizes.iter().copied().fold(f64::INFINITY, f64::min);
-    check_fits_domain(&spec.domain, smallest)?;
+    // Every point's own cell must fit (as the one global cell had to before).
+    let largest = sizes.iter().copied().fold(0.0, f64::max);
+    check_fits_domain(&spec.domain, largest)?;
     check_spacing(fill, &sizes)?;
     Ok(sizes)
 }
@@ -502,6 +503,7 @@ fn correct(
 ) -> bool {
     let mut changed = false;
     let mut fem = Homogenizer::new(FemOptions::default());
+    let room = rooms(fill);
     for (i, (p, check)) in fill.points.iter().zip(&verification.points).enumerate() {
         let (Some(tolerance), Some(error)) = (p.tolerance, built_error(check)) else {
             continue;
@@ -509,7 +511,6 @@ fn correct(
         if p.design.is_some() || error.rel_frobenius <= tolerance {
             continue;
         }
-        let room = rooms(fill);
         let printable = PrintableWithin {
             largest: sizes[i] * (1.0 + 1e-9),
             limits: &spec.manufacturing,

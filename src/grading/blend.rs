@@ -326,6 +326,28 @@ pub(crate) fn dominant(w: &[(usize, f64)]) -> Option<u32> {
         .map(|&(i, _)| i as u32)
 }
 
+/// The blended diameter (mm) at a point with weights `w` (`(design index, weight)`) and lattice
+/// `a` of a piece whose sources are `sources`: `d² = Σ_{i∈S} w_i D_i(a)²` (see the module docs);
+/// shared by the network and the verification's graded cells.
+pub(crate) fn blended_diameter(
+    aligned: &[AlignedCell],
+    w: &[(usize, f64)],
+    a: &Matrix3<f64>,
+    sources: &[u32],
+) -> f64 {
+    sources
+        .iter()
+        .map(|&s| {
+            let wi = w
+                .iter()
+                .find(|(i, _)| *i == s as usize)
+                .map_or(0.0, |(_, v)| *v);
+            wi * aligned[s as usize].diameter_in(a).powi(2)
+        })
+        .sum::<f64>()
+        .sqrt()
+}
+
 /// The rule for a piece's end diameters (mm), shared by the blended network and the
 /// verification's graded cells so both see the same struts: `raw` are the blended diameters
 /// at the two ends; a piece whose mean is below `dmin` (or that has no material) is dropped
@@ -506,26 +528,16 @@ pub(crate) fn blend(
         }
         Ok(at_node[v].clone().expect("filled"))
     };
-    let diameter = |w: &[(usize, f64)], a: &Matrix3<f64>, sources: &[u32]| -> f64 {
-        sources
-            .iter()
-            .map(|&s| {
-                let wi = w
-                    .iter()
-                    .find(|(i, _)| *i == s as usize)
-                    .map_or(0.0, |(_, v)| *v);
-                wi * aligned[s as usize].diameter_in(a).powi(2)
-            })
-            .sum::<f64>()
-            .sqrt()
-    };
     let dmin = options.min_strut_diameter;
     let mut transitions: BTreeMap<(usize, Option<usize>), TransitionStats> = BTreeMap::new();
     let mut sized: Vec<Option<[f64; 2]>> = Vec::with_capacity(edges.len());
     for (a, b, sources) in &edges {
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
-        let raw = [diameter(&wa, &aa, sources), diameter(&wb, &ab, sources)];
+        let raw = [
+            blended_diameter(aligned, &wa, &aa, sources),
+            blended_diameter(aligned, &wb, &ab, sources),
+        ];
         if raw[0].max(raw[1]) <= 0.0 {
             // No material of any source reaches this piece (a neighbour's face copy of a
             // topology whose weight is zero here): it never existed.

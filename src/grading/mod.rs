@@ -479,19 +479,15 @@ pub fn grade(
         options.min_volume_ratio,
     )?;
     let bbox = domain.bounding_box();
+    let fit = |field: &DesignField, pins: &BTreeMap<[i64; 3], Point3<f64>>| {
+        scaffold::build_scaffold(field, positions[0], h_min, bbox, &scaffold_options, pins)
+    };
     let no_pins = BTreeMap::new();
     let mut notes = Vec::new();
     let (field, scaffold, cores) = match options.core_cells {
         None => {
             plain.check_segments(16)?;
-            let s = scaffold::build_scaffold(
-                &plain,
-                positions[0],
-                h_min,
-                bbox,
-                &scaffold_options,
-                &no_pins,
-            )?;
+            let s = fit(&plain, &no_pins)?;
             (plain, s, Vec::new())
         }
         Some(requested) => {
@@ -506,14 +502,7 @@ pub fn grade(
                         .collect(),
                 );
                 field.check_segments(16)?;
-                let free = scaffold::build_scaffold(
-                    &field,
-                    positions[0],
-                    h_min,
-                    bbox,
-                    &scaffold_options,
-                    &no_pins,
-                )?;
+                let free = fit(&field, &no_pins)?;
                 let cells = points
                     .iter()
                     .map(|p| {
@@ -531,14 +520,7 @@ pub fn grade(
                     continue;
                 }
                 let pins = cores::pins(&positions, &lattices, &cells, &half);
-                let pinned = match scaffold::build_scaffold(
-                    &field,
-                    positions[0],
-                    h_min,
-                    bbox,
-                    &scaffold_options,
-                    &pins,
-                ) {
+                let pinned = match fit(&field, &pins) {
                     Ok(s) => s,
                     // A transition too short for the change between two cores folds a cell:
                     // shrink (then drop) the cores of the points blending there and refit.

@@ -20,7 +20,9 @@ use nalgebra::Point3;
 use serde::Serialize;
 
 use super::align::canonical;
-use super::blend::{NodeField, carried_points, dominant, piece_diameters, superpose};
+use super::blend::{
+    NodeField, blended_diameter, carried_points, dominant, piece_diameters, superpose,
+};
 use super::exact::XPoint;
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
 use super::{ControlPoint, GradedLattice, GradingError};
@@ -169,17 +171,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
                 v.insert((w, a))
             }
         };
-        let d = sources
-            .iter()
-            .map(|&s| {
-                let wi = w
-                    .iter()
-                    .find(|(i, _)| *i == s as usize)
-                    .map_or(0.0, |(_, v)| *v);
-                wi * graded.aligned[s as usize].diameter_in(a).powi(2)
-            })
-            .sum::<f64>()
-            .sqrt();
+        let d = blended_diameter(&graded.aligned, w, a, sources);
         Ok((d, dominant(w).is_some_and(|i| sources.contains(&i))))
     };
     // Periodic struts by translation class; first copy wins.
