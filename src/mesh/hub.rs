@@ -66,7 +66,10 @@ const RHO_MIN_FACTOR: f64 = 1.05;
 /// Largest set-back sphere radius, as a multiple of the node's largest ring radius: beyond
 /// it the hub would overfill the concave space between the struts too much (accuracy, not
 /// validity), and the node is refused.
-const RHO_MAX_FACTOR: f64 = 3.0;
+const RHO_MAX_FACTOR: f64 = 12.0;
+/// Set-back sphere radius (× the node's largest ring radius) beyond which a hub counts as
+/// large in [`HubStats`]: up to it the measured overfill is a few per cent.
+const LARGE_HUB_FACTOR: f64 = 3.0;
 /// Smallest prism length between the two rings, as a fraction of the larger ring radius.
 const MIN_PRISM: f64 = 0.05;
 /// Hull tolerance relative to `ρ_v`.
@@ -218,61 +221,186 @@ struct NodePatch {
     balls: Vec<Point3<f64>>,
 }
 
+/// Per-strut ring frames and the node → strut-end incidence (CSR, by strut index).
+pub(super) struct Layout {
+    geo: Vec<StrutGeom>,
+    start: Vec<usize>,
+    ends: Vec<End>,
+}
+
+impl Layout {
+    pub(super) fn new(net: &StrutNetwork, n: usize) -> Self {
+        let nodes = net.nodes();
+        let struts = net.struts();
+        let kn = ring_factor(n);
+        let geo: Vec<StrutGeom> = struts
+            .iter()
+            .map(|s| {
+                let (pa, pb) = (nodes[s.a as usize], nodes[s.b as usize]);
+                let v = pb - pa;
+                let length = v.norm();
+                let d = v / length;
+                // Frame: the axis least aligned with d.
+                let e = if d.x.abs() <= d.y.abs() && d.x.abs() <= d.z.abs() {
+                    Vector3::x()
+                } else if d.y.abs() <= d.z.abs() {
+                    Vector3::y()
+                } else {
+                    Vector3::z()
+                };
+                let u = e.cross(&d).normalize();
+                let w = d.cross(&u);
+                StrutGeom {
+                    d,
+                    u,
+                    w,
+                    length,
+                    ring: [kn * s.radius_a, kn * s.radius_b],
+                }
+            })
+            .collect();
+        let nn = nodes.len();
+        let mut start = vec![0usize; nn + 1];
+        for s in struts {
+            start[s.a as usize + 1] += 1;
+            start[s.b as usize + 1] += 1;
+        }
+        for v in 0..nn {
+            start[v + 1] += start[v];
+        }
+        let mut fill = start.clone();
+        let mut ends = vec![End { strut: 0, end: 0 }; start[nn]];
+        for (i, s) in struts.iter().enumerate() {
+            for (e, v) in [s.a, s.b].into_iter().enumerate() {
+                ends[fill[v as usize]] = End {
+                    strut: i as u32,
+                    end: e as u8,
+                };
+                fill[v as usize] += 1;
+            }
+        }
+        Self { geo, start, ends }
+    }
+
+    fn inc(&self, v: usize) -> &[End] {
+        &self.ends[self.start[v]..self.start[v + 1]]
+    }
+
+    fn dir(&self, e: &End) -> Vector3<f64> {
+        let g = &self.geo[e.strut as usize];
+        if e.end == 0 { g.d } else { -g.d }
+    }
+
+    fn radius(&self, e: &End) -> f64 {
+        self.geo[e.strut as usize].ring[e.end as usize]
+    }
+
+    /// The set-back sphere radius of every node (mm), capped at the large-hub limit (3 × its
+    /// largest ring radius, where hubs stay accurate); `None` where two struts are too close
+    /// in angle for any radius.
+    pub(super) fn set_back_radii(&self) -> Vec<Option<f64>> {
+        (0..self.start.len() - 1)
+            .into_par_iter()
+            .map(|v| {
+                let ends = self.inc(v);
+                let big = ends.iter().map(|e| self.radius(e)).fold(0.0, f64::max);
+                node_rho(ends, &|e| self.dir(e), &|e| self.radius(e))
+                    .ok()
+                    .map(|r| r.min(LARGE_HUB_FACTOR * big))
+            })
+            .collect()
+    }
+
+    /// Whether strut `i`'s two rings, at set-back sphere radii `rho_a`, `rho_b` (mm) of its
+    /// nodes, leave too short a prism between them ([`MIN_PRISM`]).
+    pub(super) fn too_short(&self, i: usize, rho_a: f64, rho_b: f64) -> bool {
+        let g = &self.geo[i];
+        let sa = (rho_a.powi(2) - g.ring[0].powi(2)).max(0.0).sqrt();
+        let sb = (rho_b.powi(2) - g.ring[1].powi(2)).max(0.0).sqrt();
+        (g.length - sa - sb).partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
+            != Some(std::cmp::Ordering::Greater)
+    }
+
+    /// The largest ring radius at node `v`, mm.
+    pub(super) fn node_ring(&self, v: usize) -> f64 {
+        self.inc(v)
+            .iter()
+            .map(|e| self.radius(e))
+            .fold(0.0, f64::max)
+    }
+
+    /// The ends at node `v` as (strut index, far node) pairs, with their unit directions
+    /// out of `v`.
+    pub(super) fn star(
+        &self,
+        v: usize,
+        struts: &[crate::network::Strut],
+    ) -> Vec<(usize, usize, Vector3<f64>)> {
+        self.inc(v)
+            .iter()
+            .map(|e| {
+                let s = &struts[e.strut as usize];
+                let far = if e.end == 0 { s.b } else { s.a };
+                (e.strut as usize, far as usize, self.dir(e))
+            })
+            .collect()
+    }
+
+    /// The smallest set-back sphere radius node `v` can have ([`RHO_MIN_FACTOR`] × its
+    /// largest ring radius), mm.
+    pub(super) fn min_rho(&self, v: usize) -> f64 {
+        RHO_MIN_FACTOR * self.node_ring(v)
+    }
+
+    /// The set-back (mm) of each strut end for set-back sphere radii `rho` (mm, per node).
+    pub(super) fn set_backs(&self, struts: &[crate::network::Strut], rho: &[f64]) -> Vec<[f64; 2]> {
+        struts
+            .iter()
+            .zip(&self.geo)
+            .map(|(s, g)| {
+                [
+                    (rho[s.a as usize].powi(2) - g.ring[0].powi(2))
+                        .max(0.0)
+                        .sqrt(),
+                    (rho[s.b as usize].powi(2) - g.ring[1].powi(2))
+                        .max(0.0)
+                        .sqrt(),
+                ]
+            })
+            .collect()
+    }
+
+    /// Strut `i`'s larger ring radius, mm.
+    pub(super) fn ring_radius(&self, i: usize) -> f64 {
+        let g = &self.geo[i];
+        g.ring[0].max(g.ring[1])
+    }
+}
+
+/// How far the explicit mesher's hubs reach out from their nodes.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
+#[non_exhaustive]
+pub struct HubStats {
+    /// Nodes whose set-back sphere exceeds 3 × their largest ring radius (struts meeting at
+    /// small angles; the hub fills the space between them out to that sphere).
+    pub large_hubs: usize,
+    /// The largest set-back sphere radius / largest ring radius over all nodes.
+    pub largest_hub_ratio: f64,
+}
+
 /// Meshes `net` explicitly with `n` sides per ring (see the module docs).
 ///
 /// # Errors
 /// The first [`ExplicitFailure`] met (lowest node / strut index within each stage).
-pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, ExplicitFailure> {
+pub(crate) fn mesh_explicit(
+    net: &StrutNetwork,
+    n: usize,
+) -> Result<(TriMesh, HubStats), ExplicitFailure> {
     let nodes = net.nodes();
     let struts = net.struts();
-    let kn = ring_factor(n);
-    let geo: Vec<StrutGeom> = struts
-        .iter()
-        .map(|s| {
-            let (pa, pb) = (nodes[s.a as usize], nodes[s.b as usize]);
-            let v = pb - pa;
-            let length = v.norm();
-            let d = v / length;
-            // Frame: the axis least aligned with d.
-            let e = if d.x.abs() <= d.y.abs() && d.x.abs() <= d.z.abs() {
-                Vector3::x()
-            } else if d.y.abs() <= d.z.abs() {
-                Vector3::y()
-            } else {
-                Vector3::z()
-            };
-            let u = e.cross(&d).normalize();
-            let w = d.cross(&u);
-            StrutGeom {
-                d,
-                u,
-                w,
-                length,
-                ring: [kn * s.radius_a, kn * s.radius_b],
-            }
-        })
-        .collect();
-    // Incidence (CSR), by strut index.
+    let layout = Layout::new(net, n);
+    let (geo, start, ends) = (&layout.geo, &layout.start, &layout.ends);
     let nn = nodes.len();
-    let mut start = vec![0usize; nn + 1];
-    for s in struts {
-        start[s.a as usize + 1] += 1;
-        start[s.b as usize + 1] += 1;
-    }
-    for v in 0..nn {
-        start[v + 1] += start[v];
-    }
-    let mut fill = start.clone();
-    let mut ends = vec![End { strut: 0, end: 0 }; start[nn]];
-    for (i, s) in struts.iter().enumerate() {
-        for (e, v) in [s.a, s.b].into_iter().enumerate() {
-            ends[fill[v as usize]] = End {
-                strut: i as u32,
-                end: e as u8,
-            };
-            fill[v as usize] += 1;
-        }
-    }
     let inc = |v: usize| &ends[start[v]..start[v + 1]];
     let dir = |e: &End| -> Vector3<f64> {
         let g = &geo[e.strut as usize];
@@ -297,8 +425,13 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
             }
         })?;
+    let mut hubs = HubStats::default();
     for (v, &rv) in rho.iter().enumerate() {
         let big = inc(v).iter().map(radius).fold(0.0, f64::max);
+        if big > 0.0 {
+            hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(rv / big);
+            hubs.large_hubs += usize::from(rv > LARGE_HUB_FACTOR * big);
+        }
         if rv > RHO_MAX_FACTOR * big {
             return Err(ExplicitFailure::HubTooLarge {
                 node: v,
@@ -309,7 +442,7 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
     // 2. Set-backs per strut end.
     let setback: Vec<[f64; 2]> = struts
         .iter()
-        .zip(&geo)
+        .zip(geo)
         .map(|(s, g)| {
             [
                 (rho[s.a as usize].powi(2) - g.ring[0].powi(2)).sqrt(),
@@ -365,12 +498,12 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 });
             }
             node_hub(
-                v, nodes[v], rho[v], ends, &geo, &setback, &vertices, n, &ball_dirs, scratch,
+                v, nodes[v], rho[v], ends, geo, &setback, &vertices, n, &ball_dirs, scratch,
             )
         })
         .collect::<Result<_, _>>()?;
     // 4. Interference between unrelated pieces.
-    interference(nodes, struts, &geo, &setback, &rho, &start, &ends)?;
+    interference(nodes, struts, &layout, &setback, &rho)?;
     // 5. Assembly: ring vertices, then ball points node by node; prisms, then hubs.
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(
         struts.len() * 2 * n + patches.iter().map(|p| p.tris.len()).sum::<usize>(),
@@ -393,7 +526,7 @@ pub(crate) fn mesh_explicit(net: &StrutNetwork, n: usize) -> Result<TriMesh, Exp
                 .map(|t| t.map(|x| if x & BALL != 0 { base + (x & !BALL) } else { x })),
         );
     }
-    Ok(TriMesh::from_parts_unchecked(vertices, triangles))
+    Ok((TriMesh::from_parts_unchecked(vertices, triangles), hubs))
 }
 
 /// The set-back sphere radius at a node (see the module docs), or the first pair of ends
@@ -580,16 +713,51 @@ fn node_hub(
     Ok(NodePatch { tris, balls })
 }
 
-/// Checks that pieces sharing no node stay apart: node balls `B(v, ρ_v)` and prism capsules.
+/// A piece of the explicit mesh: a strut's prism or a node's hub.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Piece {
+    /// Strut index.
+    Strut(usize),
+    /// Node index.
+    Node(usize),
+}
+
+impl std::fmt::Display for Piece {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Strut(i) => write!(f, "strut {i}"),
+            Self::Node(v) => write!(f, "node {v}"),
+        }
+    }
+}
+
+/// The first pair of pieces sharing no node that come too close (see [`interfering_pairs`]).
 fn interference(
     nodes: &[Point3<f64>],
     struts: &[crate::network::Strut],
-    geo: &[StrutGeom],
+    layout: &Layout,
     setback: &[[f64; 2]],
     rho: &[f64],
-    start: &[usize],
-    ends: &[End],
 ) -> Result<(), ExplicitFailure> {
+    match interfering_pairs(nodes, struts, layout, setback, rho).first() {
+        Some((p, q)) => Err(ExplicitFailure::Interference {
+            first: p.to_string(),
+            second: q.to_string(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Every pair of pieces sharing no node that come too close: node balls `B(v, ρ_v)` and
+/// prism capsules (radius the larger ring radius around the axis between the rings), sorted.
+pub(super) fn interfering_pairs(
+    nodes: &[Point3<f64>],
+    struts: &[crate::network::Strut],
+    layout: &Layout,
+    setback: &[[f64; 2]],
+    rho: &[f64],
+) -> Vec<(Piece, Piece)> {
+    let (geo, start, ends) = (&layout.geo, &layout.start, &layout.ends);
     // Primitives: struts 0..S (capsules), then nodes S.. (balls), only nodes with struts.
     let ns = struts.len();
     let seg: Vec<(Point3<f64>, Point3<f64>, f64)> = (0..ns)
@@ -617,6 +785,9 @@ fn interference(
         }
     };
     let np = ns + live.len();
+    if np == 0 {
+        return Vec::new();
+    }
     let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..np).map(bbox).collect();
     let (mut lo, mut hi) = boxes[0];
     let mut mean = 0.0;
@@ -672,21 +843,15 @@ fn interference(
         }
     };
     // The lowest clashing pair, so the reported pair does not depend on the thread count.
-    let first = super::broad_phase::overlapping_pairs(&boxes, lo, cell, clash)
-        .first()
-        .copied();
-    if let Some((p, q)) = first {
-        let name = |p: usize| {
-            if p < ns {
-                format!("strut {p}")
-            } else {
-                format!("node {}", live[p - ns])
-            }
-        };
-        return Err(ExplicitFailure::Interference {
-            first: name(p),
-            second: name(q),
-        });
-    }
-    Ok(())
+    let piece = |p: usize| {
+        if p < ns {
+            Piece::Strut(p)
+        } else {
+            Piece::Node(live[p - ns])
+        }
+    };
+    super::broad_phase::overlapping_pairs(&boxes, lo, cell, clash)
+        .into_iter()
+        .map(|(p, q)| (piece(p), piece(q)))
+        .collect()
 }

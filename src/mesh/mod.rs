@@ -119,6 +119,7 @@
 
 mod broad_phase;
 mod check;
+mod condition;
 mod contour;
 pub mod hub;
 mod hull;
@@ -135,7 +136,8 @@ use thiserror::Error;
 use crate::network::StrutNetwork;
 
 pub use check::{MeshReport, check, check_topology};
-pub use hub::ExplicitFailure;
+pub use condition::ConditionStats;
+pub use hub::{ExplicitFailure, HubStats};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
 pub use repair::weld_and_clean;
 pub use simplify::{SimplifySettings, simplify};
@@ -290,6 +292,10 @@ pub struct MeshStats {
     pub segments: usize,
     /// Triangles in the mesh.
     pub triangles: usize,
+    /// What conditioning changed in the network before explicit meshing (explicit only).
+    pub conditioning: Option<ConditionStats>,
+    /// How far the explicit hubs reach (explicit only).
+    pub hubs: Option<HubStats>,
 }
 
 /// How finely to mesh. Build with `..Default::default()`.
@@ -414,14 +420,16 @@ pub fn mesh_network_with_stats(
     let fallback = match settings.method {
         MeshMethod::Implicit => None,
         MeshMethod::Auto | MeshMethod::Explicit => match explicit_checked(net, settings)? {
-            Ok((mesh, segments)) => {
+            Ok(explicit) => {
                 let stats = MeshStats {
                     method: MeshMethod::Explicit,
                     fallback: None,
-                    segments,
-                    triangles: mesh.triangles().len(),
+                    segments: explicit.segments,
+                    triangles: explicit.mesh.triangles().len(),
+                    conditioning: Some(explicit.conditioning),
+                    hubs: Some(explicit.hubs),
                 };
-                return Ok((mesh, stats));
+                return Ok((explicit.mesh, stats));
             }
             Err(e) if settings.method == MeshMethod::Explicit => {
                 return Err(MeshError::Explicit(e));
@@ -435,16 +443,26 @@ pub fn mesh_network_with_stats(
         fallback,
         segments: 0,
         triangles: mesh.triangles().len(),
+        conditioning: None,
+        hubs: None,
     };
     Ok((mesh, stats))
 }
 
-/// Validates the explicit settings, runs the explicit mesher and its topology check.
-#[allow(clippy::type_complexity)]
+/// An explicit mesh and how it was made.
+struct Explicit {
+    mesh: TriMesh,
+    segments: usize,
+    conditioning: ConditionStats,
+    hubs: HubStats,
+}
+
+/// Validates the explicit settings, conditions the network ([`condition`](mod@condition)),
+/// runs the explicit mesher and its topology check.
 fn explicit_checked(
     net: &StrutNetwork,
     settings: &MeshSettings,
-) -> Result<Result<(TriMesh, usize), ExplicitFailure>, MeshError> {
+) -> Result<Result<Explicit, ExplicitFailure>, MeshError> {
     if net.struts().is_empty() {
         return Err(MeshError::EmptyNetwork);
     }
@@ -453,10 +471,16 @@ fn explicit_checked(
         return Err(MeshError::BadChordTolerance { tolerance: tol });
     }
     let n = hub::segments(tol);
-    Ok(hub::mesh_explicit(net, n).and_then(|mesh| {
+    let (net, conditioning) = condition::condition(net, n);
+    Ok(hub::mesh_explicit(&net, n).and_then(|(mesh, hubs)| {
         let report = check_topology(&mesh);
         match report.into_result() {
-            Ok(()) => Ok((mesh, n)),
+            Ok(()) => Ok(Explicit {
+                mesh,
+                segments: n,
+                conditioning,
+                hubs,
+            }),
             Err(e) => Err(ExplicitFailure::Topology {
                 message: e.to_string(),
             }),
@@ -497,8 +521,10 @@ pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<Tri
         if net.struts().is_empty() {
             return Err(MeshError::EmptyNetwork);
         }
-        match hub::mesh_explicit(net, hub::segments(tol)) {
-            Ok(mesh) => return Ok(mesh),
+        let n = hub::segments(tol);
+        let (net, _) = condition::condition(net, n);
+        match hub::mesh_explicit(&net, n) {
+            Ok((mesh, _)) => return Ok(mesh),
             Err(e) if settings.method == MeshMethod::Explicit => {
                 return Err(MeshError::Explicit(e));
             }

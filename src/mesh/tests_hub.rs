@@ -21,6 +21,12 @@ const EXPLICIT_VOLUME_TOL: f64 = 0.08;
 /// The same for isolated stars of 2–4 struts, where one hub is a large part of the solid
 /// (measured up to +14 %).
 const STAR_VOLUME_TOL: f64 = 0.15;
+/// Volume tolerance where a hub is large (set-back sphere over 3 × the ring radius: struts at
+/// small angles, the hub webbing the space between them out to that sphere): measured up to
+/// +64 % on isolated random stars of short struts (length 6–12 radii, hub ratio 4.8), where
+/// the hub is most of the solid; on whole graded lattices the few large hubs add a few per
+/// cent (see the module docs of `hub`).
+const LARGE_HUB_VOLUME_TOL: f64 = 0.8;
 
 fn explicit() -> MeshSettings {
     MeshSettings {
@@ -44,14 +50,20 @@ fn assert_auto(n: &StrutNetwork, label: &str, mc_samples: usize, tol: f64) -> (b
     let (mc, sigma) = monte_carlo_volume(n, mc_samples, 11);
     let v = mesh.volume();
     let rel = (v - mc) / mc;
-    let tol = if explicit { tol } else { 0.02 };
+    let large_hubs = stats.hubs.is_some_and(|h| h.large_hubs > 0);
+    let tol = match (explicit, large_hubs) {
+        (true, false) => tol,
+        (true, true) => LARGE_HUB_VOLUME_TOL,
+        (false, _) => 0.02,
+    };
     eprintln!(
         "{label}: {:?}, {} triangles ({:.1}/strut), volume error vs Monte-Carlo {rel:+.4} \
-         (σ {:.4})",
+         (σ {:.4}), largest hub {:.2}",
         stats.method,
         mesh.triangles().len(),
         mesh.triangles().len() as f64 / n.struts().len() as f64,
-        sigma / mc
+        sigma / mc,
+        stats.hubs.map_or(0.0, |h| h.largest_hub_ratio)
     );
     assert!(
         (v - mc).abs() <= tol * mc + 4.0 * sigma,
@@ -134,15 +146,17 @@ fn node_with_2_to_12_struts() {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let mut explicit_count = 0;
     for k in 2..=12u32 {
-        // With a nearly parallel pair: the hub is impossible, Auto falls back cleanly and
-        // Explicit says why.
+        // With a nearly parallel pair: no hub can separate the two struts, so conditioning
+        // fuses them (the shorter one's end joins the longer one) and the star is meshed
+        // explicitly, within the volume tolerance of the union of the original struts.
         let n = star(k, true, &mut rng);
         let (used, _) = assert_auto(&n, &format!("star {k} (3° pair)"), 200_000, STAR_VOLUME_TOL);
-        assert!(!used, "a 3° pair cannot get a hub");
-        assert!(matches!(
-            mesh_network(&n, &explicit()),
-            Err(MeshError::Explicit(_))
-        ));
+        let (_, stats) = mesh_network_with_stats(&n, &explicit()).unwrap();
+        let fused = stats.conditioning.unwrap().pieces_fused;
+        assert!(
+            used && fused >= 1,
+            "star {k}: explicit {used}, fused {fused}"
+        );
         // Random directions only.
         let n = star(k, false, &mut rng);
         let (used, _) = assert_auto(&n, &format!("star {k}"), 200_000, STAR_VOLUME_TOL);

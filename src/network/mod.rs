@@ -24,6 +24,7 @@ mod envelope;
 mod tile;
 mod trim;
 
+pub(crate) use connectivity::compact as compact_network;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
 pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
