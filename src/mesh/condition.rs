@@ -21,11 +21,17 @@
 use nalgebra::{Point3, Vector3};
 use serde::Serialize;
 
-use super::hub::{Layout, Piece, interfering_pairs};
+use super::hub::{Layout, Piece, RHO_MAX_FACTOR, interfering_pairs};
+
+/// Per-end set-backs, hub ball radii and separability per node ([`Layout::setbacks`]).
+type Hubs = (Vec<[f64; 2]>, Vec<f64>, Vec<bool>);
 use crate::network::{Strut, StrutNetwork};
 
 /// Largest distance a node may move when merged, in ring radii of the contracted strut.
 pub(super) const MAX_SHIFT_RINGS: f64 = 4.0;
+/// Largest distance a node may move when two interfering pieces are fused, in ring radii of
+/// the thicker piece: the pieces already come within their radii of each other.
+pub(super) const MAX_FUSE_SHIFT_RINGS: f64 = 2.0;
 /// Contraction rounds at most.
 pub(super) const MAX_ROUNDS: usize = 8;
 
@@ -63,10 +69,10 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
         let current = StrutNetwork::try_new(nodes.clone(), struts.clone())
             .expect("conditioning keeps the network valid");
         let layout = Layout::new(&current, n);
-        let rho = layout.set_back_radii();
+        let hubs = layout.setbacks(RHO_MAX_FACTOR);
         let mut groups = Groups::new(std::mem::take(&mut origins));
         // Fuse overlapping pieces first (they are what makes hubs large), then contract.
-        let fused = fuse_interfering(&current, &layout, &rho, &mut groups);
+        let fused = fuse_interfering(&current, &layout, &hubs, &mut groups);
         let (split_nodes, split_struts, degree, merged) = if fused.pairs > 0 {
             stats.pieces_fused += fused.pairs;
             stats.struts_split += fused.splits;
@@ -74,7 +80,7 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
             (fused.nodes, fused.struts, degree, 0)
         } else {
             let degree = degrees(nodes.len(), &struts);
-            let merged = contract_short(&current, &layout, &rho, &mut groups, &degree);
+            let merged = contract_short(&current, &layout, &hubs, &mut groups, &degree);
             if merged == 0 {
                 break;
             }
@@ -108,7 +114,7 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
 fn contract_short(
     net: &StrutNetwork,
     layout: &Layout,
-    rho: &[Option<f64>],
+    (setback, _, separable): &Hubs,
     groups: &mut Groups,
     degree: &[u32],
 ) -> usize {
@@ -117,8 +123,8 @@ fn contract_short(
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let (ra, rb) = (rho[s.a as usize]?, rho[s.b as usize]?);
-            layout.too_short(i, ra, rb).then(|| {
+            let judged = separable[s.a as usize] && separable[s.b as usize];
+            (judged && layout.too_short(i, setback[i])).then(|| {
                 let len = (nodes[s.b as usize] - nodes[s.a as usize]).norm();
                 (len, i)
             })
@@ -152,17 +158,11 @@ struct Fused {
 fn fuse_interfering(
     net: &StrutNetwork,
     layout: &Layout,
-    rho: &[Option<f64>],
+    (setback, rho, _): &Hubs,
     groups: &mut Groups,
 ) -> Fused {
     let (nodes, struts) = (net.nodes(), net.struts());
-    let rho: Vec<f64> = rho
-        .iter()
-        .enumerate()
-        .map(|(v, r)| r.unwrap_or_else(|| layout.min_rho(v)))
-        .collect();
-    let setback = layout.set_backs(struts, &rho);
-    let mut pairs = interfering_pairs(nodes, struts, layout, &setback, &rho);
+    let mut pairs = interfering_pairs(nodes, struts, layout, setback, rho);
     pairs.extend(overlapping_at_nodes(net, layout));
     let mut out_nodes = nodes.to_vec();
     // Split points per strut: (parameter, node).
@@ -240,7 +240,7 @@ fn fuse_interfering(
     let degree = degrees(out_nodes.len(), &out_struts);
     let mut taken = 0;
     for (v, w, r) in joins {
-        if groups.try_merge(v, w, &out_nodes, &degree, MAX_SHIFT_RINGS * r) {
+        if groups.try_merge(v, w, &out_nodes, &degree, MAX_FUSE_SHIFT_RINGS * r) {
             taken += 1;
         }
     }

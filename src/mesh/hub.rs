@@ -66,10 +66,17 @@ const RHO_MIN_FACTOR: f64 = 1.05;
 /// Largest set-back sphere radius, as a multiple of the node's largest ring radius: beyond
 /// it the hub would overfill the concave space between the struts too much (accuracy, not
 /// validity), and the node is refused.
-const RHO_MAX_FACTOR: f64 = 12.0;
+pub(super) const RHO_MAX_FACTOR: f64 = 12.0;
 /// Set-back sphere radius (× the node's largest ring radius) beyond which a hub counts as
 /// large in [`HubStats`]: up to it the measured overfill is a few per cent.
 const LARGE_HUB_FACTOR: f64 = 3.0;
+/// Clearance of every ring below every other ring's plane at a node, as a fraction of the
+/// node's largest ring radius.
+const PLANE_MARGIN: f64 = 0.01;
+/// Height of each ring's apex point above the ring's plane, as a fraction of the hub's ball
+/// radius: far above the hull tolerance, far below the clearance of the other points, so
+/// the fan around it is flat and every other point stays below its triangles.
+const APEX_HEIGHT: f64 = 1e-5;
 /// Smallest prism length between the two rings, as a fraction of the larger ring radius.
 const MIN_PRISM: f64 = 0.05;
 /// Hull tolerance relative to `ρ_v`.
@@ -295,29 +302,60 @@ impl Layout {
         self.geo[e.strut as usize].ring[e.end as usize]
     }
 
-    /// The set-back sphere radius of every node (mm), capped at the large-hub limit (3 × its
-    /// largest ring radius, where hubs stay accurate); `None` where two struts are too close
-    /// in angle for any radius.
-    pub(super) fn set_back_radii(&self) -> Vec<Option<f64>> {
-        (0..self.start.len() - 1)
+    /// Per-end set-backs (mm, by strut and end), the radius of the ball holding each node's
+    /// hub (mm) and whether each node's struts could be separated at all, with every hub
+    /// capped at `cap` × its largest ring radius (see [`node_setbacks`]). A node whose struts
+    /// cannot be separated gets the smallest set-backs.
+    pub(super) fn setbacks(&self, cap: f64) -> (Vec<[f64; 2]>, Vec<f64>, Vec<bool>) {
+        let per_node: Vec<(Vec<f64>, bool)> = (0..self.start.len() - 1)
             .into_par_iter()
             .map(|v| {
                 let ends = self.inc(v);
-                let big = ends.iter().map(|e| self.radius(e)).fold(0.0, f64::max);
-                node_rho(ends, &|e| self.dir(e), &|e| self.radius(e))
-                    .ok()
-                    .map(|r| r.min(LARGE_HUB_FACTOR * big))
+                match node_setbacks(ends, &|e| self.dir(e), &|e| self.radius(e)) {
+                    Ok(sb) => {
+                        let big = self.node_ring(v);
+                        let capped = ends
+                            .iter()
+                            .zip(sb)
+                            .map(|(e, s)| {
+                                let r = self.radius(e);
+                                s.min(((cap * big).powi(2) - r * r).max(0.0).sqrt())
+                            })
+                            .collect();
+                        (capped, true)
+                    }
+                    Err(_) => (self.min_setbacks(v), false),
+                }
             })
+            .collect();
+        let mut setback = vec![[0.0; 2]; self.geo.len()];
+        let mut rho = vec![0.0; per_node.len()];
+        let mut separable = vec![true; per_node.len()];
+        for (v, (sb, ok)) in per_node.into_iter().enumerate() {
+            separable[v] = ok;
+            for (e, s) in self.inc(v).iter().zip(sb) {
+                setback[e.strut as usize][e.end as usize] = s;
+                rho[v] = f64::max(rho[v], s.hypot(self.radius(e)));
+            }
+        }
+        (setback, rho, separable)
+    }
+
+    /// The set-backs of node `v`'s ends on its smallest sphere ([`RHO_MIN_FACTOR`] × its
+    /// largest ring radius), mm, in incidence order.
+    fn min_setbacks(&self, v: usize) -> Vec<f64> {
+        let rho = RHO_MIN_FACTOR * self.node_ring(v);
+        self.inc(v)
+            .iter()
+            .map(|e| (rho * rho - self.radius(e).powi(2)).max(0.0).sqrt())
             .collect()
     }
 
-    /// Whether strut `i`'s two rings, at set-back sphere radii `rho_a`, `rho_b` (mm) of its
-    /// nodes, leave too short a prism between them ([`MIN_PRISM`]).
-    pub(super) fn too_short(&self, i: usize, rho_a: f64, rho_b: f64) -> bool {
+    /// Whether strut `i`'s two rings, at set-backs `sb` (mm), leave too short a prism
+    /// between them ([`MIN_PRISM`]).
+    pub(super) fn too_short(&self, i: usize, sb: [f64; 2]) -> bool {
         let g = &self.geo[i];
-        let sa = (rho_a.powi(2) - g.ring[0].powi(2)).max(0.0).sqrt();
-        let sb = (rho_b.powi(2) - g.ring[1].powi(2)).max(0.0).sqrt();
-        (g.length - sa - sb).partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
+        (g.length - sb[0] - sb[1]).partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
             != Some(std::cmp::Ordering::Greater)
     }
 
@@ -346,28 +384,10 @@ impl Layout {
             .collect()
     }
 
-    /// The smallest set-back sphere radius node `v` can have ([`RHO_MIN_FACTOR`] × its
-    /// largest ring radius), mm.
+    /// The radius of node `v`'s smallest hub ([`RHO_MIN_FACTOR`] × its largest ring
+    /// radius), mm.
     pub(super) fn min_rho(&self, v: usize) -> f64 {
         RHO_MIN_FACTOR * self.node_ring(v)
-    }
-
-    /// The set-back (mm) of each strut end for set-back sphere radii `rho` (mm, per node).
-    pub(super) fn set_backs(&self, struts: &[crate::network::Strut], rho: &[f64]) -> Vec<[f64; 2]> {
-        struts
-            .iter()
-            .zip(&self.geo)
-            .map(|(s, g)| {
-                [
-                    (rho[s.a as usize].powi(2) - g.ring[0].powi(2))
-                        .max(0.0)
-                        .sqrt(),
-                    (rho[s.b as usize].powi(2) - g.ring[1].powi(2))
-                        .max(0.0)
-                        .sqrt(),
-                ]
-            })
-            .collect()
     }
 
     /// Strut `i`'s larger ring radius, mm.
@@ -408,10 +428,10 @@ pub(crate) fn mesh_explicit(
     };
     let radius = |e: &End| geo[e.strut as usize].ring[e.end as usize];
 
-    // 1. Set-back sphere radius per node.
-    let rho: Vec<f64> = (0..nn)
+    // 1. Set-backs per strut end, node by node.
+    let per_node: Vec<Vec<f64>> = (0..nn)
         .into_par_iter()
-        .map(|v| node_rho(inc(v), &dir, &radius))
+        .map(|v| node_setbacks(inc(v), &dir, &radius))
         .collect::<Result<_, _>>()
         .map_err(|(e1, e2, c): (End, End, f64)| {
             let (a, b) = (e1.strut as usize, e2.strut as usize);
@@ -425,31 +445,26 @@ pub(crate) fn mesh_explicit(
                 angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
             }
         })?;
+    let mut setback = vec![[0.0f64; 2]; struts.len()];
+    // The radius of the ball about each node that holds its hub and rings.
+    let mut rho = vec![0.0f64; nn];
     let mut hubs = HubStats::default();
-    for (v, &rv) in rho.iter().enumerate() {
+    for (v, sb) in per_node.iter().enumerate() {
+        for (e, &s) in inc(v).iter().zip(sb) {
+            setback[e.strut as usize][e.end as usize] = s;
+            rho[v] = rho[v].max(s.hypot(radius(e)));
+        }
         let big = inc(v).iter().map(radius).fold(0.0, f64::max);
         if big > 0.0 {
-            hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(rv / big);
-            hubs.large_hubs += usize::from(rv > LARGE_HUB_FACTOR * big);
-        }
-        if rv > RHO_MAX_FACTOR * big {
-            return Err(ExplicitFailure::HubTooLarge {
-                node: v,
-                ratio: rv / big,
-            });
+            let ratio = rho[v] / big;
+            hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
+            hubs.large_hubs += usize::from(ratio > LARGE_HUB_FACTOR);
+            if ratio > RHO_MAX_FACTOR {
+                return Err(ExplicitFailure::HubTooLarge { node: v, ratio });
+            }
         }
     }
-    // 2. Set-backs per strut end.
-    let setback: Vec<[f64; 2]> = struts
-        .iter()
-        .zip(geo)
-        .map(|(s, g)| {
-            [
-                (rho[s.a as usize].powi(2) - g.ring[0].powi(2)).sqrt(),
-                (rho[s.b as usize].powi(2) - g.ring[1].powi(2)).sqrt(),
-            ]
-        })
-        .collect();
+    // 2. Prisms long enough.
     for (i, (g, sb)) in geo.iter().zip(&setback).enumerate() {
         let gap = g.length - sb[0] - sb[1];
         // (Also refuses a NaN gap.)
@@ -529,46 +544,85 @@ pub(crate) fn mesh_explicit(
     Ok((TriMesh::from_parts_unchecked(vertices, triangles), hubs))
 }
 
-/// The set-back sphere radius at a node (see the module docs), or the first pair of ends
-/// whose caps cannot be separated (with the cosine of their angle).
-fn node_rho(
+/// The set-back of each end at a node (mm, in the order of `ends`; see the module docs), or
+/// the first pair of ends whose caps cannot be separated (with the cosine of their angle).
+///
+/// Each end first gets the smallest sphere on which its cap is separated from every other
+/// end's cap by the margin ([`CAP_MARGIN`]; the pairwise closed form of the caps touching),
+/// at least [`RHO_MIN_FACTOR`] × the node's largest ring radius. Then set-backs grow until
+/// every ring lies strictly below every other ring's plane by a margin `m`:
+/// `s_i ≥ s_j cos θ_ij + r_j sin θ_ij + m` (the highest point of ring `j` along `d_i`),
+/// starting from the pairwise least solution and iterating to a fixed point. Only ends in
+/// sharp pairs are pushed out; the others stay on the small sphere, so one sharp pair does
+/// not inflate the whole hub.
+fn node_setbacks(
     ends: &[End],
     dir: &impl Fn(&End) -> Vector3<f64>,
     radius: &impl Fn(&End) -> f64,
-) -> Result<f64, (End, End, f64)> {
+) -> Result<Vec<f64>, (End, End, f64)> {
+    let k = ends.len();
     let big = ends.iter().map(radius).fold(0.0, f64::max);
     let base = RHO_MIN_FACTOR * big;
-    let mut rho = base;
-    for (i, ei) in ends.iter().enumerate() {
-        let (di, a) = (dir(ei), radius(ei));
-        for ej in &ends[i + 1..] {
-            let (dj, b) = (dir(ej), radius(ej));
-            let c = di.dot(&dj).clamp(-1.0, 1.0);
+    let dirs: Vec<Vector3<f64>> = ends.iter().map(dir).collect();
+    let radii: Vec<f64> = ends.iter().map(radius).collect();
+    let margin = PLANE_MARGIN * big;
+    let mut rho = vec![base; k];
+    let mut s: Vec<f64> = vec![0.0; k];
+    for i in 0..k {
+        for j in i + 1..k {
+            let (a, b) = (radii[i], radii[j]);
+            let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
             let theta = c.acos() - CAP_MARGIN;
             if theta <= 0.0 {
-                return Err((*ei, *ej, c));
+                return Err((ends[i], ends[j], c));
             }
-            if (a / base).asin() + (b / base).asin() <= theta {
+            if (a / base).asin() + (b / base).asin() > theta {
+                // Caps touching: asin(a/ρ) + asin(b/ρ) = θ.
+                let need = (a * a + b * b + 2.0 * a * b * theta.cos()).sqrt() / theta.sin();
+                rho[i] = rho[i].max(need);
+                rho[j] = rho[j].max(need);
+            }
+        }
+    }
+    for i in 0..k {
+        rho[i] *= 1.0 + 1e-9;
+        s[i] = (rho[i] * rho[i] - radii[i] * radii[i]).sqrt();
+    }
+    // Pairwise least solutions of the plane conditions, then the fixed point.
+    for i in 0..k {
+        for j in i + 1..k {
+            let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
+            if c <= 0.0 {
                 continue;
             }
-            // Caps touching: asin(a/ρ) + asin(b/ρ) = θ.
-            let need = (a * a + b * b + 2.0 * a * b * theta.cos()).sqrt() / theta.sin();
-            rho = rho.max(need);
+            let sn = (1.0 - c * c).sqrt();
+            let (pi, pj) = (radii[i] * sn + margin, radii[j] * sn + margin);
+            let denom = 1.0 - c * c;
+            s[i] = s[i].max((pj + c * pi) / denom);
+            s[j] = s[j].max((pi + c * pj) / denom);
         }
     }
-    rho *= 1.0 + 1e-9;
-    // Verify (guards the closed form).
-    for (i, ei) in ends.iter().enumerate() {
-        let (di, a) = (dir(ei), radius(ei));
-        for ej in &ends[i + 1..] {
-            let (dj, b) = (dir(ej), radius(ej));
-            let c = di.dot(&dj).clamp(-1.0, 1.0);
-            if (a / rho).asin() + (b / rho).asin() > c.acos() - 0.5 * CAP_MARGIN {
-                return Err((*ei, *ej, c));
+    for _ in 0..200 {
+        let mut changed = false;
+        for i in 0..k {
+            for j in 0..k {
+                if i == j {
+                    continue;
+                }
+                let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
+                let need = s[j] * c + radii[j] * (1.0 - c * c).sqrt() + margin;
+                if need > s[i] {
+                    s[i] = need * (1.0 + 1e-12);
+                    changed = true;
+                }
             }
         }
+        if !changed {
+            return Ok(s);
+        }
     }
-    Ok(rho)
+    // No fixed point within the iteration budget: treat as inseparable.
+    Err((ends[0], ends[k.min(2) - 1], 1.0))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -597,7 +651,12 @@ fn node_hub(
         .map(|e| geo[e.strut as usize].ring[e.end as usize])
         .collect();
     // Prism cones: β = max(α, angle of the far ring), checked pairwise where β > α.
-    let alpha: Vec<f64> = radii.iter().map(|r| (r / rho).asin()).collect();
+    // Angular radius of each ring seen from the node.
+    let sbs: Vec<f64> = ends
+        .iter()
+        .map(|e| setback[e.strut as usize][e.end as usize])
+        .collect();
+    let alpha: Vec<f64> = radii.iter().zip(&sbs).map(|(r, s)| r.atan2(*s)).collect();
     let beta: Vec<f64> = ends
         .iter()
         .zip(&alpha)
@@ -626,6 +685,7 @@ fn node_hub(
     // Hull input (local coordinates): rings, apexes, ball points.
     // Ball points on the node ball (radius k_n·R_v, the largest ring radius here).
     let ball_r = radii.iter().fold(0.0, |m: f64, &r| m.max(r));
+    let margin = PLANE_MARGIN * ball_r;
     let mut pts: Vec<Point3<f64>> = Vec::with_capacity(deg * (n + 1) + ball_dirs.len());
     for e in ends {
         let base = (2 * e.strut as usize + e.end as usize) * n;
@@ -637,7 +697,7 @@ fn node_hub(
     }
     for (j, e) in ends.iter().enumerate() {
         let s = setback[e.strut as usize][e.end as usize];
-        let h = 0.1 * radii[j] * radii[j] / rho;
+        let h = APEX_HEIGHT * rho;
         pts.push(Point3::from(dirs[j] * (s + h)));
     }
     let ball_start = pts.len();
@@ -646,7 +706,11 @@ fn node_hub(
         .map(|a| (a + (PI / n as f64).max(CAP_MARGIN)).min(PI).cos())
         .collect();
     for bd in ball_dirs {
-        if dirs.iter().zip(&limit).all(|(d, &l)| bd.dot(d) < l) {
+        let below = |(j, d): (usize, &Vector3<f64>)| {
+            let h = bd.dot(d);
+            h < limit[j] && h * ball_r < sbs[j] - 0.5 * margin
+        };
+        if dirs.iter().enumerate().all(below) {
             pts.push(Point3::from(bd * ball_r));
         }
     }

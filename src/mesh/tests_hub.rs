@@ -145,26 +145,30 @@ fn star(k: u32, near_parallel: bool, rng: &mut ChaCha8Rng) -> StrutNetwork {
 fn node_with_2_to_12_struts() {
     let mut rng = ChaCha8Rng::seed_from_u64(42);
     let mut explicit_count = 0;
+    let mut fused_count = 0;
     for k in 2..=12u32 {
         // With a nearly parallel pair: no hub can separate the two struts, so conditioning
         // fuses them (the shorter one's end joins the longer one) and the star is meshed
-        // explicitly, within the volume tolerance of the union of the original struts.
+        // explicitly where the fusion moves no node by more than two ring radii, else
+        // implicitly; always valid, within the volume tolerance of the original struts.
         let n = star(k, true, &mut rng);
         let (used, _) = assert_auto(&n, &format!("star {k} (3° pair)"), 200_000, STAR_VOLUME_TOL);
-        let (_, stats) = mesh_network_with_stats(&n, &explicit()).unwrap();
-        let fused = stats.conditioning.unwrap().pieces_fused;
-        assert!(
-            used && fused >= 1,
-            "star {k}: explicit {used}, fused {fused}"
-        );
+        if used {
+            let (_, stats) = mesh_network_with_stats(&n, &explicit()).unwrap();
+            assert!(stats.conditioning.unwrap().pieces_fused >= 1, "star {k}");
+            fused_count += 1;
+        }
         // Random directions only.
         let n = star(k, false, &mut rng);
         let (used, _) = assert_auto(&n, &format!("star {k}"), 200_000, STAR_VOLUME_TOL);
         explicit_count += used as usize;
     }
     // Random directions often put two struts within a few degrees: those stars fall back.
-    eprintln!("random stars meshed explicitly: {explicit_count}/11");
+    eprintln!(
+        "random stars meshed explicitly: {explicit_count}/11, 3° pairs fused: {fused_count}/11"
+    );
     assert!(explicit_count >= 3, "{explicit_count}/11");
+    assert!(fused_count >= 6, "{fused_count}/11");
 }
 
 #[test]
