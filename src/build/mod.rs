@@ -18,6 +18,7 @@ mod output_dir;
 mod plots;
 mod pores;
 mod report;
+mod size;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -121,6 +122,33 @@ pub enum BuildError {
     /// Writing a file failed.
     #[error(transparent)]
     Export(#[from] ExportError),
+    /// The mesh encloses voids: powder trapped inside could not be removed after printing.
+    /// Fix: a coarser mesh.resolution or the explicit mesher (mesh.method: auto).
+    #[error(
+        "the meshed part encloses {voids} void(s) (inner shells): powder trapped there could \
+         not be removed after printing; try mesh.method: explicit or a different mesh.resolution"
+    )]
+    EnclosedVoids {
+        /// Inner shells.
+        voids: usize,
+    },
+    /// A mesh file would be larger than `outputs.max_file_mb` (nothing was written).
+    #[error(
+        "{file} would be about {mb:.0} MB ({when}), more than outputs.max_file_mb = {limit}; \
+         to shrink it: {fix}"
+    )]
+    TooLarge {
+        /// The file.
+        file: String,
+        /// Its estimated or measured size, MB.
+        mb: f64,
+        /// "estimated before meshing" or "measured after meshing".
+        when: &'static str,
+        /// The limit, MB.
+        limit: f64,
+        /// What would shrink it.
+        fix: &'static str,
+    },
     /// A file-system operation on the output folder failed.
     #[error("{}: {message}", path.display())]
     Io {
@@ -204,14 +232,39 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     };
     let network = &prepared.network;
 
+    let n = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
+    let struts = network.struts().len();
+    let expected = size::estimate_triangles(struts, n);
+    check_sizes(spec, expected, struts, "estimated before meshing")?;
     stage("mesh");
     let t = Instant::now();
     let (mesh, mesh_stats) = mesh_network_with_stats(network, &spec.mesh)?;
     timings.mesh = t.elapsed().as_secs_f64();
+    check_sizes(
+        spec,
+        mesh.triangles().len() as u64,
+        struts,
+        "measured after meshing",
+    )?;
     stage("check");
     let t = Instant::now();
-    let mesh_check = check(&mesh);
-    mesh_check.into_result()?;
+    let mut mesh_check = check(&mesh);
+    mesh_check.clone().into_result()?;
+    if mesh_check.voids > 0 {
+        return Err(BuildError::EnclosedVoids {
+            voids: mesh_check.voids,
+        });
+    }
+    let mesh = if mesh_check.floating_pieces > 0 {
+        let (kept, dropped) = crate::mesh::drop_floating_pieces(&mesh);
+        warnings.push(format!(
+            "{dropped} floating piece(s) not attached to the part were removed from the mesh"
+        ));
+        mesh_check = check(&kept);
+        kept
+    } else {
+        mesh
+    };
     timings.check = t.elapsed().as_secs_f64();
 
     let parent = out_dir
@@ -384,6 +437,27 @@ fn uniform(
 
 /// A cell size `h` (mm) larger than the domain's smallest bounding-box extent leaves no whole
 /// cell in it: [`BuildError::CellSizeIncompatible`].
+/// Stops with [`BuildError::TooLarge`] when a mesh file of `triangles` triangles would exceed
+/// `outputs.max_file_mb`.
+fn check_sizes(
+    spec: &Spec,
+    triangles: u64,
+    struts: usize,
+    when: &'static str,
+) -> Result<(), BuildError> {
+    let sizes = size::sizes(&spec.outputs, triangles, struts);
+    match size::first_too_large(&spec.outputs, &sizes) {
+        Some((file, mb)) => Err(BuildError::TooLarge {
+            file: file.to_string(),
+            mb,
+            when,
+            limit: spec.outputs.max_file_mb,
+            fix: size::how_to_shrink(file),
+        }),
+        None => Ok(()),
+    }
+}
+
 pub(crate) fn check_fits_domain(domain: &Domain, h: f64) -> Result<(), BuildError> {
     let (lo, hi) = domain.bounding_box();
     let extent = (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min);

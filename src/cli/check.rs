@@ -72,6 +72,13 @@ fn print_summary(path: &std::path::Path, r: &MeshReport) {
         r.misoriented_edges,
         r.signed_volume
     );
+    println!(
+        "  one solid:           {} ({} shell(s), {} enclosed void(s), {} floating piece(s))",
+        yes_no(r.shells == 1),
+        r.shells,
+        r.voids,
+        r.floating_pieces
+    );
     println!("  degenerate triangles: {}", r.degenerate_triangles);
     if r.self_intersections_checked {
         println!("  self-intersections:  {}", r.self_intersections);

@@ -46,6 +46,11 @@ pub struct MeshReport {
     pub euler_characteristic: i64,
     /// Connected components (edge-connected triangles).
     pub shells: usize,
+    /// Shells with negative signed volume: enclosed voids (an inner boundary of the solid, whose
+    /// powder could not be removed after printing).
+    pub voids: usize,
+    /// Shells with positive volume besides the largest: pieces not attached to the part.
+    pub floating_pieces: usize,
     /// Signed enclosed volume, mm³.
     pub signed_volume: f64,
     /// Surface area, mm².
@@ -289,12 +294,95 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
     roots.sort_unstable();
     roots.dedup();
     r.shells = roots.len();
+    let shell_volumes = shell_volumes(mesh, &roots, &mut shells);
+    let largest = shell_volumes.iter().copied().fold(0.0, f64::max);
+    r.voids = shell_volumes.iter().filter(|&&v| v < 0.0).count();
+    r.floating_pieces = shell_volumes
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .count()
+        .saturating_sub(usize::from(largest > 0.0));
     r.euler_characteristic = referenced as i64 - r.edges as i64 + tris.len() as i64;
     r.closed = r.open_edges == 0;
     r.manifold = r.closed && r.non_manifold_edges == 0 && r.non_manifold_vertices == 0;
     r.oriented = r.misoriented_edges == 0 && r.signed_volume > 0.0;
 
     r
+}
+
+/// `mesh` without its floating pieces: every shell with positive volume other than the
+/// largest is dropped (with its vertices); returns the mesh and the number dropped. Voids (negative shells) are kept: they
+/// cannot be dropped without opening the solid.
+pub fn drop_floating_pieces(mesh: &TriMesh) -> (TriMesh, usize) {
+    let (verts, tris) = (mesh.vertices(), mesh.triangles());
+    let mut shells = UnionFind::new(verts.len());
+    for t in tris {
+        shells.union(t[0], t[1]);
+        shells.union(t[1], t[2]);
+    }
+    let mut roots: Vec<u32> = tris.iter().map(|t| shells.find(t[0])).collect();
+    roots.sort_unstable();
+    roots.dedup();
+    let volumes = shell_volumes(mesh, &roots, &mut shells);
+    let largest = volumes
+        .iter()
+        .enumerate()
+        .fold(None, |best: Option<(usize, f64)>, (k, &v)| match best {
+            Some((_, b)) if b >= v => best,
+            _ => Some((k, v)),
+        });
+    let Some((keep_k, keep_v)) = largest else {
+        return (mesh.clone(), 0);
+    };
+    let dropped = volumes
+        .iter()
+        .enumerate()
+        .filter(|&(k, &v)| k != keep_k && v > 0.0)
+        .count();
+    if dropped == 0 || keep_v <= 0.0 {
+        return (mesh.clone(), 0);
+    }
+    let keep_shell = |root: u32| {
+        let k = roots.binary_search(&root).unwrap_or(keep_k);
+        k == keep_k || volumes[k] <= 0.0
+    };
+    let mut map = vec![u32::MAX; verts.len()];
+    let mut out_v = Vec::new();
+    let mut out_t = Vec::with_capacity(tris.len());
+    for t in tris {
+        if !keep_shell(shells.find(t[0])) {
+            continue;
+        }
+        out_t.push(t.map(|i| {
+            if map[i as usize] == u32::MAX {
+                map[i as usize] = out_v.len() as u32;
+                out_v.push(verts[i as usize]);
+            }
+            map[i as usize]
+        }));
+    }
+    (TriMesh::from_parts_unchecked(out_v, out_t), dropped)
+}
+
+/// The signed volume of each shell (mm³), in the order of `roots` (sorted shell roots).
+fn shell_volumes(mesh: &TriMesh, roots: &[u32], shells: &mut UnionFind) -> Vec<f64> {
+    let mut volumes = vec![0.0; roots.len()];
+    let v = mesh.vertices();
+    for t in mesh.triangles() {
+        if t.iter().any(|&i| i as usize >= v.len()) {
+            continue;
+        }
+        let root = shells.find(t[0]);
+        if let Ok(k) = roots.binary_search(&root) {
+            let (a, b, c) = (
+                v[t[0] as usize].coords,
+                v[t[1] as usize].coords,
+                v[t[2] as usize].coords,
+            );
+            volumes[k] += a.dot(&b.cross(&c)) / 6.0;
+        }
+    }
+    volumes
 }
 
 fn orient(a: &Point3<f64>, b: &Point3<f64>, c: &Point3<f64>, d: &Point3<f64>) -> f64 {

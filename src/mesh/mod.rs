@@ -135,7 +135,7 @@ use thiserror::Error;
 
 use crate::network::StrutNetwork;
 
-pub use check::{MeshReport, check, check_topology};
+pub use check::{MeshReport, check, check_topology, drop_floating_pieces};
 pub use condition::ConditionStats;
 pub use hub::{ExplicitFailure, HubStats};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};

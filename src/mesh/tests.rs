@@ -560,3 +560,38 @@ pub(super) mod prop {
         }
     }
 }
+
+/// Two cubes side by side plus a small inverted cube inside the first (a void).
+fn cubes_with_void_and_floating_piece() -> TriMesh {
+    let parts = [
+        cube(Vector3::zeros(), 4.0),
+        cube(Vector3::new(10.0, 0.0, 0.0), 1.0),
+        cube(Vector3::new(1.0, 1.0, 1.0), 1.0),
+    ];
+    let mut vertices = Vec::new();
+    let mut triangles = Vec::new();
+    for (k, part) in parts.iter().enumerate() {
+        let base = vertices.len() as u32;
+        vertices.extend_from_slice(part.vertices());
+        triangles.extend(part.triangles().iter().map(|t| {
+            let t = t.map(|i| i + base);
+            // The inner cube is turned inside out: it bounds a void of the big one.
+            if k == 2 { [t[0], t[2], t[1]] } else { t }
+        }));
+    }
+    TriMesh::from_parts_unchecked(vertices, triangles)
+}
+
+#[test]
+fn check_counts_voids_and_floating_pieces() {
+    let mesh = cubes_with_void_and_floating_piece();
+    let r = check_topology(&mesh);
+    assert_eq!((r.shells, r.voids, r.floating_pieces), (3, 1, 1));
+    assert!((r.signed_volume - (64.0 + 1.0 - 1.0)).abs() < 1e-9);
+    let (kept, dropped) = super::drop_floating_pieces(&mesh);
+    assert_eq!(dropped, 1);
+    let r = check_topology(&kept);
+    assert_eq!((r.shells, r.voids, r.floating_pieces), (2, 1, 0));
+    assert!((r.signed_volume - 63.0).abs() < 1e-9);
+    assert_eq!(kept.vertices().len(), 16);
+}

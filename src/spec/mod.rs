@@ -354,6 +354,14 @@ impl Spec {
                 "a fraction of the strut radius in (0, 0.5] (0.05 gives 10-sided struts)",
             ));
         }
+        let max_file_mb = raw.outputs.max_file_mb;
+        if !(max_file_mb.is_finite() && max_file_mb > 0.0 && max_file_mb <= 1e7) {
+            return Err(invalid(
+                "outputs.max_file_mb",
+                max_file_mb.to_string(),
+                "a file size in MB in (0, 10000000] (default 1000)",
+            ));
+        }
         Ok(Spec {
             name: raw.name,
             source: path.to_path_buf(),

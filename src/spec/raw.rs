@@ -140,6 +140,17 @@ pub struct RawOutputs {
     /// PNG).
     #[serde(default = "yes")]
     pub plots: bool,
+    /// Largest file the build may write, MB (10⁶ bytes): the mesh files are estimated before
+    /// meshing and measured before writing, and the build stops with an error above it.
+    #[serde(default = "default_max_file_mb")]
+    pub max_file_mb: f64,
+}
+
+/// Default [`RawOutputs::max_file_mb`]: 1 GB, about what desktop slicers still open.
+pub const DEFAULT_MAX_FILE_MB: f64 = 1000.0;
+
+fn default_max_file_mb() -> f64 {
+    DEFAULT_MAX_FILE_MB
 }
 
 fn yes() -> bool {
@@ -154,6 +165,7 @@ impl Default for RawOutputs {
             beam_lattice: true,
             step: true,
             plots: true,
+            max_file_mb: DEFAULT_MAX_FILE_MB,
         }
     }
 }

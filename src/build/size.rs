@@ -1,0 +1,116 @@
+//! Output sizes: estimated before meshing, measured before writing, checked against
+//! `outputs.max_file_mb`.
+//!
+//! The explicit mesher writes `2n` triangles per strut prism and about `3n` more per strut in
+//! the hubs (`n` sides per ring, [`crate::mesh::hub::segments`]); measured 48–50 triangles
+//! per strut at `n = 10` on uniform and graded lattices. A binary STL takes 50 bytes per
+//! triangle plus 84; the 3MF, zipped, about 14 bytes per triangle and 100 per beam (measured
+//! 13.4); the STEP file about 22 kB per strut (one solid per strut and node, measured
+//! 21.6–21.9 kB). Sizes are in bytes; the limit is in MB (10⁶ bytes).
+
+use crate::spec::RawOutputs;
+
+/// Bytes of a binary STL per triangle, and its header plus count.
+const STL_PER_TRIANGLE: u64 = 50;
+const STL_HEADER: u64 = 84;
+/// Zipped 3MF bytes per triangle and per beam (upper estimates of the measured figures).
+const THREEMF_PER_TRIANGLE: u64 = 16;
+const THREEMF_PER_BEAM: u64 = 100;
+/// STEP bytes per strut.
+const STEP_PER_STRUT: u64 = 23_000;
+
+/// The files a build would write and their sizes, bytes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Sizes {
+    /// (file name, bytes) for each mesh file the spec asks for.
+    pub files: Vec<(&'static str, u64)>,
+}
+
+/// Estimated triangles of an explicit mesh of `struts` struts with `n`-sided rings.
+pub(crate) fn estimate_triangles(struts: usize, n: usize) -> u64 {
+    struts as u64 * 5 * n as u64
+}
+
+/// The sizes of the files `outputs` asks for, for a mesh of `triangles` triangles of a
+/// network of `struts` struts.
+pub(crate) fn sizes(outputs: &RawOutputs, triangles: u64, struts: usize) -> Sizes {
+    let struts = struts as u64;
+    let mut files = Vec::new();
+    if outputs.stl {
+        files.push(("implant.stl", STL_HEADER + STL_PER_TRIANGLE * triangles));
+    }
+    if outputs.threemf {
+        let beams = if outputs.beam_lattice { struts } else { 0 };
+        files.push((
+            "implant.3mf",
+            THREEMF_PER_TRIANGLE * triangles + THREEMF_PER_BEAM * beams,
+        ));
+    }
+    if outputs.step {
+        files.push(("implant.step", STEP_PER_STRUT * struts));
+    }
+    Sizes { files }
+}
+
+/// The first file above `outputs.max_file_mb`, as (name, MB).
+pub(crate) fn first_too_large(outputs: &RawOutputs, sizes: &Sizes) -> Option<(&'static str, f64)> {
+    sizes
+        .files
+        .iter()
+        .map(|&(name, bytes)| (name, bytes as f64 / 1e6))
+        .find(|&(_, mb)| mb > outputs.max_file_mb)
+}
+
+/// What would shrink a file that is too large.
+pub(crate) fn how_to_shrink(file: &str) -> &'static str {
+    match file {
+        "implant.step" => {
+            "turn STEP off (outputs: {step: false}) or use a larger cell_size (fewer struts)"
+        }
+        _ => {
+            "raise mesh.chord_tolerance (fewer sides per strut: 0.1 gives 7), use a larger \
+             cell_size (fewer struts), or write only the 3MF beam lattice (outputs: {stl: \
+             false, step: false}, threemf with beam_lattice) and let the slicer mesh the beams"
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_follow_the_outputs_asked_for() {
+        let mut outputs = RawOutputs::default();
+        let s = sizes(&outputs, 1000, 20);
+        assert_eq!(
+            s.files,
+            vec![
+                ("implant.stl", 84 + 50_000),
+                ("implant.3mf", 16_000 + 2_000),
+                ("implant.step", 460_000),
+            ]
+        );
+        outputs.stl = false;
+        outputs.step = false;
+        outputs.beam_lattice = false;
+        assert_eq!(
+            sizes(&outputs, 1000, 20).files,
+            vec![("implant.3mf", 16_000)]
+        );
+    }
+
+    #[test]
+    fn a_file_over_the_limit_is_named_with_its_size() {
+        let outputs = RawOutputs {
+            max_file_mb: 1.0,
+            ..RawOutputs::default()
+        };
+        // 100 struts at n = 10: 5000 triangles, STL 0.25 MB, STEP 2.3 MB.
+        let s = sizes(&outputs, estimate_triangles(100, 10), 100);
+        let (name, mb) = first_too_large(&outputs, &s).unwrap();
+        assert_eq!(name, "implant.step");
+        assert!((mb - 2.3).abs() < 1e-9);
+        assert!(how_to_shrink(name).contains("step: false"));
+    }
+}
