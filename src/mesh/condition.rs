@@ -32,8 +32,11 @@ pub(super) const MAX_SHIFT_RINGS: f64 = 4.0;
 /// Largest distance a node may move when two interfering pieces are fused, in ring radii of
 /// the thicker piece: the pieces already come within their radii of each other.
 pub(super) const MAX_FUSE_SHIFT_RINGS: f64 = 2.0;
+/// The factor on [`MAX_FUSE_SHIFT_RINGS`] of the second phase, for pairs the first could not
+/// join.
+pub(super) const RELAXED_FUSE_FACTOR: f64 = 2.0;
 /// Contraction rounds at most.
-pub(super) const MAX_ROUNDS: usize = 8;
+pub(super) const MAX_ROUNDS: usize = 16;
 
 /// What [`condition`] changed.
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
@@ -62,6 +65,9 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
     let mut struts = net.struts().to_vec();
     // The input positions each current node stands for (shifts are measured from them).
     let mut origins: Vec<Vec<Point3<f64>>> = nodes.iter().map(|p| vec![*p]).collect();
+    // Fusions move nodes at most MAX_FUSE_SHIFT_RINGS ring radii; pairs still interfering
+    // when nothing more can be done get a second phase at twice that.
+    let mut relax = 1.0;
     for _ in 0..MAX_ROUNDS {
         if struts.is_empty() {
             break;
@@ -71,28 +77,29 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
         let layout = Layout::new(&current, n);
         let hubs = layout.setbacks(RHO_MAX_FACTOR);
         let mut groups = Groups::new(std::mem::take(&mut origins));
-        // Fuse overlapping pieces first (they are what makes hubs large), then contract.
-        let fused = fuse_interfering(&current, &layout, &hubs, &mut groups);
-        let (split_nodes, split_struts, degree, merged) = if fused.pairs > 0 {
-            stats.pieces_fused += fused.pairs;
-            stats.struts_split += fused.splits;
-            let degree = degrees(fused.nodes.len(), &fused.struts);
-            (fused.nodes, fused.struts, degree, 0)
-        } else {
-            let degree = degrees(nodes.len(), &struts);
-            let merged = contract_short(&current, &layout, &hubs, &mut groups, &degree);
-            if merged == 0 {
-                break;
+        // Fuse overlapping pieces (they are what makes hubs large) and contract short struts
+        // in one pass of merges.
+        let fused = fuse_interfering(&current, &layout, &hubs, &mut groups, relax);
+        let degree = degrees(fused.nodes.len(), &fused.struts);
+        let merged = contract_short(&current, &fused.nodes, &layout, &hubs, &mut groups, &degree);
+        if fused.pairs == 0 && merged == 0 {
+            if fused.refused > 0 && relax == 1.0 {
+                relax = RELAXED_FUSE_FACTOR;
+                origins = std::mem::take(&mut groups.origins);
+                origins.truncate(nodes.len());
+                continue;
             }
-            stats.struts_absorbed += merged;
-            (nodes.clone(), struts.clone(), degree, merged)
-        };
+            break;
+        }
+        stats.pieces_fused += fused.pairs;
+        stats.struts_split += fused.splits;
+        stats.struts_absorbed += merged;
+        let (split_nodes, split_struts) = (fused.nodes, fused.struts);
         let (new_nodes, new_struts, absorbed, duplicates, shift) =
             groups.apply(&split_nodes, &split_struts, &degree);
         origins = std::mem::take(&mut groups.origins);
-        if merged == 0 {
-            stats.struts_absorbed += absorbed;
-        }
+        // Struts absorbed beyond the contracted ones: joined by a fusion.
+        stats.struts_absorbed += absorbed.saturating_sub(merged);
         stats.duplicate_struts += duplicates;
         stats.max_shift_mm = stats.max_shift_mm.max(shift);
         let unchanged = new_nodes == nodes && new_struts == struts;
@@ -113,6 +120,7 @@ pub(super) fn condition(net: &StrutNetwork, n: usize) -> (StrutNetwork, Conditio
 /// many merges were taken.
 fn contract_short(
     net: &StrutNetwork,
+    positions: &[Point3<f64>],
     layout: &Layout,
     (setback, _, separable): &Hubs,
     groups: &mut Groups,
@@ -135,7 +143,9 @@ fn contract_short(
     for &(_, i) in &short {
         let s = struts[i];
         let limit = MAX_SHIFT_RINGS * layout.ring_radius(i);
-        if groups.try_merge(s.a as usize, s.b as usize, nodes, degree, limit) {
+        // The free end of a stub shorter than its set-backs may go any distance: the stub
+        // is absorbed into its node (at most its own length of material, at the surface).
+        if groups.try_merge(s.a as usize, s.b as usize, positions, degree, limit, true) {
             merged += 1;
         }
     }
@@ -148,6 +158,7 @@ struct Fused {
     nodes: Vec<Point3<f64>>,
     struts: Vec<Strut>,
     pairs: usize,
+    refused: usize,
     splits: usize,
 }
 
@@ -160,6 +171,7 @@ fn fuse_interfering(
     layout: &Layout,
     (setback, rho, _): &Hubs,
     groups: &mut Groups,
+    relax: f64,
 ) -> Fused {
     let (nodes, struts) = (net.nodes(), net.struts());
     let mut pairs = interfering_pairs(nodes, struts, layout, setback, rho);
@@ -238,16 +250,20 @@ fn fuse_interfering(
     }
     groups.grow(&out_nodes);
     let degree = degrees(out_nodes.len(), &out_struts);
-    let mut taken = 0;
+    let (mut taken, mut refused) = (0, 0);
     for (v, w, r) in joins {
-        if groups.try_merge(v, w, &out_nodes, &degree, MAX_FUSE_SHIFT_RINGS * r) {
+        let limit = relax * MAX_FUSE_SHIFT_RINGS * r;
+        if groups.try_merge(v, w, &out_nodes, &degree, limit, false) {
             taken += 1;
+        } else {
+            refused += 1;
         }
     }
     Fused {
         nodes: out_nodes,
         struts: out_struts,
         pairs: taken,
+        refused,
         splits,
     }
 }
@@ -352,7 +368,10 @@ impl Groups {
     }
 
     /// Merges the groups of `a` and `b` unless a member would end up farther than `limit` mm
-    /// from an input position it stands for.
+    /// from an input position it stands for (with `free_ends`, for contractions: farther than
+    /// `limit` from its current position). Members with one strut (the free ends of stubs,
+    /// which trimming leaves at the domain surface) are exempt: moving one only turns its
+    /// stub onto the node it joins.
     fn try_merge(
         &mut self,
         a: usize,
@@ -360,6 +379,7 @@ impl Groups {
         nodes: &[Point3<f64>],
         degree: &[u32],
         limit: f64,
+        free_ends: bool,
     ) -> bool {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra == rb {
@@ -368,7 +388,21 @@ impl Groups {
         let mut all = self.members[ra].clone();
         all.extend_from_slice(&self.members[rb]);
         let p = Self::position(&all, nodes, degree);
-        let far = |v: &usize| self.origins[*v].iter().any(|o| (o - p).norm() > limit);
+        // Contractions (free ends allowed) measure from the current positions: a contracted
+        // strut is shorter than its set-backs, so shifts cannot cascade; fusions measure from
+        // the input positions, so repeated fusions cannot drift.
+        let far = |v: &usize| {
+            degree[*v] > 1
+                && if free_ends {
+                    (nodes[*v] - p).norm() > limit
+                } else {
+                    // A move may not take a node farther from an input position it stands
+                    // for than the limit, or than it already is.
+                    self.origins[*v]
+                        .iter()
+                        .any(|o| (o - p).norm() > limit.max((o - nodes[*v]).norm() + 1e-12))
+                }
+        };
         if all.iter().any(far) {
             return false;
         }
