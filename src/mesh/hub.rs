@@ -303,9 +303,9 @@ impl Layout {
     }
 
     /// Per-end set-backs (mm, by strut and end), the radius of the ball holding each node's
-    /// hub (mm) and whether each node's struts could be separated at all, with every hub
-    /// capped at `cap` × its largest ring radius (see [`node_setbacks`]). A node whose struts
-    /// cannot be separated gets the smallest set-backs.
+    /// hub (mm) and whether each node's struts can be separated by a hub of at most `cap` ×
+    /// its largest ring radius (see [`node_setbacks`]). A node whose struts cannot gets the
+    /// smallest set-backs (and is left to the fusions).
     pub(super) fn setbacks(&self, cap: f64) -> (Vec<[f64; 2]>, Vec<f64>, Vec<bool>) {
         let per_node: Vec<(Vec<f64>, bool)> = (0..self.start.len() - 1)
             .into_par_iter()
@@ -314,15 +314,15 @@ impl Layout {
                 match node_setbacks(ends, &|e| self.dir(e), &|e| self.radius(e)) {
                     Ok(sb) => {
                         let big = self.node_ring(v);
-                        let capped = ends
+                        let within = ends
                             .iter()
-                            .zip(sb)
-                            .map(|(e, s)| {
-                                let r = self.radius(e);
-                                s.min(((cap * big).powi(2) - r * r).max(0.0).sqrt())
-                            })
-                            .collect();
-                        (capped, true)
+                            .zip(&sb)
+                            .all(|(e, s)| s.hypot(self.radius(e)) <= cap * big);
+                        if within {
+                            (sb, true)
+                        } else {
+                            (self.min_setbacks(v), false)
+                        }
                     }
                     Err(_) => (self.min_setbacks(v), false),
                 }

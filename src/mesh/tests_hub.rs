@@ -22,10 +22,11 @@ const EXPLICIT_VOLUME_TOL: f64 = 0.08;
 /// (measured up to +14 %).
 const STAR_VOLUME_TOL: f64 = 0.15;
 /// Volume tolerance where a hub is large (set-back sphere over 3 × the ring radius: struts at
-/// small angles, the hub webbing the space between them out to that sphere): measured up to
-/// +64 % on isolated random stars of short struts (length 6–12 radii, hub ratio 4.8), where
-/// the hub is most of the solid; on whole graded lattices the few large hubs add a few per
-/// cent (see the module docs of `hub`).
+/// small angles, the hub webbing the space between them out to that sphere) or conditioning
+/// absorbed a strut: measured up to +64 % on isolated random stars of short struts (length
+/// 6–12 radii, hub ratio 4.8), where the hub is most of the solid, and −66 % on a 4-strut star
+/// whose 3° pair made every leaf strut shorter than its set-backs (absorbed). On whole graded
+/// lattices these change the volume by a few per cent (see the module docs of `condition`).
 const LARGE_HUB_VOLUME_TOL: f64 = 0.8;
 
 fn explicit() -> MeshSettings {
@@ -51,7 +52,8 @@ fn assert_auto(n: &StrutNetwork, label: &str, mc_samples: usize, tol: f64) -> (b
     let v = mesh.volume();
     let rel = (v - mc) / mc;
     let large_hubs = stats.hubs.is_some_and(|h| h.large_hubs > 0);
-    let tol = match (explicit, large_hubs) {
+    let absorbed = stats.conditioning.is_some_and(|c| c.struts_absorbed > 0);
+    let tol = match (explicit, large_hubs || absorbed) {
         (true, false) => tol,
         (true, true) => LARGE_HUB_VOLUME_TOL,
         (false, _) => 0.02,
