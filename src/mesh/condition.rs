@@ -1,22 +1,33 @@
-//! Conditioning a strut network for the explicit mesher: short struts are absorbed into
-//! their nodes.
+//! Conditioning a strut network for the explicit mesher: short struts are contracted and
+//! interfering pieces fused, so graded and trimmed networks mesh explicitly.
 //!
 //! Graded and trimmed networks have struts shorter than the set-backs the explicit mesher
 //! needs at their two ends (stubs cut by the domain boundary, short pieces between blended
 //! nodes): their two rings would overlap. Such a strut is *contracted*: its two nodes become
 //! one, placed at the mean of the merged nodes that carry other struts (so a stub ending on
 //! the domain surface collapses onto its interior node and the interior of the lattice does
-//! not move). Struts that end up joining a node to itself disappear (they lie inside the
+//! not move). They also have pieces that come within their radii of each other without
+//! sharing a node (crossing blended struts, a trimmed end next to another node's hub, nearly
+//! parallel struts at a node, which no hub can separate): those are *fused* at a common node
+//! (an end node, or a new node splitting the strut at its closest point, the radius
+//! interpolated). Struts that end up joining a node to itself disappear (they lie inside the
 //! merged node's hub); struts that end up joining the same two nodes are kept once, with the
 //! larger radius at each end.
 //!
-//! A merge is taken only while every node of the merged group stays within
-//! [`MAX_SHIFT_RINGS`] ring radii of the group's position, so the solid moves (or a stub is
-//! shortened) by at most a few strut radii, and only near nodes, where the hubs already
-//! deviate from the union of round cones by up to their set-back sphere radius. A pass that
-//! would absorb every strut leaves the network as it is. The pass repeats (contraction can
-//! enlarge a hub) for at most [`MAX_ROUNDS`] rounds. Deterministic: short struts are taken by
-//! length, then index.
+//! Limits, in ring radii of the strut concerned: a contraction moves no node that carries
+//! more than one strut farther than [`MAX_SHIFT_RINGS`] from where it is; a fusion moves none
+//! farther than [`MAX_FUSE_SHIFT_RINGS`] from any input position it stands for (so repeated
+//! fusions cannot drift), and pairs the first phase could not join get a second phase at
+//! [`RELAXED_FUSE_FACTOR`] times that. The free end of a stub (a node with one strut) is
+//! exempt: moving it only turns its stub onto the node it joins. Nodes whose struts need a
+//! hub larger than the explicit mesher's cap are not contracted through (their fusion comes
+//! first). A pass that would absorb every strut leaves the network as it is. Rounds repeat
+//! (a merge can enlarge a hub) for at most [`MAX_ROUNDS`]. Deterministic: pairs are taken in
+//! sorted order, short struts by length, then index.
+//!
+//! The solid moves by at most a few strut radii, and only near nodes, where the hubs already
+//! deviate from the union of round cones by up to their set-back. [`ConditionStats`] (in the
+//! build report) says how many struts were absorbed, split and fused and how far nodes moved.
 
 use nalgebra::{Point3, Vector3};
 use serde::Serialize;
@@ -38,7 +49,7 @@ pub(super) const RELAXED_FUSE_FACTOR: f64 = 2.0;
 /// Contraction rounds at most.
 pub(super) const MAX_ROUNDS: usize = 16;
 
-/// What [`condition`] changed.
+/// What conditioning changed in a network before explicit meshing (see `mesh::condition`).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct ConditionStats {

@@ -8,7 +8,11 @@
 //!    area of the circle of radius `r`, so prisms have the exact frustum volume). Both rings
 //!    of a strut use the same frame `(u, w, d)`, so vertex `k` sits at the same angle at both
 //!    ends (no twist).
-//! 2. **Set-back.** All rings at node `v` lie on one sphere of radius `ρ_v` about `v`: the
+//! 2. **Set-back.** (As first built; now each end gets its own set-back, see
+//!    `node_setbacks`: it starts from the sphere below for its own sharpest pair and grows
+//!    until every ring lies below every other ring's plane by a margin, so only the ends of a
+//!    sharp pair move out. The arguments below hold ring by ring.) All rings at node `v` lie on
+//!    one sphere of radius `ρ_v` about `v`: the
 //!    ring of an end with radius `r'` sits at distance `s = √(ρ_v² − r'²)` from the node and
 //!    is the boundary of the spherical cap of half-angle `α = asin(r'/ρ_v)`. `ρ_v` is the
 //!    smallest radius ≥ `1.05·R'_v` (`R'_v`: the largest ring radius at `v`) for which every

@@ -15,10 +15,12 @@
 //! `r·(Δr/L)²` to leading order, i.e. not at all for constant-radius struts.
 //!
 //! # Two meshers
-//! [`MeshSettings::method`] picks one; the default [`MeshMethod::Auto`] tries the explicit
-//! mesher and falls back to the implicit one for the whole network when the explicit one
-//! refuses the network or its result fails [`check_topology`]
-//! ([`mesh_network_with_stats`] says which ran and why).
+//! [`MeshSettings::method`] picks one; the default [`MeshMethod::Auto`] conditions the
+//! network (short struts contracted, interfering and nearly parallel pieces fused at a common
+//! node, each node moved by at most a few strut radii; `condition.rs`, reported as
+//! [`ConditionStats`]), tries the explicit mesher and falls back to the implicit one for the
+//! whole network only when the explicit one still refuses the network or its result fails
+//! [`check_topology`] ([`mesh_network_with_stats`] says which ran and why).
 //!
 //! **Explicit hubs and struts** ([`hub`]): one `n`-gon frustum per strut (`n` from
 //! [`MeshSettings::chord_tolerance`], 10 at the default 0.05), set back from each node so the
