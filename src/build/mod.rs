@@ -134,8 +134,8 @@ pub enum BuildError {
     },
     /// A mesh file would be larger than `outputs.max_file_mb` (nothing was written).
     #[error(
-        "{file} would be about {mb:.0} MB ({when}), more than outputs.max_file_mb = {limit}; \
-         to shrink it: {fix}"
+        "{file} would be about {mb:.0} MB ({when}){why}, more than outputs.max_file_mb = \
+         {limit}; to shrink it: {fix}"
     )]
     TooLarge {
         /// The file.
@@ -148,6 +148,9 @@ pub enum BuildError {
         limit: f64,
         /// What would shrink it.
         fix: &'static str,
+        /// Why the mesh is larger than estimated (the explicit mesher refused the network and
+        /// the implicit one ran), or empty.
+        why: String,
     },
     /// A file-system operation on the output folder failed.
     #[error("{}: {message}", path.display())]
@@ -235,16 +238,26 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     let n = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
     let struts = network.struts().len();
     let expected = size::estimate_triangles(struts, n);
-    check_sizes(spec, expected, struts, "estimated before meshing")?;
+    check_sizes(
+        spec,
+        expected,
+        struts,
+        "estimated before meshing",
+        String::new(),
+    )?;
     stage("mesh");
     let t = Instant::now();
     let (mesh, mesh_stats) = mesh_network_with_stats(network, &spec.mesh)?;
     timings.mesh = t.elapsed().as_secs_f64();
+    let why = mesh_stats.fallback.as_ref().map_or_else(String::new, |f| {
+        format!("; the explicit mesher refused the network ({f}), so the implicit one ran")
+    });
     check_sizes(
         spec,
         mesh.triangles().len() as u64,
         struts,
         "measured after meshing",
+        why,
     )?;
     stage("check");
     let t = Instant::now();
@@ -444,6 +457,7 @@ fn check_sizes(
     triangles: u64,
     struts: usize,
     when: &'static str,
+    why: String,
 ) -> Result<(), BuildError> {
     let sizes = size::sizes(&spec.outputs, triangles, struts);
     match size::first_too_large(&spec.outputs, &sizes) {
@@ -453,6 +467,7 @@ fn check_sizes(
             when,
             limit: spec.outputs.max_file_mb,
             fix: size::how_to_shrink(file),
+            why,
         }),
         None => Ok(()),
     }

@@ -120,15 +120,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "  mesh ({:?}{}): {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4}",
         report.mesh.mesher.method,
-        if report.mesh.mesher.fallback.is_some() {
-            ", explicit refused"
-        } else {
-            ""
-        },
+        report
+            .mesh
+            .mesher
+            .fallback
+            .as_ref()
+            .map_or_else(String::new, |f| format!(", explicit refused: {f}")),
         report.mesh.triangles,
         report.mesh.check.shells,
         report.mesh.solid_volume_fraction,
     );
+    if let (Some(c), Some(h)) = (&report.mesh.mesher.conditioning, &report.mesh.mesher.hubs) {
+        println!(
+            "  explicit mesh: {} short struts absorbed, {} interfering pairs fused ({} struts split), nodes moved <= {:.3} mm; {} large hubs (largest {:.1} x the strut radius)",
+            c.struts_absorbed,
+            c.pieces_fused,
+            c.struts_split,
+            c.max_shift_mm,
+            h.large_hubs,
+            h.largest_hub_ratio
+        );
+    }
     for f in &report.files {
         println!(
             "  {:<14} {:>12} bytes ({:.0} bytes/strut)",
