@@ -141,6 +141,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             h.largest_hub_ratio
         );
     }
+    if let Some(l) = &report.mesh.mesher.local {
+        let r = &l.reasons;
+        println!(
+            "  local implicit patches: {} nodes ({} sharp angles, {} hubs too large, {} struts too short, {} degenerate hulls, {} too close to another piece, {} neighbours), {} struts, {} cuts stitched, {} triangles",
+            l.nodes,
+            r.sharp_angle,
+            r.hub_too_large,
+            r.strut_too_short,
+            r.hull,
+            r.interference,
+            r.neighbours,
+            l.struts,
+            l.cuts,
+            l.triangles
+        );
+    }
     for f in &report.files {
         println!(
             "  {:<14} {:>12} bytes ({:.0} bytes/strut)",

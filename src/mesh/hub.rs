@@ -136,6 +136,13 @@ pub enum ExplicitFailure {
         /// The second piece.
         second: String,
     },
+    /// The local fallback (see `mesh::local`) could not patch the refused neighbourhoods.
+    Patch {
+        /// Nodes in the patch when it gave up.
+        nodes: usize,
+        /// Why it gave up.
+        why: &'static str,
+    },
     /// The assembled mesh failed the topology check (should not happen).
     Topology {
         /// The check's message.
@@ -177,6 +184,10 @@ impl std::fmt::Display for ExplicitFailure {
                     "{first} and {second} come too close without sharing a node"
                 )
             }
+            Self::Patch { nodes, why } => write!(
+                f,
+                "the local implicit patch around {nodes} refused nodes failed: {why}"
+            ),
             Self::Topology { message } => write!(f, "assembled mesh failed its check: {message}"),
         }
     }
@@ -415,71 +426,139 @@ pub struct HubStats {
 /// Meshes `net` explicitly with `n` sides per ring (see the module docs).
 ///
 /// # Errors
-/// The first [`ExplicitFailure`] met (lowest node / strut index within each stage).
+/// The first [`ExplicitFailure`] met (stage by stage: set-backs, hub sizes, prism lengths,
+/// hulls, interference; lowest node / strut index within each stage).
 pub(crate) fn mesh_explicit(
     net: &StrutNetwork,
     n: usize,
 ) -> Result<(TriMesh, HubStats), ExplicitFailure> {
+    mesh_explicit_open(net, n, &[]).map_err(|mut blames| blames.swap_remove(0).failure)
+}
+
+/// One refusal of the explicit mesher and the nodes whose neighbourhoods cause it (a node's
+/// hub: that node; a strut: its two end nodes; two pieces: the nodes of both).
+#[derive(Debug, Clone)]
+pub(super) struct Blame {
+    /// Why.
+    pub failure: ExplicitFailure,
+    /// The nodes to blame, by index.
+    pub nodes: Vec<usize>,
+}
+
+/// [`mesh_explicit`] with *open* nodes (`open[v]`, missing entries false): a node of degree
+/// one whose strut end is left as a bare ring at the node (set-back 0, no hub), to be
+/// stitched to another mesh. Ring `k` of strut `i`'s end `e` is vertex `(2i + e)·n + k`;
+/// the prism's boundary at an open end runs `k + 1 → k` at end `b`, `k → k + 1` at end `a`.
+///
+/// # Errors
+/// Every refusal met, stage by stage (set-backs, hub sizes, prism lengths, hulls,
+/// interference), in node / strut order within a stage: a stage runs on for the nodes the
+/// earlier ones did not refuse, so one pass blames every node that needs other treatment.
+pub(super) fn mesh_explicit_open(
+    net: &StrutNetwork,
+    n: usize,
+    open: &[bool],
+) -> Result<(TriMesh, HubStats), Vec<Blame>> {
     let nodes = net.nodes();
     let struts = net.struts();
     let layout = Layout::new(net, n);
     let (geo, start, ends) = (&layout.geo, &layout.start, &layout.ends);
     let nn = nodes.len();
+    let is_open = |v: usize| open.get(v).copied().unwrap_or(false);
     let inc = |v: usize| &ends[start[v]..start[v + 1]];
-    let dir = |e: &End| -> Vector3<f64> {
-        let g = &geo[e.strut as usize];
-        if e.end == 0 { g.d } else { -g.d }
+    let dir = |e: &End| layout.dir(e);
+    let radius = |e: &End| layout.radius(e);
+    let end_node = |i: usize, e: u8| -> usize {
+        let s = &struts[i];
+        if e == 0 { s.a as usize } else { s.b as usize }
     };
-    let radius = |e: &End| geo[e.strut as usize].ring[e.end as usize];
+    let mut blames: Vec<Blame> = Vec::new();
 
-    // 1. Set-backs per strut end, node by node.
-    let per_node: Vec<Vec<f64>> = (0..nn)
+    // 1. Set-backs per strut end, node by node (open ends: 0).
+    let per_node: Vec<Result<Vec<f64>, (End, End, f64)>> = (0..nn)
         .into_par_iter()
-        .map(|v| node_setbacks(inc(v), &dir, &radius))
-        .collect::<Result<_, _>>()
-        .map_err(|(e1, e2, c): (End, End, f64)| {
-            let (a, b) = (e1.strut as usize, e2.strut as usize);
-            ExplicitFailure::SharpAngle {
-                node: if e1.end == 0 {
-                    struts[a].a as usize
-                } else {
-                    struts[a].b as usize
-                },
-                struts: (a.min(b), a.max(b)),
-                angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
+        .map(|v| {
+            if is_open(v) {
+                Ok(vec![0.0; inc(v).len()])
+            } else {
+                node_setbacks(inc(v), &dir, &radius)
             }
-        })?;
+        })
+        .collect();
+    let mut refused = vec![false; nn];
     let mut setback = vec![[0.0f64; 2]; struts.len()];
     // The radius of the ball about each node that holds its hub and rings.
     let mut rho = vec![0.0f64; nn];
     let mut hubs = HubStats::default();
-    for (v, sb) in per_node.iter().enumerate() {
-        for (e, &s) in inc(v).iter().zip(sb) {
+    for (v, result) in per_node.into_iter().enumerate() {
+        let big = layout.node_ring(v);
+        let sb = match result {
+            // A hub over the cap is refused below; its node keeps the smallest set-backs, so
+            // its ball does not blame every piece within the refused hub's reach.
+            Ok(sb)
+                if !is_open(v)
+                    && big > 0.0
+                    && inc(v)
+                        .iter()
+                        .zip(&sb)
+                        .any(|(e, s)| s.hypot(radius(e)) > RHO_MAX_FACTOR * big) =>
+            {
+                let ratio = inc(v)
+                    .iter()
+                    .zip(&sb)
+                    .map(|(e, s)| s.hypot(radius(e)))
+                    .fold(0.0, f64::max)
+                    / big;
+                hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
+                hubs.large_hubs += 1;
+                blames.push(Blame {
+                    failure: ExplicitFailure::HubTooLarge { node: v, ratio },
+                    nodes: vec![v],
+                });
+                refused[v] = true;
+                layout.min_setbacks(v)
+            }
+            Ok(sb) => sb,
+            Err((e1, e2, c)) => {
+                let (a, b) = (e1.strut as usize, e2.strut as usize);
+                blames.push(Blame {
+                    failure: ExplicitFailure::SharpAngle {
+                        node: end_node(a, e1.end),
+                        struts: (a.min(b), a.max(b)),
+                        angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
+                    },
+                    nodes: vec![v],
+                });
+                refused[v] = true;
+                layout.min_setbacks(v)
+            }
+        };
+        for (e, &s) in inc(v).iter().zip(&sb) {
             setback[e.strut as usize][e.end as usize] = s;
-            rho[v] = rho[v].max(s.hypot(radius(e)));
+            if !is_open(v) {
+                rho[v] = rho[v].max(s.hypot(radius(e)));
+            }
         }
-        let big = inc(v).iter().map(radius).fold(0.0, f64::max);
-        if big > 0.0 {
+        if big > 0.0 && !is_open(v) && !refused[v] {
             let ratio = rho[v] / big;
             hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
             hubs.large_hubs += usize::from(ratio > LARGE_HUB_FACTOR);
-            if ratio > RHO_MAX_FACTOR {
-                return Err(ExplicitFailure::HubTooLarge { node: v, ratio });
-            }
         }
     }
+    // Set-back refusals come before hub sizes (stage order).
+    blames.sort_by_key(|b| usize::from(matches!(b.failure, ExplicitFailure::HubTooLarge { .. })));
     // 2. Prisms long enough.
-    for (i, (g, sb)) in geo.iter().zip(&setback).enumerate() {
-        let gap = g.length - sb[0] - sb[1];
-        // (Also refuses a NaN gap.)
-        if gap.partial_cmp(&(MIN_PRISM * g.ring[0].max(g.ring[1])))
-            != Some(std::cmp::Ordering::Greater)
-        {
-            return Err(ExplicitFailure::StrutTooShort {
-                strut: i,
-                setback_a: sb[0],
-                setback_b: sb[1],
-                length: g.length,
+    for (i, sb) in setback.iter().enumerate() {
+        if layout.too_short(i, *sb) {
+            let g = &geo[i];
+            blames.push(Blame {
+                failure: ExplicitFailure::StrutTooShort {
+                    strut: i,
+                    setback_a: sb[0],
+                    setback_b: sb[1],
+                    length: g.length,
+                },
+                nodes: vec![end_node(i, 0), end_node(i, 1)],
             });
         }
     }
@@ -503,14 +582,14 @@ pub(crate) fn mesh_explicit(
             }
         }
     }
-    // 3. Hubs.
+    // 3. Hubs (not for open nodes, nor for nodes already refused).
     let m = ((n * n) as f64 / PI).ceil() as usize;
     let ball_dirs = sphere_directions(m.max(12));
-    let patches: Vec<NodePatch> = (0..nn)
+    let patches: Vec<Result<NodePatch, ExplicitFailure>> = (0..nn)
         .into_par_iter()
         .map_init(HullScratch::default, |scratch, v| {
             let ends = inc(v);
-            if ends.is_empty() {
+            if ends.is_empty() || is_open(v) || refused[v] {
                 return Ok(NodePatch {
                     tris: Vec::new(),
                     balls: Vec::new(),
@@ -520,12 +599,40 @@ pub(crate) fn mesh_explicit(
                 v, nodes[v], rho[v], ends, geo, &setback, &vertices, n, &ball_dirs, scratch,
             )
         })
-        .collect::<Result<_, _>>()?;
+        .collect();
+    let mut hub_patches = Vec::with_capacity(nn);
+    for (v, p) in patches.into_iter().enumerate() {
+        match p {
+            Ok(p) => hub_patches.push(p),
+            Err(failure) => blames.push(Blame {
+                failure,
+                nodes: vec![v],
+            }),
+        }
+    }
     // 4. Interference between unrelated pieces.
-    interference(nodes, struts, &layout, &setback, &rho)?;
+    for (p, q) in interfering_pairs(nodes, struts, &layout, &setback, &rho) {
+        let mut blamed = Vec::with_capacity(4);
+        for piece in [p, q] {
+            match piece {
+                Piece::Node(v) => blamed.push(v),
+                Piece::Strut(i) => blamed.extend([end_node(i, 0), end_node(i, 1)]),
+            }
+        }
+        blames.push(Blame {
+            failure: ExplicitFailure::Interference {
+                first: p.to_string(),
+                second: q.to_string(),
+            },
+            nodes: blamed,
+        });
+    }
+    if !blames.is_empty() {
+        return Err(blames);
+    }
     // 5. Assembly: ring vertices, then ball points node by node; prisms, then hubs.
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(
-        struts.len() * 2 * n + patches.iter().map(|p| p.tris.len()).sum::<usize>(),
+        struts.len() * 2 * n + hub_patches.iter().map(|p| p.tris.len()).sum::<usize>(),
     );
     for i in 0..struts.len() {
         let a = (2 * i * n) as u32;
@@ -536,7 +643,7 @@ pub(crate) fn mesh_explicit(
             triangles.push([a + k, b + k1, b + k]);
         }
     }
-    for p in &patches {
+    for p in &hub_patches {
         let base = vertices.len() as u32;
         vertices.extend_from_slice(&p.balls);
         triangles.extend(
@@ -796,23 +903,6 @@ impl std::fmt::Display for Piece {
             Self::Strut(i) => write!(f, "strut {i}"),
             Self::Node(v) => write!(f, "node {v}"),
         }
-    }
-}
-
-/// The first pair of pieces sharing no node that come too close (see [`interfering_pairs`]).
-fn interference(
-    nodes: &[Point3<f64>],
-    struts: &[crate::network::Strut],
-    layout: &Layout,
-    setback: &[[f64; 2]],
-    rho: &[f64],
-) -> Result<(), ExplicitFailure> {
-    match interfering_pairs(nodes, struts, layout, setback, rho).first() {
-        Some((p, q)) => Err(ExplicitFailure::Interference {
-            first: p.to_string(),
-            second: q.to_string(),
-        }),
-        None => Ok(()),
     }
 }
 

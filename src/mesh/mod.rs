@@ -125,6 +125,7 @@ mod condition;
 mod contour;
 pub mod hub;
 mod hull;
+mod local;
 mod read;
 mod repair;
 mod sdf;
@@ -140,6 +141,7 @@ use crate::network::StrutNetwork;
 pub use check::{MeshReport, check, check_topology, drop_floating_pieces};
 pub use condition::ConditionStats;
 pub use hub::{ExplicitFailure, HubStats};
+pub use local::{LocalStats, PatchReasons};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
 pub use repair::weld_and_clean;
 pub use simplify::{SimplifySettings, simplify};
@@ -298,6 +300,9 @@ pub struct MeshStats {
     pub conditioning: Option<ConditionStats>,
     /// How far the explicit hubs reach (explicit only).
     pub hubs: Option<HubStats>,
+    /// The neighbourhoods the explicit mesher refused, meshed implicitly and stitched in
+    /// (explicit under [`MeshMethod::Auto`] only; `None` when none was needed).
+    pub local: Option<LocalStats>,
 }
 
 /// How finely to mesh. Build with `..Default::default()`.
@@ -343,12 +348,7 @@ impl Default for MeshSettings {
 impl MeshSettings {
     /// The grid spacing for `net`, mm: `resolution × smallest strut radius`.
     pub fn spacing(&self, net: &StrutNetwork) -> f64 {
-        let rmin = net
-            .struts()
-            .iter()
-            .map(|s| s.radius_a.min(s.radius_b))
-            .fold(f64::INFINITY, f64::min);
-        self.resolution * rmin
+        self.resolution * net.smallest_radius()
     }
 
     /// The decimation settings these mesh settings imply.
@@ -430,6 +430,7 @@ pub fn mesh_network_with_stats(
                     triangles: explicit.mesh.triangles().len(),
                     conditioning: Some(explicit.conditioning),
                     hubs: Some(explicit.hubs),
+                    local: explicit.local,
                 };
                 return Ok((explicit.mesh, stats));
             }
@@ -447,6 +448,7 @@ pub fn mesh_network_with_stats(
         triangles: mesh.triangles().len(),
         conditioning: None,
         hubs: None,
+        local: None,
     };
     Ok((mesh, stats))
 }
@@ -457,6 +459,7 @@ struct Explicit {
     segments: usize,
     conditioning: ConditionStats,
     hubs: HubStats,
+    local: Option<LocalStats>,
 }
 
 /// Validates the explicit settings, conditions the network ([`condition`](mod@condition)),
@@ -474,20 +477,30 @@ fn explicit_checked(
     }
     let n = hub::segments(tol);
     let (net, conditioning) = condition::condition(net, n);
-    Ok(hub::mesh_explicit(&net, n).and_then(|(mesh, hubs)| {
-        let report = check_topology(&mesh);
-        match report.into_result() {
-            Ok(()) => Ok(Explicit {
-                mesh,
-                segments: n,
-                conditioning,
-                hubs,
-            }),
-            Err(e) => Err(ExplicitFailure::Topology {
-                message: e.to_string(),
-            }),
+    let (mesh, hubs, local) = match hub::mesh_explicit_open(&net, n, &[]) {
+        Ok((mesh, hubs)) => (mesh, hubs, None),
+        // Under Auto, only the refused neighbourhoods go implicit.
+        Err(blames) if settings.method == MeshMethod::Auto => {
+            let h = settings.resolution.min(local::MAX_PATCH_RESOLUTION) * net.smallest_radius();
+            match local::mesh_local(&net, n, h, settings.max_cells, blames) {
+                Ok((mesh, hubs, stats)) => (mesh, hubs, Some(stats)),
+                Err(e) => return Ok(Err(e)),
+            }
         }
-    }))
+        Err(mut blames) => return Ok(Err(blames.swap_remove(0).failure)),
+    };
+    Ok(match check_topology(&mesh).into_result() {
+        Ok(()) => Ok(Explicit {
+            mesh,
+            segments: n,
+            conditioning,
+            hubs,
+            local,
+        }),
+        Err(e) => Err(ExplicitFailure::Topology {
+            message: e.to_string(),
+        }),
+    })
 }
 
 /// The implicit mesher with its topology check and optional decimation.
@@ -550,7 +563,6 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
     if !(r.is_finite() && r > 0.0 && r <= 1.0) {
         return Err(MeshError::BadResolution { resolution: r });
     }
-    let h = settings.spacing(net);
     let nodes = net.nodes();
     let cones: Vec<sdf::RoundCone> = net
         .struts()
@@ -564,9 +576,19 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
             )
         })
         .collect();
+    contour_cones(&cones, settings.spacing(net), settings.max_cells)
+}
+
+/// Contours the union of `cones` on a grid of spacing `h` mm (no check), refusing grids of
+/// more than `max_cells` cells.
+pub(super) fn contour_cones(
+    cones: &[sdf::RoundCone],
+    h: f64,
+    max_cells: u64,
+) -> Result<TriMesh, MeshError> {
     let mut lo = nalgebra::Point3::from([f64::INFINITY; 3]);
     let mut hi = nalgebra::Point3::from([f64::NEG_INFINITY; 3]);
-    for c in &cones {
+    for c in cones {
         let (a, b) = c.aabb();
         lo = lo.inf(&a);
         hi = hi.sup(&b);
@@ -591,25 +613,25 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
     };
     // Refuse absurd grids before allocating per-block work (the bound counts every block
     // in every strut's bounding box, so it can exceed the active cells by a few times).
-    let candidates = contour::candidate_cells(&grid, &cones);
-    if candidates / 8 > settings.max_cells {
+    let candidates = contour::candidate_cells(&grid, cones);
+    if candidates / 8 > max_cells {
         return Err(MeshError::TooManyCells {
             cells: candidates,
-            max: settings.max_cells,
+            max: max_cells,
         });
     }
-    let blocks = contour::active_blocks(&grid, &cones);
+    let blocks = contour::active_blocks(&grid, cones);
     let cells = blocks.len() as u64 * (contour::BLOCK as u64).pow(3);
-    if cells > settings.max_cells {
+    if cells > max_cells {
         return Err(MeshError::TooManyCells {
             cells,
-            max: settings.max_cells,
+            max: max_cells,
         });
     }
     let tables = contour::Tables::new();
     let surfaces: Vec<contour::BlockSurface> = blocks
         .par_iter()
-        .map(|b| contour::contour_block(&grid, &cones, b, &tables))
+        .map(|b| contour::contour_block(&grid, cones, b, &tables))
         .collect();
     let (vertices, triangles) = contour::merge(&blocks, surfaces);
     Ok(TriMesh::from_parts_unchecked(vertices, triangles))
@@ -619,6 +641,8 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
 mod tests;
 #[cfg(test)]
 mod tests_hub;
+#[cfg(test)]
+mod tests_local;
 
 /// A jittered cubic test lattice (`cells`³ cells, `pitch` mm, random radii), for tests of
 /// other modules.

@@ -30,6 +30,8 @@ pub(crate) struct RoundCone {
     r_b: f64,
     /// When one end ball contains the other the hull is that ball: its centre and radius.
     ball: Option<(Point3<f64>, f64)>,
+    /// A half-space cut off the solid: a point on its plane and its unit outward normal.
+    clip: Option<(Point3<f64>, Vector3<f64>)>,
 }
 
 impl RoundCone {
@@ -54,7 +56,17 @@ impl RoundCone {
             r_a,
             r_b,
             ball,
+            clip: None,
         }
+    }
+
+    /// The same round cone with the half-space beyond the plane through `point` with unit
+    /// normal `normal` cut off (the value becomes `max(distance, (p − point)·normal)`: a
+    /// 1-Lipschitz bound of the distance to the cut solid, exact inside it, with the cut face
+    /// flat).
+    pub(crate) fn clipped(mut self, point: Point3<f64>, normal: Vector3<f64>) -> Self {
+        self.clip = Some((point, normal));
+        self
     }
 
     /// Axis-aligned bounding box `(min, max)` of the solid, mm.
@@ -73,9 +85,20 @@ impl RoundCone {
         (lo, hi)
     }
 
-    /// Signed distance from `p` to the round cone surface, mm (negative inside).
+    /// Signed distance from `p` to the round cone surface, mm (negative inside); with a clip
+    /// ([`Self::clipped`]), the bound described there.
     #[inline]
     pub(crate) fn distance(&self, p: &Point3<f64>) -> f64 {
+        let d = self.unclipped(p);
+        match self.clip {
+            Some((point, normal)) => d.max((p - point).dot(&normal)),
+            None => d,
+        }
+    }
+
+    /// Signed distance to the round cone without its clip.
+    #[inline]
+    fn unclipped(&self, p: &Point3<f64>) -> f64 {
         if let Some((c, r)) = self.ball {
             return (p - c).norm() - r;
         }

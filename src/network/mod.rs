@@ -141,6 +141,14 @@ impl StrutNetwork {
         &self.struts
     }
 
+    /// The smallest strut end radius, mm (infinite for a network without struts).
+    pub fn smallest_radius(&self) -> f64 {
+        self.struts
+            .iter()
+            .map(|s| s.radius_a.min(s.radius_b))
+            .fold(f64::INFINITY, f64::min)
+    }
+
     /// The ball radius at each node: the largest radius of the struts that end there, mm
     /// (0 for an isolated node).
     pub fn node_radii(&self) -> Vec<f64> {

@@ -1,0 +1,752 @@
+//! The explicit mesher's *local* fallback: the neighbourhoods the explicit mesher refuses are
+//! meshed implicitly and stitched into the explicit mesh, so one bad node never sends the
+//! whole network to the implicit mesher.
+//!
+//! 1. **Patch nodes.** Every node the explicit mesher blames ([`Blame`]: a hub it cannot
+//!    build, a strut too short between its rings, two pieces that come too close) joins the
+//!    *patch*. A strut with both nodes in the patch is meshed implicitly whole; a strut with
+//!    one is *cut*.
+//! 2. **Cuts.** A cut strut is split at a plane perpendicular to it, at the first of
+//!    [`CUT_STEPS`] positions (from the patch node outwards) where a slab of the strut
+//!    around the plane is isolated: no other strut comes within both radii plus
+//!    [`CLEARANCE_CELLS`] grid cells, no explicit hub ball within its radius plus the strut's,
+//!    and the explicit remainder keeps a prism beyond its outer node's set-back. Where no
+//!    position qualifies, the outer node joins the patch. Explicit pieces that come as close to
+//!    a patch strut also bring their nodes into the patch. Rounds repeat until the explicit
+//!    part (the other struts and the cut remainders, each ending in an *open* ring at its cut)
+//!    meshes without a refusal, for at most [`MAX_ROUNDS`] rounds and
+//!    [`MAX_PATCH_FRACTION`] of the nodes.
+//! 3. **Patch mesh.** The patch struts' round cones, the cut ones clipped flat at their cut
+//!    plane, are contoured by the implicit mesher (`contour`) on a grid of spacing `h`. Its
+//!    triangles lying in a cut plane (the flat caps) are removed, leaving one boundary loop
+//!    per cut.
+//! 4. **Stitching.** Each loop is joined to its cut's open ring, which lies a distance
+//!    `δ = max(h, r'/4)` further out, by a band of triangles merged in order of angle about
+//!    the strut axis (both loops must wind once, monotonically, about the axis). The band lies
+//!    in the isolated slab between the two planes, so it meets nothing else.
+//!
+//! The assembled mesh must pass the topology check; any step that fails gives
+//! [`ExplicitFailure::Patch`] and the caller meshes the whole network implicitly. Everything
+//! is deterministic (nodes, struts and loops in index order).
+
+use std::collections::HashMap;
+use std::f64::consts::PI;
+
+use nalgebra::{Point3, Vector3};
+use rstar::primitives::{GeomWithData, Rectangle};
+use rstar::{AABB, RTree};
+use serde::Serialize;
+
+use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR};
+use super::sdf::RoundCone;
+use super::{TriMesh, check_topology};
+use crate::design_space::segment_distance;
+use crate::network::{Strut, StrutNetwork};
+
+/// The coarsest patch grid, as a fraction of the smallest strut radius (the default implicit
+/// resolution): a cut face needs several cells across it to be stitched.
+pub(super) const MAX_PATCH_RESOLUTION: f64 = 0.35;
+/// Rounds of growing the patch at most.
+const MAX_ROUNDS: usize = 24;
+/// Largest share of the nodes the patch may take before the whole network goes implicit.
+const MAX_PATCH_FRACTION: f64 = 0.25;
+/// Candidate cut positions along a strut.
+const CUT_STEPS: usize = 32;
+/// Clearance around a cut slab and between patch and explicit pieces, in grid spacings.
+const CLEARANCE_CELLS: f64 = 2.0;
+/// Distance from its cut plane within which a patch vertex counts as lying on it, in grid
+/// spacings (the contour's vertices on a flat face are exact to `10⁻³ h` and kept `≥ h/100`
+/// from grid points).
+const CAP_TOL: f64 = 0.05;
+
+/// What the local fallback did in one build (see `mesh::local`).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+#[non_exhaustive]
+pub struct LocalStats {
+    /// Nodes whose neighbourhoods were meshed implicitly.
+    pub nodes: usize,
+    /// Struts meshed implicitly, whole or up to their cut.
+    pub struts: usize,
+    /// Struts cut and stitched (explicit beyond the cut, implicit before it).
+    pub cuts: usize,
+    /// Triangles of the implicit patches and stitching bands.
+    pub triangles: usize,
+    /// Why: patch nodes by the first reason each was taken for.
+    pub reasons: PatchReasons,
+}
+
+/// Patch nodes by the first reason each was taken for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[non_exhaustive]
+pub struct PatchReasons {
+    /// Two struts at the node too sharp for any hub.
+    pub sharp_angle: usize,
+    /// The node's hub would exceed the size cap.
+    pub hub_too_large: usize,
+    /// A strut at the node too short for its two rings.
+    pub strut_too_short: usize,
+    /// The node's hub hull was degenerate.
+    pub hull: usize,
+    /// A piece at the node came too close to another.
+    pub interference: usize,
+    /// Taken so that the patch's cuts and surroundings are clear (neighbours of the above).
+    pub neighbours: usize,
+}
+
+impl PatchReasons {
+    fn count(&mut self, failure: Option<&ExplicitFailure>) {
+        match failure {
+            Some(ExplicitFailure::SharpAngle { .. }) => self.sharp_angle += 1,
+            Some(ExplicitFailure::HubTooLarge { .. }) => self.hub_too_large += 1,
+            Some(ExplicitFailure::StrutTooShort { .. }) => self.strut_too_short += 1,
+            Some(ExplicitFailure::Hull { .. }) => self.hull += 1,
+            Some(ExplicitFailure::Interference { .. }) => self.interference += 1,
+            _ => self.neighbours += 1,
+        }
+    }
+}
+
+/// A cut strut: implicit from `inner` (a patch node) to the plane through `point`, explicit
+/// from `outer` to the open ring at `point + δ·dir`.
+struct Cut {
+    strut: usize,
+    inner: usize,
+    outer: usize,
+    /// The cut plane's point on the axis, mm.
+    point: Point3<f64>,
+    /// Unit axis direction, inner → outer.
+    dir: Vector3<f64>,
+    /// Axial gap between the patch's cut face and the explicit ring, mm.
+    delta: f64,
+    /// Strut radius at the cut plane and at the ring, mm.
+    radius: [f64; 2],
+}
+
+/// The network's struts for proximity queries: bounding boxes of the axes grown by the ring
+/// radius, with the strut index.
+type StrutBox = GeomWithData<Rectangle<[f64; 3]>, usize>;
+
+/// The patch state: which nodes are in it and why.
+struct Patch {
+    member: Vec<bool>,
+    why: Vec<Option<ExplicitFailure>>,
+}
+
+impl Patch {
+    /// Adds `v`; returns whether it is new.
+    fn take(&mut self, v: usize, why: Option<&ExplicitFailure>) -> bool {
+        if self.member[v] {
+            return false;
+        }
+        self.member[v] = true;
+        self.why[v] = why.cloned();
+        true
+    }
+}
+
+/// Fixed inputs of the patch search.
+struct Context<'a> {
+    nodes: &'a [Point3<f64>],
+    struts: &'a [Strut],
+    /// Ring radius (largest) per strut, mm.
+    ring: Vec<f64>,
+    /// Set-back per strut end and hub ball radius per node in the whole network, mm.
+    setback: Vec<[f64; 2]>,
+    rho: Vec<f64>,
+    tree: RTree<StrutBox>,
+    /// The largest ring radius plus the largest hub ball radius: how far to look, mm.
+    reach: f64,
+    /// Grid spacing of the patches, mm.
+    h: f64,
+}
+
+impl Context<'_> {
+    fn axis(&self, i: usize) -> (Vector3<f64>, Vector3<f64>) {
+        let s = self.struts[i];
+        (
+            self.nodes[s.a as usize].coords,
+            self.nodes[s.b as usize].coords,
+        )
+    }
+
+    /// Struts whose boxes come within `margin` mm of the segment `p–q`.
+    fn near(&self, p: Point3<f64>, q: Point3<f64>, margin: f64) -> impl Iterator<Item = usize> {
+        let m = Vector3::repeat(margin + self.reach);
+        let (lo, hi) = (p.inf(&q) - m, p.sup(&q) + m);
+        let env = AABB::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]);
+        let mut found: Vec<usize> = self
+            .tree
+            .locate_in_envelope_intersecting(env)
+            .map(|b| b.data)
+            .collect();
+        found.sort_unstable();
+        found.into_iter()
+    }
+
+    /// The strut radius of `i` at distance `s` mm from node `from` along it.
+    fn radius_at(&self, i: usize, from: usize, s: f64) -> f64 {
+        let st = self.struts[i];
+        let (a, b) = (self.nodes[st.a as usize], self.nodes[st.b as usize]);
+        let t = (s / (b - a).norm()).clamp(0.0, 1.0);
+        let t = if st.a as usize == from { t } else { 1.0 - t };
+        st.radius_a + (st.radius_b - st.radius_a) * t
+    }
+}
+
+/// Meshes `net` explicitly except around the nodes `blames` names, which are meshed
+/// implicitly (grid spacing `h` mm, at most `max_cells` cells) and stitched in (see the
+/// module docs). Returns the mesh, the explicit hubs' statistics and what the fallback did.
+///
+/// # Errors
+/// [`ExplicitFailure::Patch`] when the patch does not settle, takes too many nodes, or its
+/// stitching fails; the caller then meshes the whole network implicitly.
+pub(super) fn mesh_local(
+    net: &StrutNetwork,
+    n: usize,
+    h: f64,
+    max_cells: u64,
+    blames: Vec<Blame>,
+) -> Result<(TriMesh, HubStats, LocalStats), ExplicitFailure> {
+    let (nodes, struts) = (net.nodes(), net.struts());
+    let nn = nodes.len();
+    let layout = Layout::new(net, n);
+    let (setback, rho, _) = layout.setbacks(RHO_MAX_FACTOR);
+    let ring: Vec<f64> = (0..struts.len()).map(|i| layout.ring_radius(i)).collect();
+    let boxes: Vec<StrutBox> = struts
+        .iter()
+        .zip(&ring)
+        .enumerate()
+        .map(|(i, (s, r))| {
+            let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+            let m = Vector3::repeat(*r);
+            let (lo, hi) = (a.inf(&b) - m, a.sup(&b) + m);
+            GeomWithData::new(
+                Rectangle::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]),
+                i,
+            )
+        })
+        .collect();
+    let reach = ring.iter().fold(0.0, |m: f64, r| m.max(*r))
+        + rho
+            .iter()
+            .filter(|r| r.is_finite())
+            .fold(0.0, |m: f64, r| m.max(*r));
+    let cx = Context {
+        nodes,
+        struts,
+        ring,
+        setback,
+        rho,
+        tree: RTree::bulk_load(boxes),
+        reach,
+        h,
+    };
+    let mut patch = Patch {
+        member: vec![false; nn],
+        why: vec![None; nn],
+    };
+    for b in &blames {
+        for &v in &b.nodes {
+            patch.take(v, Some(&b.failure));
+        }
+    }
+    for _ in 0..MAX_ROUNDS {
+        let size = patch.member.iter().filter(|m| **m).count();
+        if size as f64 > MAX_PATCH_FRACTION * nn as f64 {
+            return Err(ExplicitFailure::Patch {
+                nodes: size,
+                why: "the refused neighbourhoods take more than a quarter of the nodes",
+            });
+        }
+        let (cuts, mut grow) = find_cuts(&cx, &patch.member);
+        if grow.is_empty() {
+            grow = crowding_patch(&cx, &patch.member, &cuts);
+        }
+        if !grow.is_empty() {
+            for v in grow {
+                patch.take(v, None);
+            }
+            continue;
+        }
+        let (sub, open, explicit_struts) = explicit_part(&cx, &patch.member, &cuts);
+        match hub::mesh_explicit_open(&sub, n, &open) {
+            Ok((mesh, hubs)) => {
+                let (mesh, mut stats) = stitch(
+                    &cx,
+                    &patch.member,
+                    &cuts,
+                    mesh,
+                    explicit_struts,
+                    n,
+                    max_cells,
+                )?;
+                for why in patch.why.iter().zip(&patch.member).filter(|x| *x.1) {
+                    stats.reasons.count(why.0.as_ref());
+                }
+                stats.nodes = size;
+                return Ok((mesh, hubs, stats));
+            }
+            Err(blames) => {
+                let mut grew = false;
+                for b in &blames {
+                    for &v in &b.nodes {
+                        // A refusal at a cut's open node: the whole strut goes to the patch.
+                        let v = if v < nn { v } else { cuts[v - nn].outer };
+                        grew |= patch.take(v, Some(&b.failure));
+                    }
+                }
+                if !grew {
+                    return Err(blames.into_iter().next().map_or(
+                        ExplicitFailure::Patch {
+                            nodes: size,
+                            why: "the explicit part kept being refused",
+                        },
+                        |b| b.failure,
+                    ));
+                }
+            }
+        }
+    }
+    Err(ExplicitFailure::Patch {
+        nodes: patch.member.iter().filter(|m| **m).count(),
+        why: "the patch did not settle",
+    })
+}
+
+/// A cut for every strut with one node in the patch, and the outer nodes of those that have
+/// no isolated position.
+fn find_cuts(cx: &Context, member: &[bool]) -> (Vec<Cut>, Vec<usize>) {
+    let mut cuts = Vec::new();
+    let mut grow = Vec::new();
+    for (i, s) in cx.struts.iter().enumerate() {
+        let (a, b) = (s.a as usize, s.b as usize);
+        if member[a] == member[b] {
+            continue;
+        }
+        let (inner, outer) = if member[a] { (a, b) } else { (b, a) };
+        match find_cut(cx, member, i, inner, outer) {
+            Some(cut) => cuts.push(cut),
+            None => grow.push(outer),
+        }
+    }
+    grow.sort_unstable();
+    grow.dedup();
+    (cuts, grow)
+}
+
+/// The first isolated cut position of strut `i` from its patch node outwards (module docs).
+fn find_cut(cx: &Context, member: &[bool], i: usize, inner: usize, outer: usize) -> Option<Cut> {
+    let (p, q) = (cx.nodes[inner], cx.nodes[outer]);
+    let length = (q - p).norm();
+    let dir = (q - p) / length;
+    let ring = cx.ring[i];
+    let delta = cx.h.max(0.25 * ring);
+    let clear = CLEARANCE_CELLS * cx.h;
+    let outer_end = usize::from(cx.struts[i].a as usize != outer);
+    // The explicit remainder keeps a prism of a tenth of its ring radius beyond the outer
+    // node's set-back.
+    let s_max = length - delta - cx.setback[i][outer_end] - 0.1 * ring;
+    (1..CUT_STEPS)
+        .map(|k| length * k as f64 / CUT_STEPS as f64)
+        .take_while(|&s| s <= s_max)
+        .find(|&s| {
+            let (lo, hi) = (p + dir * (s - clear).max(0.0), p + dir * (s + delta));
+            isolated(cx, member, i, outer, lo, hi, ring, clear)
+        })
+        .map(|s| Cut {
+            strut: i,
+            inner,
+            outer,
+            point: p + dir * s,
+            dir,
+            delta,
+            radius: [cx.radius_at(i, inner, s), cx.radius_at(i, inner, s + delta)],
+        })
+}
+
+/// Whether the slab `lo–hi` of strut `i` (ring radius `ring`) keeps `clear` mm from every
+/// other strut and every explicit hub ball, except the struts and ball of its outer node:
+/// those are separated from it by the explicit mesher's own cone and plane conditions at that
+/// node (the slab lies beyond the remainder's ring, inside its cone).
+#[allow(clippy::too_many_arguments)]
+fn isolated(
+    cx: &Context,
+    member: &[bool],
+    i: usize,
+    outer: usize,
+    lo: Point3<f64>,
+    hi: Point3<f64>,
+    ring: f64,
+    clear: f64,
+) -> bool {
+    let point_dist = |v: usize| {
+        let ab = hi - lo;
+        let t = ((cx.nodes[v] - lo).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
+        (cx.nodes[v] - (lo + ab * t)).norm()
+    };
+    for j in cx.near(lo, hi, ring + clear) {
+        let s = cx.struts[j];
+        if j == i || s.a as usize == outer || s.b as usize == outer {
+            continue;
+        }
+        let (a, b) = cx.axis(j);
+        if segment_distance(lo.coords, hi.coords, a, b) <= ring + cx.ring[j] + clear {
+            return false;
+        }
+        for v in [s.a as usize, s.b as usize] {
+            if !member[v] && point_dist(v) <= cx.rho[v] + ring + clear {
+                return false;
+            }
+        }
+    }
+    true
+}
+
+/// Explicit nodes whose pieces come within the clearance of a patch strut: the non-patch
+/// nodes of explicit struts (and cut remainders) near a patch segment, and explicit hub balls
+/// near one.
+fn crowding_patch(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<usize> {
+    let clear = CLEARANCE_CELLS * cx.h;
+    let cut_of: HashMap<usize, &Cut> = cuts.iter().map(|c| (c.strut, c)).collect();
+    let mut grow = Vec::new();
+    for (i, s) in cx.struts.iter().enumerate() {
+        let (a, b) = (s.a as usize, s.b as usize);
+        if !(member[a] || member[b]) {
+            continue;
+        }
+        // The patch segment: the whole strut, or up to its cut (explicit pieces at the cut
+        // strut's outer node are separated from it by the explicit mesher's cones there).
+        let (p, q, outer) = match cut_of.get(&i) {
+            Some(c) => (cx.nodes[c.inner], c.point, Some(c.outer)),
+            None => (cx.nodes[a], cx.nodes[b], None),
+        };
+        let r = s.radius_a.max(s.radius_b) + cx.h;
+        for j in cx.near(p, q, r + clear) {
+            if j == i {
+                continue;
+            }
+            let t = cx.struts[j];
+            let (ja, jb) = (t.a as usize, t.b as usize);
+            if outer.is_some_and(|w| w == ja || w == jb) {
+                continue;
+            }
+            // The explicit part of strut j: all of it, or from its cut's ring outwards.
+            let (e0, e1) = match cut_of.get(&j) {
+                Some(c) => (c.point + c.dir * c.delta, cx.nodes[c.outer]),
+                None if member[ja] || member[jb] => continue,
+                None => (cx.nodes[ja], cx.nodes[jb]),
+            };
+            if segment_distance(p.coords, q.coords, e0.coords, e1.coords) <= r + cx.ring[j] + clear
+            {
+                grow.extend([ja, jb].into_iter().filter(|v| !member[*v]));
+                continue;
+            }
+            for v in [ja, jb] {
+                if member[v] {
+                    continue;
+                }
+                let ab = q - p;
+                let tt = ((cx.nodes[v] - p).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
+                if (cx.nodes[v] - (p + ab * tt)).norm() <= cx.rho[v] + r + clear {
+                    grow.push(v);
+                }
+            }
+        }
+    }
+    grow.sort_unstable();
+    grow.dedup();
+    grow
+}
+
+/// The explicit sub-network: every node (patch nodes keep no strut), the struts with no node in
+/// the patch, then one remainder per cut from its outer node to a new open node at its ring.
+/// Returns it, the open flags and the number of whole explicit struts.
+fn explicit_part(cx: &Context, member: &[bool], cuts: &[Cut]) -> (StrutNetwork, Vec<bool>, usize) {
+    let mut nodes = cx.nodes.to_vec();
+    let mut struts: Vec<Strut> = cx
+        .struts
+        .iter()
+        .filter(|s| !(member[s.a as usize] || member[s.b as usize]))
+        .copied()
+        .collect();
+    let whole = struts.len();
+    for c in cuts {
+        let s = cx.struts[c.strut];
+        let r_outer = if s.a as usize == c.outer {
+            s.radius_a
+        } else {
+            s.radius_b
+        };
+        struts.push(Strut {
+            a: c.outer as u32,
+            b: nodes.len() as u32,
+            radius_a: r_outer,
+            radius_b: c.radius[1],
+        });
+        nodes.push(c.point + c.dir * c.delta);
+    }
+    let mut open = vec![false; cx.nodes.len()];
+    open.resize(nodes.len(), true);
+    let net = StrutNetwork::try_new(nodes, struts)
+        .expect("the explicit part of a valid network is valid");
+    (net, open, whole)
+}
+
+/// Meshes the patch, removes its cut faces and stitches each cut's loop to its open ring.
+fn stitch(
+    cx: &Context,
+    member: &[bool],
+    cuts: &[Cut],
+    explicit: TriMesh,
+    explicit_struts: usize,
+    n: usize,
+    max_cells: u64,
+) -> Result<(TriMesh, LocalStats), ExplicitFailure> {
+    let fail = |why: &'static str| ExplicitFailure::Patch {
+        nodes: member.iter().filter(|m| **m).count(),
+        why,
+    };
+    let cut_of: HashMap<usize, usize> =
+        cuts.iter().enumerate().map(|(k, c)| (c.strut, k)).collect();
+    let clear = CLEARANCE_CELLS * cx.h;
+    let mut cones = Vec::new();
+    for (i, s) in cx.struts.iter().enumerate() {
+        if !(member[s.a as usize] || member[s.b as usize]) {
+            continue;
+        }
+        let cone = match cut_of.get(&i) {
+            None => RoundCone::new(
+                cx.nodes[s.a as usize],
+                cx.nodes[s.b as usize],
+                s.radius_a,
+                s.radius_b,
+            ),
+            Some(&k) => {
+                let c = &cuts[k];
+                let p = cx.nodes[c.inner];
+                let s_cut = (c.point - p).norm();
+                // Carried on past the plane so that the plane, not the cone's end, bounds it.
+                RoundCone::new(
+                    p,
+                    c.point + c.dir * clear,
+                    cx.radius_at(i, c.inner, 0.0),
+                    cx.radius_at(i, c.inner, s_cut + clear),
+                )
+                .clipped(c.point, c.dir)
+            }
+        };
+        cones.push(cone);
+    }
+    let patch = super::contour_cones(&cones, cx.h, max_cells)
+        .map_err(|_| fail("the implicit patch could not be contoured"))?;
+    let (pv, pt) = (patch.vertices(), patch.triangles());
+    // The cut each patch vertex lies on, if any.
+    let discs: Vec<GeomWithData<Rectangle<[f64; 3]>, usize>> = cuts
+        .iter()
+        .enumerate()
+        .map(|(k, c)| {
+            let m = Vector3::repeat(c.radius[0] + clear);
+            let (lo, hi) = (c.point - m, c.point + m);
+            GeomWithData::new(
+                Rectangle::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]),
+                k,
+            )
+        })
+        .collect();
+    let disc_tree = RTree::bulk_load(discs);
+    let tol = CAP_TOL * cx.h;
+    let on_cut: Vec<Option<usize>> = pv
+        .iter()
+        .map(|p| {
+            let mut hits = disc_tree
+                .locate_in_envelope_intersecting(AABB::from_point([p.x, p.y, p.z]))
+                .map(|d| d.data)
+                .filter(|&k| {
+                    let c = &cuts[k];
+                    let rel = p - c.point;
+                    let axial = rel.dot(&c.dir);
+                    axial.abs() <= tol && (rel - c.dir * axial).norm() <= c.radius[0] + clear
+                })
+                .collect::<Vec<_>>();
+            hits.sort_unstable();
+            hits.first().copied()
+        })
+        .collect();
+    let kept: Vec<[u32; 3]> = pt
+        .iter()
+        .filter(|t| {
+            let k = on_cut[t[0] as usize];
+            !(k.is_some() && t.iter().all(|&x| on_cut[x as usize] == k))
+        })
+        .copied()
+        .collect();
+    // Boundary half-edges of what is left: one outgoing per vertex, in one loop per cut.
+    let edges: std::collections::HashSet<(u32, u32)> = kept
+        .iter()
+        .flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])])
+        .collect();
+    let mut next: HashMap<u32, u32> = HashMap::new();
+    let mut starts: Vec<u32> = Vec::new();
+    for &(x, y) in &edges {
+        if !edges.contains(&(y, x)) {
+            if next.insert(x, y).is_some() {
+                return Err(fail(
+                    "a cut face of the patch is not bounded by a simple loop",
+                ));
+            }
+            starts.push(x);
+        }
+    }
+    starts.sort_unstable();
+    let mut loops: Vec<Option<Vec<u32>>> = vec![None; cuts.len()];
+    let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+    for &s in &starts {
+        if seen.contains(&s) {
+            continue;
+        }
+        let mut lp = vec![s];
+        seen.insert(s);
+        let mut x = next[&s];
+        while x != s {
+            if !seen.insert(x) || lp.len() > next.len() {
+                return Err(fail(
+                    "a cut face of the patch is not bounded by a simple loop",
+                ));
+            }
+            lp.push(x);
+            x = *next
+                .get(&x)
+                .ok_or_else(|| fail("a cut face of the patch is not bounded by a simple loop"))?;
+        }
+        let k = on_cut[s as usize].ok_or_else(|| fail("the patch has a hole off its cuts"))?;
+        if lp.iter().any(|&v| on_cut[v as usize] != Some(k)) || loops[k].is_some() {
+            return Err(fail(
+                "a cut face of the patch is not bounded by a simple loop",
+            ));
+        }
+        loops[k] = Some(lp);
+    }
+    // Assemble: explicit vertices, then the patch vertices still used.
+    let mut remap = vec![u32::MAX; pv.len()];
+    let mut vertices = explicit.vertices().to_vec();
+    let mut triangles = explicit.triangles().to_vec();
+    let explicit_triangles = triangles.len();
+    for t in &kept {
+        triangles.push(t.map(|x| {
+            if remap[x as usize] == u32::MAX {
+                remap[x as usize] = vertices.len() as u32;
+                vertices.push(pv[x as usize]);
+            }
+            remap[x as usize]
+        }));
+    }
+    for (k, c) in cuts.iter().enumerate() {
+        let lp = loops[k]
+            .as_ref()
+            .ok_or_else(|| fail("a cut of the patch has no boundary loop"))?;
+        let a: Vec<u32> = lp.iter().map(|&v| remap[v as usize]).collect();
+        // The open ring: end b of the remainder strut, k → k + 1 in the band's direction.
+        let first = ((2 * (explicit_struts + k) + 1) * n) as u32;
+        let b: Vec<u32> = (0..n as u32).map(|j| first + j).collect();
+        band(&vertices, c, &a, &b, &mut triangles)
+            .ok_or_else(|| fail("a cut's loops do not wind once about the strut axis"))?;
+    }
+    let mesh = TriMesh::from_parts_unchecked(vertices, triangles);
+    check_topology(&mesh)
+        .into_result()
+        .map_err(|_| fail("the stitched mesh failed its topology check"))?;
+    let stats = LocalStats {
+        nodes: 0,
+        struts: cones.len(),
+        cuts: cuts.len(),
+        triangles: mesh.triangles().len() - explicit_triangles,
+        reasons: PatchReasons::default(),
+    };
+    Ok((mesh, stats))
+}
+
+/// Appends the band joining the patch loop `a` (the surface holds `a[j] → a[j+1]`) to the
+/// open ring `b` (the band holds `b[j] → b[j+1]`), merged by angle about the cut's axis.
+/// `None` unless both wind once about the axis, monotonically and the same way.
+fn band(
+    vertices: &[Point3<f64>],
+    cut: &Cut,
+    a: &[u32],
+    b: &[u32],
+    out: &mut Vec<[u32; 3]>,
+) -> Option<()> {
+    let e = if cut.dir.x.abs() <= cut.dir.y.abs() && cut.dir.x.abs() <= cut.dir.z.abs() {
+        Vector3::x()
+    } else if cut.dir.y.abs() <= cut.dir.z.abs() {
+        Vector3::y()
+    } else {
+        Vector3::z()
+    };
+    let u = e.cross(&cut.dir).normalize();
+    let w = cut.dir.cross(&u);
+    let angle = |v: u32| {
+        let r = vertices[v as usize] - cut.point;
+        r.dot(&w).atan2(r.dot(&u))
+    };
+    // Unwrapped angles and the winding sign (the sign of the total turn, which must be one
+    // full turn). The patch loop follows grid edges, so it may step back a little; the open
+    // ring is a regular polygon and turns strictly.
+    let unwrap = |lp: &[u32], strict: bool| -> Option<(Vec<f64>, f64)> {
+        let mut th = vec![angle(lp[0])];
+        let mut sign = 0.0;
+        for j in 0..lp.len() {
+            let next = angle(lp[(j + 1) % lp.len()]);
+            let step = (next - th[j] + PI).rem_euclid(2.0 * PI) - PI;
+            if strict && (step == 0.0 || (sign != 0.0 && step.signum() != sign)) {
+                return None;
+            }
+            sign = step.signum();
+            th.push(th[j] + step);
+        }
+        let total = th[lp.len()] - th[0];
+        ((total.abs() - 2.0 * PI).abs() < 1e-6).then_some((th, total.signum()))
+    };
+    let (mut ta, sa) = unwrap(a, false)?;
+    let (mut tb, sb) = unwrap(b, true)?;
+    if sa != sb {
+        return None;
+    }
+    if sa < 0.0 {
+        ta.iter_mut().for_each(|t| *t = -*t);
+        tb.iter_mut().for_each(|t| *t = -*t);
+    }
+    // Where the patch loop steps back, its vertices are fanned from one ring vertex (a fan
+    // over a simple polyline from a point off its plane never folds).
+    for j in 1..ta.len() {
+        ta[j] = ta[j].max(ta[j - 1]);
+    }
+    // Start b at its last vertex at or before a[0] (angles now increase along both).
+    let (m, nb) = (a.len(), b.len());
+    let behind = |t: f64| (ta[0] - t).rem_euclid(2.0 * PI);
+    let j0 = (0..nb)
+        .min_by(|&x, &y| behind(tb[x]).total_cmp(&behind(tb[y])))
+        .unwrap_or(0);
+    let b0 = ta[0] - behind(tb[j0]);
+    let rot = |j: usize| {
+        let k = j0 + j;
+        if k <= nb {
+            tb[k]
+        } else {
+            tb[k - nb] + 2.0 * PI
+        }
+    };
+    let tb: Vec<f64> = (0..=nb).map(|j| rot(j) - tb[j0] + b0).collect();
+    let bb = |j: usize| b[(j0 + j) % nb];
+    let (mut i, mut j) = (0, 0);
+    while i < m || j < nb {
+        let take_a = j == nb || (i < m && ta[i + 1] <= tb[j + 1]);
+        if take_a {
+            out.push([a[(i + 1) % m], a[i], bb(j)]);
+            i += 1;
+        } else {
+            out.push([bb(j), bb(j + 1), a[i % m]]);
+            j += 1;
+        }
+    }
+    Some(())
+}
