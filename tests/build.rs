@@ -118,6 +118,18 @@ fn bad_specs_get_their_own_error_and_leave_nothing() {
             good.replace("min_pore_size: 0.3", "min_pore_size: 2.0"),
             "min_pore_size 2 mm",
         ),
+        // A metre-sized box of 2.5 mm cells: refused from the cell count before tiling (it
+        // used to abort on a failed allocation after 44 s).
+        (
+            "huge box",
+            good.replace("max: [6, 6, 7.5]", "max: [1000, 1000, 1000]"),
+            "(estimated before tiling); the domain holds about 5.333e7 cells",
+        ),
+        (
+            "endless box",
+            good.replace("max: [6, 6, 7.5]", "max: [1e300, 1e300, 1e300]"),
+            "more cells than can be counted",
+        ),
     ];
     assert_bad_specs(&dir, &cases);
     // Errors name the line of the field.

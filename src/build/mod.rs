@@ -37,7 +37,7 @@ use crate::export::{
 use crate::fem::{FemError, FemOptions, homogenize};
 use crate::grading::GradingError;
 use crate::mechanics::{ErrorMetrics, Stiffness};
-use crate::mesh::{MeshError, check, mesh_network_with_stats};
+use crate::mesh::{MeshError, MeshSettings, check, mesh_network_with_stats};
 use crate::network::{Domain, StrutNetwork, TileError, tile};
 use crate::spec::{CellSize, Fill, Spec};
 
@@ -247,7 +247,44 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     )?;
     stage("mesh");
     let t = Instant::now();
-    let (mesh, mesh_stats) = mesh_network_with_stats(network, &spec.mesh)?;
+    let mesh_settings = MeshSettings {
+        max_triangles: size::max_triangles(&spec.outputs),
+        ..spec.mesh
+    };
+    let (mesh, mesh_stats) = match mesh_network_with_stats(network, &mesh_settings) {
+        Err(MeshError::TooManyTriangles {
+            estimated,
+            max,
+            fallback,
+        }) => {
+            let per_strut = estimated / struts.max(1) as u64;
+            let why = match &fallback {
+                Some(f) => format!(
+                    "; the explicit mesher refused the network ({f}), so the implicit one would \
+                     run (about {per_strut} triangles per strut)"
+                ),
+                None => format!(
+                    "; mesh.method is implicit (about {per_strut} triangles per strut): \
+                     mesh.method: auto meshes explicitly (about 50), or use a coarser \
+                     mesh.resolution"
+                ),
+            };
+            check_sizes(
+                spec,
+                estimated,
+                struts,
+                "estimated before implicit meshing",
+                why,
+            )?;
+            return Err(MeshError::TooManyTriangles {
+                estimated,
+                max,
+                fallback,
+            }
+            .into());
+        }
+        other => other?,
+    };
     timings.mesh = t.elapsed().as_secs_f64();
     let why = mesh_stats.fallback.as_ref().map_or_else(String::new, |f| {
         format!("; the explicit mesher refused the network ({f}), so the implicit one ran")
@@ -425,6 +462,24 @@ fn uniform(
     let fe = homogenize(&unit, &spec.material, &FemOptions::default())?;
     timings.cell = t.elapsed().as_secs_f64();
 
+    // Before tiling: the domain holds about volume / cell volume cells of the cell's struts.
+    let cells = domain_volume(&spec.domain) / cell.volume();
+    let struts = (cells * cell.struts().len() as f64).min(u64::MAX as f64) as u64;
+    let n = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
+    check_sizes(
+        spec,
+        size::estimate_triangles(usize::try_from(struts).unwrap_or(usize::MAX), n),
+        usize::try_from(struts).unwrap_or(usize::MAX),
+        "estimated before tiling",
+        if cells.is_finite() {
+            format!(
+                "; the domain holds about {cells:.3e} cells of {} struts",
+                cell.struts().len()
+            )
+        } else {
+            "; the domain holds more cells than can be counted".to_string()
+        },
+    )?;
     stage("tile");
     let t = Instant::now();
     let tiled = tile(&cell, &spec.domain, spec.origin)?;

@@ -28,7 +28,7 @@ pub(crate) struct Sizes {
 
 /// Estimated triangles of an explicit mesh of `struts` struts with `n`-sided rings.
 pub(crate) fn estimate_triangles(struts: usize, n: usize) -> u64 {
-    struts as u64 * 5 * n as u64
+    (struts as u64).saturating_mul(5 * n as u64)
 }
 
 /// The sizes of the files `outputs` asks for, for a mesh of `triangles` triangles of a
@@ -37,19 +37,40 @@ pub(crate) fn sizes(outputs: &RawOutputs, triangles: u64, struts: usize) -> Size
     let struts = struts as u64;
     let mut files = Vec::new();
     if outputs.stl {
-        files.push(("implant.stl", STL_HEADER + STL_PER_TRIANGLE * triangles));
+        files.push((
+            "implant.stl",
+            STL_PER_TRIANGLE
+                .saturating_mul(triangles)
+                .saturating_add(STL_HEADER),
+        ));
     }
     if outputs.threemf {
         let beams = if outputs.beam_lattice { struts } else { 0 };
         files.push((
             "implant.3mf",
-            THREEMF_PER_TRIANGLE * triangles + THREEMF_PER_BEAM * beams,
+            THREEMF_PER_TRIANGLE
+                .saturating_mul(triangles)
+                .saturating_add(THREEMF_PER_BEAM.saturating_mul(beams)),
         ));
     }
     if outputs.step {
-        files.push(("implant.step", STEP_PER_STRUT * struts));
+        files.push(("implant.step", STEP_PER_STRUT.saturating_mul(struts)));
     }
     Sizes { files }
+}
+
+/// The most triangles a mesh may have with every triangle file `outputs` asks for within
+/// `outputs.max_file_mb` (no limit when it asks for none).
+pub(crate) fn max_triangles(outputs: &RawOutputs) -> u64 {
+    let limit = (outputs.max_file_mb * 1e6) as u64;
+    let mut max = u64::MAX;
+    if outputs.stl {
+        max = max.min(limit.saturating_sub(STL_HEADER) / STL_PER_TRIANGLE);
+    }
+    if outputs.threemf {
+        max = max.min(limit / THREEMF_PER_TRIANGLE);
+    }
+    max
 }
 
 /// The first file above `outputs.max_file_mb`, as (name, MB).

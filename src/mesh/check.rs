@@ -436,7 +436,7 @@ fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {
 }
 
 /// All intersecting pairs `(i, j)`, `i < j`, sorted.
-fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
+pub(super) fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
     let tris = mesh.triangles();
     let Some((lo, hi)) = mesh.bounding_box() else {
         return Vec::new();

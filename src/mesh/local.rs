@@ -46,6 +46,9 @@ use crate::network::{Strut, StrutNetwork};
 /// The coarsest patch grid, as a fraction of the smallest strut radius (the default implicit
 /// resolution): a cut face needs several cells across it to be stitched.
 pub(super) const MAX_PATCH_RESOLUTION: f64 = 0.35;
+/// Cut positions a strut may move on after failed stitches before its outer node joins the
+/// patch.
+const MAX_SHIFTS: usize = 3;
 /// Rounds of growing the patch at most.
 const MAX_ROUNDS: usize = 24;
 /// Largest share of the nodes the patch may take before the whole network goes implicit.
@@ -250,6 +253,8 @@ pub(super) fn mesh_local(
             patch.take(v, Some(&b.failure));
         }
     }
+    // Cut positions skipped per strut after failed stitches.
+    let mut shifts: HashMap<usize, usize> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
         let size = patch.member.iter().filter(|m| **m).count();
         if size as f64 > MAX_PATCH_FRACTION * nn as f64 {
@@ -258,7 +263,7 @@ pub(super) fn mesh_local(
                 why: "the refused neighbourhoods take more than a quarter of the nodes",
             });
         }
-        let (cuts, mut grow) = find_cuts(&cx, &patch.member);
+        let (cuts, mut grow) = find_cuts(&cx, &patch.member, &shifts);
         if grow.is_empty() {
             grow = crowding_patch(&cx, &patch.member, &cuts);
         }
@@ -271,7 +276,7 @@ pub(super) fn mesh_local(
         let (sub, open, explicit_struts) = explicit_part(&cx, &patch.member, &cuts);
         match hub::mesh_explicit_open(&sub, n, &open) {
             Ok((mesh, hubs)) => {
-                let (mesh, mut stats) = stitch(
+                let stitched = stitch(
                     &cx,
                     &patch.member,
                     &cuts,
@@ -279,7 +284,24 @@ pub(super) fn mesh_local(
                     explicit_struts,
                     n,
                     max_cells,
-                )?;
+                );
+                let (mesh, mut stats) = match stitched {
+                    Ok(done) => done,
+                    Err(Stitch::Failed(e)) => return Err(e),
+                    Err(Stitch::BadCuts(bad)) => {
+                        // Move each bad cut on along its strut; past MAX_SHIFTS, take its
+                        // outer node into the patch.
+                        for k in bad {
+                            let c = &cuts[k];
+                            let tries = shifts.entry(c.strut).or_insert(0);
+                            *tries += 1;
+                            if *tries > MAX_SHIFTS {
+                                patch.take(c.outer, None);
+                            }
+                        }
+                        continue;
+                    }
+                };
                 for why in patch.why.iter().zip(&patch.member).filter(|x| *x.1) {
                     stats.reasons.count(why.0.as_ref());
                 }
@@ -315,7 +337,11 @@ pub(super) fn mesh_local(
 
 /// A cut for every strut with one node in the patch, and the outer nodes of those that have
 /// no isolated position.
-fn find_cuts(cx: &Context, member: &[bool]) -> (Vec<Cut>, Vec<usize>) {
+fn find_cuts(
+    cx: &Context,
+    member: &[bool],
+    shifts: &HashMap<usize, usize>,
+) -> (Vec<Cut>, Vec<usize>) {
     let mut cuts = Vec::new();
     let mut grow = Vec::new();
     for (i, s) in cx.struts.iter().enumerate() {
@@ -324,7 +350,8 @@ fn find_cuts(cx: &Context, member: &[bool]) -> (Vec<Cut>, Vec<usize>) {
             continue;
         }
         let (inner, outer) = if member[a] { (a, b) } else { (b, a) };
-        match find_cut(cx, member, i, inner, outer) {
+        let skip = shifts.get(&i).copied().unwrap_or(0);
+        match find_cut(cx, member, i, inner, outer, skip) {
             Some(cut) => cuts.push(cut),
             None => grow.push(outer),
         }
@@ -334,8 +361,16 @@ fn find_cuts(cx: &Context, member: &[bool]) -> (Vec<Cut>, Vec<usize>) {
     (cuts, grow)
 }
 
-/// The first isolated cut position of strut `i` from its patch node outwards (module docs).
-fn find_cut(cx: &Context, member: &[bool], i: usize, inner: usize, outer: usize) -> Option<Cut> {
+/// The isolated cut positions of strut `i` from its patch node outwards (module docs): the
+/// first after skipping `skip` (cuts whose stitch failed move on).
+fn find_cut(
+    cx: &Context,
+    member: &[bool],
+    i: usize,
+    inner: usize,
+    outer: usize,
+    skip: usize,
+) -> Option<Cut> {
     let (p, q) = (cx.nodes[inner], cx.nodes[outer]);
     let length = (q - p).norm();
     let dir = (q - p) / length;
@@ -349,10 +384,11 @@ fn find_cut(cx: &Context, member: &[bool], i: usize, inner: usize, outer: usize)
     (1..CUT_STEPS)
         .map(|k| length * k as f64 / CUT_STEPS as f64)
         .take_while(|&s| s <= s_max)
-        .find(|&s| {
+        .filter(|&s| {
             let (lo, hi) = (p + dir * (s - clear).max(0.0), p + dir * (s + delta));
             isolated(cx, member, i, outer, lo, hi, ring, clear)
         })
+        .nth(skip)
         .map(|s| Cut {
             strut: i,
             inner,
@@ -492,6 +528,15 @@ fn explicit_part(cx: &Context, member: &[bool], cuts: &[Cut]) -> (StrutNetwork, 
     (net, open, whole)
 }
 
+/// Why a stitch did not produce a mesh.
+enum Stitch {
+    /// The patch cannot be made (the caller gives up).
+    Failed(ExplicitFailure),
+    /// These cuts' loops step back about their axis, or their bands or patch surfaces
+    /// intersect something: move them (indices into the cuts).
+    BadCuts(Vec<usize>),
+}
+
 /// Meshes the patch, removes its cut faces and stitches each cut's loop to its open ring.
 fn stitch(
     cx: &Context,
@@ -501,10 +546,12 @@ fn stitch(
     explicit_struts: usize,
     n: usize,
     max_cells: u64,
-) -> Result<(TriMesh, LocalStats), ExplicitFailure> {
-    let fail = |why: &'static str| ExplicitFailure::Patch {
-        nodes: member.iter().filter(|m| **m).count(),
-        why,
+) -> Result<(TriMesh, LocalStats), Stitch> {
+    let fail = |why: &'static str| {
+        Stitch::Failed(ExplicitFailure::Patch {
+            nodes: member.iter().filter(|m| **m).count(),
+            why,
+        })
     };
     let cut_of: HashMap<usize, usize> =
         cuts.iter().enumerate().map(|(k, c)| (c.strut, k)).collect();
@@ -580,6 +627,20 @@ fn stitch(
         })
         .copied()
         .collect();
+    // Vertices on a cut face a hair beyond its plane (the contour's clamp) go onto it, so the
+    // patch lies on its side of every cut plane and the bands on the other.
+    let pv: Vec<Point3<f64>> = pv
+        .iter()
+        .zip(&on_cut)
+        .map(|(p, k)| match k {
+            Some(k) => {
+                let c = &cuts[*k];
+                let axial = (p - c.point).dot(&c.dir);
+                if axial > 0.0 { p - c.dir * axial } else { *p }
+            }
+            None => *p,
+        })
+        .collect();
     // Boundary half-edges of what is left: one outgoing per vertex, in one loop per cut.
     let edges: std::collections::HashSet<(u32, u32)> = kept
         .iter()
@@ -640,6 +701,7 @@ fn stitch(
             remap[x as usize]
         }));
     }
+    let mut bad = Vec::new();
     for (k, c) in cuts.iter().enumerate() {
         let lp = loops[k]
             .as_ref()
@@ -648,13 +710,21 @@ fn stitch(
         // The open ring: end b of the remainder strut, k → k + 1 in the band's direction.
         let first = ((2 * (explicit_struts + k) + 1) * n) as u32;
         let b: Vec<u32> = (0..n as u32).map(|j| first + j).collect();
-        band(&vertices, c, &a, &b, &mut triangles)
-            .ok_or_else(|| fail("a cut's loops do not wind once about the strut axis"))?;
+        if band(&vertices, c, &a, &b, &mut triangles).is_none() {
+            bad.push(k);
+        }
+    }
+    if !bad.is_empty() {
+        return Err(Stitch::BadCuts(bad));
     }
     let mesh = TriMesh::from_parts_unchecked(vertices, triangles);
     check_topology(&mesh)
         .into_result()
         .map_err(|_| fail("the stitched mesh failed its topology check"))?;
+    let bad = crossing_cuts(&mesh, explicit_triangles, cuts);
+    if !bad.is_empty() {
+        return Err(Stitch::BadCuts(bad));
+    }
     let stats = LocalStats {
         nodes: 0,
         struts: cones.len(),
@@ -749,4 +819,51 @@ fn band(
         }
     }
     Some(())
+}
+
+/// The cuts near which the patched mesh intersects itself: the patch and band triangles
+/// (from `first` on) and the explicit triangles in their bounding box are checked, and each
+/// intersecting pair is charged to the cut nearest to it.
+fn crossing_cuts(mesh: &TriMesh, first: usize, cuts: &[Cut]) -> Vec<usize> {
+    let (verts, tris) = (mesh.vertices(), mesh.triangles());
+    let mut lo = Point3::from([f64::INFINITY; 3]);
+    let mut hi = Point3::from([f64::NEG_INFINITY; 3]);
+    for t in &tris[first..] {
+        for &v in t {
+            lo = lo.inf(&verts[v as usize]);
+            hi = hi.sup(&verts[v as usize]);
+        }
+    }
+    let inside = |t: &[u32; 3]| {
+        t.iter().any(|&v| {
+            let p = verts[v as usize];
+            (0..3).all(|a| p[a] >= lo[a] && p[a] <= hi[a])
+        })
+    };
+    let local: Vec<[u32; 3]> = tris[..first]
+        .iter()
+        .filter(|t| inside(t))
+        .chain(&tris[first..])
+        .copied()
+        .collect();
+    let sub = TriMesh::from_parts_unchecked(verts.to_vec(), local);
+    let mut bad: Vec<usize> = super::check::self_intersections(&sub)
+        .into_iter()
+        .filter_map(|(x, _)| {
+            let t = sub.triangles()[x];
+            let c = t
+                .iter()
+                .map(|&v| verts[v as usize].coords)
+                .sum::<Vector3<f64>>()
+                / 3.0;
+            (0..cuts.len()).min_by(|&a, &b| {
+                (cuts[a].point.coords - c)
+                    .norm()
+                    .total_cmp(&(cuts[b].point.coords - c).norm())
+            })
+        })
+        .collect();
+    bad.sort_unstable();
+    bad.dedup();
+    bad
 }

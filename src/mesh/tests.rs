@@ -309,6 +309,34 @@ fn random_cubic_lattice() {
 }
 
 #[test]
+fn the_implicit_estimate_is_a_slight_underestimate_and_the_limit_stops_before_contouring() {
+    for (seed, resolution) in [(5, 0.35), (6, 0.6)] {
+        let n = cubic_lattice(3, 2.0, seed);
+        let settings = MeshSettings {
+            resolution,
+            ..implicit()
+        };
+        let estimated = estimate_implicit_triangles(&n, &settings);
+        let actual = mesh_network(&n, &settings).unwrap().triangles().len() as u64;
+        let ratio = estimated as f64 / actual as f64;
+        eprintln!("resolution {resolution}: estimated {estimated}, actual {actual} ({ratio:.2})");
+        assert!((0.5..=1.0).contains(&ratio), "{ratio}");
+        let limited = MeshSettings {
+            max_triangles: estimated - 1,
+            ..settings
+        };
+        match mesh_network_with_stats(&n, &limited) {
+            Err(MeshError::TooManyTriangles {
+                estimated: e, max, ..
+            }) => {
+                assert_eq!((e, max), (estimated, estimated - 1));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
 fn meshing_is_deterministic_across_thread_counts() {
     let n = cubic_lattice(2, 2.0, 9);
     let settings = implicit();

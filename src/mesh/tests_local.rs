@@ -119,3 +119,73 @@ fn auto_meshes_a_refused_spot_locally_and_reports_it() {
     let all = mesh_network(&net, &MeshSettings::default()).unwrap();
     assert_eq!(all.triangles(), mesh.triangles(), "deterministic");
 }
+
+#[test]
+#[ignore = "diagnostic: a graded cylinder from the bench fixture"]
+fn diagnose_graded_cylinder() {
+    use crate::design_space::Design;
+    use crate::grading::{ControlPoint, GradingOptions, grade};
+    use crate::network::Domain;
+    #[derive(serde::Deserialize)]
+    struct F {
+        points: Vec<P>,
+    }
+    #[derive(serde::Deserialize)]
+    struct P {
+        id: String,
+        design: Design,
+        cell_size: f64,
+    }
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/fixtures/graded_designs.json"
+    ))
+    .unwrap();
+    let f: F = serde_json::from_str(&text).unwrap();
+    let (radius, height) = (12.0, 70.0);
+    let points: Vec<ControlPoint> = f
+        .points
+        .into_iter()
+        .zip([1.0 / 6.0, 0.5, 5.0 / 6.0])
+        .map(|(p, at)| ControlPoint {
+            id: p.id,
+            position: [0.0, 0.0, at * height],
+            design: p.design,
+            cell_size: Some(p.cell_size),
+        })
+        .collect();
+    let domain = Domain::Cylinder {
+        base: [0.0; 3],
+        axis: [0.0, 0.0, 1.0],
+        radius,
+        height,
+    };
+    let options = GradingOptions {
+        min_strut_diameter: 0.25,
+        ..Default::default()
+    };
+    let net = grade(&points, 2.39, &domain, &options).unwrap().network;
+    let settings = MeshSettings::default();
+    let n = hub::segments(settings.chord_tolerance);
+    let (cnet, _) = condition::condition(&net, n);
+    let blames = hub::mesh_explicit_open(&cnet, n, &[]).err().unwrap();
+    for b in &blames {
+        eprintln!("blame {} {:?}", b.failure, b.nodes);
+    }
+    let h = 0.35 * cnet.smallest_radius();
+    let (mesh, _, stats) = local::mesh_local(&cnet, n, h, u64::MAX, blames).unwrap();
+    let total = mesh.triangles().len();
+    eprintln!(
+        "{stats:?}, total {total}, explicit {}",
+        total - stats.triangles
+    );
+    let pairs = check::self_intersections(&mesh);
+    eprintln!("self-intersections: {}", pairs.len());
+    for (a, b) in pairs.iter().take(20) {
+        let t = |i: usize| {
+            let tri = mesh.triangles()[i];
+            tri.map(|v| mesh.vertices()[v as usize])
+        };
+        eprintln!("pair {a} {b}: {:?} / {:?}", t(*a), t(*b));
+    }
+}
