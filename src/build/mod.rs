@@ -300,11 +300,23 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     let t = Instant::now();
     let mut mesh_check = check(&mesh);
     mesh_check.clone().into_result()?;
-    if mesh_check.voids > 0 {
-        return Err(BuildError::EnclosedVoids {
-            voids: mesh_check.voids,
-        });
-    }
+    // Enclosed voids would trap powder: fill them (drop their inner shells), then re-check.
+    let mesh = if mesh_check.voids > 0 {
+        let (filled, voids, volume) = crate::mesh::fill_voids(&mesh);
+        mesh_check = check(&filled);
+        if voids == 0 || mesh_check.voids > 0 || !mesh_check.ok() {
+            return Err(BuildError::EnclosedVoids {
+                voids: mesh_check.voids.max(1),
+            });
+        }
+        warnings.push(format!(
+            "{voids} enclosed void(s) ({volume:.4} mm³ in all), where struts close a pocket \
+             that would trap powder, were filled with material"
+        ));
+        filled
+    } else {
+        mesh
+    };
     let mesh = if mesh_check.floating_pieces > 0 {
         let (kept, dropped) = crate::mesh::drop_floating_pieces(&mesh);
         warnings.push(format!(

@@ -311,9 +311,24 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
 }
 
 /// `mesh` without its floating pieces: every shell with positive volume other than the
-/// largest is dropped (with its vertices); returns the mesh and the number dropped. Voids (negative shells) are kept: they
-/// cannot be dropped without opening the solid.
+/// largest is dropped (with its vertices); returns the mesh and the number dropped. Voids
+/// (negative shells) are kept here (see [`fill_voids`]).
 pub fn drop_floating_pieces(mesh: &TriMesh) -> (TriMesh, usize) {
+    let (kept, dropped, _) = retain_shells(mesh, |largest, volume| largest || volume <= 0.0);
+    (kept, dropped)
+}
+
+/// `mesh` with its enclosed voids filled: every shell with negative signed volume (the
+/// inner boundary of a cavity, in a consistently outward-oriented mesh) is dropped, which
+/// turns the cavity into solid material. Returns the mesh, the number of voids filled and
+/// their total volume, mm³.
+pub fn fill_voids(mesh: &TriMesh) -> (TriMesh, usize, f64) {
+    retain_shells(mesh, |_, volume| volume > 0.0)
+}
+
+/// `mesh` with only the shells `keep(is the largest, signed volume)` accepts; returns it, the
+/// number of shells dropped and their total |volume|, mm³. Unchanged (cloned) if none is.
+fn retain_shells(mesh: &TriMesh, keep: impl Fn(bool, f64) -> bool) -> (TriMesh, usize, f64) {
     let (verts, tris) = (mesh.vertices(), mesh.triangles());
     let mut shells = UnionFind::new(verts.len());
     for t in tris {
@@ -331,26 +346,30 @@ pub fn drop_floating_pieces(mesh: &TriMesh) -> (TriMesh, usize) {
             Some((_, b)) if b >= v => best,
             _ => Some((k, v)),
         });
-    let Some((keep_k, keep_v)) = largest else {
-        return (mesh.clone(), 0);
+    let Some((largest_k, largest_v)) = largest else {
+        return (mesh.clone(), 0, 0.0);
     };
-    let dropped = volumes
+    let kept: Vec<bool> = volumes
         .iter()
         .enumerate()
-        .filter(|&(k, &v)| k != keep_k && v > 0.0)
-        .count();
-    if dropped == 0 || keep_v <= 0.0 {
-        return (mesh.clone(), 0);
+        .map(|(k, &v)| keep(k == largest_k, v))
+        .collect();
+    let dropped = kept.iter().filter(|k| !**k).count();
+    if dropped == 0 || largest_v <= 0.0 || !kept[largest_k] {
+        return (mesh.clone(), 0, 0.0);
     }
-    let keep_shell = |root: u32| {
-        let k = roots.binary_search(&root).unwrap_or(keep_k);
-        k == keep_k || volumes[k] <= 0.0
-    };
+    let volume: f64 = volumes
+        .iter()
+        .zip(&kept)
+        .filter(|(_, k)| !**k)
+        .map(|(v, _)| v.abs())
+        .sum();
     let mut map = vec![u32::MAX; verts.len()];
     let mut out_v = Vec::new();
     let mut out_t = Vec::with_capacity(tris.len());
     for t in tris {
-        if !keep_shell(shells.find(t[0])) {
+        let k = roots.binary_search(&shells.find(t[0])).unwrap_or(largest_k);
+        if !kept[k] {
             continue;
         }
         out_t.push(t.map(|i| {
@@ -361,7 +380,7 @@ pub fn drop_floating_pieces(mesh: &TriMesh) -> (TriMesh, usize) {
             map[i as usize]
         }));
     }
-    (TriMesh::from_parts_unchecked(out_v, out_t), dropped)
+    (TriMesh::from_parts_unchecked(out_v, out_t), dropped, volume)
 }
 
 /// The signed volume of each shell (mm³), in the order of `roots` (sorted shell roots).

@@ -139,7 +139,7 @@ use thiserror::Error;
 
 use crate::network::StrutNetwork;
 
-pub use check::{MeshReport, check, check_topology, drop_floating_pieces};
+pub use check::{MeshReport, check, check_topology, drop_floating_pieces, fill_voids};
 pub use condition::ConditionStats;
 pub use hub::{ExplicitFailure, HubStats};
 pub use local::{LocalStats, PatchReasons};

@@ -622,4 +622,13 @@ fn check_counts_voids_and_floating_pieces() {
     assert_eq!((r.shells, r.voids, r.floating_pieces), (2, 1, 0));
     assert!((r.signed_volume - 63.0).abs() < 1e-9);
     assert_eq!(kept.vertices().len(), 16);
+    // Filling the void leaves the solid cube: one shell, its full volume.
+    let (filled, voids, volume) = super::fill_voids(&kept);
+    assert_eq!(voids, 1);
+    assert!((volume - 1.0).abs() < 1e-9, "{volume}");
+    let r = check(&filled);
+    assert!(r.ok(), "{r:?}");
+    assert_eq!((r.shells, r.voids, r.floating_pieces), (1, 0, 0));
+    assert!((r.signed_volume - 64.0).abs() < 1e-9);
+    assert_eq!(filled.vertices().len(), 8);
 }

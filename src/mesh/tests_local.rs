@@ -181,6 +181,16 @@ fn diagnose_graded_cylinder() {
     );
     let pairs = check::self_intersections(&mesh);
     eprintln!("self-intersections: {}", pairs.len());
+    let r = check(&mesh);
+    eprintln!(
+        "shells {} voids {} floating {}",
+        r.shells, r.voids, r.floating_pieces
+    );
+    let (filled, voids, volume) = fill_voids(&mesh);
+    eprintln!(
+        "filled {voids} ({volume} mm³): {} shell(s)",
+        check(&filled).shells
+    );
     for (a, b) in pairs.iter().take(20) {
         let t = |i: usize| {
             let tri = mesh.triangles()[i];
