@@ -192,6 +192,19 @@ fn homogenize_reports_the_same_stiffness_for_a_design_and_its_cell_file() {
     );
     let eb: serde_json::Value = serde_json::from_slice(&eb.stdout).unwrap();
     assert!(eb["voigt21"][0].as_f64().unwrap() > 0.0);
+    // Struts thicker than the cell is wide: not a truss, refused with the density it implies.
+    let mut fat: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("cell.json")).unwrap()).unwrap();
+    fat["diameter"] = serde_json::json!(5.0);
+    std::fs::write(dir.join("fat.json"), fat.to_string()).unwrap();
+    let out = trussforge(&["homogenize", "fat.json"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("relative density"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stdout(&out).is_empty());
 }
 
 #[test]

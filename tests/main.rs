@@ -4,4 +4,5 @@ mod batch;
 mod build;
 mod cli;
 mod common;
+mod fuzz;
 mod graded;

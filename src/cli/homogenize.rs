@@ -54,6 +54,10 @@ fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
     std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
 }
 
+/// Relative density above which beam models of a truss lose accuracy (struts no longer
+/// slender); the design space stops at 0.1.
+const MAX_BEAM_DENSITY: f64 = 0.3;
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let policy = if args.allow_out_of_range {
         RangePolicy::AllowOutOfRange
@@ -75,6 +79,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             "--youngs-modulus {e} must be a positive number of GPa"
         );
         material.youngs_modulus = e;
+    }
+    // Slender-beam homogenization: the strut volume (sum of cylinders, overlaps counted twice)
+    // must be a small part of the cell; at or above the cell volume the input is not a truss.
+    let rho = cell.relative_density();
+    anyhow::ensure!(
+        rho.is_finite() && rho < 1.0,
+        "the cell's relative density is {rho:.4} (strut volume / cell volume): the struts fill \
+         more than the cell, so it is not a truss; check the strut diameter and the cell's \
+         units (beam models hold up to about {MAX_BEAM_DENSITY})"
+    );
+    if rho > MAX_BEAM_DENSITY {
+        eprintln!(
+            "warning: relative density {rho:.4} is above {MAX_BEAM_DENSITY}; struts this thick \
+             are not slender beams and the stiffness below overestimates the true one"
+        );
     }
     let options = FemOptions {
         beam: match args.beam {

@@ -72,6 +72,22 @@ pub enum EnvelopeError {
         /// How many edges are not shared by exactly two triangles.
         open_edges: usize,
     },
+    /// Two triangles of the surface cross (e.g. two overlapping closed parts saved as one
+    /// STL): the inside is ambiguous (the overlap would be left empty). Union the parts (a
+    /// mesh boolean) and retry.
+    #[error(
+        "the envelope intersects itself: triangles {first} and {second} (after welding) cross \
+         ({pairs} crossing pair(s) in all); union its overlapping parts into one closed surface \
+         and retry"
+    )]
+    SelfIntersecting {
+        /// One crossing triangle.
+        first: usize,
+        /// The other.
+        second: usize,
+        /// Crossing pairs in all.
+        pairs: usize,
+    },
 }
 
 type TriBox = GeomWithData<Rectangle<[f64; 3]>, u32>;
@@ -188,6 +204,16 @@ impl Envelope {
                 b: [pb.x, pb.y, pb.z],
                 triangles: **n,
                 open_edges: open.len(),
+            });
+        }
+        let surface =
+            crate::mesh::TriMesh::from_parts_unchecked(vertices.clone(), triangles.clone());
+        let report = crate::mesh::check(&surface);
+        if let Some((first, second)) = report.first_self_intersection {
+            return Err(EnvelopeError::SelfIntersecting {
+                first,
+                second,
+                pairs: report.self_intersections,
             });
         }
         let boxes = triangles
@@ -717,6 +743,24 @@ mod tests {
         assert!(err.to_string().contains("not closed"));
         let err = Envelope::from_triangles(&[]).unwrap_err();
         assert!(matches!(err, EnvelopeError::Empty { triangles: 0 }));
+    }
+
+    #[test]
+    fn overlapping_closed_parts_are_rejected_as_self_intersecting() {
+        // Two closed cubes that overlap in a 1 × 2 × 2 slab: each is closed, together they
+        // cross, and the overlap's inside would be ambiguous.
+        let mut tris = box_triangles([0.0; 3], [2.0; 3]);
+        tris.extend(box_triangles([1.0, 0.5, 0.5], [3.0, 1.5, 1.5]));
+        let err = Envelope::from_triangles(&tris).unwrap_err();
+        match &err {
+            EnvelopeError::SelfIntersecting { pairs, .. } => assert!(*pairs >= 4, "{pairs}"),
+            e => panic!("wrong error {e}"),
+        }
+        assert!(err.to_string().contains("intersects itself"), "{err}");
+        // Disjoint parts are fine.
+        let mut tris = box_triangles([0.0; 3], [1.0; 3]);
+        tris.extend(box_triangles([2.0, 0.0, 0.0], [3.0, 1.0, 1.0]));
+        assert!(Envelope::from_triangles(&tris).is_ok());
     }
 
     #[test]

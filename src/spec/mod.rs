@@ -86,6 +86,96 @@ pub struct Spec {
     pub digest: String,
 }
 
+/// The parser's message in the spec's own terms: the internal type names serde names
+/// ("expected struct RawSpec", "untagged enum RawCellSize") become what the field holds.
+fn plain_syntax_message(message: &str) -> String {
+    const NAMES: &[(&str, &str)] = &[
+        (
+            "struct RawSpec",
+            "an implant spec (a mapping: name, units, domain, ...)",
+        ),
+        (
+            "untagged enum RawCellSize",
+            "a cell size: a number of mm or `auto`",
+        ),
+        ("enum RawCellSize", "a cell size: a number of mm or `auto`"),
+        (
+            "untagged enum RawDomain",
+            "a domain: `box`, `cylinder` or `envelope`",
+        ),
+        (
+            "enum RawDomain",
+            "a domain: `box`, `cylinder` or `envelope`",
+        ),
+        (
+            "untagged enum RawStiffness",
+            "a stiffness: 21 numbers or a 6 × 6 matrix, GPa",
+        ),
+        (
+            "enum RawStiffness",
+            "a stiffness: 21 numbers or a 6 × 6 matrix, GPa",
+        ),
+        (
+            "struct RawControlPoint",
+            "a control point (id, position, stiffness)",
+        ),
+        ("struct RawDesignOptions", "design options (a mapping)"),
+        ("struct RawGrading", "grading options (a mapping)"),
+        (
+            "struct RawManufacturing",
+            "manufacturing limits (a mapping)",
+        ),
+        ("struct RawMaterial", "a base material (a mapping)"),
+        ("struct RawMesh", "mesh settings (a mapping)"),
+        ("struct MeshSettings", "mesh settings (a mapping)"),
+        ("struct RawOutputs", "output switches (a mapping)"),
+        ("struct RawUnits", "units (a mapping: length, stiffness)"),
+    ];
+    let mut out = message.to_string();
+    for (name, plain) in NAMES {
+        out = out.replace(name, plain);
+    }
+    // Any other internal name left: say what kind of value was expected.
+    let ident_end = |out: &str, from: usize| {
+        out[from..]
+            .find(|c: char| !(c.is_alphanumeric() || c == ':' || c == '_'))
+            .map_or(out.len(), |e| from + e)
+    };
+    for kind in [
+        "struct variant ",
+        "tuple variant ",
+        "newtype variant ",
+        "unit variant ",
+        "untagged enum ",
+        "enum ",
+        "struct ",
+    ] {
+        while let Some(i) = out.find(&format!("{kind}Raw")) {
+            let end = ident_end(&out, i + kind.len());
+            let ident = &out[i + kind.len()..end];
+            let name = ident.rsplit("::").next().unwrap_or(ident).to_lowercase();
+            let plain = if kind.contains("variant") {
+                format!("a `{name}` entry")
+            } else if kind.contains("enum") {
+                "one of the allowed forms".to_string()
+            } else {
+                "a mapping".to_string()
+            };
+            out.replace_range(i..end, &plain);
+        }
+    }
+    while let Some(i) = out
+        .match_indices("Raw")
+        .map(|(i, _)| i)
+        .find(|&i| out[i + 3..].starts_with(|c: char| c.is_ascii_uppercase()))
+    {
+        let end = ident_end(&out, i);
+        let name = out[i + 3..end].replace("::", " ").to_lowercase();
+        out.replace_range(i..end, &name);
+    }
+    out
+}
+
 impl Spec {
     /// Reads and validates a spec file.
     ///
@@ -107,7 +197,7 @@ impl Spec {
     pub fn parse(text: &str, path: &Path) -> Result<Self, SpecError> {
         let raw: RawSpec = serde_yaml::from_str(text).map_err(|e| SpecError::Syntax {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: plain_syntax_message(&e.to_string()),
         })?;
         Self::from_raw(raw, text, path)
     }
