@@ -144,6 +144,18 @@ fn stiffness_validates_targets() {
     let out = trussforge(&["stiffness", "c.txt"], &dir);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("not symmetric"), "{}", stderr(&out));
+    // The shipped target file (a comment line, one target per line): every target analysed.
+    let targets = fixture("bone_targets.csv");
+    let out = trussforge(&["stiffness", targets.to_str().unwrap(), "--json"], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v.as_array().map(Vec::len), Some(4));
+    // A bad row is named by its line.
+    let text = std::fs::read_to_string(&targets).unwrap();
+    std::fs::write(dir.join("t.csv"), text.replacen("0.306", "-3.0", 1)).unwrap();
+    let out = trussforge(&["stiffness", "t.csv"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("(line 3)"), "{}", stderr(&out));
 }
 
 #[test]
@@ -205,6 +217,15 @@ fn homogenize_reports_the_same_stiffness_for_a_design_and_its_cell_file() {
         stderr(&out)
     );
     assert!(stdout(&out).is_empty());
+    // An implant spec is named as such, with what to run instead.
+    let spec = fixture("specs/small_block.yaml");
+    let out = trussforge(&["homogenize", spec.to_str().unwrap()], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is an implant spec"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -34,27 +34,79 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "--youngs-modulus {} must be a positive number of GPa",
         args.youngs_modulus
     );
-    let text = if std::path::Path::new(&args.stiffness).is_file() {
+    let is_file = std::path::Path::new(&args.stiffness).is_file();
+    let text = if is_file {
         std::fs::read_to_string(&args.stiffness)
             .with_context(|| format!("reading {}", args.stiffness))?
     } else {
         args.stiffness.clone()
     };
-    let values = parse_stiffness_values(&text)?;
-    let c = Stiffness::try_from_values(&values).context("invalid stiffness")?;
+    // A file may hold one stiffness, or one per line (as `design --targets` reads them), with
+    // `#` comment lines.
+    let rows: Vec<(usize, &str)> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.split('#').next().unwrap_or("").trim()))
+        .filter(|(_, l)| !l.is_empty())
+        .collect();
+    let per_line = is_file
+        && rows.len() > 1
+        && rows
+            .iter()
+            .all(|(_, l)| matches!(parse_stiffness_values(l).map(|v| v.len()), Ok(21 | 36)));
+    let groups: Vec<(Option<usize>, String)> = if per_line {
+        rows.iter()
+            .map(|(n, l)| (Some(*n), l.to_string()))
+            .collect()
+    } else {
+        let joined: Vec<&str> = rows.iter().map(|(_, l)| *l).collect();
+        vec![(None, joined.join("\n"))]
+    };
+    let mut outs = Vec::with_capacity(groups.len());
+    for (line, values) in &groups {
+        let at = line.map_or_else(String::new, |n| format!(" (line {n})"));
+        let values = match (parse_stiffness_values(values), line) {
+            (Ok(v), _) => v,
+            (Err(e), Some(n)) => return Err(anyhow::Error::new(e).context(format!("line {n}"))),
+            (Err(e), None) => return Err(e.into()),
+        };
+        let c = Stiffness::try_from_values(&values)
+            .with_context(|| format!("invalid stiffness{at}"))?;
+        outs.push((*line, analyze(&c, args.youngs_modulus)));
+    }
+    if args.json {
+        return if outs.len() == 1 {
+            super::print_json(&outs[0].1)
+        } else {
+            super::print_json(&outs.iter().map(|(_, o)| o).collect::<Vec<_>>())
+        };
+    }
+    for (k, (line, out)) in outs.iter().enumerate() {
+        if let Some(n) = line {
+            if k > 0 {
+                println!();
+            }
+            println!("stiffness {} of {} (line {n}):", k + 1, outs.len());
+        }
+        print_one(out, args.youngs_modulus);
+    }
+    Ok(())
+}
+
+fn analyze(c: &Stiffness, youngs_modulus: f64) -> Output {
     let v = c.voigt();
-    let out = Output {
+    Output {
         voigt_gpa: std::array::from_fn(|i| std::array::from_fn(|j| v[(i, j)])),
         voigt21_gpa: c.to_constants(),
-        normalized_voigt21: c.scaled(1.0 / args.youngs_modulus).to_constants(),
+        normalized_voigt21: c.scaled(1.0 / youngs_modulus).to_constants(),
         eigenvalues_gpa: c.eigenvalues(),
         youngs_modulus_extremes_gpa: c.directional_extremes(),
         universal_anisotropy: c.universal_anisotropy(),
-        youngs_modulus_base: args.youngs_modulus,
-    };
-    if args.json {
-        return super::print_json(&out);
+        youngs_modulus_base: youngs_modulus,
     }
+}
+
+fn print_one(out: &Output, youngs_modulus: f64) {
     println!("stiffness (GPa, Voigt 11 22 33 23 13 12):");
     for row in out.voigt_gpa {
         println!("  {}", row.map(|x| format!("{x:>9.4}")).join(" "));
@@ -79,11 +131,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         out.universal_anisotropy
     );
     println!(
-        "normalized by E_b = {} GPa: max entry {:.4e}",
-        args.youngs_modulus,
+        "normalized by E_b = {youngs_modulus} GPa: max entry {:.4e}",
         out.normalized_voigt21
             .iter()
             .fold(0.0f64, |m, x| m.max(x.abs()))
     );
-    Ok(())
 }

@@ -148,6 +148,20 @@ pub fn read_cell_source(path: &Path) -> Result<CellSource, DesignError> {
         .map_err(|e| DesignError::Parse(format!("cannot read {}: {e}", path.display())))?;
     let value: serde_yaml::Value = serde_yaml::from_str(&text)
         .map_err(|e| DesignError::Parse(format!("{}: {e}", path.display())))?;
+    // An implant spec given where a cell is wanted: say so rather than list unknown keys.
+    if ["control_points", "domain", "base_material"]
+        .iter()
+        .any(|k| value.get(k).is_some())
+    {
+        return Err(DesignError::Parse(format!(
+            "{} is an implant spec (it has domain / control_points / base_material), but a \
+             design (topology, relative_density, U, R1, V, R2) or a periodic-truss file \
+             (lattice_vectors, nodes, struts, diameter) is needed here; build a spec with \
+             `trussforge build {}`",
+            path.display(),
+            path.display()
+        )));
+    }
     let is_truss = value.get("lattice_vectors").is_some();
     let parse_err = |e: serde_yaml::Error| DesignError::Parse(format!("{}: {e}", path.display()));
     if is_truss {
