@@ -126,6 +126,11 @@ fn bad_specs_get_their_own_error_and_leave_nothing() {
             "(estimated before tiling); the domain holds about 5.333e7 cells",
         ),
         (
+            "long name",
+            good.replace("name: small-block", &format!("name: {}", "x".repeat(5000))),
+            "(5000 characters): at most 100 letters",
+        ),
+        (
             "endless box",
             good.replace("max: [6, 6, 7.5]", "max: [1e300, 1e300, 1e300]"),
             "more cells than can be counted",
@@ -233,4 +238,15 @@ fn build_never_writes_over_what_it_does_not_own() {
         assert!(o.status.success(), "{}", stderr(&o));
     }
     assert!(dir.join("out/small/report.json").is_file());
+    // An output that cannot be written is refused before any work (Linux: /proc takes no
+    // new files), naming the place.
+    if cfg!(target_os = "linux") {
+        let o = trussforge(&["build", "specs/small.yaml", "--out", "/proc/out"], &dir);
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("cannot be written there"),
+            "{}",
+            stderr(&o)
+        );
+    }
 }

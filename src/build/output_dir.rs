@@ -105,7 +105,42 @@ pub(crate) fn check_output_dir(out: &Path, spec: &Path) -> Result<(), BuildError
             ));
         }
     }
-    Ok(())
+    check_writable(out)
+}
+
+/// Whether the output can be written, found out before any expensive work: a probe file is
+/// created (and removed at once) in the nearest existing folder on the way to `out`'s parent.
+fn check_writable(out: &Path) -> Result<(), BuildError> {
+    let parent = out
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let existing = parent
+        .ancestors()
+        .find(|p| p.as_os_str().is_empty() || p.is_dir())
+        .map(|p| {
+            if p.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                p
+            }
+        })
+        .unwrap_or(Path::new("."));
+    let probe = existing.join(format!(".trussforge-probe-{}", std::process::id()));
+    match std::fs::File::create(&probe) {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(BuildError::Io {
+            path: existing.to_path_buf(),
+            message: format!(
+                "the output folder {} cannot be written there ({e}); give an --out in a \
+                 writable place",
+                out.display()
+            ),
+        }),
+    }
 }
 
 /// Whether process `pid` is alive (Linux: `/proc/PID` exists; elsewhere assumed alive).

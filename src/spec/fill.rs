@@ -332,7 +332,7 @@ pub(super) fn graded(
 }
 
 /// Longest control-point id, characters (ids name files, table rows and messages).
-const MAX_ID_CHARS: usize = 100;
+pub(super) const MAX_ID_CHARS: usize = 100;
 
 fn control_point(
     cx: &Context,

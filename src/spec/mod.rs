@@ -215,16 +215,24 @@ impl Spec {
             allowed: allowed.to_string(),
         };
         if raw.name.is_empty()
+            || raw.name.chars().count() > fill::MAX_ID_CHARS
             || !raw
                 .name
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
             || raw.name.starts_with('.')
         {
+            let shown: String = raw.name.chars().take(40).collect();
+            let more = if raw.name.chars().count() > 40 {
+                format!("… ({} characters)", raw.name.chars().count())
+            } else {
+                String::new()
+            };
             return Err(invalid(
                 "name",
-                format!("{:?}", raw.name),
-                "letters, digits, '-', '_' and '.' (it names the output folder)",
+                format!("{shown:?}{more}"),
+                "at most 100 letters, digits, '-', '_' and '.', not starting with '.' (it names \
+                 the output folder)",
             ));
         }
         let unit_err = |field: &str, value: &str, allowed: String| SpecError::UnknownUnit {
