@@ -299,3 +299,37 @@ outputs: {stl: true, threemf: false, beam_lattice: false, step: false}
     );
     assert!(dir.join("output/graded-loop/report.json").is_file());
 }
+
+#[test]
+fn control_points_closer_than_a_fixed_cell_are_refused_before_any_design() {
+    let dir = temp_dir("graded-close");
+    let good = std::fs::read_to_string(fixture("specs/graded_network.yaml")).unwrap();
+    let head = &good[..good.find("control_points:").unwrap()];
+    let tail = &good[good.find("design_options:").unwrap()..];
+    let stiffness = "[0.268, 0.087, 0.152, -0.015, -0.011, -0.003, 0.486, 0.195, 0.001, -0.066, \
+                     0.023, 0.677, 0.01, 0.044, 0.011, 0.175, -0.042, -0.005, 0.198, 0.001, 0.112]";
+    let mut points = String::from("control_points:\n");
+    for k in 0..500 {
+        let (x, y) = (1.0 + (k % 20) as f64, 1.0 + (k / 20) as f64 * 0.4);
+        points.push_str(&format!(
+            "  - id: p{k}\n    position: [{x}, {y:.1}, 6]\n    stiffness: {stiffness}\n"
+        ));
+    }
+    // An empty models folder: had the build reached the inverse design, it would fail
+    // loading the networks instead.
+    std::fs::create_dir_all(dir.join("nomodels")).unwrap();
+    let text = format!("{head}{points}{tail}")
+        .replace("cell_size: auto", "cell_size: 2.5")
+        .replace("design_options: {", "design_options: {models: nomodels, ");
+    std::fs::write(dir.join("s.yaml"), text).unwrap();
+    let out = trussforge(&["build", "s.yaml"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("closer than one cell"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.join("output").exists() || std::fs::read_dir(dir.join("output")).unwrap().count() == 0
+    );
+}

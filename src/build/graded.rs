@@ -547,6 +547,11 @@ pub(super) fn prepare(
     warnings: &mut Vec<String>,
     stage: &dyn Fn(&str),
 ) -> Result<(Prepared, GradedReport), BuildError> {
+    // With a fixed cell size every point's cell is known before any design: points closer
+    // than one cell are refused at once (with `auto` the sizes follow the designs).
+    if let CellSize::Fixed(h) = spec.cell_size {
+        check_spacing(fill, &vec![h; fill.points.len()])?;
+    }
     let t = Instant::now();
     let (candidates, choice) = design_and_choose(spec, fill, stage, warnings)?;
     timings.design = t.elapsed().as_secs_f64();
