@@ -101,7 +101,8 @@ fn bad_specs_get_their_own_error_and_leave_nothing() {
         (
             "design range",
             good.replace("relative_density: 0.1", "relative_density: 0.3"),
-            "design.relative_density",
+            "design.relative_density = 0.3 (in relative_density): a value in the design space \
+             [0.002, 0.1]",
         ),
         (
             "name",
@@ -193,6 +194,22 @@ fn check_rejects_an_open_mesh() {
     assert_eq!(missing.status.code(), Some(2));
     let usage = trussforge(&["check"], &dir);
     assert_eq!(usage.status.code(), Some(2));
+    // A NaN vertex is named as such (not as the open edge it would make).
+    let nan = format!(
+        "solid t\n{}{}{}{}endsolid t\n",
+        tri([f32::NAN, 0.0, 0.0], p2, p1),
+        tri(p0, p1, p3),
+        tri(p1, p2, p3),
+        tri(p0, p3, p2)
+    );
+    std::fs::write(dir.join("nan.stl"), nan).unwrap();
+    let out = trussforge(&["check", "nan.stl"], &dir);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("NaN") && !stderr(&out).contains("open"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -79,7 +79,11 @@ pub enum ExportError {
         decimals: usize,
     },
     /// truck could not build the B-rep of a strut (should not happen for valid networks).
-    #[error("cannot build the STEP solid of strut {strut}: {reason}")]
+    #[error(
+        "cannot build the STEP solid of strut {strut}: the geometry kernel refused it ({reason}); \
+         struts far below a millimetre fail here, so check units.length (a part given in um is \
+         1000 times smaller than in mm)"
+    )]
     StepGeometry {
         /// Strut index.
         strut: usize,

@@ -26,6 +26,16 @@ pub fn read_stl(path: impl AsRef<Path>) -> Result<TriMesh, MeshError> {
         .iter()
         .map(|v| Point3::new(v[0] as f64, v[1] as f64, v[2] as f64))
         .collect();
+    // A NaN or infinite coordinate is its own fault (it would otherwise read as an open edge).
+    if let Some(vertex) = vertices
+        .iter()
+        .position(|p| !p.iter().all(|c| c.is_finite()))
+    {
+        return Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("vertex {vertex} has a NaN or infinite coordinate"),
+        )));
+    }
     let triangles: Vec<[u32; 3]> = indexed
         .faces
         .iter()

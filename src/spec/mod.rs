@@ -395,12 +395,26 @@ impl Spec {
                 }
                 design.validate(RangePolicy::Strict).map_err(|e| {
                     let field = design_field(&e);
+                    // A spec has no command-line override: the range itself is what is allowed.
+                    let (value, allowed) = match &e {
+                        crate::design_space::DesignError::OutOfRange {
+                            field: f,
+                            value,
+                            min,
+                            max,
+                            ..
+                        } => (
+                            format!("{value} (in {f})"),
+                            format!("a value in the design space [{min}, {max}]"),
+                        ),
+                        _ => (e.to_string(), "a design inside the design space".into()),
+                    };
                     SpecError::Invalid {
                         path: path.to_path_buf(),
                         line: find_line(text, &format!("design.{field}")),
                         field: format!("design.{field}"),
-                        value: e.to_string(),
-                        allowed: "a design inside the design space".into(),
+                        value,
+                        allowed,
                     }
                 })?;
                 Fill::Uniform(design.clone())
