@@ -18,8 +18,6 @@
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
-pub mod batch;
-pub mod build;
 pub mod dataset;
 pub mod design_space;
 pub mod export;
@@ -31,5 +29,6 @@ pub mod learn;
 pub mod mechanics;
 pub mod mesh;
 pub mod network;
+pub mod pipeline;
 pub mod plot;
 pub mod spec;

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use anyhow::bail;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
-use trussforge::batch::{
+use trussforge::pipeline::batch::{
     BatchOptions, BatchProgress, Rebuild, Shard, SpecOutcome, Status, plan, run as run_batch,
     summary_path,
 };

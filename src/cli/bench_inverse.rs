@@ -6,7 +6,6 @@ use std::path::Path;
 use std::time::Instant;
 
 use indicatif::ProgressBar;
-use trussforge::build::PrintableWithin;
 use trussforge::dataset::sample_accepted_designs;
 use trussforge::design_space::{Design, Material, RangePolicy};
 use trussforge::fem::{FemOptions, Homogenizer};
@@ -16,6 +15,7 @@ use trussforge::inverse::{
 };
 use trussforge::learn::Models;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
+use trussforge::pipeline::PrintableWithin;
 use trussforge::spec::Manufacturing;
 
 /// The manufacturing limits of the shipped example specs (Ti-6Al-4V, laser powder-bed fusion).

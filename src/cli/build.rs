@@ -1,7 +1,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use trussforge::build::{build, default_output_dir};
+use trussforge::pipeline::{build, default_output_dir};
 use trussforge::spec::Spec;
 
 /// Arguments of `trussforge build`.

@@ -2,7 +2,6 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
-use trussforge::build::PrintableWithin;
 use trussforge::design_space::Material;
 use trussforge::inverse::{
     Candidate, DesignOptions, LookupTable, NetworkProposer, Printability, Proposer,
@@ -10,6 +9,7 @@ use trussforge::inverse::{
 };
 use trussforge::learn::PolishOptions;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
+use trussforge::pipeline::PrintableWithin;
 use trussforge::spec::Manufacturing;
 
 /// Where proposals come from.

@@ -178,7 +178,7 @@ fn shipped_networks_match_held_out_targets() {
 /// tensor at round-off) and come close for all, among printable designs only.
 #[test]
 fn refinement_recovers_printable_designs() {
-    use crate::build::PrintableWithin;
+    use crate::pipeline::PrintableWithin;
     let limits = crate::spec::Manufacturing {
         min_strut_diameter: 0.25,
         min_pore_size: 0.4,

@@ -45,11 +45,9 @@
 //! bound), marching tetrahedra on the Freudenthal split, exact welding, then
 //! [`check_topology`] before anything is returned. [`check`] adds the self-intersection
 //! test. [`read_stl`] loads a mesh back for `trussforge check`. Parallel over blocks
-//! (rayon), deterministic, memory proportional to the surface. By default
-//! ([`MeshSettings::simplify`]) the contoured mesh is then decimated by [`simplify()`]:
-//! quadric-error edge collapses, each checked for the link condition, normal flips,
-//! slivers, distance to the exact solid and interference with nearby triangles, and
-//! volume-neutral (see [`simplify`](mod@simplify) for the checks and their limits).
+//! (rayon), deterministic, memory proportional to the surface. The contoured mesh is not
+//! decimated: the implicit mesher serves only as the local fallback for the few nodes the
+//! explicit mesher refuses (see [`mesh_network_with_stats`]) or where a spec asks for it.
 //!
 //! # Guarantees
 //! **Explicit**: closed, 2-manifold, outward and free of self-intersections by the separation
@@ -75,9 +73,6 @@
 //!   (to 10⁻³·h) and kept at least 1 % of the edge from its ends, so no triangle has zero
 //!   area.
 //!
-//! The decimation keeps all of them (and the Euler characteristic, shell count and volume):
-//! see [`simplify`](mod@simplify).
-//!
 //! These properties are verified by the full [`check`] in the unit tests (single struts,
 //! nodes with 2–12 struts including nearly parallel pairs, graded chains, a jittered cubic
 //! lattice, and a proptest over random networks).
@@ -101,22 +96,12 @@
 //! surfaces. Struts thinner than about two cells could vanish; the spacing is derived from
 //! the smallest radius (≥ 5.7 cells per diameter at the default) so they cannot.
 //!
-//! After decimation every vertex is within `simplify_tolerance × r_min` (default 0.05) of the
-//! exact surface, and so are the midpoints of the collapsed edges and the centroids of the
-//! new triangles; the volume equals the contoured mesh's volume up to rounding.
-//!
 //! # Cost
 //! **Explicit**: linear in the struts; the convex hull of each node (≈ `deg·(n+1)` + a few
 //! ball points) dominates. See the README's "Meshing performance" for measured figures.
 //!
 //! **Implicit**: contouring: triangles scale with surface area / h²: ≈ 6 500 per strut of length ≈ 8 radii
-//! at the default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7). Decimation (on by
-//! default) cuts that 10–30× (measured 13× on a BCC lattice, 16× on an 8-strut node, 31× on
-//! a single strut; 5.0× at resolution 0.7 and 11.3× at 0.5 on a 1 344-strut cubic lattice);
-//! it runs sequentially (deterministic) and dominates the meshing time: ≈ 110–170 s for
-//! that lattice (≈ 10 struts/s, ~50 µs per collapse on a loaded 2-core machine) against
-//! 1–2 s of contouring. Set [`MeshSettings::simplify`] to `false` where speed matters more
-//! than file size.
+//! at the default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7).
 //! For lattices where even that is too many, export the struts as a 3MF beam lattice
 //! instead (see [`crate::export`]).
 
@@ -130,7 +115,6 @@ mod local;
 mod read;
 mod repair;
 mod sdf;
-pub mod simplify;
 mod trimesh;
 
 use rayon::prelude::*;
@@ -145,7 +129,6 @@ pub use hub::{ExplicitFailure, HubStats};
 pub use local::{LocalStats, PatchReasons};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
 pub use repair::weld_and_clean;
-pub use simplify::{SimplifySettings, simplify};
 pub use trimesh::TriMesh;
 
 /// Why meshing, reading or checking a mesh failed.
@@ -296,7 +279,7 @@ pub enum MeshMethod {
     Auto,
     /// Explicit hubs and struts ([`hub`]) only: an error where that is not possible.
     Explicit,
-    /// The implicit mesher (signed distance + marching tetrahedra, optional decimation).
+    /// The implicit mesher (signed distance + marching tetrahedra).
     Implicit,
 }
 
@@ -332,14 +315,6 @@ pub struct MeshSettings {
     pub resolution: f64,
     /// Upper bound on the number of active grid cells (memory/time guard). Default 2·10⁹.
     pub max_cells: u64,
-    /// Decimate the contoured mesh with [`simplify()`] (edge collapses that keep every
-    /// guarantee, see its module docs): ≈ 10–20× fewer triangles. Implicit meshes only (the
-    /// explicit mesh is already coarse). Default `false` for now:
-    /// the pass takes ≈ 100 s per thousand struts, 100× the meshing itself.
-    pub simplify: bool,
-    /// Distance the decimated surface may deviate from the exact solid, as a fraction of the
-    /// smallest strut radius (dimensionless; [`SimplifySettings::tolerance`]). Default 0.05.
-    pub simplify_tolerance: f64,
     /// Which mesher to use. Default [`MeshMethod::Auto`].
     pub method: MeshMethod,
     /// Explicit mesher: largest chord sagitta of a strut ring as a fraction of its radius
@@ -358,8 +333,6 @@ impl Default for MeshSettings {
         Self {
             resolution: 0.35,
             max_cells: 2_000_000_000,
-            simplify: false,
-            simplify_tolerance: SimplifySettings::default().tolerance,
             method: MeshMethod::Auto,
             chord_tolerance: 0.05,
             max_triangles: u64::MAX,
@@ -372,14 +345,6 @@ impl MeshSettings {
     pub fn spacing(&self, net: &StrutNetwork) -> f64 {
         self.resolution * net.smallest_radius()
     }
-
-    /// The decimation settings these mesh settings imply.
-    pub fn simplify_settings(&self) -> SimplifySettings {
-        SimplifySettings {
-            tolerance: self.simplify_tolerance,
-            ..SimplifySettings::default()
-        }
-    }
 }
 
 /// Meshes the solid of `net` (see the [module docs](self)) into a closed, 2-manifold,
@@ -389,9 +354,7 @@ impl MeshSettings {
 ///
 /// Deterministic: the same network and settings give the identical mesh (explicit: vertices
 /// and triangles by strut then node index; implicit: vertex order sorted by grid edge,
-/// triangles by block; decimation sequential). Both are parallel with rayon. With `settings.simplify` (default) the contoured mesh is decimated by
-/// [`simplify()`]; should the decimated mesh ever fail [`check_topology`] (the construction
-/// rules it out), the contoured mesh is returned instead.
+/// triangles by block). Both are parallel with rayon.
 ///
 /// # Accuracy
 /// Explicit: see the module docs (hubs slightly overfill the concave space at nodes).
@@ -559,25 +522,15 @@ fn explicit_checked(
     })
 }
 
-/// The implicit mesher with its topology check and optional decimation.
+/// The implicit mesher with its topology check.
 fn implicit_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
     let mesh = contour_network(net, settings)?;
     check_topology(&mesh).into_result()?;
-    if !settings.simplify {
-        return Ok(mesh);
-    }
-    let coarse = simplify::simplify_checked_input(&mesh, net, &settings.simplify_settings());
-    // Belt and braces: the decimation keeps the topology by construction; should it ever
-    // fail the check, ship the dense mesh rather than a broken one.
-    if check_topology(&coarse).ok() {
-        Ok(coarse)
-    } else {
-        Ok(mesh)
-    }
+    Ok(mesh)
 }
 
 /// [`mesh_network`] without the final [`check_topology`] (for benchmarks and tests that
-/// check separately); decimates implicit meshes when `settings.simplify` is set. Under
+/// check separately). Under
 /// [`MeshMethod::Auto`] the explicit mesh is returned whenever the explicit mesher accepts
 /// the network (its own separation checks; no topology check).
 ///
@@ -602,15 +555,10 @@ pub fn mesh_unchecked(net: &StrutNetwork, settings: &MeshSettings) -> Result<Tri
             Err(_) => {}
         }
     }
-    let mesh = contour_network(net, settings)?;
-    Ok(if settings.simplify {
-        simplify(&mesh, net, &settings.simplify_settings())
-    } else {
-        mesh
-    })
+    contour_network(net, settings)
 }
 
-/// Contouring only (no decimation, no check).
+/// Contouring only (no check).
 fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMesh, MeshError> {
     if net.struts().is_empty() {
         return Err(MeshError::EmptyNetwork);

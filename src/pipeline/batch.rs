@@ -58,7 +58,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::build::build;
+use super::build;
 pub use crate::dataset::Shard;
 use crate::spec::{RawSpec, Spec};
 

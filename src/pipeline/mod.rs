@@ -1,4 +1,4 @@
-//! The `build` pipeline: spec → strut network → watertight mesh → full mesh check → STL, 3MF
+//! The build pipeline (`trussforge build`, [`build`]): spec → strut network → watertight mesh → full mesh check → STL, 3MF
 //! (+ beam lattice), STEP, `report.json` and plots.
 //!
 //! The network comes from one of two fills ([`crate::spec::Fill`]):
@@ -12,6 +12,7 @@
 //! All files are written into a temporary folder beside the output folder, which replaces the
 //! output folder only when every file is complete: a failed build leaves no partial output.
 
+pub mod batch;
 mod cell_size;
 mod graded;
 mod output_dir;
