@@ -3,7 +3,7 @@
 //! Each strut is a cylinder or cone frustum with flat ends from `(a, r_a)` to `(b, r_b)`: a
 //! ruled B-spline side between the two rim circles and two planar caps. Each node that ends at least one strut gets a
 //! solid ball of radius [`StrutNetwork::node_radii`]. The solids are **not fused** (a fused
-//! lattice B-rep is out of reach, see DESIGN §8): CAD systems see `struts + nodes` separate,
+//! lattice B-rep is out of reach: truck's booleans fail on crossing cylinders): CAD systems see `struts + nodes` separate,
 //! overlapping solids whose union is the implant. Lengths in mm.
 //!
 //! Built with `truck-modeling`, written with `truck-stepio`, whose header names the schema
