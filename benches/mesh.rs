@@ -17,7 +17,7 @@ use trussforge::export::{ThreeMfContent, ThreeMfOptions, write_3mf, write_stl};
 use trussforge::mesh::{
     MeshMethod, MeshSettings, TriMesh, check, mesh_network_with_stats, mesh_unchecked,
 };
-use trussforge::network::{Strut, StrutNetwork};
+use trussforge::network::{NodeId, Strut, StrutNetwork};
 
 /// `cells`³ cubic cells of edge `pitch` mm, radii 0.08–0.15 × pitch, 10 % node jitter.
 fn lattice(cells: usize, pitch: f64) -> StrutNetwork {
@@ -49,8 +49,8 @@ fn lattice(cells: usize, pitch: f64) -> StrutNetwork {
                 ] {
                     if ok {
                         struts.push(Strut {
-                            a: here,
-                            b: other,
+                            a: NodeId(here),
+                            b: NodeId(other),
                             radius_a: rng.random_range(0.08..0.15) * pitch,
                             radius_b: rng.random_range(0.08..0.15) * pitch,
                         });

@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 use trussforge::fsutil::atomic_write_bytes;
 use trussforge::mechanics::Stiffness;
-use trussforge::network::{Strut, StrutNetwork};
+use trussforge::network::{NodeId, Strut, StrutNetwork};
 use trussforge::plot::{
     Curve, LatticeView, directional_modulus_png, directional_modulus_svg, lattice_png, lattice_svg,
 };
@@ -73,8 +73,8 @@ fn graded_bcc(n: usize) -> StrutNetwork {
     let struts = pairs
         .into_iter()
         .map(|(a, b)| Strut {
-            a,
-            b,
+            a: NodeId(a),
+            b: NodeId(b),
             radius_a: radius(&nodes[a as usize]),
             radius_b: radius(&nodes[b as usize]),
         })

@@ -173,8 +173,8 @@ pub(crate) fn step_text(
     let mut solids = Vec::with_capacity(net.struts().len() + nodes.len());
     for (strut, s) in net.struts().iter().enumerate() {
         let solid = frustum(
-            &nodes[s.a as usize],
-            &nodes[s.b as usize],
+            &nodes[s.a.index()],
+            &nodes[s.b.index()],
             s.radius_a,
             s.radius_b,
         )
@@ -251,7 +251,7 @@ pub fn write_step(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::network::Strut;
+    use crate::network::{NodeId, Strut};
     use nalgebra::Point3;
 
     pub(crate) fn small_net() -> StrutNetwork {
@@ -262,8 +262,8 @@ pub(crate) mod tests {
             Point3::new(0.5, 1.0, 1.5),
         ];
         let s = |a, b, radius_a, radius_b| Strut {
-            a,
-            b,
+            a: NodeId(a),
+            b: NodeId(b),
             radius_a,
             radius_b,
         };
@@ -331,7 +331,7 @@ pub(crate) mod tests {
             .struts()
             .iter()
             .map(|s| {
-                let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
+                let l = (net.nodes()[s.a.index()] - net.nodes()[s.b.index()]).norm();
                 let (a, b) = (s.radius_a, s.radius_b);
                 PI * l / 3.0 * (a * a + a * b + b * b)
             })

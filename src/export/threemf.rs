@@ -204,8 +204,8 @@ fn prepare_lattice(
     let mut used = Vec::new();
     for s in net.struts() {
         for n in [s.a, s.b] {
-            if remap[n as usize] == u32::MAX {
-                remap[n as usize] = 0;
+            if remap[n.index()] == u32::MAX {
+                remap[n.index()] = 0;
             }
         }
     }
@@ -232,7 +232,7 @@ fn prepare_lattice(
     let mut min_len = f64::INFINITY;
     let mut beams = Vec::with_capacity(net.struts().len());
     for (k, s) in net.struts().iter().enumerate() {
-        let (a, b) = (remap[s.a as usize], remap[s.b as usize]);
+        let (a, b) = (remap[s.a.index()], remap[s.b.index()]);
         let (pa, pb) = (rounded[a as usize], rounded[b as usize]);
         let len =
             ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2) + (pa[2] - pb[2]).powi(2)).sqrt();

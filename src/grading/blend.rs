@@ -56,7 +56,7 @@ use super::interpolate::DesignField;
 use super::scaffold::Scaffold;
 use super::{GradingError, GradingOptions, GradingStats};
 use crate::network::{
-    BOUNDARY_TOLERANCE, ComponentPolicy, DanglingPolicy, Domain, Strut, StrutNetwork,
+    BOUNDARY_TOLERANCE, ComponentPolicy, DanglingPolicy, Domain, NodeId, Strut, StrutNetwork,
     keep_largest_component, remove_dangling, trim_to_domain,
 };
 
@@ -626,8 +626,8 @@ pub(crate) fn blend(
         .zip(&sized)
         .filter_map(|((a, b, _), d)| {
             d.map(|[da, db]| Strut {
-                a: *a,
-                b: *b,
+                a: NodeId(*a),
+                b: NodeId(*b),
                 radius_a: 0.5 * da,
                 radius_b: 0.5 * db,
             })

@@ -70,7 +70,7 @@ fn assert_same_network(a: &StrutNetwork, b: &StrutNetwork, tol: f64, what: &str)
         .struts()
         .iter()
         .map(|s| {
-            let (x, y) = (s.a as usize, s.b as usize);
+            let (x, y) = (s.a.index(), s.b.index());
             let (ra, rb) = if x < y {
                 (s.radius_a, s.radius_b)
             } else {
@@ -84,7 +84,7 @@ fn assert_same_network(a: &StrutNetwork, b: &StrutNetwork, tol: f64, what: &str)
         .struts()
         .iter()
         .map(|s| {
-            let (x, y) = (map[s.a as usize], map[s.b as usize]);
+            let (x, y) = (map[s.a.index()], map[s.b.index()]);
             let (ra, rb) = if x < y {
                 (s.radius_a, s.radius_b)
             } else {
@@ -312,7 +312,7 @@ fn assert_clean_geometry(net: &StrutNetwork, tol: f64) -> usize {
         .iter()
         .enumerate()
         .map(|(k, s)| {
-            let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+            let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
             GeomWithData::new(Rectangle::from_corners([a.x, a.y, a.z], [b.x, b.y, b.z]), k)
         })
         .collect();
@@ -331,8 +331,8 @@ fn assert_clean_geometry(net: &StrutNetwork, tol: f64) -> usize {
             pairs += 1;
             let t = net.struts()[m];
             let shared = [s.a, s.b].iter().any(|x| *x == t.a || *x == t.b);
-            let (p1, q1) = (nodes[s.a as usize], nodes[s.b as usize]);
-            let (p2, q2) = (nodes[t.a as usize], nodes[t.b as usize]);
+            let (p1, q1) = (nodes[s.a.index()], nodes[s.b.index()]);
+            let (p2, q2) = (nodes[t.a.index()], nodes[t.b.index()]);
             let (d, u, v) = segment_distance(p1, q1, p2, q2);
             if shared {
                 // Struts sharing a node must not fold onto each other.
@@ -412,8 +412,8 @@ fn cells_share_faces_and_the_network_is_connected() {
     assert!(graded.cells.iter().all(|c| c.points == vec![0, 1, 2]));
     let mut valence = vec![0usize; net.nodes().len()];
     for s in net.struts() {
-        valence[s.a as usize] += 1;
-        valence[s.b as usize] += 1;
+        valence[s.a.index()] += 1;
+        valence[s.b.index()] += 1;
     }
     let free_inside = (0..net.nodes().len())
         .filter(|&v| valence[v] == 1 && !domain.is_on_boundary(&net.nodes()[v], 1e-9))
@@ -426,7 +426,7 @@ fn cells_share_faces_and_the_network_is_connected() {
     let labels = components(net);
     let mut count = vec![0usize; labels.iter().max().unwrap() + 1];
     for s in net.struts() {
-        count[labels[s.a as usize]] += 1;
+        count[labels[s.a.index()]] += 1;
     }
     let largest = (0..count.len()).max_by_key(|&c| count[c]).unwrap();
     for c in (0..count.len()).filter(|&c| c != largest && count[c] > 0) {
@@ -474,9 +474,9 @@ fn cells_share_faces_and_the_network_is_connected() {
             for s in net
                 .struts()
                 .iter()
-                .filter(|s| s.a as usize == v || s.b as usize == v)
+                .filter(|s| s.a.index() == v || s.b.index() == v)
             {
-                let o = if s.a as usize == v { s.b } else { s.a } as usize;
+                let o = if s.a.index() == v { s.b } else { s.a }.index();
                 let side = (net.nodes()[o] - p).dot(&normal);
                 let len = (net.nodes()[o] - p).norm() * normal.norm();
                 if side > 1e-6 * len {
@@ -1019,7 +1019,7 @@ fn the_window_sees_a_strut_missing_from_the_built_network() {
         .min_by(|&x, &y| {
             let mid = |k: usize| {
                 let s = &net.struts()[k];
-                nalgebra::center(&net.nodes()[s.a as usize], &net.nodes()[s.b as usize])
+                nalgebra::center(&net.nodes()[s.a.index()], &net.nodes()[s.b.index()])
             };
             (mid(x) - centre)
                 .norm()

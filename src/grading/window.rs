@@ -78,7 +78,7 @@ pub fn graded_window(
     let mut classes: BTreeMap<(u32, u32, [i32; 3]), f64> = BTreeMap::new();
     let mut face_keys: BTreeMap<[i64; 3], [bool; 2]> = BTreeMap::new();
     for s in net.struts() {
-        let (ua, ub) = (&local[s.a as usize], &local[s.b as usize]);
+        let (ua, ub) = (&local[s.a.index()], &local[s.b.index()]);
         if !(inside(ua) && inside(ub)) {
             continue;
         }

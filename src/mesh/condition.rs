@@ -36,7 +36,7 @@ use super::hub::{Layout, Piece, RHO_MAX_FACTOR, interfering_pairs};
 
 /// Per-end set-backs, hub ball radii and separability per node ([`Layout::setbacks`]).
 type Hubs = (Vec<[f64; 2]>, Vec<f64>, Vec<bool>);
-use crate::network::{Strut, StrutNetwork};
+use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// Largest distance a node may move when merged, in ring radii of the contracted strut.
 pub(super) const MAX_SHIFT_RINGS: f64 = 4.0;
@@ -142,9 +142,9 @@ fn contract_short(
         .iter()
         .enumerate()
         .filter_map(|(i, s)| {
-            let judged = separable[s.a as usize] && separable[s.b as usize];
+            let judged = separable[s.a.index()] && separable[s.b.index()];
             (judged && layout.too_short(i, setback[i])).then(|| {
-                let len = (nodes[s.b as usize] - nodes[s.a as usize]).norm();
+                let len = (nodes[s.b.index()] - nodes[s.a.index()]).norm();
                 (len, i)
             })
         })
@@ -156,7 +156,7 @@ fn contract_short(
         let limit = MAX_SHIFT_RINGS * layout.ring_radius(i);
         // The free end of a stub shorter than its set-backs may go any distance: the stub
         // is absorbed into its node (at most its own length of material, at the surface).
-        if groups.try_merge(s.a as usize, s.b as usize, positions, degree, limit, true) {
+        if groups.try_merge(s.a.index(), s.b.index(), positions, degree, limit, true) {
             merged += 1;
         }
     }
@@ -192,13 +192,13 @@ fn fuse_interfering(
     let mut cuts: Vec<Vec<(f64, usize)>> = vec![Vec::new(); struts.len()];
     let mut point_on = |i: usize, t: f64, out_nodes: &mut Vec<Point3<f64>>| -> usize {
         let s = struts[i];
-        let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
         let len = (b - a).norm();
-        if t * len <= layout.min_rho(s.a as usize) {
-            return s.a as usize;
+        if t * len <= layout.min_rho(s.a.index()) {
+            return s.a.index();
         }
-        if (1.0 - t) * len <= layout.min_rho(s.b as usize) {
-            return s.b as usize;
+        if (1.0 - t) * len <= layout.min_rho(s.b.index()) {
+            return s.b.index();
         }
         let v = out_nodes.len();
         out_nodes.push(a + (b - a) * t);
@@ -213,7 +213,7 @@ fn fuse_interfering(
             }
             (Piece::Strut(i), Piece::Node(v)) | (Piece::Node(v), Piece::Strut(i)) => {
                 let s = struts[i];
-                let (a, b) = (nodes[s.a as usize].coords, nodes[s.b as usize].coords);
+                let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
                 let ab = b - a;
                 let t = ((nodes[v].coords - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
                 let c = point_on(i, t, &mut out_nodes);
@@ -222,10 +222,10 @@ fn fuse_interfering(
             (Piece::Strut(i), Piece::Strut(j)) => {
                 let (si, sj) = (struts[i], struts[j]);
                 let (_, ti, tj) = crate::design_space::segment_closest(
-                    nodes[si.a as usize].coords,
-                    nodes[si.b as usize].coords,
-                    nodes[sj.a as usize].coords,
-                    nodes[sj.b as usize].coords,
+                    nodes[si.a.index()].coords,
+                    nodes[si.b.index()].coords,
+                    nodes[sj.a.index()].coords,
+                    nodes[sj.b.index()].coords,
                 );
                 let ci = point_on(i, ti, &mut out_nodes);
                 let cj = point_on(j, tj, &mut out_nodes);
@@ -245,18 +245,18 @@ fn fuse_interfering(
         splits += 1;
         c.sort_by(|x, y| x.0.total_cmp(&y.0).then(x.1.cmp(&y.1)));
         let (mut prev, mut prev_t) = (s.a, 0.0);
-        for (t, v) in c.into_iter().chain([(1.0, s.b as usize)]) {
-            if (out_nodes[v] - out_nodes[prev as usize]).norm() == 0.0 {
+        for (t, v) in c.into_iter().chain([(1.0, s.b.index())]) {
+            if (out_nodes[v] - out_nodes[prev.index()]).norm() == 0.0 {
                 continue;
             }
             let r = |t: f64| s.radius_a + (s.radius_b - s.radius_a) * t;
             out_struts.push(Strut {
                 a: prev,
-                b: v as u32,
+                b: NodeId::new(v),
                 radius_a: r(prev_t),
                 radius_b: r(t),
             });
-            (prev, prev_t) = (v as u32, t);
+            (prev, prev_t) = (NodeId::new(v), t);
         }
     }
     groups.grow(&out_nodes);
@@ -286,7 +286,7 @@ fn overlapping_at_nodes(net: &StrutNetwork, layout: &Layout) -> Vec<(Piece, Piec
     let (nodes, struts) = (net.nodes(), net.struts());
     let length = |i: usize| {
         let s = struts[i];
-        (nodes[s.b as usize] - nodes[s.a as usize]).norm()
+        (nodes[s.b.index()] - nodes[s.a.index()]).norm()
     };
     let mut out = Vec::new();
     for v in 0..nodes.len() {
@@ -302,14 +302,14 @@ fn overlapping_at_nodes(net: &StrutNetwork, layout: &Layout) -> Vec<(Piece, Piec
                     ((j, fj), i)
                 };
                 let s = struts[long];
-                let (a, b) = (nodes[s.a as usize].coords, nodes[s.b as usize].coords);
+                let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
                 let ab = b - a;
                 let p = nodes[far].coords;
                 let t = ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
                 let gap = (p - (a + ab * t)).norm();
                 if gap <= layout.ring_radius(short) + layout.ring_radius(long)
-                    && far != s.a as usize
-                    && far != s.b as usize
+                    && far != s.a.index()
+                    && far != s.b.index()
                 {
                     out.push((Piece::Strut(long), Piece::Node(far)));
                 }
@@ -322,8 +322,8 @@ fn overlapping_at_nodes(net: &StrutNetwork, layout: &Layout) -> Vec<(Piece, Piec
 fn degrees(n: usize, struts: &[Strut]) -> Vec<u32> {
     let mut d = vec![0u32; n];
     for s in struts {
-        d[s.a as usize] += 1;
-        d[s.b as usize] += 1;
+        d[s.a.index()] += 1;
+        d[s.b.index()] += 1;
     }
     d
 }
@@ -458,7 +458,7 @@ impl Groups {
             std::collections::HashMap::new();
         let mut out: Vec<Strut> = Vec::with_capacity(struts.len());
         for s in struts {
-            let (a, b) = (roots[s.a as usize], roots[s.b as usize]);
+            let (a, b) = (roots[s.a.index()], roots[s.b.index()]);
             if a == b || (pos[a] - pos[b]).norm() == 0.0 {
                 absorbed += 1;
                 continue;
@@ -479,8 +479,8 @@ impl Groups {
                 None => {
                     seen.insert(key, out.len());
                     out.push(Strut {
-                        a: key.0 as u32,
-                        b: key.1 as u32,
+                        a: NodeId::new(key.0),
+                        b: NodeId::new(key.1),
                         radius_a: ra,
                         radius_b: rb,
                     });
@@ -491,10 +491,9 @@ impl Groups {
         let (nodes, out, map) = crate::network::compact_network(&pos, &out, &keep);
         let mut origins = vec![Vec::new(); nodes.len()];
         for (v, &root) in roots.iter().enumerate() {
-            let new = map[root];
-            if new != u32::MAX {
+            if let Some(new) = map[root] {
                 let from = std::mem::take(&mut self.origins[v]);
-                origins[new as usize].extend(from);
+                origins[new.index()].extend(from);
             }
         }
         self.origins = origins;
@@ -508,8 +507,8 @@ mod tests {
 
     fn strut(a: u32, b: u32, r: f64) -> Strut {
         Strut {
-            a,
-            b,
+            a: NodeId(a),
+            b: NodeId(b),
             radius_a: r,
             radius_b: r,
         }
@@ -576,7 +575,7 @@ mod tests {
         let to_origin: Vec<&Strut> = out
             .struts()
             .iter()
-            .filter(|s| out.nodes()[s.a as usize] == Point3::origin())
+            .filter(|s| out.nodes()[s.a.index()] == Point3::origin())
             .collect();
         assert_eq!(to_origin.len(), 1);
         assert_eq!(to_origin[0].radius_b, 0.3);

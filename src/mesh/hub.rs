@@ -258,7 +258,7 @@ impl Layout {
         let geo: Vec<StrutGeom> = struts
             .iter()
             .map(|s| {
-                let (pa, pb) = (nodes[s.a as usize], nodes[s.b as usize]);
+                let (pa, pb) = (nodes[s.a.index()], nodes[s.b.index()]);
                 let v = pb - pa;
                 let length = v.norm();
                 let d = v / length;
@@ -284,8 +284,8 @@ impl Layout {
         let nn = nodes.len();
         let mut start = vec![0usize; nn + 1];
         for s in struts {
-            start[s.a as usize + 1] += 1;
-            start[s.b as usize + 1] += 1;
+            start[s.a.index() + 1] += 1;
+            start[s.b.index() + 1] += 1;
         }
         for v in 0..nn {
             start[v + 1] += start[v];
@@ -294,11 +294,11 @@ impl Layout {
         let mut ends = vec![End { strut: 0, end: 0 }; start[nn]];
         for (i, s) in struts.iter().enumerate() {
             for (e, v) in [s.a, s.b].into_iter().enumerate() {
-                ends[fill[v as usize]] = End {
+                ends[fill[v.index()]] = End {
                     strut: i as u32,
                     end: e as u8,
                 };
-                fill[v as usize] += 1;
+                fill[v.index()] += 1;
             }
         }
         Self { geo, start, ends }
@@ -394,7 +394,7 @@ impl Layout {
             .map(|e| {
                 let s = &struts[e.strut as usize];
                 let far = if e.end == 0 { s.b } else { s.a };
-                (e.strut as usize, far as usize, self.dir(e))
+                (e.strut as usize, far.index(), self.dir(e))
             })
             .collect()
     }
@@ -470,7 +470,7 @@ pub(super) fn mesh_explicit_open(
     let radius = |e: &End| layout.radius(e);
     let end_node = |i: usize, e: u8| -> usize {
         let s = &struts[i];
-        if e == 0 { s.a as usize } else { s.b as usize }
+        if e == 0 { s.a.index() } else { s.b.index() }
     };
     let mut blames: Vec<Blame> = Vec::new();
 
@@ -573,8 +573,8 @@ pub(super) fn mesh_explicit_open(
     for (i, s) in struts.iter().enumerate() {
         let g = &geo[i];
         let centres = [
-            nodes[s.a as usize] + g.d * setback[i][0],
-            nodes[s.b as usize] - g.d * setback[i][1],
+            nodes[s.a.index()] + g.d * setback[i][0],
+            nodes[s.b.index()] - g.d * setback[i][1],
         ];
         for (centre, r) in centres.iter().zip(g.ring) {
             for (c, s) in cos_k.iter().zip(&sin_k) {
@@ -922,8 +922,8 @@ pub(super) fn interfering_pairs(
         .map(|i| {
             let (s, g) = (&struts[i], &geo[i]);
             (
-                nodes[s.a as usize] + g.d * setback[i][0],
-                nodes[s.b as usize] - g.d * setback[i][1],
+                nodes[s.a.index()] + g.d * setback[i][0],
+                nodes[s.b.index()] - g.d * setback[i][1],
                 g.ring[0].max(g.ring[1]),
             )
         })
@@ -961,7 +961,7 @@ pub(super) fn interfering_pairs(
     let adjacent = |v: usize, w: usize| {
         ends[start[v]..start[v + 1]].iter().any(|e| {
             let s = &struts[e.strut as usize];
-            (s.a as usize == w) || (s.b as usize == w)
+            (s.a.index() == w) || (s.b.index() == w)
         })
     };
     let point_seg = |p: &Point3<f64>, a: &Point3<f64>, b: &Point3<f64>| {
@@ -985,7 +985,7 @@ pub(super) fn interfering_pairs(
             (true, false) => {
                 let v = live[q - ns];
                 let s = &struts[p];
-                if s.a as usize == v || s.b as usize == v {
+                if s.a.index() == v || s.b.index() == v {
                     return false;
                 }
                 let (a, b, r) = seg[p];

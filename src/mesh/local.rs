@@ -41,7 +41,7 @@ use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR}
 use super::sdf::RoundCone;
 use super::{TriMesh, check_topology};
 use crate::design_space::segment_distance;
-use crate::network::{Strut, StrutNetwork};
+use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// The coarsest patch grid, as a fraction of the smallest strut radius (the default implicit
 /// resolution): a cut face needs several cells across it to be stitched.
@@ -167,8 +167,8 @@ impl Context<'_> {
     fn axis(&self, i: usize) -> (Vector3<f64>, Vector3<f64>) {
         let s = self.struts[i];
         (
-            self.nodes[s.a as usize].coords,
-            self.nodes[s.b as usize].coords,
+            self.nodes[s.a.index()].coords,
+            self.nodes[s.b.index()].coords,
         )
     }
 
@@ -189,9 +189,9 @@ impl Context<'_> {
     /// The strut radius of `i` at distance `s` mm from node `from` along it.
     fn radius_at(&self, i: usize, from: usize, s: f64) -> f64 {
         let st = self.struts[i];
-        let (a, b) = (self.nodes[st.a as usize], self.nodes[st.b as usize]);
+        let (a, b) = (self.nodes[st.a.index()], self.nodes[st.b.index()]);
         let t = (s / (b - a).norm()).clamp(0.0, 1.0);
-        let t = if st.a as usize == from { t } else { 1.0 - t };
+        let t = if st.a.index() == from { t } else { 1.0 - t };
         st.radius_a + (st.radius_b - st.radius_a) * t
     }
 }
@@ -220,7 +220,7 @@ pub(super) fn mesh_local(
         .zip(&ring)
         .enumerate()
         .map(|(i, (s, r))| {
-            let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+            let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
             let m = Vector3::repeat(*r);
             let (lo, hi) = (a.inf(&b) - m, a.sup(&b) + m);
             GeomWithData::new(
@@ -345,7 +345,7 @@ fn find_cuts(
     let mut cuts = Vec::new();
     let mut grow = Vec::new();
     for (i, s) in cx.struts.iter().enumerate() {
-        let (a, b) = (s.a as usize, s.b as usize);
+        let (a, b) = (s.a.index(), s.b.index());
         if member[a] == member[b] {
             continue;
         }
@@ -377,7 +377,7 @@ fn find_cut(
     let ring = cx.ring[i];
     let delta = cx.h.max(0.25 * ring);
     let clear = CLEARANCE_CELLS * cx.h;
-    let outer_end = usize::from(cx.struts[i].a as usize != outer);
+    let outer_end = usize::from(cx.struts[i].a.index() != outer);
     // The explicit remainder keeps a prism of a tenth of its ring radius beyond the outer
     // node's set-back.
     let s_max = length - delta - cx.setback[i][outer_end] - 0.1 * ring;
@@ -422,14 +422,14 @@ fn isolated(
     };
     for j in cx.near(lo, hi, ring + clear) {
         let s = cx.struts[j];
-        if j == i || s.a as usize == outer || s.b as usize == outer {
+        if j == i || s.a.index() == outer || s.b.index() == outer {
             continue;
         }
         let (a, b) = cx.axis(j);
         if segment_distance(lo.coords, hi.coords, a, b) <= ring + cx.ring[j] + clear {
             return false;
         }
-        for v in [s.a as usize, s.b as usize] {
+        for v in [s.a.index(), s.b.index()] {
             if !member[v] && point_dist(v) <= cx.rho[v] + ring + clear {
                 return false;
             }
@@ -446,7 +446,7 @@ fn crowding_patch(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<usize> {
     let cut_of: HashMap<usize, &Cut> = cuts.iter().map(|c| (c.strut, c)).collect();
     let mut grow = Vec::new();
     for (i, s) in cx.struts.iter().enumerate() {
-        let (a, b) = (s.a as usize, s.b as usize);
+        let (a, b) = (s.a.index(), s.b.index());
         if !(member[a] || member[b]) {
             continue;
         }
@@ -462,7 +462,7 @@ fn crowding_patch(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<usize> {
                 continue;
             }
             let t = cx.struts[j];
-            let (ja, jb) = (t.a as usize, t.b as usize);
+            let (ja, jb) = (t.a.index(), t.b.index());
             if outer.is_some_and(|w| w == ja || w == jb) {
                 continue;
             }
@@ -502,20 +502,20 @@ fn explicit_part(cx: &Context, member: &[bool], cuts: &[Cut]) -> (StrutNetwork, 
     let mut struts: Vec<Strut> = cx
         .struts
         .iter()
-        .filter(|s| !(member[s.a as usize] || member[s.b as usize]))
+        .filter(|s| !(member[s.a.index()] || member[s.b.index()]))
         .copied()
         .collect();
     let whole = struts.len();
     for c in cuts {
         let s = cx.struts[c.strut];
-        let r_outer = if s.a as usize == c.outer {
+        let r_outer = if s.a.index() == c.outer {
             s.radius_a
         } else {
             s.radius_b
         };
         struts.push(Strut {
-            a: c.outer as u32,
-            b: nodes.len() as u32,
+            a: NodeId::new(c.outer),
+            b: NodeId::new(nodes.len()),
             radius_a: r_outer,
             radius_b: c.radius[1],
         });
@@ -558,13 +558,13 @@ fn stitch(
     let clear = CLEARANCE_CELLS * cx.h;
     let mut cones = Vec::new();
     for (i, s) in cx.struts.iter().enumerate() {
-        if !(member[s.a as usize] || member[s.b as usize]) {
+        if !(member[s.a.index()] || member[s.b.index()]) {
             continue;
         }
         let cone = match cut_of.get(&i) {
             None => RoundCone::new(
-                cx.nodes[s.a as usize],
-                cx.nodes[s.b as usize],
+                cx.nodes[s.a.index()],
+                cx.nodes[s.b.index()],
                 s.radius_a,
                 s.radius_b,
             ),

@@ -374,10 +374,10 @@ impl MeshSettings {
 /// ```
 /// use nalgebra::Point3;
 /// use trussforge::mesh::{MeshSettings, check, mesh_network};
-/// use trussforge::network::{Strut, StrutNetwork};
+/// use trussforge::network::{NodeId, Strut, StrutNetwork};
 /// let net = StrutNetwork::try_new(
 ///     vec![Point3::origin(), Point3::new(4.0, 0.0, 0.0)],
-///     vec![Strut { a: 0, b: 1, radius_a: 0.5, radius_b: 0.5 }],
+///     vec![Strut { a: NodeId(0), b: NodeId(1), radius_a: 0.5, radius_b: 0.5 }],
 /// )?;
 /// let mesh = mesh_network(&net, &MeshSettings::default())?;
 /// let exact = std::f64::consts::PI * (0.25 * 4.0 + 4.0 / 3.0 * 0.125); // capsule, mm³
@@ -463,7 +463,7 @@ pub fn estimate_implicit_triangles(net: &StrutNetwork, settings: &MeshSettings) 
         .struts()
         .iter()
         .map(|s| {
-            let l = (nodes[s.b as usize] - nodes[s.a as usize]).norm();
+            let l = (nodes[s.b.index()] - nodes[s.a.index()]).norm();
             std::f64::consts::PI * (s.radius_a + s.radius_b) * l
         })
         .sum();
@@ -573,8 +573,8 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
         .iter()
         .map(|s| {
             sdf::RoundCone::new(
-                nodes[s.a as usize],
-                nodes[s.b as usize],
+                nodes[s.a.index()],
+                nodes[s.b.index()],
                 s.radius_a,
                 s.radius_b,
             )

@@ -6,7 +6,7 @@ use rand_chacha::ChaCha8Rng;
 
 use super::sdf::RoundCone;
 use super::*;
-use crate::network::{Strut, StrutNetwork};
+use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// The implicit mesher's settings (the tests in this file are about it).
 pub(super) fn implicit() -> MeshSettings {
@@ -25,8 +25,8 @@ pub(super) fn net(nodes: Vec<Point3<f64>>, struts: Vec<(u32, u32, f64, f64)>) ->
         struts
             .into_iter()
             .map(|(a, b, radius_a, radius_b)| Strut {
-                a,
-                b,
+                a: NodeId(a),
+                b: NodeId(b),
                 radius_a,
                 radius_b,
             })
@@ -40,8 +40,8 @@ fn cones(n: &StrutNetwork) -> Vec<RoundCone> {
         .iter()
         .map(|s| {
             RoundCone::new(
-                n.nodes()[s.a as usize],
-                n.nodes()[s.b as usize],
+                n.nodes()[s.a.index()],
+                n.nodes()[s.b.index()],
                 s.radius_a,
                 s.radius_b,
             )
@@ -532,12 +532,12 @@ pub(super) mod prop {
                 let mut struts: Vec<Strut> = raw
                     .into_iter()
                     .map(|(a, b, radius_a, radius_b)| Strut {
-                        a: (a % n) as u32,
-                        b: (b % n) as u32,
+                        a: NodeId::new(a % n),
+                        b: NodeId::new(b % n),
                         radius_a,
                         radius_b,
                     })
-                    .filter(|s| (nodes[s.a as usize] - nodes[s.b as usize]).norm() > 0.05)
+                    .filter(|s| (nodes[s.a.index()] - nodes[s.b.index()]).norm() > 0.05)
                     .collect();
                 struts.dedup_by_key(|s| (s.a.min(s.b), s.a.max(s.b)));
                 if struts.is_empty() {

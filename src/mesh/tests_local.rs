@@ -8,7 +8,7 @@ use nalgebra::{Point3, Vector3};
 use super::hub::{self, ExplicitFailure};
 use super::tests::{cubic_lattice, monte_carlo_volume};
 use super::*;
-use crate::network::Strut;
+use crate::network::{NodeId, Strut};
 
 /// Volume tolerance vs the exact union: the explicit hubs' overfill (see `tests_hub`).
 const VOLUME_TOL: f64 = 0.08;
@@ -19,8 +19,8 @@ fn with_extra(base: &StrutNetwork, extra: &[(usize, Point3<f64>, f64)]) -> Strut
     let mut struts = base.struts().to_vec();
     for &(v, p, r) in extra {
         struts.push(Strut {
-            a: v as u32,
-            b: nodes.len() as u32,
+            a: NodeId::new(v),
+            b: NodeId::new(nodes.len()),
             radius_a: r,
             radius_b: r,
         });

@@ -6,7 +6,7 @@
 
 use nalgebra::Point3;
 
-use super::{Strut, StrutNetwork};
+use super::{NodeId, Strut, StrutNetwork};
 
 /// Component label per node (`0..count`), numbered by each component's lowest node index.
 /// An isolated node is its own component.
@@ -65,7 +65,7 @@ pub(crate) fn labels(n: usize, struts: &[Strut]) -> Vec<usize> {
         x
     }
     for s in struts {
-        let (ra, rb) = (find(&mut parent, s.a), find(&mut parent, s.b));
+        let (ra, rb) = (find(&mut parent, s.a.0), find(&mut parent, s.b.0));
         if ra != rb {
             // Smaller root wins: keeps roots = lowest index, deterministic.
             let (lo, hi) = (ra.min(rb), ra.max(rb));
@@ -97,7 +97,7 @@ pub(crate) fn largest_component_mask(n: usize, struts: &[Strut]) -> (Vec<bool>, 
         n_nodes[l] += 1;
     }
     for s in struts {
-        n_struts[lab[s.a as usize]] += 1;
+        n_struts[lab[s.a.index()]] += 1;
     }
     let best = (0..count).max_by(|&x, &y| {
         (n_struts[x], n_nodes[x])
@@ -107,7 +107,7 @@ pub(crate) fn largest_component_mask(n: usize, struts: &[Strut]) -> (Vec<bool>, 
     let Some(best) = best else {
         return (Vec::new(), ComponentRemoval::default());
     };
-    let keep: Vec<bool> = struts.iter().map(|s| lab[s.a as usize] == best).collect();
+    let keep: Vec<bool> = struts.iter().map(|s| lab[s.a.index()] == best).collect();
     let components_removed = (0..count).filter(|&c| c != best && n_struts[c] > 0).count();
     let struts_removed = keep.iter().filter(|k| !**k).count();
     (
@@ -130,10 +130,10 @@ pub(crate) fn dangling_mask(
     // Adjacency in CSR form (strut ids per node).
     let mut start = vec![0usize; n + 1];
     for s in struts {
-        valence[s.a as usize] += 1;
-        valence[s.b as usize] += 1;
-        start[s.a as usize + 1] += 1;
-        start[s.b as usize + 1] += 1;
+        valence[s.a.index()] += 1;
+        valence[s.b.index()] += 1;
+        start[s.a.index() + 1] += 1;
+        start[s.b.index() + 1] += 1;
     }
     for i in 0..n {
         start[i + 1] += start[i];
@@ -142,8 +142,8 @@ pub(crate) fn dangling_mask(
     let mut adj = vec![0u32; start[n]];
     for (k, s) in struts.iter().enumerate() {
         for v in [s.a, s.b] {
-            adj[fill[v as usize]] = k as u32;
-            fill[v as usize] += 1;
+            adj[fill[v.index()]] = k as u32;
+            fill[v.index()] += 1;
         }
     }
     let mut keep = vec![true; struts.len()];
@@ -164,9 +164,9 @@ pub(crate) fn dangling_mask(
         };
         keep[k as usize] = false;
         let s = struts[k as usize];
-        valence[s.a as usize] -= 1;
-        valence[s.b as usize] -= 1;
-        let other = if s.a as usize == v { s.b } else { s.a } as usize;
+        valence[s.a.index()] -= 1;
+        valence[s.b.index()] -= 1;
+        let other = if s.a.index() == v { s.b } else { s.a }.index();
         if valence[other] == 1 {
             stack.push(other);
         }
@@ -175,22 +175,22 @@ pub(crate) fn dangling_mask(
 }
 
 /// Keeps the masked struts and the nodes they use (in their original order); returns the
-/// old→new node map (`u32::MAX` for dropped nodes).
+/// old→new node map (`None` for dropped nodes).
 pub(crate) fn compact(
     nodes: &[Point3<f64>],
     struts: &[Strut],
     keep: &[bool],
-) -> (Vec<Point3<f64>>, Vec<Strut>, Vec<u32>) {
+) -> (Vec<Point3<f64>>, Vec<Strut>, Vec<Option<NodeId>>) {
     let mut used = vec![false; nodes.len()];
     for (s, _) in struts.iter().zip(keep).filter(|(_, k)| **k) {
-        used[s.a as usize] = true;
-        used[s.b as usize] = true;
+        used[s.a.index()] = true;
+        used[s.b.index()] = true;
     }
-    let mut map = vec![u32::MAX; nodes.len()];
+    let mut map = vec![None; nodes.len()];
     let mut out_nodes = Vec::new();
     for (i, p) in nodes.iter().enumerate() {
         if used[i] {
-            map[i] = out_nodes.len() as u32;
+            map[i] = Some(NodeId::new(out_nodes.len()));
             out_nodes.push(*p);
         }
     }
@@ -199,8 +199,8 @@ pub(crate) fn compact(
         .zip(keep)
         .filter(|(_, k)| **k)
         .map(|(s, _)| Strut {
-            a: map[s.a as usize],
-            b: map[s.b as usize],
+            a: map[s.a.index()].expect("a kept strut's nodes are kept"),
+            b: map[s.b.index()].expect("a kept strut's nodes are kept"),
             ..*s
         })
         .collect();
@@ -218,8 +218,8 @@ mod tests {
         let struts = edges
             .iter()
             .map(|&(a, b)| Strut {
-                a,
-                b,
+                a: NodeId(a),
+                b: NodeId(b),
                 radius_a: 0.1,
                 radius_b: 0.1,
             })

@@ -21,6 +21,7 @@ use thiserror::Error;
 mod connectivity;
 mod domain;
 mod envelope;
+mod ids;
 mod tile;
 mod trim;
 
@@ -28,6 +29,7 @@ pub(crate) use connectivity::compact as compact_network;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
 pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
+pub use ids::{NodeId, StrutId};
 pub use tile::{
     ComponentPolicy, DanglingPolicy, TileError, TileOptions, TileStats, TiledNetwork, tile,
     tile_with,
@@ -37,10 +39,10 @@ pub(crate) use trim::trim_to_domain;
 /// One strut of a [`StrutNetwork`]; radii in mm.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Strut {
-    /// Index of the first node.
-    pub a: u32,
-    /// Index of the second node.
-    pub b: u32,
+    /// The first node.
+    pub a: NodeId,
+    /// The second node.
+    pub b: NodeId,
     /// Radius at node `a`, mm.
     pub radius_a: f64,
     /// Radius at node `b`, mm.
@@ -54,36 +56,36 @@ pub enum NetworkError {
     /// A strut names a node that does not exist.
     #[error("strut {strut} names node {node}, but the network has {nodes} nodes")]
     MissingNode {
-        /// Strut index.
-        strut: usize,
-        /// The node index named.
-        node: u32,
+        /// The strut.
+        strut: StrutId,
+        /// The node named.
+        node: NodeId,
         /// How many nodes there are.
         nodes: usize,
     },
     /// A strut joins a node to itself or has zero length.
     #[error("strut {strut} has zero length (nodes {a} and {b} coincide)")]
     ZeroLength {
-        /// Strut index.
-        strut: usize,
+        /// The strut.
+        strut: StrutId,
         /// First node.
-        a: u32,
+        a: NodeId,
         /// Second node.
-        b: u32,
+        b: NodeId,
     },
     /// A radius that is not positive and finite.
     #[error("strut {strut} has radius {radius} mm; radii must be finite and > 0")]
     BadRadius {
-        /// Strut index.
-        strut: usize,
+        /// The strut.
+        strut: StrutId,
         /// The radius.
         radius: f64,
     },
     /// A node coordinate that is not finite.
     #[error("node {node} has a non-finite coordinate")]
     NonFiniteNode {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeId,
     },
 }
 
@@ -103,11 +105,14 @@ impl StrutNetwork {
     /// A [`NetworkError`] naming the first offending node or strut.
     pub fn try_new(nodes: Vec<Point3<f64>>, struts: Vec<Strut>) -> Result<Self, NetworkError> {
         if let Some(node) = nodes.iter().position(|p| !p.iter().all(|v| v.is_finite())) {
-            return Err(NetworkError::NonFiniteNode { node });
+            return Err(NetworkError::NonFiniteNode {
+                node: NodeId::new(node),
+            });
         }
         for (k, s) in struts.iter().enumerate() {
+            let k = StrutId::new(k);
             for node in [s.a, s.b] {
-                if node as usize >= nodes.len() {
+                if node.index() >= nodes.len() {
                     return Err(NetworkError::MissingNode {
                         strut: k,
                         node,
@@ -120,7 +125,7 @@ impl StrutNetwork {
                     return Err(NetworkError::BadRadius { strut: k, radius });
                 }
             }
-            if s.a == s.b || (nodes[s.a as usize] - nodes[s.b as usize]).norm() == 0.0 {
+            if s.a == s.b || (nodes[s.a.index()] - nodes[s.b.index()]).norm() == 0.0 {
                 return Err(NetworkError::ZeroLength {
                     strut: k,
                     a: s.a,
@@ -154,8 +159,8 @@ impl StrutNetwork {
     pub fn node_radii(&self) -> Vec<f64> {
         let mut r = vec![0.0f64; self.nodes.len()];
         for s in &self.struts {
-            r[s.a as usize] = r[s.a as usize].max(s.radius_a);
-            r[s.b as usize] = r[s.b as usize].max(s.radius_b);
+            r[s.a.index()] = r[s.a.index()].max(s.radius_a);
+            r[s.b.index()] = r[s.b.index()].max(s.radius_b);
         }
         r
     }

@@ -32,7 +32,7 @@ use thiserror::Error;
 use super::connectivity::{compact, dangling_mask, largest_component_mask};
 use super::domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
 use super::trim::trim_to_domain;
-use super::{NetworkError, Strut, StrutNetwork};
+use super::{NetworkError, NodeId, Strut, StrutNetwork};
 use crate::design_space::PeriodicCell;
 
 /// What to do with struts that hang from a free end.
@@ -392,8 +392,8 @@ fn instantiate(
                         continue;
                     }
                     struts.push(Strut {
-                        a: na,
-                        b: nb,
+                        a: NodeId(na),
+                        b: NodeId(nb),
                         radius_a: p.radius,
                         radius_b: p.radius,
                     });
@@ -466,8 +466,8 @@ mod tests {
     fn valences(net: &StrutNetwork) -> Vec<usize> {
         let mut v = vec![0; net.nodes().len()];
         for s in net.struts() {
-            v[s.a as usize] += 1;
-            v[s.b as usize] += 1;
+            v[s.a.index()] += 1;
+            v[s.b.index()] += 1;
         }
         v
     }
@@ -488,7 +488,7 @@ mod tests {
                 seen.insert((s.a.min(s.b), s.a.max(s.b))),
                 "duplicate strut {s:?}"
             );
-            let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
+            let l = (net.nodes()[s.a.index()] - net.nodes()[s.b.index()]).norm();
             assert!(l >= 1e-6, "strut {s:?} has length {l}");
         }
     }
@@ -525,7 +525,7 @@ mod tests {
         }
         assert_eq!(interior, 4 * 4 * 4);
         for s in net.struts() {
-            let l = (net.nodes()[s.a as usize] - net.nodes()[s.b as usize]).norm();
+            let l = (net.nodes()[s.a.index()] - net.nodes()[s.b.index()]).norm();
             assert!((l - 2.0).abs() < 1e-12);
             assert_eq!((s.radius_a, s.radius_b), (0.2, 0.2));
         }
@@ -547,8 +547,8 @@ mod tests {
         assert_eq!(t.network.struts().len(), 144 + 96);
         for s in t.network.struts() {
             let (p, q) = (
-                t.network.nodes()[s.a as usize],
-                t.network.nodes()[s.b as usize],
+                t.network.nodes()[s.a.index()],
+                t.network.nodes()[s.b.index()],
             );
             let l = (p - q).norm();
             assert!(
@@ -584,7 +584,7 @@ mod tests {
         let inner = Domain::new_box([4.0; 3], [20.0; 3]).unwrap();
         let mut length = 0.0;
         for s in net.struts() {
-            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            let (p, q) = (net.nodes()[s.a.index()], net.nodes()[s.b.index()]);
             for [t0, t1] in inner.inside_intervals(&p, &q) {
                 length += (t1 - t0) * (q - p).norm();
             }
@@ -650,7 +650,7 @@ mod tests {
         assert!(cut_nodes >= surviving_cut, "{cut_nodes} {:?}", t.stats);
         eprintln!("cylinder: {cut_nodes} cut nodes, {:?}", t.stats);
         for s in net.struts() {
-            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            let (p, q) = (net.nodes()[s.a.index()], net.nodes()[s.b.index()]);
             for i in 0..=16 {
                 let x = p + (q - p) * (i as f64 / 16.0);
                 let d = cylinder_sdf(&x, base, axis, r, h);
@@ -814,7 +814,7 @@ mod tests {
         }
         assert!(cut_nodes > 100);
         for s in net.struts() {
-            let (p, q) = (net.nodes()[s.a as usize], net.nodes()[s.b as usize]);
+            let (p, q) = (net.nodes()[s.a.index()], net.nodes()[s.b.index()]);
             for i in 1..16 {
                 let x = p + (q - p) * (i as f64 / 16.0);
                 assert!(env.contains(&x), "strut {s:?} leaves the sphere at {x}");
@@ -837,8 +837,8 @@ mod tests {
         assert!(t.stats.cut_pieces > t.stats.struts_cut, "{:?}", t.stats);
         for s in t.network.struts() {
             let (p, q) = (
-                t.network.nodes()[s.a as usize],
-                t.network.nodes()[s.b as usize],
+                t.network.nodes()[s.a.index()],
+                t.network.nodes()[s.b.index()],
             );
             for i in 0..=32 {
                 let x = p + (q - p) * (i as f64 / 32.0);

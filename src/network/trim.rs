@@ -2,8 +2,8 @@
 
 use nalgebra::Point3;
 
-use super::Strut;
 use super::domain::Domain;
+use super::{NodeId, Strut};
 
 /// Counts from [`trim_to_domain`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -39,8 +39,8 @@ pub(crate) fn trim_to_domain(
     let mut out = Vec::with_capacity(struts.len());
     let mut counts = TrimCounts::default();
     for s in struts {
-        let p = nodes[s.a as usize];
-        let q = nodes[s.b as usize];
+        let p = nodes[s.a.index()];
+        let q = nodes[s.b.index()];
         let len = (q - p).norm();
         let intervals = domain.inside_intervals(&p, &q);
         let mut pieces = Vec::with_capacity(intervals.len());
@@ -69,7 +69,7 @@ pub(crate) fn trim_to_domain(
                     } else {
                         nodes.push(p + (q - p) * t);
                         cut_node.push(true);
-                        (nodes.len() - 1) as u32
+                        NodeId::new(nodes.len() - 1)
                     }
                 };
                 for [t0, t1] in pieces {
@@ -109,8 +109,8 @@ mod tests {
             Point3::new(1.5, 0.2, 0.5),
         ];
         let st = |a, b| Strut {
-            a,
-            b,
+            a: NodeId(a),
+            b: NodeId(b),
             radius_a: 0.1,
             radius_b: 0.3,
         };
@@ -128,9 +128,9 @@ mod tests {
         );
         assert_eq!(t.struts.len(), 2);
         let cut = t.struts[1];
-        assert_eq!(cut.a, 1);
-        assert!((t.nodes[cut.b as usize] - Point3::new(1.0, 0.5, 0.5)).norm() < 1e-12);
-        assert!(t.cut_node[cut.b as usize]);
+        assert_eq!(cut.a, NodeId(1));
+        assert!((t.nodes[cut.b.index()] - Point3::new(1.0, 0.5, 0.5)).norm() < 1e-12);
+        assert!(t.cut_node[cut.b.index()]);
         // Radius at the cut: linear from 0.1 at t=0 to 0.3 at t=1, cut at t = 0.2/0.7.
         assert!((cut.radius_b - (0.1 + 0.2 * (0.2 / 0.7))).abs() < 1e-12);
     }

@@ -150,7 +150,7 @@ pub(crate) fn painter_order(network: &StrutNetwork, toward_viewer: [f64; 3]) -> 
         .struts()
         .iter()
         .map(|s| {
-            let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+            let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
             dot([a.x + b.x, a.y + b.y, a.z + b.z], toward_viewer)
         })
         .collect();
@@ -197,7 +197,7 @@ pub(crate) fn scene(
     let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
     for s in struts {
         for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
-            let p = proj[n as usize];
+            let p = proj[n.index()];
             for k in 0..2 {
                 lo[k] = lo[k].min(p[k] - r);
                 hi[k] = hi[k].max(p[k] + r);
@@ -257,7 +257,7 @@ pub(crate) fn scene(
 
     // Depth cue: struts further back fade towards white, so layers read apart.
     let depth = |s: &crate::network::Strut| {
-        let (a, b) = (nodes[s.a as usize], nodes[s.b as usize]);
+        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
         dot([a.x + b.x, a.y + b.y, a.z + b.z], toward) / 2.0
     };
     let (z_lo, z_hi) = struts
@@ -289,8 +289,8 @@ pub(crate) fn scene(
         let d = s.radius_a + s.radius_b;
         let back = 1.0 - (depth(s) - z_lo) / span;
         items.push(Item::Segment {
-            a: to_px(proj[s.a as usize]),
-            b: to_px(proj[s.b as usize]),
+            a: to_px(proj[s.a.index()]),
+            b: to_px(proj[s.b.index()]),
             width: (d * scale).max(MIN_WIDTH_PX),
             colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
         });

@@ -128,10 +128,10 @@ pub fn directional_modulus_png(title: &str, curves: &[Curve], youngs_modulus_gpa
 /// # Example
 /// ```
 /// use nalgebra::Point3;
-/// use trussforge::network::{Strut, StrutNetwork};
+/// use trussforge::network::{NodeId, Strut, StrutNetwork};
 /// use trussforge::plot::{LatticeView, lattice_svg};
 /// let nodes = vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)];
-/// let struts = vec![Strut { a: 0, b: 1, radius_a: 0.1, radius_b: 0.1 }];
+/// let struts = vec![Strut { a: NodeId(0), b: NodeId(1), radius_a: 0.1, radius_b: 0.1 }];
 /// let net = StrutNetwork::try_new(nodes, struts).unwrap();
 /// let svg = lattice_svg(&net, "one strut", &LatticeView::default());
 /// assert!(svg.contains("class=\"struts\""));

@@ -5,7 +5,7 @@ use super::directional::{Plane, sample_plane};
 use super::lattice::{basis, painter_order};
 use super::*;
 use crate::mechanics::{Stiffness, Voigt};
-use crate::network::{Strut, StrutNetwork};
+use crate::network::{NodeId, Strut, StrutNetwork};
 use nalgebra::Point3;
 use std::collections::BTreeMap;
 use tiny_skia::Pixmap;
@@ -61,8 +61,8 @@ fn grid(n: usize) -> StrutNetwork {
     let mut struts = Vec::new();
     let mut push = |a: u32, b: u32, nodes: &Vec<Point3<f64>>| {
         struts.push(Strut {
-            a,
-            b,
+            a: NodeId(a),
+            b: NodeId(b),
             radius_a: radius(nodes[a as usize].x),
             radius_b: radius(nodes[b as usize].x),
         })
@@ -519,14 +519,14 @@ fn painter_draws_near_struts_after_far_ones() {
         Point3::new(0.0, 1.0, -5.0),
     ];
     let near = Strut {
-        a: 0,
-        b: 1,
+        a: NodeId(0),
+        b: NodeId(1),
         radius_a: 0.2,
         radius_b: 0.2,
     };
     let far = Strut {
-        a: 2,
-        b: 3,
+        a: NodeId(2),
+        b: NodeId(3),
         radius_a: 0.1,
         radius_b: 0.1,
     };

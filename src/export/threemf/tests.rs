@@ -5,7 +5,7 @@ use nalgebra::Point3;
 
 use super::*;
 use crate::mesh::{MeshSettings, mesh_network};
-use crate::network::Strut;
+use crate::network::{NodeId, Strut};
 
 /// Parsed content of a 3D/3dmodel.model: per object id its vertices, triangles, beams
 /// (v1, v2, r1, r2 with defaults resolved) and balls; plus the beamlattice attributes.
@@ -96,8 +96,8 @@ fn lattice() -> StrutNetwork {
         Point3::new(9.0, 9.0, 9.0), // isolated: not written
     ];
     let s = |a, b, radius_a, radius_b| Strut {
-        a,
-        b,
+        a: NodeId(a),
+        b: NodeId(b),
         radius_a,
         radius_b,
     };
@@ -205,7 +205,7 @@ fn beam_lattice_round_trip() {
     assert_eq!(p.triangles.get(&1).map_or(0, Vec::len), 0);
     let tol = 0.5e-4 + 1e-12;
     for (beam, s) in p.beams.iter().zip(net.struts()) {
-        assert_eq!((beam.0, beam.1), (s.a, s.b));
+        assert_eq!((beam.0, beam.1), (s.a.0, s.b.0));
         assert!((beam.2 - s.radius_a).abs() <= tol && (beam.3 - s.radius_b).abs() <= tol);
     }
     // Balls: every node gets node_radii(); the default ballradius covers the most common.
@@ -259,8 +259,8 @@ fn nothing_or_bad_lattice_is_an_error_and_leaves_nothing() {
     let tiny = StrutNetwork::try_new(
         vec![Point3::origin(), Point3::new(1.0, 0.0, 0.0)],
         vec![Strut {
-            a: 0,
-            b: 1,
+            a: NodeId(0),
+            b: NodeId(1),
             radius_a: 1e-6,
             radius_b: 0.1,
         }],
