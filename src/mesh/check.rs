@@ -13,6 +13,7 @@ use nalgebra::Point3;
 use rayon::prelude::*;
 
 use super::{MeshError, TriMesh};
+use crate::geom::predicates::segment_crosses_triangle;
 
 /// The result of [`check`]. Counts plus the first offender of each kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -402,31 +403,6 @@ fn shell_volumes(mesh: &TriMesh, roots: &[u32], shells: &mut UnionFind) -> Vec<f
         }
     }
     volumes
-}
-
-fn orient(a: &Point3<f64>, b: &Point3<f64>, c: &Point3<f64>, d: &Point3<f64>) -> f64 {
-    (b - a).cross(&(c - a)).dot(&(d - a))
-}
-
-/// Relative tolerance of the plane-side test: endpoints closer to the triangle's plane than
-/// this fraction of the segment length count as touching (coplanar), not crossing.
-const PLANE_TOL: f64 = 1e-9;
-
-/// Does the open segment `pq` cross the open triangle `abc` (strictly)? Touching and
-/// (near-)coplanar configurations are not crossings.
-fn segment_crosses_triangle(p: &Point3<f64>, q: &Point3<f64>, t: &[Point3<f64>; 3]) -> bool {
-    let [a, b, c] = t;
-    let n = (b - a).cross(&(c - a));
-    let tol = PLANE_TOL * n.norm() * (q - p).norm();
-    let sp = n.dot(&(p - a));
-    let sq = n.dot(&(q - a));
-    if !(sp > tol && sq < -tol || sp < -tol && sq > tol) {
-        return false;
-    }
-    let s1 = orient(p, q, a, b);
-    let s2 = orient(p, q, b, c);
-    let s3 = orient(p, q, c, a);
-    (s1 > 0.0 && s2 > 0.0 && s3 > 0.0) || (s1 < 0.0 && s2 < 0.0 && s3 < 0.0)
 }
 
 fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {

@@ -61,6 +61,7 @@ use rayon::prelude::*;
 
 use super::TriMesh;
 use super::hull::{HullScratch, convex_hull};
+use crate::geom::distance::{point_segment_distance, segment_distance};
 use crate::network::StrutNetwork;
 
 /// Angular margin between the caps of two struts at a node, rad.
@@ -964,11 +965,6 @@ pub(super) fn interfering_pairs(
             (s.a as usize == w) || (s.b as usize == w)
         })
     };
-    let point_seg = |p: &Point3<f64>, a: &Point3<f64>, b: &Point3<f64>| {
-        let ab = b - a;
-        let t = ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
-        (p - (a + ab * t)).norm()
-    };
     let clash = |p: usize, q: usize| -> bool {
         let (p, q) = (p.min(q), p.max(q));
         match (p < ns, q < ns) {
@@ -979,8 +975,7 @@ pub(super) fn interfering_pairs(
                 }
                 let (a0, a1, ra) = seg[p];
                 let (b0, b1, rb) = seg[q];
-                crate::design_space::segment_distance(a0.coords, a1.coords, b0.coords, b1.coords)
-                    <= ra + rb
+                segment_distance(a0.coords, a1.coords, b0.coords, b1.coords) <= ra + rb
             }
             (true, false) => {
                 let v = live[q - ns];
@@ -989,7 +984,7 @@ pub(super) fn interfering_pairs(
                     return false;
                 }
                 let (a, b, r) = seg[p];
-                point_seg(&nodes[v], &a, &b) <= r + rho[v]
+                point_segment_distance(nodes[v].coords, a.coords, b.coords) <= r + rho[v]
             }
             _ => {
                 let (v, w) = (live[p - ns], live[q - ns]);
