@@ -493,23 +493,22 @@ pub(super) fn mesh_explicit_open(
     let mut hubs = HubStats::default();
     for (v, result) in per_node.into_iter().enumerate() {
         let big = layout.node_ring(v);
-        let sb = match result {
-            // A hub over the cap is refused below; its node keeps the smallest set-backs, so
-            // its ball does not blame every piece within the refused hub's reach.
-            Ok(sb)
-                if !is_open(v)
-                    && big > 0.0
-                    && inc(v)
-                        .iter()
-                        .zip(&sb)
-                        .any(|(e, s)| s.hypot(radius(e)) > RHO_MAX_FACTOR * big) =>
-            {
-                let ratio = inc(v)
+        // The hub's ball radius over its largest ring, where it exceeds the cap.
+        let oversized = match &result {
+            Ok(sb) if !is_open(v) && big > 0.0 => {
+                let ball = inc(v)
                     .iter()
-                    .zip(&sb)
+                    .zip(sb)
                     .map(|(e, s)| s.hypot(radius(e)))
-                    .fold(0.0, f64::max)
-                    / big;
+                    .fold(0.0, f64::max);
+                (ball > RHO_MAX_FACTOR * big).then_some(ball / big)
+            }
+            _ => None,
+        };
+        let sb = match (result, oversized) {
+            // A hub over the cap is refused; its node keeps the smallest set-backs, so its
+            // ball does not blame every piece within the refused hub's reach.
+            (Ok(_), Some(ratio)) => {
                 hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
                 hubs.large_hubs += 1;
                 blames.push(Blame {
@@ -519,8 +518,8 @@ pub(super) fn mesh_explicit_open(
                 refused[v] = true;
                 layout.min_setbacks(v)
             }
-            Ok(sb) => sb,
-            Err((e1, e2, c)) => {
+            (Ok(sb), None) => sb,
+            (Err((e1, e2, c)), _) => {
                 let (a, b) = (e1.strut as usize, e2.strut as usize);
                 blames.push(Blame {
                     failure: ExplicitFailure::SharpAngle {
