@@ -431,17 +431,33 @@ fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {
 }
 
 /// All intersecting pairs `(i, j)`, `i < j`, sorted.
-pub(super) fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
-    let tris = mesh.triangles();
+fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
+    intersections_among(mesh, mesh.triangles().len(), |k| k)
+}
+
+/// The intersecting pairs among the triangles `subset` of `mesh` (ascending indices), as
+/// pairs `(i, j)` of triangle indices, `i < j`, sorted. The same pairs as checking a mesh of
+/// only those triangles (over all of `mesh`'s vertices), without building it.
+pub(super) fn self_intersections_among(mesh: &TriMesh, subset: &[usize]) -> Vec<(usize, usize)> {
+    intersections_among(mesh, subset.len(), |k| subset[k])
+}
+
+/// The intersecting pairs among `count` triangles of `mesh`, the `k`-th being triangle
+/// `triangle(k)` (increasing in `k`).
+fn intersections_among(
+    mesh: &TriMesh,
+    count: usize,
+    triangle: impl Fn(usize) -> usize + Sync,
+) -> Vec<(usize, usize)> {
     let Some((lo, hi)) = mesh.bounding_box() else {
         return Vec::new();
     };
-    if tris.len() < 2 {
+    if count < 2 {
         return Vec::new();
     }
-    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..tris.len())
-        .map(|t| {
-            let [a, b, c] = mesh.triangle_points(t);
+    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..count)
+        .map(|k| {
+            let [a, b, c] = mesh.triangle_points(triangle(k));
             (a.inf(&b).inf(&c), a.sup(&b).sup(&c))
         })
         .collect();
@@ -451,6 +467,9 @@ pub(super) fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
     let min_cell = ext.max() / 2048.0;
     let cell = (2.0 * mean).max(min_cell).max(f64::MIN_POSITIVE);
     super::broad_phase::overlapping_pairs(&boxes, lo, cell, |ti, tj| {
-        triangles_intersect(mesh, ti, tj)
+        triangles_intersect(mesh, triangle(ti), triangle(tj))
     })
+    .into_iter()
+    .map(|(ti, tj)| (triangle(ti), triangle(tj)))
+    .collect()
 }

@@ -808,17 +808,14 @@ fn crossing_cuts(mesh: &TriMesh, first: usize, cuts: &[Cut]) -> Vec<usize> {
             (0..3).all(|a| p[a] >= lo[a] && p[a] <= hi[a])
         })
     };
-    let local: Vec<[u32; 3]> = tris[..first]
-        .iter()
-        .filter(|t| inside(t))
-        .chain(&tris[first..])
-        .copied()
+    let local: Vec<usize> = (0..first)
+        .filter(|&k| inside(&tris[k]))
+        .chain(first..tris.len())
         .collect();
-    let sub = TriMesh::from_parts_unchecked(verts.to_vec(), local);
-    let mut bad: Vec<usize> = super::check::self_intersections(&sub)
+    let mut bad: Vec<usize> = super::check::self_intersections_among(mesh, &local)
         .into_iter()
         .filter_map(|(x, _)| {
-            let t = sub.triangles()[x];
+            let t = tris[x];
             let c = t
                 .iter()
                 .map(|&v| verts[v as usize].coords)
