@@ -74,8 +74,8 @@ fn translation_canonical(exact: &[ExactStrut]) -> Vec<ExactStrut> {
         .expect("a topology has struts")
 }
 
-/// The 48 symmetries of the cube as signed permutation matrices `Q`, for
-/// [`RatPoint::rotated_t`]: `Qᵀ` maps axis `i` to `±` axis `perm[i]`.
+/// The 48 symmetries of the cube (every axis permutation with every choice of signs) as
+/// signed permutation matrices `Q` for [`RatPoint::rotated_t`].
 fn cube_symmetries() -> impl Iterator<Item = [[i8; 3]; 3]> {
     const PERMS: [[usize; 3]; 6] = [
         [0, 1, 2],

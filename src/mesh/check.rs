@@ -3,11 +3,11 @@
 //!
 //! Everything is computed with sorting and union-find (no hash iteration), so the report is
 //! deterministic. The self-intersection test bins triangle boxes into a uniform grid and runs
-//! edge-through-triangle tests with floating-point orientation predicates. Pairs sharing an
-//! edge are skipped; pairs sharing one vertex are tested on their opposite edges. Coplanar
-//! and touching configurations are not reported (limitation): the mesher's own coplanar
-//! neighbours (possible where the surface passes within 1 % of a grid vertex) touch only at
-//! shared vertices.
+//! edge-through-triangle tests with floating-point orientation predicates
+//! ([`segment_crosses_triangle`]). Pairs sharing an edge are skipped; pairs sharing one vertex
+//! are tested on their opposite edges. Coplanar and touching configurations are not reported
+//! (limitation): the mesher's own coplanar neighbours (possible where the surface passes
+//! within 1 % of a grid vertex) touch only at shared vertices.
 
 use nalgebra::Point3;
 use rayon::prelude::*;
