@@ -9,6 +9,8 @@
 //! did, and the process's peak resident memory (`VmHWM`) after meshing (largest first, so the
 //! figure after the ~100k cylinder is its peak).
 
+mod common;
+
 use std::time::Instant;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -27,17 +29,6 @@ struct FixturePoint {
     id: String,
     design: Design,
     cell_size: f64,
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
 }
 
 /// The graded network of a cylinder of `radius` × `height` mm, the three designs at a sixth,
@@ -114,7 +105,7 @@ fn bench_graded(c: &mut Criterion) {
             n as f64 / check_s,
             stats.conditioning,
             stats.local,
-            peak_rss_mib()
+            common::peak_rss_mib()
         );
         drop(mesh);
         group.throughput(Throughput::Elements(n as u64));

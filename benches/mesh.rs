@@ -9,6 +9,8 @@
 //! process's peak resident memory (`VmHWM`) right after meshing the ~100k lattice.
 //! Also the beam-lattice 3MF writer (struts as beams, no meshing) on ~11k struts.
 
+mod common;
+
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use nalgebra::Point3;
 use rand::{Rng, SeedableRng};
@@ -62,17 +64,6 @@ fn lattice(cells: usize, pitch: f64) -> StrutNetwork {
     StrutNetwork::try_new(nodes, struts).expect("valid lattice")
 }
 
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|t| {
-            t.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map_or(f64::NAN, |kib| kib / 1024.0)
-}
-
 fn pool(threads: usize) -> rayon::ThreadPool {
     rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
@@ -103,7 +94,7 @@ fn bench_explicit(c: &mut Criterion) {
             mesh.triangles().len() as f64 / n as f64,
             stats.segments,
             mesh_bytes(&mesh) as f64 / n as f64,
-            peak_rss_mib()
+            common::peak_rss_mib()
         );
         drop(mesh);
         group.throughput(Throughput::Elements(n as u64));

@@ -13,8 +13,9 @@
 //!
 //! ## Pipeline
 //! `spec` → `inverse` (networks propose, FE verifies) → `grading` → `mesh` → `export`.
-//! `design_space` (a design Θ → its periodic cell) and [`mechanics`]
-//! (stiffness tensors) are used by every stage.
+//! `design_space` (a design Θ → its periodic cell), [`mechanics`] (stiffness tensors) and
+//! [`geom`] (the geometry kernel: exact rational points, predicates, distances) are used by
+//! every stage.
 #![deny(missing_docs)]
 #![deny(rustdoc::broken_intra_doc_links)]
 
@@ -23,6 +24,7 @@ pub mod design_space;
 pub mod export;
 pub mod fem;
 pub mod fsutil;
+pub mod geom;
 pub mod grading;
 pub mod inverse;
 pub mod learn;

@@ -21,8 +21,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::exact::RatPoint;
 use super::topology::{ExactStrut, LatticeChoice, Topology, UnitGraph, canonical_strut};
+use crate::geom::exact::{RatPoint, gcd};
 
 /// Which topologies count as the same (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -42,12 +42,10 @@ pub(crate) fn canonical_key(exact: &[ExactStrut], equivalence: Equivalence) -> V
         Equivalence::StrutSet => exact.to_vec(),
         Equivalence::Translation => translation_canonical(exact),
         Equivalence::CubeSymmetry => cube_symmetries()
-            .map(|(perm, sign)| {
+            .map(|q_sym| {
                 let mapped: Vec<ExactStrut> = exact
                     .iter()
-                    .map(|(p, q)| {
-                        canonical_strut(p.cube_symmetry(perm, sign), q.cube_symmetry(perm, sign))
-                    })
+                    .map(|(p, q)| canonical_strut(p.rotated_t(&q_sym), q.rotated_t(&q_sym)))
                     .collect();
                 translation_canonical(&mapped)
             })
@@ -67,7 +65,7 @@ fn translation_canonical(exact: &[ExactStrut]) -> Vec<ExactStrut> {
         .map(|origin| {
             let mut v: Vec<ExactStrut> = exact
                 .iter()
-                .map(|(p, q)| canonical_strut(shift_back(*p, origin), shift_back(*q, origin)))
+                .map(|(p, q)| canonical_strut(p.minus(*origin), q.minus(*origin)))
                 .collect();
             v.sort();
             v
@@ -76,13 +74,9 @@ fn translation_canonical(exact: &[ExactStrut]) -> Vec<ExactStrut> {
         .expect("a topology has struts")
 }
 
-fn shift_back(p: RatPoint, origin: &RatPoint) -> RatPoint {
-    let (a, da, b, db) = (p.num(), p.den(), origin.num(), origin.den());
-    RatPoint::new(std::array::from_fn(|i| a[i] * db - b[i] * da), da * db)
-}
-
-/// The 48 symmetries of the cube as (axis permutation, signs).
-fn cube_symmetries() -> impl Iterator<Item = ([usize; 3], [i64; 3])> {
+/// The 48 symmetries of the cube (every axis permutation with every choice of signs) as
+/// signed permutation matrices `Q` for [`RatPoint::rotated_t`].
+fn cube_symmetries() -> impl Iterator<Item = [[i8; 3]; 3]> {
     const PERMS: [[usize; 3]; 6] = [
         [0, 1, 2],
         [0, 2, 1],
@@ -93,10 +87,9 @@ fn cube_symmetries() -> impl Iterator<Item = ([usize; 3], [i64; 3])> {
     ];
     PERMS.into_iter().flat_map(|perm| {
         (0..8).map(move |s| {
-            (
-                perm,
-                [0, 1, 2].map(|i| if s >> i & 1 == 1 { -1 } else { 1 }),
-            )
+            let sign = [0, 1, 2].map(|i| if s >> i & 1 == 1 { -1 } else { 1 });
+            // (Qᵀ g)[i] = sign[i] · g[perm[i]]
+            std::array::from_fn(|k| std::array::from_fn(|i| if perm[i] == k { sign[i] } else { 0 }))
         })
     })
 }
@@ -202,23 +195,13 @@ fn invariant(graph: &UnitGraph) -> Invariant {
         .exact()
         .iter()
         .map(|(p, q)| {
-            let (a, da, b, db) = (p.num(), p.den() as i128, q.num(), q.den() as i128);
-            let num: i128 = (0..3)
-                .map(|i| (b[i] as i128 * da - a[i] as i128 * db).pow(2))
-                .sum();
+            let (a, da, b, db) = (p.num(), p.den(), q.num(), q.den());
+            let num: i128 = (0..3).map(|i| (b[i] * da - a[i] * db).pow(2)).sum();
             let den = (da * db).pow(2);
-            let g = gcd(num, den);
+            let g = gcd(num, den).max(1);
             (num / g, den / g)
         })
         .collect();
     lengths.sort();
     (graph.nodes().len(), graph.struts().len(), lengths)
-}
-
-fn gcd(a: i128, b: i128) -> i128 {
-    let (mut a, mut b) = (a.abs(), b.abs());
-    while b != 0 {
-        (a, b) = (b, a % b);
-    }
-    a.max(1)
 }

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
-use super::exact::GRID;
+use crate::geom::exact::GRID;
 
 /// How many elementary lattices there are.
 pub const LATTICE_COUNT: usize = 7;

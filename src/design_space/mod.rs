@@ -8,13 +8,12 @@ mod canonical;
 mod cell;
 mod design;
 mod error;
-mod exact;
 mod files;
 mod lattices;
 mod topology;
 
 pub use canonical::{Equivalence, TopologyCatalog, TopologyClass};
-pub use cell::{Material, NodeId, PeriodicCell, PeriodicStrut, segment_closest, segment_distance};
+pub use cell::{Material, NodeId, PeriodicCell, PeriodicStrut};
 pub use design::{AxisAngle, DENSITY_RANGE, Design, RangePolicy, STRETCH_RANGE, unit_graph};
 pub use error::DesignError;
 pub use files::{CellSource, TrussFile, read_cell_source, read_design};

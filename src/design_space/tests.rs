@@ -7,6 +7,7 @@ use nalgebra::{Point3, Vector3};
 use proptest::prelude::*;
 
 use super::*;
+use crate::geom::distance::segment_distance;
 
 fn choice(lattice: u8, tessellation: u8) -> LatticeChoice {
     LatticeChoice {

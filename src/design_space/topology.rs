@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::DesignError;
-use super::exact::{GRID, Param, RatPoint, split_params};
 use super::lattices::{LATTICE_COUNT, segments};
+use crate::geom::exact::{GRID, Line, Param, RatPoint, split_params};
 
 /// One of the three lattices of a topology: an elementary lattice and its tessellation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -166,24 +166,23 @@ impl UnitGraph {
         // Split points are collected per translation class: a node may lie on one translate of
         // a boundary strut inside the closed cell while the struts meeting its other translates
         // belong to the neighbouring cells.
+        let lines: Vec<Line> = closed
+            .iter()
+            .map(|&(p, q)| Line::whole(RatPoint::from_int(p), RatPoint::from_int(q)))
+            .collect();
         let mut params: BTreeMap<ExactStrut, BTreeSet<Param>> = BTreeMap::new();
-        for (k, &(p, q)) in closed.iter().enumerate() {
-            let class = params
-                .entry(canonical_strut(
-                    RatPoint::from_int(p),
-                    RatPoint::from_int(q),
-                ))
-                .or_default();
-            for (m, &(r, w)) in closed.iter().enumerate() {
+        for (k, line) in lines.iter().enumerate() {
+            let class = params.entry(canonical_strut(line.p, line.q)).or_default();
+            for (m, other) in lines.iter().enumerate() {
                 if m != k && overlap(boxes[k], boxes[m]) {
-                    class.extend(split_params(p, q, r, w));
+                    class.extend(split_params(line, other));
                 }
             }
         }
         let mut periodic: BTreeSet<ExactStrut> = BTreeSet::new();
         for ((p, q), ts) in params {
             let mut prev = p;
-            for t in ts.iter().map(|t| p.lerp(q, t.n, t.d)).chain([q]) {
+            for t in ts.iter().map(|t| p.lerp(q, *t)).chain([q]) {
                 periodic.insert(canonical_strut(prev, t));
                 prev = t;
             }

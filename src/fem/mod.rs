@@ -41,8 +41,6 @@ mod solve;
 
 use std::collections::HashMap;
 
-use nalgebra::SymmetricEigen;
-
 pub use error::FemError;
 pub use options::{BeamTheory, FemOptions, ShearCorrection};
 
@@ -296,23 +294,13 @@ fn finish(c: Voigt) -> Result<Homogenized, FemError> {
         0.0
     };
     let sym = (c + c.transpose()) * 0.5;
-    let eig = SymmetricEigen::new(sym);
-    let (k, &min_eigenvalue) = eig
-        .eigenvalues
-        .iter()
-        .enumerate()
-        .min_by(|a, b| a.1.total_cmp(b.1))
-        .expect("six eigenvalues");
-    let max_eigenvalue = eig.eigenvalues.max();
-    if min_eigenvalue.is_nan()
-        || min_eigenvalue <= MECHANISM_TOLERANCE * max_eigenvalue
-        || max_eigenvalue <= 0.0
+    if let Some((min_eigenvalue, eigenvector)) =
+        Stiffness::lowest_mode_if_not_positive_definite(sym, MECHANISM_TOLERANCE)
     {
-        let v = eig.eigenvectors.column(k);
-        let eigenvector = std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4 + 0.0);
         return Err(FemError::NotPositiveDefinite {
             min_eigenvalue,
-            eigenvector,
+            // `+ 0.0` turns −0 into 0 for the message.
+            eigenvector: eigenvector.map(|x| x + 0.0),
             hint: "the periodic frame is a mechanism for this macroscopic strain: e.g. the \
                    struts do not connect the cell to its neighbours in every direction, or \
                    all struts lie in one plane"

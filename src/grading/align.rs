@@ -20,9 +20,9 @@ use std::sync::Arc;
 use nalgebra::{Matrix3, Vector3};
 use serde::{Deserialize, Serialize};
 
-use super::exact::{GRID, XPoint};
 use super::{ControlPoint, GradingError};
 use crate::design_space::{RangePolicy, unit_graph};
+use crate::geom::exact::{GRID, RatPoint};
 
 /// Whether control-point cells are aligned by cube rotations before interpolation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -76,15 +76,15 @@ fn signed_perms() -> Vec<[[i8; 3]; 3]> {
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct AlignedGraph {
     /// Canonical struts `(p, q)`: `p < q`, `p` in the half-open cell `[0, GRID)³`; sorted.
-    pub struts: Vec<(XPoint, XPoint)>,
+    pub struts: Vec<(RatPoint, RatPoint)>,
     /// Node orbits (points in `[0, GRID)³`).
-    pub nodes: BTreeSet<XPoint>,
+    pub nodes: BTreeSet<RatPoint>,
     /// Strut vectors in cell edges (for the strut-length sum of the density formula).
     pub unit_vectors: Vec<Vector3<f64>>,
 }
 
 impl AlignedGraph {
-    pub(crate) fn from_struts(raw: impl Iterator<Item = (XPoint, XPoint)>) -> Self {
+    pub(crate) fn from_struts(raw: impl Iterator<Item = (RatPoint, RatPoint)>) -> Self {
         let mut set = BTreeSet::new();
         for (a, b) in raw {
             set.insert(canonical(a, b));
@@ -118,7 +118,7 @@ impl AlignedGraph {
 }
 
 /// The representative of a strut's translation class.
-pub(crate) fn canonical(a: XPoint, b: XPoint) -> (XPoint, XPoint) {
+pub(crate) fn canonical(a: RatPoint, b: RatPoint) -> (RatPoint, RatPoint) {
     let (p, q) = if a <= b { (a, b) } else { (b, a) };
     let c = p.cell_index().map(|v| -v);
     (p.translated(c), q.translated(c))
@@ -182,12 +182,7 @@ pub fn align(
             source: Box::new(source),
         })?;
         let graph = unit_graph(&p.design.topology);
-        let exact = AlignedGraph::from_struts(graph.exact().iter().map(|(a, b)| {
-            (
-                XPoint::new(a.num().map(i128::from), a.den() as i128),
-                XPoint::new(b.num().map(i128::from), b.den() as i128),
-            )
-        }));
+        let exact = AlignedGraph::from_struts(graph.exact().iter().copied());
         let h = p.cell_size.unwrap_or(h);
         base.push((f * h, cell.struts()[0].diameter * h, exact));
     }

@@ -51,10 +51,10 @@ use std::sync::Arc;
 use nalgebra::{Matrix3, Point3};
 
 use super::align::AlignedCell;
-use super::exact::{GRID, Line, Param, XPoint, collinear, point_param, split_params};
 use super::interpolate::DesignField;
 use super::scaffold::Scaffold;
 use super::{GradingError, GradingOptions, GradingStats};
+use crate::geom::exact::{GRID, Line, Param, RatPoint, collinear, point_param, split_params};
 use crate::network::{
     BOUNDARY_TOLERANCE, ComponentPolicy, DanglingPolicy, Domain, NodeId, Strut, StrutNetwork,
     keep_largest_component, remove_dangling, trim_to_domain,
@@ -115,7 +115,7 @@ pub(crate) fn superpose(aligned: &[AlignedCell], carried: &[u32]) -> CellContent
         }
     }
     let boxes: Vec<_> = parents.iter().map(|(l, _)| fbox(l)).collect();
-    let mut pieces: BTreeMap<(XPoint, XPoint), (Line, BTreeSet<u32>)> = BTreeMap::new();
+    let mut pieces: BTreeMap<(RatPoint, RatPoint), (Line, BTreeSet<u32>)> = BTreeMap::new();
     for (k, (l, src)) in parents.iter().enumerate() {
         let mut ts: BTreeSet<Param> = BTreeSet::from([l.ta, l.tb]);
         if carried.len() > 1 {
@@ -191,7 +191,7 @@ pub(crate) fn carried_points(
 /// index `plane` of the two others `a, b`.
 type Bucket = (u8, usize, i64, i64, i64);
 
-fn buckets_of(a: XPoint, b: XPoint) -> Vec<Bucket> {
+fn buckets_of(a: RatPoint, b: RatPoint) -> Vec<Bucket> {
     let planes: Vec<(usize, i64)> = (0..3)
         .filter_map(|d| match (a.on_plane(d), b.on_plane(d)) {
             (Some(x), Some(y)) if x == y => Some((d, x)),
@@ -201,7 +201,7 @@ fn buckets_of(a: XPoint, b: XPoint) -> Vec<Bucket> {
     plane_buckets(&planes, || a.lerp(b, Param::new(1, 2)).cell_index())
 }
 
-fn point_buckets(x: XPoint) -> Vec<Bucket> {
+fn point_buckets(x: RatPoint) -> Vec<Bucket> {
     let planes: Vec<(usize, i64)> = (0..3)
         .filter_map(|d| x.on_plane(d).map(|k| (d, k)))
         .collect();
@@ -414,10 +414,11 @@ pub(crate) fn blend(
     stats.distinct_cell_contents = cache.len();
 
     // Face pass: split pieces lying in cell faces against the neighbours' pieces and nodes.
-    let ends: Vec<(XPoint, XPoint)> = raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
+    let ends: Vec<(RatPoint, RatPoint)> =
+        raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
     // Cells with the same carried set have identical face contents (the superposition is
     // periodic), so only pieces and nodes of different contents are compared.
-    type Items = (Vec<usize>, BTreeSet<(XPoint, usize)>);
+    type Items = (Vec<usize>, BTreeSet<(RatPoint, usize)>);
     let mut buckets: BTreeMap<Bucket, Items> = BTreeMap::new();
     for (idx, &(a, b)) in ends.iter().enumerate() {
         let keys = buckets_of(a, b);
@@ -471,8 +472,8 @@ pub(crate) fn blend(
     stats.face_splits = extra.values().map(|s| s.len()).sum();
 
     // Deduplicate (sources united).
-    let mut pieces: BTreeMap<(XPoint, XPoint), BTreeSet<u32>> = BTreeMap::new();
-    let mut add = |a: XPoint, b: XPoint, sources: &[u32]| {
+    let mut pieces: BTreeMap<(RatPoint, RatPoint), BTreeSet<u32>> = BTreeMap::new();
+    let mut add = |a: RatPoint, b: RatPoint, sources: &[u32]| {
         let key = if a <= b { (a, b) } else { (b, a) };
         pieces
             .entry(key)
@@ -495,11 +496,11 @@ pub(crate) fn blend(
     stats.raw_struts = pieces.len();
 
     // Nodes in order of first use; positions from the canonical cell.
-    let mut node_id: BTreeMap<XPoint, u32> = BTreeMap::new();
-    let mut node_pts: Vec<XPoint> = Vec::new();
+    let mut node_id: BTreeMap<RatPoint, u32> = BTreeMap::new();
+    let mut node_pts: Vec<RatPoint> = Vec::new();
     let mut edges: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(pieces.len());
     for ((a, b), s) in pieces {
-        let mut id = |x: XPoint| {
+        let mut id = |x: RatPoint| {
             *node_id.entry(x).or_insert_with(|| {
                 node_pts.push(x);
                 (node_pts.len() - 1) as u32
@@ -564,7 +565,7 @@ pub(crate) fn blend(
     }
 
     // Remove straight clipping nodes (valence 2, same sources, collinear) between kept pieces.
-    let original: BTreeSet<XPoint> = aligned
+    let original: BTreeSet<RatPoint> = aligned
         .iter()
         .flat_map(|a| a.graph.nodes.iter().copied())
         .collect();

@@ -72,7 +72,6 @@ mod align;
 mod blend;
 mod choose;
 mod cores;
-mod exact;
 mod interpolate;
 mod scaffold;
 mod verify;

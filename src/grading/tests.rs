@@ -7,6 +7,7 @@ use rstar::{AABB, RTree, RTreeObject};
 
 use super::*;
 use crate::design_space::{AxisAngle, LatticeChoice, RangePolicy, Topology};
+use crate::geom::distance::segment_closest;
 use crate::mechanics::Stiffness;
 use crate::network::{ComponentPolicy, DanglingPolicy, components, tile};
 
@@ -275,15 +276,6 @@ fn control_cells_converge_to_their_designs_as_points_separate() {
     assert!(last.3 < 0.05, "rel. Frobenius {}", last.3);
 }
 
-fn segment_distance(
-    p1: Point3<f64>,
-    q1: Point3<f64>,
-    p2: Point3<f64>,
-    q2: Point3<f64>,
-) -> (f64, f64, f64) {
-    crate::design_space::segment_closest(p1.coords, q1.coords, p2.coords, q2.coords)
-}
-
 /// Struts meet only at shared nodes: no two struts cross, touch or overlap elsewhere, and no
 /// two nodes coincide. Returns the number of strut pairs checked.
 fn assert_clean_geometry(net: &StrutNetwork, tol: f64) -> usize {
@@ -333,7 +325,7 @@ fn assert_clean_geometry(net: &StrutNetwork, tol: f64) -> usize {
             let shared = [s.a, s.b].iter().any(|x| *x == t.a || *x == t.b);
             let (p1, q1) = (nodes[s.a.index()], nodes[s.b.index()]);
             let (p2, q2) = (nodes[t.a.index()], nodes[t.b.index()]);
-            let (d, u, v) = segment_distance(p1, q1, p2, q2);
+            let (d, u, v) = segment_closest(p1.coords, q1.coords, p2.coords, q2.coords);
             if shared {
                 // Struts sharing a node must not fold onto each other.
                 let (o1, o2) = if s.a == t.a || s.a == t.b {
@@ -834,12 +826,12 @@ fn struts_crossing_cell_faces_are_joined_straight_again() {
     // control point, the pieces clipped at the faces must be re-joined into the straight struts
     // of the tiled periodic cell.
     use super::align::AlignedGraph;
-    use super::exact::XPoint;
     use crate::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+    use crate::geom::exact::RatPoint;
     use nalgebra::Matrix3;
     use std::sync::Arc;
-    let c = XPoint::new([12, 12, 12], 1);
-    let ends = [[36, 12, 12], [12, 36, 12], [12, 12, 36]].map(|e| (c, XPoint::new(e, 1)));
+    let c = RatPoint::new([12, 12, 12], 1);
+    let ends = [[36, 12, 12], [12, 36, 12], [12, 12, 36]].map(|e| (c, RatPoint::new(e, 1)));
     let h = 2.0;
     let lattice = Matrix3::new(1.0, 0.2, 0.0, 0.0, 0.9, 0.1, 0.1, 0.0, 1.1) * h;
     let mut cell = AlignedCell {

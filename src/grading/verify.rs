@@ -23,11 +23,11 @@ use super::align::canonical;
 use super::blend::{
     NodeField, blended_diameter, carried_points, dominant, piece_diameters, superpose,
 };
-use super::exact::XPoint;
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
 use super::{ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
+use crate::geom::exact::RatPoint;
 use crate::mechanics::{ErrorMetrics, Stiffness};
 
 /// Verification options.
@@ -160,8 +160,8 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     let content = superpose(&graded.aligned, &carried);
     let dmin = graded.options.min_strut_diameter;
     let field = &graded.field;
-    let mut cache: BTreeMap<XPoint, NodeField> = BTreeMap::new();
-    let mut end_diameter = |x: XPoint, sources: &[u32]| -> Result<(f64, bool), GradingError> {
+    let mut cache: BTreeMap<RatPoint, NodeField> = BTreeMap::new();
+    let mut end_diameter = |x: RatPoint, sources: &[u32]| -> Result<(f64, bool), GradingError> {
         let (w, a) = match cache.entry(x) {
             Entry::Occupied(e) => e.into_mut(),
             Entry::Vacant(v) => {
@@ -175,7 +175,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         Ok((d, dominant(w).is_some_and(|i| sources.contains(&i))))
     };
     // Periodic struts by translation class; first copy wins.
-    let mut classes: BTreeMap<(XPoint, XPoint), f64> = BTreeMap::new();
+    let mut classes: BTreeMap<(RatPoint, RatPoint), f64> = BTreeMap::new();
     for piece in &content.pieces {
         let (a, b) = (piece.line.start(), piece.line.end());
         let key = canonical(a, b);
@@ -192,9 +192,9 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         classes.insert(key, ((da * da + db * db) / 2.0).sqrt());
     }
     // Prune dangling struts and keep the largest component.
-    let mut struts: Vec<((XPoint, XPoint), f64)> = classes.into_iter().collect();
+    let mut struts: Vec<((RatPoint, RatPoint), f64)> = classes.into_iter().collect();
     loop {
-        let mut valence: BTreeMap<XPoint, usize> = BTreeMap::new();
+        let mut valence: BTreeMap<RatPoint, usize> = BTreeMap::new();
         for ((p, q), _) in &struts {
             *valence.entry(*p).or_default() += 1;
             *valence.entry(q.wrapped().0).or_default() += 1;
@@ -205,7 +205,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             break;
         }
     }
-    let mut ids: BTreeMap<XPoint, u32> = BTreeMap::new();
+    let mut ids: BTreeMap<RatPoint, u32> = BTreeMap::new();
     for ((p, q), _) in &struts {
         ids.entry(*p).or_insert(0);
         ids.entry(q.wrapped().0).or_insert(0);
@@ -246,7 +246,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     };
     struts.retain(|((p, _), _)| find(&mut parent, ids[p] as usize) == best);
     // Renumber the kept nodes.
-    let mut kept: BTreeMap<XPoint, u32> = BTreeMap::new();
+    let mut kept: BTreeMap<RatPoint, u32> = BTreeMap::new();
     for ((p, q), _) in &struts {
         kept.entry(*p).or_insert(0);
         kept.entry(q.wrapped().0).or_insert(0);

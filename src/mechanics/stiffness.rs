@@ -88,7 +88,26 @@ impl Stiffness {
             }
         }
         let voigt = (m + m.transpose()) * 0.5;
-        let eig = SymmetricEigen::new(voigt);
+        if let Some((min_eigenvalue, eigenvector)) =
+            Self::lowest_mode_if_not_positive_definite(voigt, POSITIVE_DEFINITE_TOLERANCE)
+        {
+            return Err(MechanicsError::NotPositiveDefinite {
+                min_eigenvalue,
+                eigenvector,
+            });
+        }
+        Ok(Self { voigt })
+    }
+
+    /// The positive-definiteness check of a symmetric 6×6 matrix `sym`: `None` when it is
+    /// positive definite, else its lowest eigenvalue and that eigenvalue's unit eigenvector
+    /// (entries rounded to 4 decimals). Not positive definite means the lowest eigenvalue is
+    /// NaN or at most `relative_tolerance` × |largest eigenvalue|, or the largest is ≤ 0.
+    pub(crate) fn lowest_mode_if_not_positive_definite(
+        sym: Voigt,
+        relative_tolerance: f64,
+    ) -> Option<(f64, [f64; 6])> {
+        let eig = SymmetricEigen::new(sym);
         let (k, &min_eigenvalue) = eig
             .eigenvalues
             .iter()
@@ -96,17 +115,17 @@ impl Stiffness {
             .min_by(|a, b| a.1.total_cmp(b.1))
             .expect("six eigenvalues");
         let max_eigenvalue = eig.eigenvalues.max();
-        if min_eigenvalue <= POSITIVE_DEFINITE_TOLERANCE * max_eigenvalue.abs()
-            || max_eigenvalue <= 0.0
-        {
-            let v = eig.eigenvectors.column(k);
-            let eigenvector = std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4);
-            return Err(MechanicsError::NotPositiveDefinite {
-                min_eigenvalue,
-                eigenvector,
-            });
+        let not_positive_definite = min_eigenvalue.is_nan()
+            || min_eigenvalue <= relative_tolerance * max_eigenvalue.abs()
+            || max_eigenvalue <= 0.0;
+        if !not_positive_definite {
+            return None;
         }
-        Ok(Self { voigt })
+        let v = eig.eigenvectors.column(k);
+        Some((
+            min_eigenvalue,
+            std::array::from_fn(|i| (v[i] * 1e4).round() / 1e4),
+        ))
     }
 
     /// Validates a stiffness given as 21 upper-triangle constants (C11 C12 … C16 C22 … C66)

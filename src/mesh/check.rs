@@ -3,16 +3,17 @@
 //!
 //! Everything is computed with sorting and union-find (no hash iteration), so the report is
 //! deterministic. The self-intersection test bins triangle boxes into a uniform grid and runs
-//! edge-through-triangle tests with floating-point orientation predicates. Pairs sharing an
-//! edge are skipped; pairs sharing one vertex are tested on their opposite edges. Coplanar
-//! and touching configurations are not reported (limitation): the mesher's own coplanar
-//! neighbours (possible where the surface passes within 1 % of a grid vertex) touch only at
-//! shared vertices.
+//! edge-through-triangle tests with floating-point orientation predicates
+//! ([`segment_crosses_triangle`]). Pairs sharing an edge are skipped; pairs sharing one vertex
+//! are tested on their opposite edges. Coplanar and touching configurations are not reported
+//! (limitation): the mesher's own coplanar neighbours (possible where the surface passes
+//! within 1 % of a grid vertex) touch only at shared vertices.
 
 use nalgebra::Point3;
 use rayon::prelude::*;
 
 use super::{MeshError, TriMesh};
+use crate::geom::predicates::segment_crosses_triangle;
 
 /// The result of [`check`]. Counts plus the first offender of each kind.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize)]
@@ -404,31 +405,6 @@ fn shell_volumes(mesh: &TriMesh, roots: &[u32], shells: &mut UnionFind) -> Vec<f
     volumes
 }
 
-fn orient(a: &Point3<f64>, b: &Point3<f64>, c: &Point3<f64>, d: &Point3<f64>) -> f64 {
-    (b - a).cross(&(c - a)).dot(&(d - a))
-}
-
-/// Relative tolerance of the plane-side test: endpoints closer to the triangle's plane than
-/// this fraction of the segment length count as touching (coplanar), not crossing.
-const PLANE_TOL: f64 = 1e-9;
-
-/// Does the open segment `pq` cross the open triangle `abc` (strictly)? Touching and
-/// (near-)coplanar configurations are not crossings.
-fn segment_crosses_triangle(p: &Point3<f64>, q: &Point3<f64>, t: &[Point3<f64>; 3]) -> bool {
-    let [a, b, c] = t;
-    let n = (b - a).cross(&(c - a));
-    let tol = PLANE_TOL * n.norm() * (q - p).norm();
-    let sp = n.dot(&(p - a));
-    let sq = n.dot(&(q - a));
-    if !(sp > tol && sq < -tol || sp < -tol && sq > tol) {
-        return false;
-    }
-    let s1 = orient(p, q, a, b);
-    let s2 = orient(p, q, b, c);
-    let s3 = orient(p, q, c, a);
-    (s1 > 0.0 && s2 > 0.0 && s3 > 0.0) || (s1 < 0.0 && s2 < 0.0 && s3 < 0.0)
-}
-
 fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {
     let ti = mesh.triangles()[i];
     let tj = mesh.triangles()[j];
@@ -455,17 +431,33 @@ fn triangles_intersect(mesh: &TriMesh, i: usize, j: usize) -> bool {
 }
 
 /// All intersecting pairs `(i, j)`, `i < j`, sorted.
-pub(super) fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
-    let tris = mesh.triangles();
+fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
+    intersections_among(mesh, mesh.triangles().len(), |k| k)
+}
+
+/// The intersecting pairs among the triangles `subset` of `mesh` (ascending indices), as
+/// pairs `(i, j)` of triangle indices, `i < j`, sorted. The same pairs as checking a mesh of
+/// only those triangles (over all of `mesh`'s vertices), without building it.
+pub(super) fn self_intersections_among(mesh: &TriMesh, subset: &[usize]) -> Vec<(usize, usize)> {
+    intersections_among(mesh, subset.len(), |k| subset[k])
+}
+
+/// The intersecting pairs among `count` triangles of `mesh`, the `k`-th being triangle
+/// `triangle(k)` (increasing in `k`).
+fn intersections_among(
+    mesh: &TriMesh,
+    count: usize,
+    triangle: impl Fn(usize) -> usize + Sync,
+) -> Vec<(usize, usize)> {
     let Some((lo, hi)) = mesh.bounding_box() else {
         return Vec::new();
     };
-    if tris.len() < 2 {
+    if count < 2 {
         return Vec::new();
     }
-    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..tris.len())
-        .map(|t| {
-            let [a, b, c] = mesh.triangle_points(t);
+    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..count)
+        .map(|k| {
+            let [a, b, c] = mesh.triangle_points(triangle(k));
             (a.inf(&b).inf(&c), a.sup(&b).sup(&c))
         })
         .collect();
@@ -475,6 +467,9 @@ pub(super) fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
     let min_cell = ext.max() / 2048.0;
     let cell = (2.0 * mean).max(min_cell).max(f64::MIN_POSITIVE);
     super::broad_phase::overlapping_pairs(&boxes, lo, cell, |ti, tj| {
-        triangles_intersect(mesh, ti, tj)
+        triangles_intersect(mesh, triangle(ti), triangle(tj))
     })
+    .into_iter()
+    .map(|(ti, tj)| (triangle(ti), triangle(tj)))
+    .collect()
 }

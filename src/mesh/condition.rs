@@ -36,6 +36,7 @@ use super::hub::{Layout, Piece, RHO_MAX_FACTOR, interfering_pairs};
 
 /// Per-end set-backs, hub ball radii and separability per node ([`Layout::setbacks`]).
 type Hubs = (Vec<[f64; 2]>, Vec<f64>, Vec<bool>);
+use crate::geom::distance::{closest_segment_param, point_segment_distance, segment_closest};
 use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// Largest distance a node may move when merged, in ring radii of the contracted strut.
@@ -214,14 +215,13 @@ fn fuse_interfering(
             (Piece::Strut(i), Piece::Node(v)) | (Piece::Node(v), Piece::Strut(i)) => {
                 let s = struts[i];
                 let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
-                let ab = b - a;
-                let t = ((nodes[v].coords - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
+                let t = closest_segment_param(nodes[v].coords, a, b);
                 let c = point_on(i, t, &mut out_nodes);
                 joins.push((v, c, layout.node_ring(v).max(layout.ring_radius(i))));
             }
             (Piece::Strut(i), Piece::Strut(j)) => {
                 let (si, sj) = (struts[i], struts[j]);
-                let (_, ti, tj) = crate::design_space::segment_closest(
+                let (_, ti, tj) = segment_closest(
                     nodes[si.a.index()].coords,
                     nodes[si.b.index()].coords,
                     nodes[sj.a.index()].coords,
@@ -303,10 +303,7 @@ fn overlapping_at_nodes(net: &StrutNetwork, layout: &Layout) -> Vec<(Piece, Piec
                 };
                 let s = struts[long];
                 let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
-                let ab = b - a;
-                let p = nodes[far].coords;
-                let t = ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
-                let gap = (p - (a + ab * t)).norm();
+                let gap = point_segment_distance(nodes[far].coords, a, b);
                 if gap <= layout.ring_radius(short) + layout.ring_radius(long)
                     && far != s.a.index()
                     && far != s.b.index()

@@ -61,6 +61,7 @@ use rayon::prelude::*;
 
 use super::TriMesh;
 use super::hull::{HullScratch, convex_hull};
+use crate::geom::distance::{point_segment_distance, segment_distance};
 use crate::network::StrutNetwork;
 
 /// Angular margin between the caps of two struts at a node, rad.
@@ -492,23 +493,22 @@ pub(super) fn mesh_explicit_open(
     let mut hubs = HubStats::default();
     for (v, result) in per_node.into_iter().enumerate() {
         let big = layout.node_ring(v);
-        let sb = match result {
-            // A hub over the cap is refused below; its node keeps the smallest set-backs, so
-            // its ball does not blame every piece within the refused hub's reach.
-            Ok(sb)
-                if !is_open(v)
-                    && big > 0.0
-                    && inc(v)
-                        .iter()
-                        .zip(&sb)
-                        .any(|(e, s)| s.hypot(radius(e)) > RHO_MAX_FACTOR * big) =>
-            {
-                let ratio = inc(v)
+        // The hub's ball radius over its largest ring, where it exceeds the cap.
+        let oversized = match &result {
+            Ok(sb) if !is_open(v) && big > 0.0 => {
+                let ball = inc(v)
                     .iter()
-                    .zip(&sb)
+                    .zip(sb)
                     .map(|(e, s)| s.hypot(radius(e)))
-                    .fold(0.0, f64::max)
-                    / big;
+                    .fold(0.0, f64::max);
+                (ball > RHO_MAX_FACTOR * big).then_some(ball / big)
+            }
+            _ => None,
+        };
+        let sb = match (result, oversized) {
+            // A hub over the cap is refused; its node keeps the smallest set-backs, so its
+            // ball does not blame every piece within the refused hub's reach.
+            (Ok(_), Some(ratio)) => {
                 hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
                 hubs.large_hubs += 1;
                 blames.push(Blame {
@@ -518,8 +518,8 @@ pub(super) fn mesh_explicit_open(
                 refused[v] = true;
                 layout.min_setbacks(v)
             }
-            Ok(sb) => sb,
-            Err((e1, e2, c)) => {
+            (Ok(sb), None) => sb,
+            (Err((e1, e2, c)), _) => {
                 let (a, b) = (e1.strut as usize, e2.strut as usize);
                 blames.push(Blame {
                     failure: ExplicitFailure::SharpAngle {
@@ -964,11 +964,6 @@ pub(super) fn interfering_pairs(
             (s.a.index() == w) || (s.b.index() == w)
         })
     };
-    let point_seg = |p: &Point3<f64>, a: &Point3<f64>, b: &Point3<f64>| {
-        let ab = b - a;
-        let t = ((p - a).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
-        (p - (a + ab * t)).norm()
-    };
     let clash = |p: usize, q: usize| -> bool {
         let (p, q) = (p.min(q), p.max(q));
         match (p < ns, q < ns) {
@@ -979,8 +974,7 @@ pub(super) fn interfering_pairs(
                 }
                 let (a0, a1, ra) = seg[p];
                 let (b0, b1, rb) = seg[q];
-                crate::design_space::segment_distance(a0.coords, a1.coords, b0.coords, b1.coords)
-                    <= ra + rb
+                segment_distance(a0.coords, a1.coords, b0.coords, b1.coords) <= ra + rb
             }
             (true, false) => {
                 let v = live[q - ns];
@@ -989,7 +983,7 @@ pub(super) fn interfering_pairs(
                     return false;
                 }
                 let (a, b, r) = seg[p];
-                point_seg(&nodes[v], &a, &b) <= r + rho[v]
+                point_segment_distance(nodes[v].coords, a.coords, b.coords) <= r + rho[v]
             }
             _ => {
                 let (v, w) = (live[p - ns], live[q - ns]);

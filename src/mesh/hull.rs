@@ -95,16 +95,35 @@ pub(crate) fn convex_hull(
     out: &mut Vec<[u32; 3]>,
 ) -> bool {
     out.clear();
-    for mut f in s.faces.drain(..) {
-        f.outside.clear();
-        s.pool.push(f.outside);
-    }
-    let n = points.len();
-    if n < 4 {
+    s.recycle_faces();
+    if points.len() < 4 {
         return false;
     }
-    // Initial simplex: the most distant pair of axis extremes, then the farthest point from
-    // their line, then the farthest from their plane.
+    let Some(simplex) = initial_simplex(points, eps) else {
+        return false;
+    };
+    if !s.start(points, simplex, eps) {
+        return false;
+    }
+    let mut fi = 0;
+    while fi < s.faces.len() {
+        if !s.faces[fi].alive || s.faces[fi].outside.is_empty() {
+            fi += 1;
+            continue;
+        }
+        if !s.add_farthest_point(points, fi, eps) {
+            return false;
+        }
+    }
+    out.extend(s.faces.iter().filter(|f| f.alive).map(|f| f.v));
+    true
+}
+
+/// The initial tetrahedron `[a, b, c, d]`, with `abc` seen clockwise from `d` (so the faces
+/// built from it face outwards): the most distant pair of axis extremes, then the farthest
+/// point from their line, then the farthest from their plane. `None` when the points are
+/// within `eps` of a point, a line or a plane.
+fn initial_simplex(points: &[Point3<f64>], eps: f64) -> Option<[u32; 4]> {
     let mut ext = [0usize; 6];
     for (i, p) in points.iter().enumerate() {
         for k in 0..3 {
@@ -126,7 +145,7 @@ pub(crate) fn convex_hull(
         }
     }
     if best.sqrt() <= eps {
-        return false;
+        return None;
     }
     let line = (points[i1] - points[i0]).normalize();
     let (mut i2, mut best) = (0, -1.0);
@@ -137,11 +156,9 @@ pub(crate) fn convex_hull(
         }
     }
     if best.sqrt() <= eps {
-        return false;
+        return None;
     }
-    let Some(base) = Face::new(points, [i0 as u32, i1 as u32, i2 as u32]) else {
-        return false;
-    };
+    let base = Face::new(points, [i0 as u32, i1 as u32, i2 as u32])?;
     let (mut i3, mut best) = (0, 0.0f64);
     for (i, p) in points.iter().enumerate() {
         let d = base.dist(p);
@@ -150,189 +167,232 @@ pub(crate) fn convex_hull(
         }
     }
     if best.abs() <= eps {
-        return false;
+        return None;
     }
     let (a, b, c, d) = if best < 0.0 {
         (i0, i1, i2, i3)
     } else {
         (i1, i0, i2, i3)
     };
-    let [a, b, c, d] = [a, b, c, d].map(|x| x as u32);
-    for v in [[a, b, c], [a, d, b], [b, d, c], [c, d, a]] {
-        let Some(f) = s.face(points, v) else {
-            return false;
-        };
-        s.faces.push(f);
+    Some([a, b, c, d].map(|x| x as u32))
+}
+
+impl HullScratch {
+    /// Empties the face list, keeping the outside lists' allocations.
+    fn recycle_faces(&mut self) {
+        for mut f in self.faces.drain(..) {
+            f.outside.clear();
+            self.pool.push(f.outside);
+        }
     }
-    // Neighbours of the tetrahedron: match reversed edges.
-    for f in 0..4 {
-        for k in 0..3 {
-            let (x, y) = (s.faces[f].v[k], s.faces[f].v[(k + 1) % 3]);
-            for g in 0..4 {
-                if g != f {
-                    for m in 0..3 {
-                        if s.faces[g].v[m] == y && s.faces[g].v[(m + 1) % 3] == x {
-                            s.faces[f].nbr[k] = g as u32;
+
+    /// The tetrahedron's four faces with their neighbours and conflict lists, and the
+    /// per-point and per-face buffers reset. False if a face is degenerate.
+    fn start(&mut self, points: &[Point3<f64>], [a, b, c, d]: [u32; 4], eps: f64) -> bool {
+        for v in [[a, b, c], [a, d, b], [b, d, c], [c, d, a]] {
+            let Some(f) = self.face(points, v) else {
+                return false;
+            };
+            self.faces.push(f);
+        }
+        // Neighbours of the tetrahedron: match reversed edges.
+        for f in 0..4 {
+            for k in 0..3 {
+                let (x, y) = (self.faces[f].v[k], self.faces[f].v[(k + 1) % 3]);
+                for g in 0..4 {
+                    if g != f {
+                        for m in 0..3 {
+                            if self.faces[g].v[m] == y && self.faces[g].v[(m + 1) % 3] == x {
+                                self.faces[f].nbr[k] = g as u32;
+                            }
                         }
                     }
                 }
             }
         }
-    }
-    // Conflict lists.
-    for (i, p) in points.iter().enumerate() {
-        let i = i as u32;
-        if [a, b, c, d].contains(&i) {
-            continue;
-        }
-        for f in s.faces.iter_mut() {
-            if f.dist(p) > eps {
-                f.outside.push(i);
-                break;
+        // Conflict lists.
+        for (i, p) in points.iter().enumerate() {
+            let i = i as u32;
+            if [a, b, c, d].contains(&i) {
+                continue;
             }
-        }
-    }
-    s.start_of.clear();
-    s.start_of.resize(n, NONE);
-    s.mark.clear();
-    s.epoch = 0;
-
-    let mut fi = 0;
-    while fi < s.faces.len() {
-        if !s.faces[fi].alive || s.faces[fi].outside.is_empty() {
-            fi += 1;
-            continue;
-        }
-        // Eye point: the farthest outside point of this face.
-        let eye = {
-            let f = &s.faces[fi];
-            let mut bi = 0;
-            let mut bd = f64::NEG_INFINITY;
-            for (k, &q) in f.outside.iter().enumerate() {
-                let dd = f.dist(&points[q as usize]);
-                if dd > bd {
-                    (bi, bd) = (k, dd);
+            for f in self.faces.iter_mut() {
+                if f.dist(p) > eps {
+                    f.outside.push(i);
+                    break;
                 }
             }
-            s.faces[fi].outside.swap_remove(bi)
-        };
-        let pe = points[eye as usize];
-        // Visible faces by flood fill from `fi`; horizon edges (x, y, outer face) in the
-        // direction of the visible face.
-        s.epoch += 1;
-        s.mark.resize(s.faces.len(), 0);
-        s.visible.clear();
-        s.horizon.clear();
-        s.stack.clear();
-        s.stack.push(fi as u32);
-        s.mark[fi] = s.epoch;
-        while let Some(f) = s.stack.pop() {
-            s.visible.push(f);
+        }
+        self.start_of.clear();
+        self.start_of.resize(points.len(), NONE);
+        self.mark.clear();
+        self.epoch = 0;
+        true
+    }
+
+    /// One quickhull step on face `fi` (alive, with outside points): its farthest outside
+    /// point (the eye) replaces the faces it sees by a cone of new faces over their horizon.
+    /// False if a rounding-sensitive step fails.
+    fn add_farthest_point(&mut self, points: &[Point3<f64>], fi: usize, eps: f64) -> bool {
+        let eye = self.take_farthest_outside(points, fi);
+        let replaced = self.find_visible(fi, &points[eye as usize], eps)
+            && self.horizon_is_simple()
+            && self.build_cone(points, eye);
+        if replaced {
+            self.retire_visible(points, eps);
+        }
+        replaced
+    }
+
+    /// Removes and returns the outside point of face `fi` farthest above it.
+    fn take_farthest_outside(&mut self, points: &[Point3<f64>], fi: usize) -> u32 {
+        let f = &self.faces[fi];
+        let mut bi = 0;
+        let mut bd = f64::NEG_INFINITY;
+        for (k, &q) in f.outside.iter().enumerate() {
+            let dd = f.dist(&points[q as usize]);
+            if dd > bd {
+                (bi, bd) = (k, dd);
+            }
+        }
+        self.faces[fi].outside.swap_remove(bi)
+    }
+
+    /// The faces the eye `pe` sees, by flood fill from `fi`, into `visible`; the horizon edges
+    /// `(x, y, outer face)` in the direction of the visible face, into `horizon`. False if a
+    /// face lacks a neighbour.
+    fn find_visible(&mut self, fi: usize, pe: &Point3<f64>, eps: f64) -> bool {
+        self.epoch += 1;
+        self.mark.resize(self.faces.len(), 0);
+        self.visible.clear();
+        self.horizon.clear();
+        self.stack.clear();
+        self.stack.push(fi as u32);
+        self.mark[fi] = self.epoch;
+        while let Some(f) = self.stack.pop() {
+            self.visible.push(f);
             for k in 0..3 {
-                let g = s.faces[f as usize].nbr[k];
+                let g = self.faces[f as usize].nbr[k];
                 if g == NONE {
                     return false;
                 }
-                if s.mark[g as usize] == s.epoch {
+                if self.mark[g as usize] == self.epoch {
                     continue;
                 }
-                if s.faces[g as usize].dist(&pe) > eps {
-                    s.mark[g as usize] = s.epoch;
-                    s.stack.push(g);
+                if self.faces[g as usize].dist(pe) > eps {
+                    self.mark[g as usize] = self.epoch;
+                    self.stack.push(g);
                 } else {
-                    let fv = s.faces[f as usize].v;
-                    s.horizon.push((fv[k], fv[(k + 1) % 3], g));
+                    let fv = self.faces[f as usize].v;
+                    self.horizon.push((fv[k], fv[(k + 1) % 3], g));
                 }
             }
         }
-        // The horizon must be one simple cycle.
-        for &(x, _, _) in &s.horizon {
-            if s.start_of[x as usize] != NONE {
-                for &(y, _, _) in &s.horizon {
-                    s.start_of[y as usize] = NONE;
+        true
+    }
+
+    /// Whether no vertex starts two horizon edges (marking each start in `start_of`; all
+    /// marks cleared again on failure).
+    fn horizon_is_simple(&mut self) -> bool {
+        for &(x, _, _) in &self.horizon {
+            if self.start_of[x as usize] != NONE {
+                for &(y, _, _) in &self.horizon {
+                    self.start_of[y as usize] = NONE;
                 }
                 return false;
             }
-            s.start_of[x as usize] = 0;
+            self.start_of[x as usize] = 0;
         }
-        // New faces, one per horizon edge.
-        s.new_faces.clear();
+        true
+    }
+
+    /// One new face `(x, y, eye)` per horizon edge, linked to the outer face and to each
+    /// other around the eye, into `new_faces`; `start_of` cleared again. False if a face is
+    /// degenerate or the new faces do not form one cycle of at least three.
+    fn build_cone(&mut self, points: &[Point3<f64>], eye: u32) -> bool {
+        self.new_faces.clear();
         let mut ok = true;
-        for h in 0..s.horizon.len() {
-            let (x, y, g) = s.horizon[h];
-            let Some(mut f) = s.face(points, [x, y, eye]) else {
+        for h in 0..self.horizon.len() {
+            let (x, y, g) = self.horizon[h];
+            let Some(mut f) = self.face(points, [x, y, eye]) else {
                 ok = false;
                 break;
             };
-            let id = s.faces.len() as u32;
+            let id = self.faces.len() as u32;
             f.nbr[0] = g;
-            let gv = s.faces[g as usize].v;
+            let gv = self.faces[g as usize].v;
             for m in 0..3 {
                 if gv[m] == y && gv[(m + 1) % 3] == x {
-                    s.faces[g as usize].nbr[m] = id;
+                    self.faces[g as usize].nbr[m] = id;
                 }
             }
-            s.start_of[x as usize] = id;
-            s.faces.push(f);
-            s.new_faces.push(id);
+            self.start_of[x as usize] = id;
+            self.faces.push(f);
+            self.new_faces.push(id);
         }
-        if ok {
-            // Link new faces around the eye: face (x, y, eye) meets the face starting at y
-            // across edge y → eye, and the face ending at x across eye → x.
-            for &id in &s.new_faces {
-                let [_, y, _] = s.faces[id as usize].v;
-                let next = s.start_of[y as usize];
-                if next == NONE || next == 0 {
-                    ok = false;
-                    break;
-                }
-                s.faces[id as usize].nbr[1] = next;
-                s.faces[next as usize].nbr[2] = id;
+        ok = ok && self.link_cone() && self.cone_is_one_cycle();
+        for &(x, _, _) in &self.horizon {
+            self.start_of[x as usize] = NONE;
+        }
+        ok && self.new_faces.len() >= 3
+    }
+
+    /// Links the new faces around the eye: face `(x, y, eye)` meets the face starting at `y`
+    /// across edge `y → eye`, and the face ending at `x` across `eye → x`. False if a face
+    /// has no successor.
+    fn link_cone(&mut self) -> bool {
+        for &id in &self.new_faces {
+            let [_, y, _] = self.faces[id as usize].v;
+            let next = self.start_of[y as usize];
+            if next == NONE || next == 0 {
+                return false;
+            }
+            self.faces[id as usize].nbr[1] = next;
+            self.faces[next as usize].nbr[2] = id;
+        }
+        true
+    }
+
+    /// Whether following the successors from the first new face visits all of them.
+    fn cone_is_one_cycle(&self) -> bool {
+        let Some(&first) = self.new_faces.first() else {
+            return true;
+        };
+        let mut cur = first;
+        let mut steps = 0;
+        loop {
+            cur = self.faces[cur as usize].nbr[1];
+            steps += 1;
+            if cur == first || steps > self.new_faces.len() {
+                break;
             }
         }
-        // Cycle check: following `next` from the first new face visits all of them.
-        if ok && !s.new_faces.is_empty() {
-            let first = s.new_faces[0];
-            let mut cur = first;
-            let mut steps = 0;
-            loop {
-                cur = s.faces[cur as usize].nbr[1];
-                steps += 1;
-                if cur == first || steps > s.new_faces.len() {
-                    break;
-                }
-            }
-            ok = cur == first && steps == s.new_faces.len();
-        }
-        for &(x, _, _) in &s.horizon {
-            s.start_of[x as usize] = NONE;
-        }
-        if !ok || s.new_faces.len() < 3 {
-            return false;
-        }
-        // Retire the visible faces and hand their outside points to the new faces.
-        s.orphans.clear();
-        for vi in 0..s.visible.len() {
-            let f = s.visible[vi] as usize;
-            s.faces[f].alive = false;
-            let mut pts = std::mem::take(&mut s.faces[f].outside);
-            s.orphans.extend_from_slice(&pts);
+        cur == first && steps == self.new_faces.len()
+    }
+
+    /// Retires the visible faces and hands their outside points to the first new face each
+    /// lies more than `eps` above (or drops it).
+    fn retire_visible(&mut self, points: &[Point3<f64>], eps: f64) {
+        self.orphans.clear();
+        for vi in 0..self.visible.len() {
+            let f = self.visible[vi] as usize;
+            self.faces[f].alive = false;
+            let mut pts = std::mem::take(&mut self.faces[f].outside);
+            self.orphans.extend_from_slice(&pts);
             pts.clear();
-            s.pool.push(pts);
+            self.pool.push(pts);
         }
-        for oi in 0..s.orphans.len() {
-            let q = s.orphans[oi];
+        for oi in 0..self.orphans.len() {
+            let q = self.orphans[oi];
             let pq = &points[q as usize];
-            for &id in &s.new_faces {
-                if s.faces[id as usize].dist(pq) > eps {
-                    s.faces[id as usize].outside.push(q);
+            for &id in &self.new_faces {
+                if self.faces[id as usize].dist(pq) > eps {
+                    self.faces[id as usize].outside.push(q);
                     break;
                 }
             }
         }
     }
-    out.extend(s.faces.iter().filter(|f| f.alive).map(|f| f.v));
-    true
 }
 
 #[cfg(test)]

@@ -33,14 +33,13 @@ use std::collections::HashMap;
 use std::f64::consts::PI;
 
 use nalgebra::{Point3, Vector3};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
 use serde::Serialize;
 
 use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR};
 use super::sdf::RoundCone;
 use super::{TriMesh, check_topology};
-use crate::design_space::segment_distance;
+use crate::geom::boxes::BoxTree;
+use crate::geom::distance::{point_segment_distance, segment_distance};
 use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// The coarsest patch grid, as a fraction of the smallest strut radius (the default implicit
@@ -125,10 +124,6 @@ struct Cut {
     radius: [f64; 2],
 }
 
-/// The network's struts for proximity queries: bounding boxes of the axes grown by the ring
-/// radius, with the strut index.
-type StrutBox = GeomWithData<Rectangle<[f64; 3]>, usize>;
-
 /// The patch state: which nodes are in it and why.
 struct Patch {
     member: Vec<bool>,
@@ -156,7 +151,8 @@ struct Context<'a> {
     /// Set-back per strut end and hub ball radius per node in the whole network, mm.
     setback: Vec<[f64; 2]>,
     rho: Vec<f64>,
-    tree: RTree<StrutBox>,
+    /// The struts' axis boxes grown by their ring radius, labelled by strut index.
+    tree: BoxTree<usize>,
     /// The largest ring radius plus the largest hub ball radius: how far to look, mm.
     reach: f64,
     /// Grid spacing of the patches, mm.
@@ -176,12 +172,7 @@ impl Context<'_> {
     fn near(&self, p: Point3<f64>, q: Point3<f64>, margin: f64) -> impl Iterator<Item = usize> {
         let m = Vector3::repeat(margin + self.reach);
         let (lo, hi) = (p.inf(&q) - m, p.sup(&q) + m);
-        let env = AABB::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]);
-        let mut found: Vec<usize> = self
-            .tree
-            .locate_in_envelope_intersecting(env)
-            .map(|b| b.data)
-            .collect();
+        let mut found: Vec<usize> = self.tree.intersecting(lo.into(), hi.into()).collect();
         found.sort_unstable();
         found.into_iter()
     }
@@ -215,20 +206,11 @@ pub(super) fn mesh_local(
     let layout = Layout::new(net, n);
     let (setback, rho, _) = layout.setbacks(RHO_MAX_FACTOR);
     let ring: Vec<f64> = (0..struts.len()).map(|i| layout.ring_radius(i)).collect();
-    let boxes: Vec<StrutBox> = struts
-        .iter()
-        .zip(&ring)
-        .enumerate()
-        .map(|(i, (s, r))| {
-            let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
-            let m = Vector3::repeat(*r);
-            let (lo, hi) = (a.inf(&b) - m, a.sup(&b) + m);
-            GeomWithData::new(
-                Rectangle::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]),
-                i,
-            )
-        })
-        .collect();
+    let tree = BoxTree::new(struts.iter().zip(&ring).enumerate().map(|(i, (s, r))| {
+        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
+        let m = Vector3::repeat(*r);
+        ((a.inf(&b) - m).into(), (a.sup(&b) + m).into(), i)
+    }));
     let reach = ring.iter().fold(0.0, |m: f64, r| m.max(*r))
         + rho
             .iter()
@@ -240,7 +222,7 @@ pub(super) fn mesh_local(
         ring,
         setback,
         rho,
-        tree: RTree::bulk_load(boxes),
+        tree,
         reach,
         h,
     };
@@ -415,11 +397,7 @@ fn isolated(
     ring: f64,
     clear: f64,
 ) -> bool {
-    let point_dist = |v: usize| {
-        let ab = hi - lo;
-        let t = ((cx.nodes[v] - lo).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
-        (cx.nodes[v] - (lo + ab * t)).norm()
-    };
+    let point_dist = |v: usize| point_segment_distance(cx.nodes[v].coords, lo.coords, hi.coords);
     for j in cx.near(lo, hi, ring + clear) {
         let s = cx.struts[j];
         if j == i || s.a.index() == outer || s.b.index() == outer {
@@ -481,9 +459,9 @@ fn crowding_patch(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<usize> {
                 if member[v] {
                     continue;
                 }
-                let ab = q - p;
-                let tt = ((cx.nodes[v] - p).dot(&ab) / ab.norm_squared()).clamp(0.0, 1.0);
-                if (cx.nodes[v] - (p + ab * tt)).norm() <= cx.rho[v] + r + clear {
+                if point_segment_distance(cx.nodes[v].coords, p.coords, q.coords)
+                    <= cx.rho[v] + r + clear
+                {
                     grow.push(v);
                 }
             }
@@ -588,26 +566,16 @@ fn stitch(
         .map_err(|_| fail("the implicit patch could not be contoured"))?;
     let (pv, pt) = (patch.vertices(), patch.triangles());
     // The cut each patch vertex lies on, if any.
-    let discs: Vec<GeomWithData<Rectangle<[f64; 3]>, usize>> = cuts
-        .iter()
-        .enumerate()
-        .map(|(k, c)| {
-            let m = Vector3::repeat(c.radius[0] + clear);
-            let (lo, hi) = (c.point - m, c.point + m);
-            GeomWithData::new(
-                Rectangle::from_corners([lo.x, lo.y, lo.z], [hi.x, hi.y, hi.z]),
-                k,
-            )
-        })
-        .collect();
-    let disc_tree = RTree::bulk_load(discs);
+    let disc_tree = BoxTree::new(cuts.iter().enumerate().map(|(k, c)| {
+        let m = Vector3::repeat(c.radius[0] + clear);
+        ((c.point - m).into(), (c.point + m).into(), k)
+    }));
     let tol = CAP_TOL * cx.h;
     let on_cut: Vec<Option<usize>> = pv
         .iter()
         .map(|p| {
             let mut hits = disc_tree
-                .locate_in_envelope_intersecting(AABB::from_point([p.x, p.y, p.z]))
-                .map(|d| d.data)
+                .intersecting((*p).into(), (*p).into())
                 .filter(|&k| {
                     let c = &cuts[k];
                     let rel = p - c.point;
@@ -840,17 +808,14 @@ fn crossing_cuts(mesh: &TriMesh, first: usize, cuts: &[Cut]) -> Vec<usize> {
             (0..3).all(|a| p[a] >= lo[a] && p[a] <= hi[a])
         })
     };
-    let local: Vec<[u32; 3]> = tris[..first]
-        .iter()
-        .filter(|t| inside(t))
-        .chain(&tris[first..])
-        .copied()
+    let local: Vec<usize> = (0..first)
+        .filter(|&k| inside(&tris[k]))
+        .chain(first..tris.len())
         .collect();
-    let sub = TriMesh::from_parts_unchecked(verts.to_vec(), local);
-    let mut bad: Vec<usize> = super::check::self_intersections(&sub)
+    let mut bad: Vec<usize> = super::check::self_intersections_among(mesh, &local)
         .into_iter()
         .filter_map(|(x, _)| {
-            let t = sub.triangles()[x];
+            let t = tris[x];
             let c = t
                 .iter()
                 .map(|&v| verts[v as usize].coords)

@@ -18,11 +18,13 @@ use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use nalgebra::{Point3, Vector3};
-use rstar::primitives::{GeomWithData, Rectangle};
-use rstar::{AABB, RTree};
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
 use thiserror::Error;
 
 use super::domain::BOUNDARY_TOLERANCE;
+use crate::geom::boxes::BoxTree;
+use crate::geom::distance::closest_point_on_triangle;
 
 /// Relative weld tolerance: vertices closer than this times the bounding-box diagonal merge.
 pub const WELD_RELATIVE_TOLERANCE: f64 = 1e-6;
@@ -90,14 +92,12 @@ pub enum EnvelopeError {
     },
 }
 
-type TriBox = GeomWithData<Rectangle<[f64; 3]>, u32>;
-
 /// A closed triangle surface in mm; the solid it bounds is a [`super::Domain::Envelope`].
 #[derive(Debug, Clone)]
 pub struct Envelope {
     vertices: Vec<Point3<f64>>,
     triangles: Vec<[u32; 3]>,
-    tree: RTree<TriBox>,
+    tree: BoxTree<u32>,
     min: [f64; 3],
     max: [f64; 3],
 }
@@ -216,7 +216,7 @@ impl Envelope {
                 pairs: report.self_intersections,
             });
         }
-        let boxes = triangles
+        let boxes: Vec<([f64; 3], [f64; 3], u32)> = triangles
             .iter()
             .enumerate()
             .map(|(k, t)| {
@@ -228,13 +228,13 @@ impl Envelope {
                         hi[i] = hi[i].max(vertices[v as usize][i]);
                     }
                 }
-                GeomWithData::new(Rectangle::from_corners(lo, hi), k as u32)
+                (lo, hi, k as u32)
             })
             .collect();
         Ok(Self {
             vertices,
             triangles,
-            tree: RTree::bulk_load(boxes),
+            tree: BoxTree::new(boxes),
             min,
             max,
         })
@@ -272,9 +272,7 @@ impl Envelope {
     }
 
     fn query(&self, lo: [f64; 3], hi: [f64; 3]) -> impl Iterator<Item = u32> + '_ {
-        self.tree
-            .locate_in_envelope_intersecting(AABB::from_corners(lo, hi))
-            .map(|t| t.data)
+        self.tree.intersecting(lo, hi)
     }
 
     /// Whether `p` (mm) is within `tol` mm of the surface.
@@ -473,49 +471,6 @@ fn ray_triangle(
         t: f * e2.dot(&qv),
         near_edge,
     }
-}
-
-/// Closest point on triangle abc to p (Ericson, Real-Time Collision Detection §5.1.5).
-fn closest_point_on_triangle(
-    p: &Point3<f64>,
-    a: &Point3<f64>,
-    b: &Point3<f64>,
-    c: &Point3<f64>,
-) -> Point3<f64> {
-    let ab = b - a;
-    let ac = c - a;
-    let ap = p - a;
-    let d1 = ab.dot(&ap);
-    let d2 = ac.dot(&ap);
-    if d1 <= 0.0 && d2 <= 0.0 {
-        return *a;
-    }
-    let bp = p - b;
-    let d3 = ab.dot(&bp);
-    let d4 = ac.dot(&bp);
-    if d3 >= 0.0 && d4 <= d3 {
-        return *b;
-    }
-    let vc = d1 * d4 - d3 * d2;
-    if vc <= 0.0 && d1 >= 0.0 && d3 <= 0.0 {
-        return a + ab * (d1 / (d1 - d3));
-    }
-    let cp = p - c;
-    let d5 = ab.dot(&cp);
-    let d6 = ac.dot(&cp);
-    if d6 >= 0.0 && d5 <= d6 {
-        return *c;
-    }
-    let vb = d5 * d2 - d1 * d6;
-    if vb <= 0.0 && d2 >= 0.0 && d6 <= 0.0 {
-        return a + ac * (d2 / (d2 - d6));
-    }
-    let va = d3 * d6 - d5 * d4;
-    if va <= 0.0 && (d4 - d3) >= 0.0 && (d5 - d6) >= 0.0 {
-        return b + (c - b) * ((d4 - d3) / ((d4 - d3) + (d5 - d6)));
-    }
-    let denom = 1.0 / (va + vb + vc);
-    a + ab * (vb * denom) + ac * (vc * denom)
 }
 
 fn read_triangles<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<[Point3<f64>; 3]>> {

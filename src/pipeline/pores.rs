@@ -3,7 +3,8 @@
 
 use nalgebra::Vector3;
 
-use crate::design_space::{PeriodicCell, segment_distance};
+use crate::design_space::PeriodicCell;
+use crate::geom::distance::segment_distance;
 
 /// A strut of the cell or of one of its 26 neighbouring images, with its bounding sphere.
 struct Segment {
