@@ -37,7 +37,7 @@ use super::hub::{Layout, Piece, RHO_MAX_FACTOR, interfering_pairs};
 /// Per-end set-backs, hub ball radii and separability per node ([`Layout::setbacks`]).
 type Hubs = (Vec<[f64; 2]>, Vec<f64>, Vec<bool>);
 use crate::geom::distance::{closest_segment_param, point_segment_distance, segment_closest};
-use crate::network::{NodeId, Strut, StrutNetwork};
+use crate::network::{NodeId, Strut, StrutId, StrutNetwork};
 
 /// Largest distance a node may move when merged, in ring radii of the contracted strut.
 pub(super) const MAX_SHIFT_RINGS: f64 = 4.0;
@@ -210,9 +210,11 @@ fn fuse_interfering(
     for &(p, q) in &pairs {
         match (p, q) {
             (Piece::Node(v), Piece::Node(w)) => {
+                let (v, w) = (v.index(), w.index());
                 joins.push((v, w, layout.node_ring(v).max(layout.node_ring(w))));
             }
             (Piece::Strut(i), Piece::Node(v)) | (Piece::Node(v), Piece::Strut(i)) => {
+                let (i, v) = (i.index(), v.index());
                 let s = struts[i];
                 let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
                 let t = closest_segment_param(nodes[v].coords, a, b);
@@ -220,6 +222,7 @@ fn fuse_interfering(
                 joins.push((v, c, layout.node_ring(v).max(layout.ring_radius(i))));
             }
             (Piece::Strut(i), Piece::Strut(j)) => {
+                let (i, j) = (i.index(), j.index());
                 let (si, sj) = (struts[i], struts[j]);
                 let (_, ti, tj) = segment_closest(
                     nodes[si.a.index()].coords,
@@ -308,7 +311,10 @@ fn overlapping_at_nodes(net: &StrutNetwork, layout: &Layout) -> Vec<(Piece, Piec
                     && far != s.a.index()
                     && far != s.b.index()
                 {
-                    out.push((Piece::Strut(long), Piece::Node(far)));
+                    out.push((
+                        Piece::Strut(StrutId::new(long)),
+                        Piece::Node(NodeId::new(far)),
+                    ));
                 }
             }
         }

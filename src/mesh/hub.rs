@@ -62,7 +62,7 @@ use rayon::prelude::*;
 use super::TriMesh;
 use super::hull::{HullScratch, convex_hull};
 use crate::geom::distance::{point_segment_distance, segment_distance};
-use crate::network::StrutNetwork;
+use crate::network::{NodeId, StrutId, StrutNetwork};
 
 /// Angular margin between the caps of two struts at a node, rad.
 const CAP_MARGIN: f64 = 0.02;
@@ -98,8 +98,8 @@ pub enum ExplicitFailure {
     /// The two rings of a strut would overlap: the set-backs (mm) at its ends add up to more
     /// than its length (short strut, or a sharp angle at one of its nodes).
     StrutTooShort {
-        /// Strut index.
-        strut: usize,
+        /// The strut.
+        strut: StrutId,
         /// Set-back at node `a`, mm.
         setback_a: f64,
         /// Set-back at node `b`, mm.
@@ -109,33 +109,33 @@ pub enum ExplicitFailure {
     },
     /// Two struts at a node are (nearly) parallel, or their prisms' cones overlap.
     SharpAngle {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeId,
         /// The two struts.
-        struts: (usize, usize),
+        struts: (StrutId, StrutId),
         /// Angle between them, degrees.
         angle_deg: f64,
     },
     /// The struts at a node meet at such small angles that its hub would have to reach out to
     /// `ratio` × the node ball radius (more than 3), overfilling the solid.
     HubTooLarge {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeId,
         /// Set-back sphere radius / node ball radius.
         ratio: f64,
     },
     /// The node's hull was degenerate or did not have every ring as a face.
     Hull {
-        /// Node index.
-        node: usize,
+        /// The node.
+        node: NodeId,
     },
     /// Two pieces that share no node come too close (e.g. non-adjacent struts within their
     /// radii of each other); `"strut 3"` / `"node 7"`.
     Interference {
         /// The first piece.
-        first: String,
+        first: Piece,
         /// The second piece.
-        second: String,
+        second: Piece,
     },
     /// The local fallback (see `mesh::local`) could not patch the refused neighbourhoods.
     Patch {
@@ -512,7 +512,10 @@ pub(super) fn mesh_explicit_open(
                 hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
                 hubs.large_hubs += 1;
                 blames.push(Blame {
-                    failure: ExplicitFailure::HubTooLarge { node: v, ratio },
+                    failure: ExplicitFailure::HubTooLarge {
+                        node: NodeId::new(v),
+                        ratio,
+                    },
                     nodes: vec![v],
                 });
                 refused[v] = true;
@@ -523,8 +526,8 @@ pub(super) fn mesh_explicit_open(
                 let (a, b) = (e1.strut as usize, e2.strut as usize);
                 blames.push(Blame {
                     failure: ExplicitFailure::SharpAngle {
-                        node: end_node(a, e1.end),
-                        struts: (a.min(b), a.max(b)),
+                        node: NodeId::new(end_node(a, e1.end)),
+                        struts: (StrutId::new(a.min(b)), StrutId::new(a.max(b))),
                         angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
                     },
                     nodes: vec![v],
@@ -553,7 +556,7 @@ pub(super) fn mesh_explicit_open(
             let g = &geo[i];
             blames.push(Blame {
                 failure: ExplicitFailure::StrutTooShort {
-                    strut: i,
+                    strut: StrutId::new(i),
                     setback_a: sb[0],
                     setback_b: sb[1],
                     length: g.length,
@@ -615,14 +618,14 @@ pub(super) fn mesh_explicit_open(
         let mut blamed = Vec::with_capacity(4);
         for piece in [p, q] {
             match piece {
-                Piece::Node(v) => blamed.push(v),
-                Piece::Strut(i) => blamed.extend([end_node(i, 0), end_node(i, 1)]),
+                Piece::Node(v) => blamed.push(v.index()),
+                Piece::Strut(i) => blamed.extend([end_node(i.index(), 0), end_node(i.index(), 1)]),
             }
         }
         blames.push(Blame {
             failure: ExplicitFailure::Interference {
-                first: p.to_string(),
-                second: q.to_string(),
+                first: p,
+                second: q,
             },
             nodes: blamed,
         });
@@ -785,8 +788,8 @@ fn node_hub(
                 if beta[i] + beta[j] > c.acos() - 0.5 * CAP_MARGIN {
                     let (a, b) = (ends[i].strut as usize, ends[j].strut as usize);
                     return Err(ExplicitFailure::SharpAngle {
-                        node: v,
-                        struts: (a.min(b), a.max(b)),
+                        node: NodeId::new(v),
+                        struts: (StrutId::new(a.min(b)), StrutId::new(a.max(b))),
                         angle_deg: c.acos().to_degrees(),
                     });
                 }
@@ -827,7 +830,9 @@ fn node_hub(
     }
     let mut hull = Vec::new();
     if !convex_hull(&pts, HULL_EPS * rho, scratch, &mut hull) {
-        return Err(ExplicitFailure::Hull { node: v });
+        return Err(ExplicitFailure::Hull {
+            node: NodeId::new(v),
+        });
     }
     // Identify the fans, map the rest.
     let ring_pts = (deg * n) as u32;
@@ -864,7 +869,9 @@ fn node_hub(
                 let (x, y) = (t[(r + 1) % 3], t[(r + 2) % 3]);
                 let ring = (j * n) as u32..((j + 1) * n) as u32;
                 if !ring.contains(&x) || !ring.contains(&y) {
-                    return Err(ExplicitFailure::Hull { node: v });
+                    return Err(ExplicitFailure::Hull {
+                        node: NodeId::new(v),
+                    });
                 }
                 let (kx, ky) = ((x - ring.start) as usize, (y - ring.start) as usize);
                 // CCW about the outward direction: k → k+1 at end a, k → k−1 at end b.
@@ -874,27 +881,42 @@ fn node_hub(
                     (kx + n - 1) % n
                 };
                 if ky != next || fan_mask[j] & (1 << kx) != 0 {
-                    return Err(ExplicitFailure::Hull { node: v });
+                    return Err(ExplicitFailure::Hull {
+                        node: NodeId::new(v),
+                    });
                 }
                 fan_mask[j] |= 1 << kx;
             }
-            _ => return Err(ExplicitFailure::Hull { node: v }),
+            _ => {
+                return Err(ExplicitFailure::Hull {
+                    node: NodeId::new(v),
+                });
+            }
         }
     }
     let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
     if fan_mask.iter().any(|&m| m != full) {
-        return Err(ExplicitFailure::Hull { node: v });
+        return Err(ExplicitFailure::Hull {
+            node: NodeId::new(v),
+        });
     }
     Ok(NodePatch { tris, balls })
 }
 
-/// A piece of the explicit mesh: a strut's prism or a node's hub.
+/// A piece of the explicit mesh: a strut's prism or a node's hub. Prints (and serializes)
+/// as `"strut 3"` / `"node 7"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum Piece {
-    /// Strut index.
-    Strut(usize),
-    /// Node index.
-    Node(usize),
+pub enum Piece {
+    /// A strut's prism.
+    Strut(StrutId),
+    /// A node's hub.
+    Node(NodeId),
+}
+
+impl serde::Serialize for Piece {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
 }
 
 impl std::fmt::Display for Piece {
@@ -997,9 +1019,9 @@ pub(super) fn interfering_pairs(
     // The lowest clashing pair, so the reported pair does not depend on the thread count.
     let piece = |p: usize| {
         if p < ns {
-            Piece::Strut(p)
+            Piece::Strut(StrutId::new(p))
         } else {
-            Piece::Node(live[p - ns])
+            Piece::Node(NodeId::new(live[p - ns]))
         }
     };
     super::broad_phase::overlapping_pairs(&boxes, lo, cell, clash)
