@@ -142,12 +142,12 @@ pub enum ExplicitFailure {
         /// Nodes in the patch when it gave up.
         nodes: usize,
         /// Why it gave up.
-        why: &'static str,
+        why: PatchFailure,
     },
     /// The assembled mesh failed the topology check (should not happen).
     Topology {
-        /// The check's message.
-        message: String,
+        /// The check's findings.
+        report: Box<super::MeshReport>,
     },
 }
 
@@ -189,8 +189,55 @@ impl std::fmt::Display for ExplicitFailure {
                 f,
                 "the local implicit patch around {nodes} refused nodes failed: {why}"
             ),
-            Self::Topology { message } => write!(f, "assembled mesh failed its check: {message}"),
+            Self::Topology { report } => match report.into_result() {
+                Err(e) => write!(f, "assembled mesh failed its check: {e}"),
+                Ok(()) => write!(f, "assembled mesh failed its check"),
+            },
         }
+    }
+}
+
+/// Why the local implicit patch (see `mesh::local`) gave up. Prints (and serializes) as a
+/// sentence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PatchFailure {
+    /// The refused neighbourhoods take more than a quarter of the nodes.
+    TooLarge,
+    /// The explicit part kept being refused after the patch grew.
+    ExplicitPartRefused,
+    /// The patch kept growing for the allowed number of rounds.
+    DidNotSettle,
+    /// The implicit mesher refused the patch (grid too large).
+    NotContoured,
+    /// A cut face of the patch is not bounded by a simple loop.
+    CutNotSimpleLoop,
+    /// The patch surface has a boundary that lies on no cut.
+    HoleOffCuts,
+    /// A cut has no boundary loop on the patch surface.
+    CutWithoutLoop,
+    /// The stitched mesh failed the topology check.
+    StitchedTopology,
+}
+
+impl std::fmt::Display for PatchFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::TooLarge => "the refused neighbourhoods take more than a quarter of the nodes",
+            Self::ExplicitPartRefused => "the explicit part kept being refused",
+            Self::DidNotSettle => "the patch did not settle",
+            Self::NotContoured => "the implicit patch could not be contoured",
+            Self::CutNotSimpleLoop => "a cut face of the patch is not bounded by a simple loop",
+            Self::HoleOffCuts => "the patch has a hole off its cuts",
+            Self::CutWithoutLoop => "a cut of the patch has no boundary loop",
+            Self::StitchedTopology => "the stitched mesh failed its topology check",
+        })
+    }
+}
+
+impl serde::Serialize for PatchFailure {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

@@ -35,6 +35,7 @@ use std::f64::consts::PI;
 use nalgebra::{Point3, Vector3};
 use serde::Serialize;
 
+use super::hub::PatchFailure;
 use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR};
 use super::sdf::RoundCone;
 use super::{TriMesh, check_topology};
@@ -242,7 +243,7 @@ pub(super) fn mesh_local(
         if size as f64 > MAX_PATCH_FRACTION * nn as f64 {
             return Err(ExplicitFailure::Patch {
                 nodes: size,
-                why: "the refused neighbourhoods take more than a quarter of the nodes",
+                why: PatchFailure::TooLarge,
             });
         }
         let (cuts, mut grow) = find_cuts(&cx, &patch.member, &shifts);
@@ -303,7 +304,7 @@ pub(super) fn mesh_local(
                     return Err(blames.into_iter().next().map_or(
                         ExplicitFailure::Patch {
                             nodes: size,
-                            why: "the explicit part kept being refused",
+                            why: PatchFailure::ExplicitPartRefused,
                         },
                         |b| b.failure,
                     ));
@@ -313,7 +314,7 @@ pub(super) fn mesh_local(
     }
     Err(ExplicitFailure::Patch {
         nodes: patch.member.iter().filter(|m| **m).count(),
-        why: "the patch did not settle",
+        why: PatchFailure::DidNotSettle,
     })
 }
 
@@ -525,7 +526,7 @@ fn stitch(
     n: usize,
     max_cells: u64,
 ) -> Result<(TriMesh, LocalStats), Stitch> {
-    let fail = |why: &'static str| {
+    let fail = |why: PatchFailure| {
         Stitch::Failed(ExplicitFailure::Patch {
             nodes: member.iter().filter(|m| **m).count(),
             why,
@@ -563,7 +564,7 @@ fn stitch(
         cones.push(cone);
     }
     let patch = super::contour_cones(&cones, cx.h, max_cells)
-        .map_err(|_| fail("the implicit patch could not be contoured"))?;
+        .map_err(|_| fail(PatchFailure::NotContoured))?;
     let (pv, pt) = (patch.vertices(), patch.triangles());
     // The cut each patch vertex lies on, if any.
     let disc_tree = BoxTree::new(cuts.iter().enumerate().map(|(k, c)| {
@@ -619,9 +620,7 @@ fn stitch(
     for &(x, y) in &edges {
         if !edges.contains(&(y, x)) {
             if next.insert(x, y).is_some() {
-                return Err(fail(
-                    "a cut face of the patch is not bounded by a simple loop",
-                ));
+                return Err(fail(PatchFailure::CutNotSimpleLoop));
             }
             starts.push(x);
         }
@@ -638,20 +637,16 @@ fn stitch(
         let mut x = next[&s];
         while x != s {
             if !seen.insert(x) || lp.len() > next.len() {
-                return Err(fail(
-                    "a cut face of the patch is not bounded by a simple loop",
-                ));
+                return Err(fail(PatchFailure::CutNotSimpleLoop));
             }
             lp.push(x);
             x = *next
                 .get(&x)
-                .ok_or_else(|| fail("a cut face of the patch is not bounded by a simple loop"))?;
+                .ok_or_else(|| fail(PatchFailure::CutNotSimpleLoop))?;
         }
-        let k = on_cut[s as usize].ok_or_else(|| fail("the patch has a hole off its cuts"))?;
+        let k = on_cut[s as usize].ok_or_else(|| fail(PatchFailure::HoleOffCuts))?;
         if lp.iter().any(|&v| on_cut[v as usize] != Some(k)) || loops[k].is_some() {
-            return Err(fail(
-                "a cut face of the patch is not bounded by a simple loop",
-            ));
+            return Err(fail(PatchFailure::CutNotSimpleLoop));
         }
         loops[k] = Some(lp);
     }
@@ -673,7 +668,7 @@ fn stitch(
     for (k, c) in cuts.iter().enumerate() {
         let lp = loops[k]
             .as_ref()
-            .ok_or_else(|| fail("a cut of the patch has no boundary loop"))?;
+            .ok_or_else(|| fail(PatchFailure::CutWithoutLoop))?;
         let a: Vec<u32> = lp.iter().map(|&v| remap[v as usize]).collect();
         // The open ring: end b of the remainder strut, k → k + 1 in the band's direction.
         let first = ((2 * (explicit_struts + k) + 1) * n) as u32;
@@ -688,7 +683,7 @@ fn stitch(
     let mesh = TriMesh::from_parts_unchecked(vertices, triangles);
     check_topology(&mesh)
         .into_result()
-        .map_err(|_| fail("the stitched mesh failed its topology check"))?;
+        .map_err(|_| fail(PatchFailure::StitchedTopology))?;
     let bad = crossing_cuts(&mesh, explicit_triangles, cuts);
     if !bad.is_empty() {
         return Err(Stitch::BadCuts(bad));

@@ -125,7 +125,7 @@ use crate::network::StrutNetwork;
 
 pub use check::{MeshReport, check, check_topology, drop_floating_pieces, fill_voids};
 pub use condition::ConditionStats;
-pub use hub::{ExplicitFailure, HubStats};
+pub use hub::{ExplicitFailure, HubStats, PatchFailure, Piece};
 pub use local::{LocalStats, PatchReasons};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
 pub use repair::weld_and_clean;
@@ -508,17 +508,19 @@ fn explicit_checked(
         }
         Err(mut blames) => return Ok(Err(blames.swap_remove(0).failure)),
     };
-    Ok(match check_topology(&mesh).into_result() {
-        Ok(()) => Ok(Explicit {
+    let report = check_topology(&mesh);
+    Ok(if report.ok() {
+        Ok(Explicit {
             mesh,
             segments: n,
             conditioning,
             hubs,
             local,
-        }),
-        Err(e) => Err(ExplicitFailure::Topology {
-            message: e.to_string(),
-        }),
+        })
+    } else {
+        Err(ExplicitFailure::Topology {
+            report: Box::new(report),
+        })
     })
 }
 
