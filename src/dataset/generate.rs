@@ -8,9 +8,9 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::DatasetError;
 use super::csv::{Row, header};
 use super::sample::{row_rng, sample_design};
+use super::{DatasetError, MergeProblem, ShardRun};
 use crate::design_space::{Design, Material, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::fsutil::atomic_write_with;
@@ -154,9 +154,9 @@ pub fn generate(
     let rows = config.shard.rows(config.samples);
     let mut failed = Vec::new();
     let mut written = 0u64;
-    let io = |e: std::io::Error| DatasetError::Io {
+    let io = |source: std::io::Error| DatasetError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let homogenizers: Vec<std::sync::Mutex<Homogenizer>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::new(Homogenizer::new(config.fem)))
@@ -208,22 +208,28 @@ pub fn generate(
 fn write_meta(path: &Path, meta: &DatasetMeta) -> Result<(), DatasetError> {
     let m = meta_path(path);
     let bytes = serde_json::to_vec_pretty(meta).expect("meta serializes");
-    crate::fsutil::atomic_write_bytes(&m, &bytes).map_err(|e| DatasetError::Io {
+    crate::fsutil::atomic_write_bytes(&m, &bytes).map_err(|source| DatasetError::Io {
         path: m.clone(),
-        message: e.to_string(),
+        source,
     })
+}
+
+/// The run `meta`'s shard belongs to.
+fn run_of(meta: &DatasetMeta) -> ShardRun {
+    ShardRun {
+        samples: meta.samples,
+        seed: meta.seed,
+        shards: meta.shard.count,
+    }
 }
 
 fn read_meta(path: &Path) -> Result<DatasetMeta, DatasetError> {
     let m = meta_path(path);
-    let text = std::fs::read_to_string(&m).map_err(|e| DatasetError::Io {
+    let text = std::fs::read_to_string(&m).map_err(|source| DatasetError::MissingMeta {
         path: m.clone(),
-        message: format!("{e} (every shard needs its .meta.json sidecar)"),
+        source,
     })?;
-    serde_json::from_str(&text).map_err(|e| DatasetError::Io {
-        path: m,
-        message: e.to_string(),
-    })
+    serde_json::from_str(&text).map_err(|source| DatasetError::BadMeta { path: m, source })
 }
 
 /// Concatenates shard files into one dataset at `out`, checking that the shards come from the
@@ -233,29 +239,24 @@ fn read_meta(path: &Path) -> Result<DatasetMeta, DatasetError> {
 /// # Errors
 /// [`DatasetError::Merge`] naming the shard and the problem, or [`DatasetError::Io`].
 pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError> {
-    let merge_err = |message: String| DatasetError::Merge { message };
+    let merge_err = DatasetError::Merge;
     let mut metas: Vec<(DatasetMeta, &PathBuf)> = inputs
         .iter()
         .map(|p| read_meta(p).map(|m| (m, p)))
         .collect::<Result<_, _>>()?;
     let first = metas
         .first()
-        .ok_or_else(|| merge_err("no shard files given".into()))?
+        .ok_or_else(|| merge_err(MergeProblem::NoShards))?
         .0
         .clone();
     for (m, p) in &metas {
         if (m.samples, m.seed, m.shard.count) != (first.samples, first.seed, first.shard.count) {
-            return Err(merge_err(format!(
-                "{} has samples={}, seed={}, {} shards; {} has samples={}, seed={}, {} shards",
-                p.display(),
-                m.samples,
-                m.seed,
-                m.shard.count,
-                inputs[0].display(),
-                first.samples,
-                first.seed,
-                first.shard.count
-            )));
+            return Err(merge_err(MergeProblem::OtherRun {
+                path: p.to_path_buf(),
+                run: run_of(m),
+                first: inputs[0].clone(),
+                first_run: run_of(&first),
+            }));
         }
     }
     metas.sort_by_key(|(m, _)| m.shard.index);
@@ -264,17 +265,17 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
         match have.len() {
             1 => {}
             0 => {
-                return Err(merge_err(format!(
-                    "shard {k}/{} is missing",
-                    first.shard.count
-                )));
+                return Err(merge_err(MergeProblem::MissingShard {
+                    index: k,
+                    count: first.shard.count,
+                }));
             }
             _ => {
-                return Err(merge_err(format!(
-                    "shard {k}/{} is given {} times",
-                    first.shard.count,
-                    have.len()
-                )));
+                return Err(merge_err(MergeProblem::RepeatedShard {
+                    index: k,
+                    count: first.shard.count,
+                    times: have.len(),
+                }));
             }
         }
     }
@@ -289,10 +290,9 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
             let file = std::fs::File::open(path)?;
             let mut lines = std::io::BufReader::new(file).lines();
             if lines.next().transpose()?.as_deref() != Some(header_line.as_str()) {
-                problem = Some(merge_err(format!(
-                    "{} does not start with the dataset header",
-                    path.display()
-                )));
+                problem = Some(merge_err(MergeProblem::BadHeader {
+                    path: path.to_path_buf(),
+                }));
                 return Err(std::io::Error::other("bad header"));
             }
             let mut last: Option<u64> = None;
@@ -306,11 +306,11 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
                     .unwrap_or(u64::MAX);
                 let in_order = last.is_none_or(|l| row > l);
                 if !meta.rows.contains(&row) || !in_order {
-                    problem = Some(merge_err(format!(
-                        "{}: row {row} is outside {:?} or out of order (duplicate?)",
-                        path.display(),
-                        meta.rows
-                    )));
+                    problem = Some(merge_err(MergeProblem::BadRow {
+                        path: path.to_path_buf(),
+                        row,
+                        rows: meta.rows.clone(),
+                    }));
                     return Err(std::io::Error::other("bad row"));
                 }
                 last = Some(row);
@@ -318,11 +318,11 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
                 writeln!(w, "{line}")?;
             }
             if count != meta.written {
-                problem = Some(merge_err(format!(
-                    "{} holds {count} rows but its sidecar says {} (truncated?)",
-                    path.display(),
-                    meta.written
-                )));
+                problem = Some(merge_err(MergeProblem::RowCount {
+                    path: path.to_path_buf(),
+                    count,
+                    promised: meta.written,
+                }));
                 return Err(std::io::Error::other("bad count"));
             }
             written += count;
@@ -333,7 +333,7 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
     .map_err(|e| {
         problem.take().unwrap_or(DatasetError::Io {
             path: out.to_path_buf(),
-            message: e.to_string(),
+            source: e,
         })
     })?;
     let meta = DatasetMeta {

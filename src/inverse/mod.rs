@@ -51,19 +51,29 @@ use crate::mechanics::{
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum InverseError {
-    /// A dataset for the lookup table is malformed.
-    #[error("{}{}: {message}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
+    /// A dataset for the lookup table is unreadable or malformed.
+    #[error("{}{}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
     Dataset {
         /// The file.
         path: PathBuf,
         /// 1-based line (0: the file as a whole).
         line: usize,
         /// What is wrong.
-        message: String,
+        #[source]
+        problem: DatasetProblem,
+    },
+    /// A shape table file is unreadable or malformed.
+    #[error("{}", path.display())]
+    ShapeTable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        problem: ShapeTableProblem,
     },
     /// The proposer failed.
-    #[error("proposing designs failed: {0}")]
-    Proposer(String),
+    #[error("proposing designs failed")]
+    Proposer(#[from] crate::learn::LearnError),
     /// No proposed design passed the caller's filter (e.g. printability).
     #[error(
         "none of the {0} proposed designs is acceptable (printable within the manufacturing \
@@ -73,6 +83,75 @@ pub enum InverseError {
     /// No proposed design could be verified by FE.
     #[error("none of the {0} proposed designs could be homogenized")]
     NothingVerified(usize),
+}
+
+/// What is wrong with a dataset CSV read for the lookup table.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DatasetProblem {
+    /// The file cannot be opened or read.
+    #[error("cannot read the dataset")]
+    Io(#[source] std::io::Error),
+    /// The first line is not the dataset header.
+    #[error("not a dataset: the header must start with relative_density")]
+    NotADataset,
+    /// A field is not a number.
+    #[error("a field is not a number")]
+    NotANumber(#[source] std::num::ParseFloatError),
+    /// A row has fewer than the 40 columns of design and stiffness.
+    #[error("{found} columns, need at least 40")]
+    TooFewColumns {
+        /// Columns in the row.
+        found: usize,
+    },
+    /// The design columns do not make a design.
+    #[error("invalid design columns")]
+    Design(#[source] crate::dataset::DesignFieldsError),
+    /// The dataset has a header but no rows.
+    #[error("the dataset has no rows")]
+    NoRows,
+}
+
+/// What is wrong with a shape table file ([`ShapeTable::read`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ShapeTableProblem {
+    /// The file cannot be opened or read.
+    #[error("cannot read the shape table")]
+    Io(#[source] std::io::Error),
+    /// The file is shorter than the 16-byte header.
+    #[error("too short for a shape table header")]
+    TooShort,
+    /// The file does not start with the shape table's magic bytes.
+    #[error("not a shape table (the file must start with TFSHAPE1)")]
+    NotAShapeTable,
+    /// The header's row count does not match the file length.
+    #[error(
+        "the header claims {rows} rows ({row_bytes} bytes each) but the file has {length} bytes"
+    )]
+    Length {
+        /// Rows the header claims.
+        rows: u64,
+        /// Bytes per row.
+        row_bytes: usize,
+        /// File length in bytes.
+        length: u64,
+    },
+    /// A row holds an invalid design.
+    #[error("row {row}")]
+    BadDesign {
+        /// 1-based row.
+        row: usize,
+        /// Why the design is invalid.
+        #[source]
+        source: crate::design_space::DesignError,
+    },
+    /// A row's stiffness invariants are not finite or its norm is not positive.
+    #[error("row {row}: non-finite or non-positive stiffness invariants")]
+    BadInvariants {
+        /// 1-based row.
+        row: usize,
+    },
 }
 
 /// Something that proposes designs for a target: each with the stiffness it predicts for it

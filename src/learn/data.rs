@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{Matrix3, Matrix6};
 
-use super::LearnError;
 use super::normalize::{MinMax, Normalizers};
 use super::rotation::rotation_tensor;
+use super::{CsvProblem, LearnError};
 use crate::dataset::{ORTHOTROPIC, design_from_fields, voigt21_names};
 use crate::design_space::Design;
 use crate::mechanics::bond_matrix;
@@ -157,9 +157,9 @@ impl Table {
     }
 
     fn read_one(&mut self, path: &Path) -> Result<(), LearnError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| LearnError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
@@ -214,28 +214,27 @@ impl Table {
             if line.trim().is_empty() {
                 continue;
             }
-            let bad = |message: String| LearnError::Csv {
+            let bad = |problem: CsvProblem| LearnError::Csv {
                 path: path.to_path_buf(),
                 line: ln + 2,
-                message,
+                problem,
             };
             fields.clear();
             for f in line.split(',') {
-                fields.push(
-                    f.trim()
-                        .parse::<f64>()
-                        .map_err(|_| bad(format!("not a number: {f:?}")))?,
-                );
+                fields.push(f.trim().parse::<f64>().map_err(|_| {
+                    bad(CsvProblem::NotANumber {
+                        field: f.to_string(),
+                    })
+                })?);
             }
             if fields.len() != header.len() {
-                return Err(bad(format!(
-                    "{} fields, header has {}",
-                    fields.len(),
-                    header.len()
-                )));
+                return Err(bad(CsvProblem::FieldCount {
+                    found: fields.len(),
+                    header: header.len(),
+                }));
             }
             let dfields: Vec<f64> = design_cols.iter().map(|&k| fields[k]).collect();
-            let design = design_from_fields(&dfields).map_err(bad)?;
+            let design = design_from_fields(&dfields).map_err(|e| bad(e.into()))?;
             let features = DesignFeatures::of(&design)?;
             let c: [f64; 21] = std::array::from_fn(|k| fields[c_cols[k]]);
             let c_ort: [f64; 9] = std::array::from_fn(|k| fields[ort_cols[k]]);

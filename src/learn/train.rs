@@ -158,9 +158,9 @@ pub struct InverseReport {
 const POLISH_ROWS: usize = 2000;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> LearnError + '_ {
-    move |e| LearnError::Io {
+    move |source| LearnError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -298,10 +298,12 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
             state.finished = true;
         }
         save_module(model.clone(), &model_path)?;
-        optim.save(&optim_path).map_err(|e| LearnError::Io {
-            path: optim_path.clone(),
-            message: e.to_string(),
-        })?;
+        optim
+            .save(&optim_path)
+            .map_err(|source| LearnError::SaveRecord {
+                path: optim_path.clone(),
+                source,
+            })?;
         write_log(&log_path, &state.log)?;
         write_json(&state_path, &state)?;
         if state.finished {
