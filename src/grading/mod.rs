@@ -263,6 +263,44 @@ pub struct GradedLattice {
     pub options: GradingOptions,
 }
 
+/// What a verification check homogenizes, for error messages and reports.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CheckSite {
+    /// A scaffold cell on its own (`cell [i, j, k]`).
+    Cell([i64; 3]),
+    /// The graded cell at a control point (its id).
+    ControlPoint(String),
+    /// The ungraded design cell of a control point (its id).
+    DesignOf(String),
+    /// A sample on the segment between two control points (`from→to t=0.50`).
+    SegmentSample {
+        /// The first control point's id.
+        from: String,
+        /// The second control point's id.
+        to: String,
+        /// Position along the segment, 0 at `from` to 1 at `to`.
+        t: f64,
+    },
+}
+
+impl std::fmt::Display for CheckSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckSite::Cell(cell) => write!(f, "cell {cell:?}"),
+            CheckSite::ControlPoint(id) => write!(f, "{id}"),
+            CheckSite::DesignOf(id) => write!(f, "design of {id}"),
+            CheckSite::SegmentSample { from, to, t } => write!(f, "{from}→{to} t={t:.2}"),
+        }
+    }
+}
+
+impl serde::Serialize for CheckSite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// Why grading failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -311,7 +349,7 @@ pub enum GradingError {
         position: [f64; 3],
     },
     /// A control point's design is invalid.
-    #[error("control point {id:?}: {source}")]
+    #[error("control point {id:?}")]
     Design {
         /// The control point.
         id: String,
@@ -426,10 +464,10 @@ pub enum GradingError {
         position: [f64; 3],
     },
     /// A graded cell could not be homogenized (verification).
-    #[error("homogenizing the graded cell {cell:?} ({what}): {source}")]
+    #[error("homogenizing the graded cell {cell:?} ({what})")]
     Fem {
-        /// Which check (control point id or segment sample).
-        what: String,
+        /// Which check.
+        what: CheckSite,
         /// The cell index.
         cell: [i64; 3],
         /// The homogenizer's error.
@@ -439,7 +477,7 @@ pub enum GradingError {
     #[error("the graded cell {cell:?} ({what}) has no struts above the minimum diameter")]
     EmptyCell {
         /// Which check.
-        what: String,
+        what: CheckSite,
         /// The cell index.
         cell: [i64; 3],
     },

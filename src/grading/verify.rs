@@ -25,7 +25,7 @@ use super::blend::{
 };
 use super::exact::XPoint;
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
-use super::{ControlPoint, GradedLattice, GradingError};
+use super::{CheckSite, ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::mechanics::{ErrorMetrics, Stiffness};
@@ -124,11 +124,31 @@ pub struct SegmentSample {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedSample {
     /// Which sample (`from→to t=…`).
-    pub what: String,
+    pub what: CheckSite,
     /// Position, mm.
     pub position: [f64; 3],
-    /// Why.
-    pub message: String,
+    /// Why (written to reports as the message with its causes).
+    #[serde(rename = "message", serialize_with = "serialize_error_chain")]
+    pub cause: GradingError,
+}
+
+/// Writes an error as `message: cause: cause…`, skipping a cause whose text the message
+/// already holds.
+fn serialize_error_chain<S: serde::Serializer>(
+    error: &GradingError,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    serializer.serialize_str(&text)
 }
 
 /// The verification report.
@@ -240,7 +260,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         .map(|(r, _)| *r)
     else {
         return Err(GradingError::EmptyCell {
-            what: format!("cell {cell:?}"),
+            what: CheckSite::Cell(cell),
             cell,
         });
     };
@@ -272,7 +292,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         .collect();
     PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|_| {
         GradingError::EmptyCell {
-            what: format!("cell {cell:?}"),
+            what: CheckSite::Cell(cell),
             cell,
         }
     })
@@ -306,22 +326,23 @@ pub fn verify(
     let mut fem = Homogenizer::new(options.fem);
     let mut window_fem = Homogenizer::new(options.fem);
     let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
-    let mut stiffness_of = |cell: [i64; 3], what: &str| -> Result<(Stiffness, f64), GradingError> {
-        if let Some(s) = memo.get(&cell) {
-            return Ok(s.clone());
-        }
-        let pc = graded_cell(graded, cell)?;
-        let h = fem
-            .homogenize(&pc, &options.material)
-            .map_err(|source| GradingError::Fem {
-                what: what.into(),
-                cell,
-                source: Box::new(source),
-            })?;
-        let out = (h.stiffness, pc.relative_density());
-        memo.insert(cell, out.clone());
-        Ok(out)
-    };
+    let mut stiffness_of =
+        |cell: [i64; 3], what: CheckSite| -> Result<(Stiffness, f64), GradingError> {
+            if let Some(s) = memo.get(&cell) {
+                return Ok(s.clone());
+            }
+            let pc = graded_cell(graded, cell)?;
+            let h = fem
+                .homogenize(&pc, &options.material)
+                .map_err(|source| GradingError::Fem {
+                    what,
+                    cell,
+                    source: Box::new(source),
+                })?;
+            let out = (h.stiffness, pc.relative_density());
+            memo.insert(cell, out.clone());
+            Ok(out)
+        };
     let locate = |id: &str, x: [f64; 3]| {
         graded
             .scaffold
@@ -335,7 +356,7 @@ pub fn verify(
     let mut checks = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
         let cell = locate(&p.id, p.position)?;
-        let (graded_c, rho) = stiffness_of(cell, &p.id)?;
+        let (graded_c, rho) = stiffness_of(cell, CheckSite::ControlPoint(p.id.clone()))?;
         let design_cell =
             p.design
                 .cell(RangePolicy::Strict)
@@ -346,7 +367,7 @@ pub fn verify(
         let design_c = Homogenizer::new(options.fem)
             .homogenize(&design_cell, &options.material)
             .map_err(|source| GradingError::Fem {
-                what: format!("design of {}", p.id),
+                what: CheckSite::DesignOf(p.id.clone()),
                 cell,
                 source: Box::new(source),
             })?
@@ -394,15 +415,19 @@ pub fn verify(
                 for s in 0..n {
                     let t = s as f64 / (n - 1) as f64;
                     let x: [f64; 3] = (a + (b - a) * t).into();
-                    let what = format!("{}→{} t={t:.2}", points[i].id, points[j].id);
-                    let cell = locate(&what, x)?;
-                    let (c, _) = match stiffness_of(cell, &what) {
+                    let what = CheckSite::SegmentSample {
+                        from: points[i].id.clone(),
+                        to: points[j].id.clone(),
+                        t,
+                    };
+                    let cell = locate(&what.to_string(), x)?;
+                    let (c, _) = match stiffness_of(cell, what.clone()) {
                         Ok(c) => c,
-                        Err(e) => {
+                        Err(cause) => {
                             failed.push(FailedSample {
                                 what,
                                 position: x,
-                                message: e.to_string(),
+                                cause,
                             });
                             continue;
                         }
