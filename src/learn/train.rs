@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -187,83 +187,189 @@ type BatchLoss<'a, M> = &'a dyn Fn(&M, &[usize], usize, &mut rand_chacha::ChaCha
 /// A table and its train, validation and test row indices.
 type Splits = (Table, Vec<usize>, Vec<usize>, Vec<usize>);
 
+/// The files of a stage's checkpoint and its epoch log.
+struct StagePaths {
+    state: PathBuf,
+    model: PathBuf,
+    optim: PathBuf,
+    best: PathBuf,
+    log: PathBuf,
+}
+
+impl StagePaths {
+    /// Creates the stage's checkpoint folder `out/checkpoints/<name>` and names its files.
+    fn create(out: &Path, name: &str) -> Result<StagePaths, LearnError> {
+        let dir = out.join("checkpoints").join(name);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(StagePaths {
+            state: dir.join("state.json"),
+            model: dir.join("model.bpk"),
+            optim: dir.join("optimizer.bpk"),
+            best: dir.join("best.bpk"),
+            log: out.join(format!("{name}_log.csv")),
+        })
+    }
+}
+
+/// Where a stage starts: trained before and finished (its best model), or at an epoch.
+enum StageStart<M> {
+    Finished(M, StageReport),
+    At(M, StageState),
+}
+
+/// The stage's checkpoint when resuming (`model` and `optim` restored from it), else a fresh
+/// state.
+fn stage_start<M: Module + Clone + std::fmt::Debug>(
+    spec: &StageSpec<'_>,
+    paths: &StagePaths,
+    model: M,
+    optim: &mut ModuleOptimizer,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<StageStart<M>, LearnError> {
+    if !(spec.resume && paths.state.exists()) {
+        return Ok(StageStart::At(model, StageState::default()));
+    }
+    let cfg = spec.config;
+    let mut state: StageState = read_json(&paths.state)?;
+    // A stage that ran out of epochs continues when asked for more; an early stop is final.
+    if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
+        state.finished = false;
+    }
+    if state.finished {
+        progress(Progress::Note(&format!(
+            "{}: finished earlier; loading its best epoch",
+            spec.name
+        )));
+        let best = load_module(model, &paths.best)?;
+        return Ok(StageStart::Finished(best, report(spec.name, &state)));
+    }
+    if state.epochs_done == 0 {
+        return Ok(StageStart::At(model, state));
+    }
+    let model = load_module(model, &paths.model)?;
+    match AdamConfig::new().init().load(&paths.optim) {
+        Ok(o) => *optim = o,
+        Err(e) => progress(Progress::Note(&format!(
+            "{}: optimizer state not restored ({e}); continuing with a fresh one",
+            spec.name
+        ))),
+    }
+    progress(Progress::Note(&format!(
+        "{}: resuming after epoch {}",
+        spec.name, state.epochs_done
+    )));
+    Ok(StageStart::At(model, state))
+}
+
+/// One epoch of mini-batch steps over the shuffled training rows; returns the model and the
+/// summed loss (mean batch loss × batch rows).
+fn train_epoch<M: Module + Clone + std::fmt::Debug>(
+    spec: &StageSpec<'_>,
+    mut model: M,
+    optim: &mut ModuleOptimizer,
+    loss: BatchLoss<'_, M>,
+    epoch: usize,
+    progress: &dyn Fn(Progress<'_>),
+) -> (M, f64) {
+    let cfg = spec.config;
+    let lr = cfg.learning_rate(epoch);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
+    let mut order: Vec<usize> = (0..spec.train_rows).collect();
+    order.shuffle(&mut rng);
+    let mut total = 0.0;
+    for (b, rows) in order.chunks(cfg.batch.max(1)).enumerate() {
+        let l = loss(&model, rows, epoch, &mut rng);
+        total += l.clone().into_scalar::<f32>() as f64 * rows.len() as f64;
+        let grads = GradientsParams::from_grads(l.backward(), &model);
+        model = optim.step(lr, model, grads);
+        if b % 16 == 15 {
+            progress(Progress::Batch { done: b + 1 });
+        }
+    }
+    (model, total)
+}
+
+/// Records an epoch's log entry in `state`, keeps the best model and decides whether the
+/// stage is finished (last epoch or early stop).
+fn record_epoch<M: Module + Clone>(
+    spec: &StageSpec<'_>,
+    paths: &StagePaths,
+    state: &mut StageState,
+    entry: EpochLog,
+    model: &M,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<(), LearnError> {
+    let cfg = spec.config;
+    let (epoch, validation_loss) = (entry.epoch, entry.validation_loss);
+    progress(Progress::Epoch(&entry));
+    state.log.push(entry);
+    state.epochs_done = epoch + 1;
+    let improved = state
+        .best_validation
+        .is_none_or(|b| validation_loss < b && validation_loss.is_finite());
+    if improved {
+        state.best_validation = Some(validation_loss);
+        state.best_epoch = epoch;
+        save_module(model.clone(), &paths.best)?;
+    }
+    if epoch + 1 - state.best_epoch > cfg.patience && !improved {
+        progress(Progress::Note(&format!(
+            "{}: early stop, no better validation loss for {} epochs",
+            spec.name, cfg.patience
+        )));
+        state.finished = true;
+        state.early_stopped = true;
+    }
+    if epoch + 1 == cfg.epochs {
+        state.finished = true;
+    }
+    Ok(())
+}
+
+/// Writes the checkpoint after an epoch: model, optimizer state, epoch log and stage state.
+fn save_checkpoint<M: Module + Clone + std::fmt::Debug>(
+    paths: &StagePaths,
+    state: &StageState,
+    model: &M,
+    optim: &ModuleOptimizer,
+) -> Result<(), LearnError> {
+    save_module(model.clone(), &paths.model)?;
+    optim
+        .save(&paths.optim)
+        .map_err(|source| LearnError::SaveRecord {
+            path: paths.optim.clone(),
+            source,
+        })?;
+    write_log(&paths.log, &state.log)?;
+    write_json(&paths.state, state)
+}
+
 /// Runs a stage: `loss(model, batch_rows, epoch, rng)` gives the autodiff training loss of a
 /// mini-batch; `validate(model)` the validation loss (called on `model.valid()`).
 fn run_stage<M: Module + Clone + std::fmt::Debug>(
     spec: StageSpec<'_>,
-    mut model: M,
+    model: M,
     loss: BatchLoss<'_, M>,
     validate: &dyn Fn(&M) -> f64,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<(M, StageReport), LearnError> {
     let cfg = spec.config;
-    let dir = spec.out.join("checkpoints").join(spec.name);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let (state_path, model_path, optim_path, best_path) = (
-        dir.join("state.json"),
-        dir.join("model.bpk"),
-        dir.join("optimizer.bpk"),
-        dir.join("best.bpk"),
-    );
+    let paths = StagePaths::create(spec.out, spec.name)?;
     let mut optim = AdamConfig::new().init();
-    let mut state: StageState;
-    if spec.resume && state_path.exists() {
-        state = read_json(&state_path)?;
-        // A stage that ran out of epochs continues when asked for more; an early stop is final.
-        if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
-            state.finished = false;
-        }
-        if state.finished {
-            progress(Progress::Note(&format!(
-                "{}: finished earlier; loading its best epoch",
-                spec.name
-            )));
-            let best = load_module(model, &best_path)?;
-            return Ok((best, report(spec.name, &state)));
-        }
-        if state.epochs_done > 0 {
-            model = load_module(model, &model_path)?;
-            match AdamConfig::new().init().load(&optim_path) {
-                Ok(o) => optim = o,
-                Err(e) => progress(Progress::Note(&format!(
-                    "{}: optimizer state not restored ({e}); continuing with a fresh one",
-                    spec.name
-                ))),
-            }
-            progress(Progress::Note(&format!(
-                "{}: resuming after epoch {}",
-                spec.name, state.epochs_done
-            )));
-        }
-    } else {
-        state = StageState::default();
-    }
-    let batch = cfg.batch.max(1);
-    let batches = spec.train_rows.div_ceil(batch);
+    let (mut model, mut state) = match stage_start(&spec, &paths, model, &mut optim, progress)? {
+        StageStart::Finished(best, report) => return Ok((best, report)),
+        StageStart::At(model, state) => (model, state),
+    };
     progress(Progress::Stage {
         name: spec.name,
         first_epoch: state.epochs_done,
         epochs: cfg.epochs,
-        batches,
+        batches: spec.train_rows.div_ceil(cfg.batch.max(1)),
     });
-    let log_path = spec.out.join(format!("{}_log.csv", spec.name));
     for epoch in state.epochs_done..cfg.epochs {
         let start = Instant::now();
-        let lr = cfg.learning_rate(epoch);
-        let mut rng =
-            rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
-        let mut order: Vec<usize> = (0..spec.train_rows).collect();
-        order.shuffle(&mut rng);
-        let mut total = 0.0;
-        for (b, rows) in order.chunks(batch).enumerate() {
-            let l = loss(&model, rows, epoch, &mut rng);
-            total += l.clone().into_scalar::<f32>() as f64 * rows.len() as f64;
-            let grads = GradientsParams::from_grads(l.backward(), &model);
-            model = optim.step(lr, model, grads);
-            if b % 16 == 15 {
-                progress(Progress::Batch { done: b + 1 });
-            }
-        }
+        let (trained, total) = train_epoch(&spec, model, &mut optim, loss, epoch, progress);
+        model = trained;
         let validation_loss = validate(&model.valid());
         let seconds = start.elapsed().as_secs_f64();
         let entry = EpochLog {
@@ -271,48 +377,19 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
             epoch,
             train_loss: total / spec.train_rows.max(1) as f64,
             validation_loss,
-            lr,
+            lr: cfg.learning_rate(epoch),
             seconds,
             samples_per_second: spec.train_rows as f64 / seconds,
         };
-        progress(Progress::Epoch(&entry));
-        state.log.push(entry);
-        state.epochs_done = epoch + 1;
-        let improved = state
-            .best_validation
-            .is_none_or(|b| validation_loss < b && validation_loss.is_finite());
-        if improved {
-            state.best_validation = Some(validation_loss);
-            state.best_epoch = epoch;
-            save_module(model.clone(), &best_path)?;
-        }
-        if epoch + 1 - state.best_epoch > cfg.patience && !improved {
-            progress(Progress::Note(&format!(
-                "{}: early stop, no better validation loss for {} epochs",
-                spec.name, cfg.patience
-            )));
-            state.finished = true;
-            state.early_stopped = true;
-        }
-        if epoch + 1 == cfg.epochs {
-            state.finished = true;
-        }
-        save_module(model.clone(), &model_path)?;
-        optim
-            .save(&optim_path)
-            .map_err(|source| LearnError::SaveRecord {
-                path: optim_path.clone(),
-                source,
-            })?;
-        write_log(&log_path, &state.log)?;
-        write_json(&state_path, &state)?;
+        record_epoch(&spec, &paths, &mut state, entry, &model, progress)?;
+        save_checkpoint(&paths, &state, &model, &optim)?;
         if state.finished {
             break;
         }
     }
     state.finished = true;
-    write_json(&state_path, &state)?;
-    let best = load_module(model, &best_path)?;
+    write_json(&paths.state, &state)?;
+    let best = load_module(model, &paths.best)?;
     Ok((best, report(spec.name, &state)))
 }
 
