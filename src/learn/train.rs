@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{ForwardConfig, InverseConfig, TrainConfig};
 use super::data::{Table, design_batch, r_squared};
-use super::forward::{ForwardModel, Mlp};
+use super::forward::{F1_INPUT, ForwardModel, Mlp, topology_histogram};
 use super::gumbel::{gumbel_noise, uniform};
 use super::inverse::InverseModel;
 use super::model_files::{
@@ -434,6 +434,10 @@ impl Matrix {
         Matrix { width, data }
     }
 
+    fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.width..(i + 1) * self.width]
+    }
+
     fn batch(&self, idx: &[usize], device: &Device) -> Tensor<2> {
         let mut v = Vec::with_capacity(idx.len() * self.width);
         for &i in idx {
@@ -471,6 +475,205 @@ fn load_splits(data: &[PathBuf], cfg: &TrainConfig) -> Result<Splits, LearnError
     Ok((table, tr, va, te))
 }
 
+/// The normalizers of a forward training run: read back when resuming a run that wrote them,
+/// else fitted on the training rows `tr` and written to `out`.
+fn forward_normalizers(
+    table: &Table,
+    tr: &[usize],
+    out: &Path,
+    resume: bool,
+) -> Result<Normalizers, LearnError> {
+    let norm_path = out.join(NORMALIZERS);
+    if resume && norm_path.exists() {
+        return read_json(&norm_path);
+    }
+    let n = table.fit_normalizers(tr);
+    write_json(&norm_path, &n)?;
+    Ok(n)
+}
+
+/// F1's inputs `[ρ, U, topology histogram]` (normalized), one row per table row; the histogram
+/// is [`topology_histogram`] of the rows' one-hot topologies.
+fn f1_inputs(table: &Table, norms: &Normalizers, device: &Device) -> Matrix {
+    let onehot: Vec<f32> = table.design.iter().flat_map(|f| f.one_hot()).collect();
+    let onehot = Tensor::from_data(TensorData::new(onehot, [table.len(), 27]), device);
+    let histograms: Vec<f32> = topology_histogram(onehot)
+        .into_data()
+        .into_vec()
+        .expect("f32 histogram");
+    Matrix::new(
+        F1_INPUT,
+        table
+            .design
+            .iter()
+            .zip(histograms.chunks_exact(F1_INPUT - 4))
+            .map(|(f, h)| {
+                let mut v: Vec<f32> = (0..4)
+                    .map(|k| norms.rho_u.apply_one(k, f.rho_u[k]) as f32)
+                    .collect();
+                v.extend_from_slice(h);
+                v
+            }),
+    )
+}
+
+/// F1's targets: the 9 orthotropic constants (normalized).
+fn f1_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        9,
+        table.c_ort.iter().map(|c| {
+            (0..9)
+                .map(|k| norms.c_ort.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    )
+}
+
+/// F2's inputs `[rotated Cort, V]` (normalized), with F1's inputs `x1` and `R_I` appended when
+/// F2 sees the design.
+fn f2_inputs(table: &Table, norms: &Normalizers, config: &ForwardConfig, x1: &Matrix) -> Matrix {
+    Matrix::new(
+        if config.f2_sees_design {
+            super::forward::F2_INPUT_WITH_DESIGN
+        } else {
+            super::forward::F2_INPUT
+        },
+        table
+            .c_rot
+            .iter()
+            .zip(&table.design)
+            .enumerate()
+            .map(|(i, (c, f))| {
+                let mut v: Vec<f32> = (0..21)
+                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
+                    .collect();
+                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
+                if config.f2_sees_design {
+                    v.extend_from_slice(x1.row(i));
+                    v.extend(f.r1.iter().map(|&r| r as f32));
+                }
+                v
+            }),
+    )
+}
+
+/// F2's targets: Ĉ, the 21 constants of the `V·R_I·U·X` cell (normalized).
+fn f2_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        21,
+        table.c_hat.iter().map(|c| {
+            (0..21)
+                .map(|k| norms.c_hat.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    )
+}
+
+/// The shared settings of the F1 and F2 stages.
+struct MlpStage<'a> {
+    out: &'a Path,
+    train: &'a TrainConfig,
+    resume: bool,
+    tr: &'a [usize],
+    va: &'a [usize],
+    ad: &'a Device,
+    plain: &'a Device,
+}
+
+impl MlpStage<'_> {
+    /// Trains `mlp` on inputs `x` and targets `y` as the stage `name` (MSE loss).
+    fn fit(
+        &self,
+        name: &str,
+        mlp: Mlp,
+        (x, y): (&Matrix, &Matrix),
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Result<(Mlp, StageReport), LearnError> {
+        run_stage(
+            StageSpec {
+                name,
+                out: self.out,
+                config: self.train,
+                resume: self.resume,
+                train_rows: self.tr.len(),
+            },
+            mlp,
+            &|m: &Mlp, rows: &[usize], _, _| {
+                let idx: Vec<usize> = rows.iter().map(|&r| self.tr[r]).collect();
+                mse(m.forward(x.batch(&idx, self.ad)), y.batch(&idx, self.ad))
+            },
+            &|m: &Mlp| mlp_loss(m, x, y, self.va, self.plain),
+            progress,
+        )
+    }
+}
+
+/// The forward chain's predictions for the rows `te`, unnormalized: C, Cort and Ĉ.
+type ForwardPredictions = (Vec<[f64; 21]>, Vec<[f64; 9]>, Vec<[f64; 21]>);
+
+/// Runs the whole chain (F1's prediction feeds F2) over the rows `te` of `table`.
+fn predict_chain(
+    model: &ForwardModel,
+    table: &Table,
+    te: &[usize],
+    norms: &Normalizers,
+    device: &Device,
+) -> ForwardPredictions {
+    let tensors = norms.tensors(device);
+    let ops = VoigtOps::new(device);
+    let (mut c, mut ort, mut hat) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in te.chunks(4096) {
+        let feats: Vec<_> = chunk.iter().map(|&i| &table.design[i]).collect();
+        let o = model.chain(&tensors, &ops, design_batch(&feats, norms, device));
+        c.extend(to_rows::<21>(o.c_physical));
+        ort.extend(to_rows::<9>(tensors.c_ort.invert(o.c_ort)));
+        hat.extend(to_rows::<21>(tensors.c_hat.invert(o.c_hat)));
+    }
+    (c, ort, hat)
+}
+
+/// The median over rows of the relative Frobenius error (tensor norm: shear terms weighted 2)
+/// of `predicted` against `truth`.
+fn median_relative_error(predicted: &[[f64; 21]], truth: &[[f64; 21]]) -> f64 {
+    let mut rel: Vec<f64> = predicted
+        .iter()
+        .zip(truth)
+        .map(|(p, t)| {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
+                let w = if i == j { 1.0 } else { 2.0 };
+                num += w * (p[k] - t[k]).powi(2);
+                den += w * t[k].powi(2);
+            }
+            (num / den).sqrt()
+        })
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    rel[rel.len() / 2]
+}
+
+/// The forward report: test-split figures of the whole chain.
+fn forward_report(
+    model: &ForwardModel,
+    (table, tr, va, te): &Splits,
+    norms: &Normalizers,
+    stages: Vec<StageReport>,
+    device: &Device,
+) -> ForwardReport {
+    let (c, ort, hat) = predict_chain(model, table, te, norms, device);
+    let pick = |src: &[[f64; 21]]| te.iter().map(|&i| src[i]).collect::<Vec<_>>();
+    let true_ort: Vec<[f64; 9]> = te.iter().map(|&i| table.c_ort[i]).collect();
+    let true_c = pick(&table.c);
+    ForwardReport {
+        rows: [tr.len(), va.len(), te.len()],
+        stages,
+        r2_c: r_squared(&c, &true_c).to_vec(),
+        r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
+        r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
+        median_relative_error: median_relative_error(&c, &true_c),
+    }
+}
+
 /// Trains F1 then F2 on the dataset files `data` and writes `forward.bpk`, `forward.json`,
 /// `normalizers.json` and `forward_report.json` into `out`.
 ///
@@ -489,7 +692,8 @@ pub fn train_forward(
     let plain = device.device()?;
     let ad = plain.clone().autodiff();
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let (table, tr, va, te) = load_splits(data, train)?;
+    let splits = load_splits(data, train)?;
+    let (table, tr, va, te) = &splits;
     progress(Progress::Note(&format!(
         "{} rows: {} train, {} validation, {} test",
         table.len(),
@@ -497,140 +701,37 @@ pub fn train_forward(
         va.len(),
         te.len()
     )));
-    let norm_path = out.join(NORMALIZERS);
-    let norms: Normalizers = if resume && norm_path.exists() {
-        read_json(&norm_path)?
-    } else {
-        let n = table.fit_normalizers(&tr);
-        write_json(&norm_path, &n)?;
-        n
-    };
+    let norms = forward_normalizers(table, tr, out, resume)?;
     write_json(&out.join(FORWARD_CONFIG), config)?;
     ad.seed(train.seed);
     let fresh = ForwardModel::new(config, &ad);
-
-    // F1: [ρ, U, histogram] → Cort.
-    let x1 = Matrix::new(
-        18,
-        table.design.iter().map(|f| {
-            let mut v: Vec<f32> = (0..4)
-                .map(|k| norms.rho_u.apply_one(k, f.rho_u[k]) as f32)
-                .collect();
-            let mut h = [0f32; 14];
-            for s in 0..3 {
-                h[2 * f.topology[s] as usize + f.topology[3 + s] as usize - 1] += 1.0;
-            }
-            v.extend(h);
-            v
-        }),
-    );
-    let y1 = Matrix::new(
-        9,
-        table.c_ort.iter().map(|c| {
-            (0..9)
-                .map(|k| norms.c_ort.apply_one(k, c[k]) as f32)
-                .collect()
-        }),
-    );
-    // F2: [rotated Cort, V] (+ [ρ, U, histogram, R_I]) → Ĉ.
-    let x1_ref = &x1;
-    let x2 = Matrix::new(
-        if config.f2_sees_design {
-            super::forward::F2_INPUT_WITH_DESIGN
-        } else {
-            super::forward::F2_INPUT
-        },
-        table
-            .c_rot
-            .iter()
-            .zip(&table.design)
-            .enumerate()
-            .map(|(i, (c, f))| {
-                let mut v: Vec<f32> = (0..21)
-                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
-                    .collect();
-                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
-                if config.f2_sees_design {
-                    v.extend_from_slice(&x1_ref.data[i * 18..(i + 1) * 18]);
-                    v.extend(f.r1.iter().map(|&r| r as f32));
-                }
-                v
-            }),
-    );
-    let y2 = Matrix::new(
-        21,
-        table.c_hat.iter().map(|c| {
-            (0..21)
-                .map(|k| norms.c_hat.apply_one(k, c[k]) as f32)
-                .collect()
-        }),
-    );
-    let mut stages = Vec::new();
-    let mut fit = |name: &str, mlp: Mlp, x: &Matrix, y: &Matrix| -> Result<Mlp, LearnError> {
-        let (m, rep) = run_stage(
-            StageSpec {
-                name,
-                out,
-                config: train,
-                resume,
-                train_rows: tr.len(),
-            },
-            mlp,
-            &|m: &Mlp, rows: &[usize], _, _| {
-                let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
-                mse(m.forward(x.batch(&idx, &ad)), y.batch(&idx, &ad))
-            },
-            &|m: &Mlp| mlp_loss(m, x, y, &va, &plain),
-            progress,
-        )?;
-        stages.push(rep);
-        Ok(m)
+    let x1 = f1_inputs(table, &norms, &plain);
+    let y1 = f1_targets(table, &norms);
+    let x2 = f2_inputs(table, &norms, config, &x1);
+    let y2 = f2_targets(table, &norms);
+    let stage = MlpStage {
+        out,
+        train,
+        resume,
+        tr,
+        va,
+        ad: &ad,
+        plain: &plain,
     };
-    let f1 = fit("f1", fresh.f1, &x1, &y1)?;
-    let f2 = fit("f2", fresh.f2, &x2, &y2)?;
+    let (f1, f1_report) = stage.fit("f1", fresh.f1, (&x1, &y1), progress)?;
+    let (f2, f2_report) = stage.fit("f2", fresh.f2, (&x2, &y2), progress)?;
     let model = ForwardModel::from_parts(config, f1, f2);
     save_module(model.clone(), &out.join(FORWARD_WEIGHTS))?;
-
-    // Test figures through the whole chain (F1's prediction feeds F2).
     progress(Progress::Note(
         "evaluating the forward model on the test split",
     ));
-    let model = model.valid();
-    let tensors = norms.tensors(&plain);
-    let ops = VoigtOps::new(&plain);
-    let (mut c, mut ort, mut hat) = (Vec::new(), Vec::new(), Vec::new());
-    for chunk in te.chunks(4096) {
-        let feats: Vec<_> = chunk.iter().map(|&i| &table.design[i]).collect();
-        let o = model.chain(&tensors, &ops, design_batch(&feats, &norms, &plain));
-        c.extend(to_rows::<21>(o.c_physical));
-        ort.extend(to_rows::<9>(tensors.c_ort.invert(o.c_ort)));
-        hat.extend(to_rows::<21>(tensors.c_hat.invert(o.c_hat)));
-    }
-    let pick = |src: &[[f64; 21]]| te.iter().map(|&i| src[i]).collect::<Vec<_>>();
-    let true_ort: Vec<[f64; 9]> = te.iter().map(|&i| table.c_ort[i]).collect();
-    let true_c = pick(&table.c);
-    let mut rel: Vec<f64> = c
-        .iter()
-        .zip(&true_c)
-        .map(|(p, t)| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
-                let w = if i == j { 1.0 } else { 2.0 };
-                num += w * (p[k] - t[k]).powi(2);
-                den += w * t[k].powi(2);
-            }
-            (num / den).sqrt()
-        })
-        .collect();
-    rel.sort_by(f64::total_cmp);
-    let report = ForwardReport {
-        rows: [tr.len(), va.len(), te.len()],
-        stages,
-        r2_c: r_squared(&c, &true_c).to_vec(),
-        r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
-        r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
-        median_relative_error: rel[rel.len() / 2],
-    };
+    let report = forward_report(
+        &model.valid(),
+        &splits,
+        &norms,
+        vec![f1_report, f2_report],
+        &plain,
+    );
     write_json(&out.join("forward_report.json"), &report)?;
     Ok(report)
 }
