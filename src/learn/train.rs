@@ -499,7 +499,7 @@ fn f1_inputs(table: &Table, norms: &Normalizers, device: &Device) -> Matrix {
     let onehot = Tensor::from_data(TensorData::new(onehot, [table.len(), 27]), device);
     let histograms: Vec<f32> = topology_histogram(onehot)
         .into_data()
-        .into_vec()
+        .try_into_vec::<f32>()
         .expect("f32 histogram");
     Matrix::new(
         F1_INPUT,
@@ -736,6 +736,213 @@ pub fn train_forward(
     Ok(report)
 }
 
+/// The forward model a [`train_forward`] run wrote to `out`, with its configuration and
+/// normalizers, on the device `ad`.
+fn load_forward(
+    out: &Path,
+    ad: &Device,
+) -> Result<(ForwardModel, ForwardConfig, Normalizers), LearnError> {
+    let norms: Normalizers = read_json(&out.join(NORMALIZERS))?;
+    let fcfg: ForwardConfig = read_json(&out.join(FORWARD_CONFIG))?;
+    let forward = load_module(ForwardModel::new(&fcfg, ad), &out.join(FORWARD_WEIGHTS))?;
+    Ok((forward, fcfg, norms))
+}
+
+/// G's training targets: the 21 constants of C (normalized), one row per table row.
+fn inverse_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        21,
+        table
+            .c
+            .iter()
+            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
+    )
+}
+
+/// Trains G (the stage `inverse`) through the frozen forward model: the loss is the MSE
+/// between the target and F's prediction for G's Gumbel-softmax proposal.
+#[allow(clippy::too_many_arguments)]
+fn fit_inverse(
+    spec: StageSpec<'_>,
+    fresh: InverseModel,
+    config: &InverseConfig,
+    targets: &Matrix,
+    (tr, va): (&[usize], &[usize]),
+    (frozen, forward_plain): (&ForwardModel, &ForwardModel),
+    norms: &Normalizers,
+    (ad, plain): (&Device, &Device),
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<(InverseModel, StageReport), LearnError> {
+    let (t_ad, t_plain) = (norms.tensors(ad), norms.tensors(plain));
+    let (ops_ad, ops_plain) = (VoigtOps::new(ad), VoigtOps::new(plain));
+    let epochs = spec.config.epochs.max(1);
+    let tau = |epoch: usize| {
+        let t = epoch as f64 / (epochs.max(2) - 1) as f64;
+        config.tau_start * (config.tau_end / config.tau_start).powf(t)
+    };
+    run_stage(
+        spec,
+        fresh,
+        &|g: &InverseModel, rows: &[usize], epoch, rng| {
+            let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
+            let target = targets.batch(&idx, ad);
+            let noise = gumbel_noise(uniform(idx.len(), 27, rng, ad));
+            let p = g.propose(target.clone(), Some(noise), tau(epoch));
+            let pred = frozen.chain(&t_ad, &ops_ad, p.design_batch(&t_ad));
+            mse(pred.c, target)
+        },
+        &|g: &InverseModel| {
+            let mut total = 0.0;
+            for chunk in va.chunks(8192) {
+                let target = targets.batch(chunk, plain);
+                let p = g.propose(target.clone(), None, 1.0);
+                let pred = forward_plain.chain(&t_plain, &ops_plain, p.design_batch(&t_plain));
+                total += mse(pred.c, target).into_scalar::<f32>() as f64 * chunk.len() as f64;
+            }
+            total / va.len() as f64
+        },
+        progress,
+    )
+}
+
+/// Of `samples` designs per target (one list per target), the one whose predicted stiffness
+/// is nearest its target (squared distance in span units, `norms.c`), with that prediction.
+fn best_of_samples(
+    models: &Models,
+    targets: &[[f64; 21]],
+    sampled: &[Vec<crate::design_space::Design>],
+    norms: &Normalizers,
+) -> Result<(Vec<crate::design_space::Design>, Vec<[f64; 21]>), LearnError> {
+    let mut best_designs = Vec::with_capacity(targets.len());
+    let mut best_c = Vec::with_capacity(targets.len());
+    for (t, cands) in targets.iter().zip(sampled) {
+        let preds = models.predict(cands)?;
+        let score = |p: &[f64; 21]| -> f64 {
+            (0..21)
+                .map(|k| {
+                    let s = norms.c.span(k);
+                    ((p[k] - t[k]) / s).powi(2)
+                })
+                .sum()
+        };
+        let (k, p) = preds
+            .iter()
+            .enumerate()
+            .min_by(|a, b| score(a.1).total_cmp(&score(b.1)))
+            .expect("at least one sample");
+        best_designs.push(cands[k].clone());
+        best_c.push(*p);
+    }
+    Ok((best_designs, best_c))
+}
+
+/// The FE stiffness (normalized by E) of a design; `None` when it has no valid cell or does
+/// not homogenize.
+fn fe_constants(d: &crate::design_space::Design) -> Option<[f64; 21]> {
+    let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
+    crate::fem::homogenize(
+        &cell,
+        &crate::design_space::Material::default(),
+        &crate::fem::FemOptions::default(),
+    )
+    .ok()
+    .map(|h| h.stiffness.to_constants())
+}
+
+/// FE stiffness of the mode, best-of and polished proposals of the first test targets, for
+/// the targets whose three designs all homogenize.
+#[derive(Default)]
+struct FeCheck {
+    targets: Vec<[f64; 21]>,
+    mode: Vec<[f64; 21]>,
+    best: Vec<[f64; 21]>,
+    polished: Vec<[f64; 21]>,
+}
+
+impl FeCheck {
+    /// Homogenizes `designs = (mode, best, polished)` of the first `n` `targets` in parallel.
+    fn run(
+        n: usize,
+        targets: &[[f64; 21]],
+        (mode, best, polished): (
+            &[crate::design_space::Design],
+            &[crate::design_space::Design],
+            &[crate::design_space::Design],
+        ),
+    ) -> FeCheck {
+        use rayon::prelude::*;
+        type Triple = ([f64; 21], [f64; 21], [f64; 21]);
+        let fe = fe_constants;
+        let triples: Vec<Option<Triple>> = (0..n)
+            .into_par_iter()
+            .map(|i| Some((fe(&mode[i])?, fe(&best[i])?, fe(&polished[i])?)))
+            .collect();
+        let mut check = FeCheck::default();
+        for (i, p) in triples.iter().enumerate() {
+            if let Some((a, b, c)) = p {
+                check.targets.push(targets[i]);
+                check.mode.push(*a);
+                check.best.push(*b);
+                check.polished.push(*c);
+            }
+        }
+        check
+    }
+}
+
+/// The inverse report of a trained stage (`rows` per split, `stage`): proposals for the test
+/// targets and their figures: the mode (temperature 0), the best of 16
+/// samples, the mode polished through F (the first [`POLISH_ROWS`]), FE-checked on the first
+/// `fe_rows`.
+fn inverse_report(
+    models: &Models,
+    targets: &[[f64; 21]],
+    norms: &Normalizers,
+    (seed, fe_rows): (u64, usize),
+    rows: [usize; 3],
+    stage: StageReport,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<InverseReport, LearnError> {
+    let mode: Vec<_> = models
+        .propose(targets, 1, 0.0, seed)?
+        .into_iter()
+        .map(|mut v| v.remove(0))
+        .collect();
+    let mode_c = models.predict(&mode)?;
+    let best_of = 16;
+    let sampled = models.propose(targets, best_of, 1.0, seed)?;
+    let (best_designs, best_c) = best_of_samples(models, targets, &sampled, norms)?;
+    let n_polish = POLISH_ROWS.min(targets.len());
+    progress(Progress::Note(&format!(
+        "polishing the proposals of {n_polish} test targets through F"
+    )));
+    let polished = models.polish_each(
+        &targets[..n_polish],
+        &mode[..n_polish],
+        &super::PolishOptions::default(),
+    )?;
+    let polished_c = models.predict(&polished)?;
+    let n_fe = fe_rows.min(n_polish);
+    progress(Progress::Note(&format!(
+        "FE check of {n_fe} test targets (3 designs each)"
+    )));
+    let fe = FeCheck::run(n_fe, targets, (&mode, &best_designs, &polished));
+    Ok(InverseReport {
+        rows,
+        stage,
+        r2_surrogate: r_squared(&mode_c, targets).to_vec(),
+        r2_surrogate_best_of: r_squared(&best_c, targets).to_vec(),
+        best_of,
+        r2_fe: r_squared(&fe.mode, &fe.targets).to_vec(),
+        r2_fe_best_of: r_squared(&fe.best, &fe.targets).to_vec(),
+        r2_surrogate_polished: r_squared(&polished_c, &targets[..n_polish]).to_vec(),
+        r2_fe_polished: r_squared(&fe.polished, &fe.targets).to_vec(),
+        polish_rows: n_polish,
+        fe_rows: n_fe,
+        fe_failures: n_fe - fe.targets.len(),
+    })
+}
+
 /// Trains G1 + G2 through the frozen forward model in `out` (which [`train_forward`] wrote) and
 /// writes `inverse.bpk`, `inverse.json` and `inverse_report.json` (with an FE check of
 /// `fe_rows` test targets).
@@ -756,59 +963,31 @@ pub fn train_inverse(
     let plain = device.device()?;
     let ad = plain.clone().autodiff();
     let (table, tr, va, te) = load_splits(data, train)?;
-    let norms: Normalizers = read_json(&out.join(NORMALIZERS))?;
-    let fcfg: ForwardConfig = read_json(&out.join(FORWARD_CONFIG))?;
-    let forward = load_module(ForwardModel::new(&fcfg, &ad), &out.join(FORWARD_WEIGHTS))?;
+    let (forward, fcfg, norms) = load_forward(out, &ad)?;
     let frozen = forward.clone().no_grad();
     let forward_plain = forward.valid();
     write_json(&out.join(INVERSE_CONFIG), config)?;
     ad.seed(train.seed.wrapping_add(1));
     let fresh = InverseModel::new(config, &ad);
-    let c = Matrix::new(
-        21,
-        table
-            .c
-            .iter()
-            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
-    );
-    let (t_ad, t_plain) = (norms.tensors(&ad), norms.tensors(&plain));
-    let (ops_ad, ops_plain) = (VoigtOps::new(&ad), VoigtOps::new(&plain));
-    let epochs = train.epochs.max(1);
-    let tau = |epoch: usize| {
-        let t = epoch as f64 / (epochs.max(2) - 1) as f64;
-        config.tau_start * (config.tau_end / config.tau_start).powf(t)
+    let spec = StageSpec {
+        name: "inverse",
+        out,
+        config: train,
+        resume,
+        train_rows: tr.len(),
     };
-    let (g, stage) = run_stage(
-        StageSpec {
-            name: "inverse",
-            out,
-            config: train,
-            resume,
-            train_rows: tr.len(),
-        },
+    let (g, stage) = fit_inverse(
+        spec,
         fresh,
-        &|g: &InverseModel, rows: &[usize], epoch, rng| {
-            let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
-            let target = c.batch(&idx, &ad);
-            let noise = gumbel_noise(uniform(idx.len(), 27, rng, &ad));
-            let p = g.propose(target.clone(), Some(noise), tau(epoch));
-            let pred = frozen.chain(&t_ad, &ops_ad, p.design_batch(&t_ad));
-            mse(pred.c, target)
-        },
-        &|g: &InverseModel| {
-            let mut total = 0.0;
-            for chunk in va.chunks(8192) {
-                let target = c.batch(chunk, &plain);
-                let p = g.propose(target.clone(), None, 1.0);
-                let pred = forward_plain.chain(&t_plain, &ops_plain, p.design_batch(&t_plain));
-                total += mse(pred.c, target).into_scalar::<f32>() as f64 * chunk.len() as f64;
-            }
-            total / va.len() as f64
-        },
+        config,
+        &inverse_targets(&table, &norms),
+        (&tr, &va),
+        (&frozen, &forward_plain),
+        &norms,
+        (&ad, &plain),
         progress,
     )?;
     save_module(g.clone(), &out.join(INVERSE_WEIGHTS))?;
-
     progress(Progress::Note(
         "evaluating the inverse model on the test split",
     ));
@@ -821,88 +1000,15 @@ pub fn train_inverse(
         out,
     );
     let targets: Vec<[f64; 21]> = te.iter().map(|&i| table.c[i]).collect();
-    let mode: Vec<_> = models
-        .propose(&targets, 1, 0.0, train.seed)?
-        .into_iter()
-        .map(|mut v| v.remove(0))
-        .collect();
-    let mode_c = models.predict(&mode)?;
-    let best_of = 16;
-    let sampled = models.propose(&targets, best_of, 1.0, train.seed)?;
-    let mut best_designs = Vec::with_capacity(targets.len());
-    let mut best_c = Vec::with_capacity(targets.len());
-    for (t, cands) in targets.iter().zip(&sampled) {
-        let preds = models.predict(cands)?;
-        let score = |p: &[f64; 21]| -> f64 {
-            (0..21)
-                .map(|k| {
-                    let s = norms.c.span(k);
-                    ((p[k] - t[k]) / s).powi(2)
-                })
-                .sum()
-        };
-        let (k, p) = preds
-            .iter()
-            .enumerate()
-            .min_by(|a, b| score(a.1).total_cmp(&score(b.1)))
-            .expect("at least one sample");
-        best_designs.push(cands[k].clone());
-        best_c.push(*p);
-    }
-    let n_polish = POLISH_ROWS.min(targets.len());
-    progress(Progress::Note(&format!(
-        "polishing the proposals of {n_polish} test targets through F"
-    )));
-    let polished = models.polish_each(
-        &targets[..n_polish],
-        &mode[..n_polish],
-        &super::PolishOptions::default(),
-    )?;
-    let polished_c = models.predict(&polished)?;
-    let n_fe = fe_rows.min(n_polish);
-    progress(Progress::Note(&format!(
-        "FE check of {n_fe} test targets (3 designs each)"
-    )));
-    let fe = |d: &crate::design_space::Design| -> Option<[f64; 21]> {
-        let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
-        crate::fem::homogenize(
-            &cell,
-            &crate::design_space::Material::default(),
-            &crate::fem::FemOptions::default(),
-        )
-        .ok()
-        .map(|h| h.stiffness.to_constants())
-    };
-    use rayon::prelude::*;
-    type Triple = ([f64; 21], [f64; 21], [f64; 21]);
-    let fe_triples: Vec<Option<Triple>> = (0..n_fe)
-        .into_par_iter()
-        .map(|i| Some((fe(&mode[i])?, fe(&best_designs[i])?, fe(&polished[i])?)))
-        .collect();
-    let mut fe_t = Vec::new();
-    let (mut fe_mode, mut fe_best, mut fe_polished) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, p) in fe_triples.iter().enumerate() {
-        if let Some((a, b, c)) = p {
-            fe_t.push(targets[i]);
-            fe_mode.push(*a);
-            fe_best.push(*b);
-            fe_polished.push(*c);
-        }
-    }
-    let report = InverseReport {
-        rows: [tr.len(), va.len(), te.len()],
+    let report = inverse_report(
+        &models,
+        &targets,
+        &norms,
+        (train.seed, fe_rows),
+        [tr.len(), va.len(), te.len()],
         stage,
-        r2_surrogate: r_squared(&mode_c, &targets).to_vec(),
-        r2_surrogate_best_of: r_squared(&best_c, &targets).to_vec(),
-        best_of,
-        r2_fe: r_squared(&fe_mode, &fe_t).to_vec(),
-        r2_fe_best_of: r_squared(&fe_best, &fe_t).to_vec(),
-        r2_surrogate_polished: r_squared(&polished_c, &targets[..n_polish]).to_vec(),
-        r2_fe_polished: r_squared(&fe_polished, &fe_t).to_vec(),
-        polish_rows: n_polish,
-        fe_rows: n_fe,
-        fe_failures: n_fe - fe_t.len(),
-    };
+        progress,
+    )?;
     write_json(&out.join("inverse_report.json"), &report)?;
     Ok(report)
 }
