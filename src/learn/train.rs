@@ -1019,11 +1019,8 @@ mod tests {
     use crate::dataset::{DatasetConfig, Shard, generate};
     use crate::learn::config::MlpConfig;
 
-    #[test]
-    fn tiny_training_lowers_validation_loss_and_resumes() {
-        let dir =
-            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    /// A 300-row dataset `tiny.csv` in `dir`.
+    fn tiny_dataset(dir: &Path) -> PathBuf {
         let csv = dir.join("tiny.csv");
         generate(
             &DatasetConfig {
@@ -1037,6 +1034,15 @@ mod tests {
             &|_| {},
         )
         .unwrap();
+        csv
+    }
+
+    #[test]
+    fn tiny_training_lowers_validation_loss_and_resumes() {
+        let dir =
+            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = tiny_dataset(&dir);
         let small = MlpConfig {
             width: 32,
             depth: 2,
