@@ -232,26 +232,24 @@ fn read_meta(path: &Path) -> Result<DatasetMeta, DatasetError> {
     serde_json::from_str(&text).map_err(|source| DatasetError::BadMeta { path: m, source })
 }
 
-/// Concatenates shard files into one dataset at `out`, checking that the shards come from the
-/// same seed and size, cover every shard `0..M` exactly once (no gap, no duplicate) and that
-/// each file holds exactly the rows its sidecar promises, in order.
-///
-/// # Errors
-/// [`DatasetError::Merge`] naming the shard and the problem, or [`DatasetError::Io`].
-pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError> {
-    let merge_err = DatasetError::Merge;
+/// The sidecars of `inputs` (sorted by shard index), checked to come from one run and to
+/// cover every shard exactly once; with the first input's sidecar.
+#[allow(clippy::type_complexity)]
+fn checked_shards(
+    inputs: &[PathBuf],
+) -> Result<(Vec<(DatasetMeta, &PathBuf)>, DatasetMeta), DatasetError> {
     let mut metas: Vec<(DatasetMeta, &PathBuf)> = inputs
         .iter()
         .map(|p| read_meta(p).map(|m| (m, p)))
         .collect::<Result<_, _>>()?;
     let first = metas
         .first()
-        .ok_or_else(|| merge_err(MergeProblem::NoShards))?
+        .ok_or(DatasetError::Merge(MergeProblem::NoShards))?
         .0
         .clone();
     for (m, p) in &metas {
         if (m.samples, m.seed, m.shard.count) != (first.samples, first.seed, first.shard.count) {
-            return Err(merge_err(MergeProblem::OtherRun {
+            return Err(DatasetError::Merge(MergeProblem::OtherRun {
                 path: p.to_path_buf(),
                 run: run_of(m),
                 first: inputs[0].clone(),
@@ -261,80 +259,104 @@ pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError
     }
     metas.sort_by_key(|(m, _)| m.shard.index);
     for k in 0..first.shard.count {
-        let have: Vec<_> = metas.iter().filter(|(m, _)| m.shard.index == k).collect();
-        match have.len() {
-            1 => {}
-            0 => {
-                return Err(merge_err(MergeProblem::MissingShard {
-                    index: k,
-                    count: first.shard.count,
-                }));
-            }
-            _ => {
-                return Err(merge_err(MergeProblem::RepeatedShard {
-                    index: k,
-                    count: first.shard.count,
-                    times: have.len(),
-                }));
-            }
-        }
+        let times = metas.iter().filter(|(m, _)| m.shard.index == k).count();
+        let problem = match times {
+            1 => continue,
+            0 => MergeProblem::MissingShard {
+                index: k,
+                count: first.shard.count,
+            },
+            _ => MergeProblem::RepeatedShard {
+                index: k,
+                count: first.shard.count,
+                times,
+            },
+        };
+        return Err(DatasetError::Merge(problem));
     }
+    Ok((metas, first))
+}
+
+/// Copies the rows of the shard file `path` to `w` (without its header), checking the header
+/// and that the rows are exactly those `meta` promises, in order. Returns the rows copied, or
+/// the problem found (outer error: reading or writing failed).
+fn copy_shard(
+    w: &mut dyn Write,
+    meta: &DatasetMeta,
+    path: &Path,
+    header_line: &str,
+) -> std::io::Result<Result<u64, MergeProblem>> {
+    let file = std::fs::File::open(path)?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    if lines.next().transpose()?.as_deref() != Some(header_line) {
+        return Ok(Err(MergeProblem::BadHeader {
+            path: path.to_path_buf(),
+        }));
+    }
+    let mut last: Option<u64> = None;
+    let mut count = 0u64;
+    for line in lines {
+        let line = line?;
+        let row: u64 = line
+            .rsplit(',')
+            .next()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(u64::MAX);
+        let in_order = last.is_none_or(|l| row > l);
+        if !meta.rows.contains(&row) || !in_order {
+            return Ok(Err(MergeProblem::BadRow {
+                path: path.to_path_buf(),
+                row,
+                rows: meta.rows.clone(),
+            }));
+        }
+        last = Some(row);
+        count += 1;
+        writeln!(w, "{line}")?;
+    }
+    if count != meta.written {
+        return Ok(Err(MergeProblem::RowCount {
+            path: path.to_path_buf(),
+            count,
+            promised: meta.written,
+        }));
+    }
+    Ok(Ok(count))
+}
+
+/// Concatenates shard files into one dataset at `out`, checking that the shards come from the
+/// same seed and size, cover every shard `0..M` exactly once (no gap, no duplicate) and that
+/// each file holds exactly the rows its sidecar promises, in order.
+///
+/// # Errors
+/// [`DatasetError::Merge`] naming the shard and the problem, or [`DatasetError::Io`].
+pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError> {
+    let (metas, first) = checked_shards(inputs)?;
     let start = std::time::Instant::now();
     let mut failed = Vec::new();
     let mut written = 0u64;
     let header_line = header();
-    let mut problem: Option<DatasetError> = None;
+    let mut problem: Option<MergeProblem> = None;
     atomic_write_with(out, |w| {
         writeln!(w, "{header_line}")?;
         for (meta, path) in &metas {
-            let file = std::fs::File::open(path)?;
-            let mut lines = std::io::BufReader::new(file).lines();
-            if lines.next().transpose()?.as_deref() != Some(header_line.as_str()) {
-                problem = Some(merge_err(MergeProblem::BadHeader {
-                    path: path.to_path_buf(),
-                }));
-                return Err(std::io::Error::other("bad header"));
-            }
-            let mut last: Option<u64> = None;
-            let mut count = 0u64;
-            for line in lines {
-                let line = line?;
-                let row: u64 = line
-                    .rsplit(',')
-                    .next()
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(u64::MAX);
-                let in_order = last.is_none_or(|l| row > l);
-                if !meta.rows.contains(&row) || !in_order {
-                    problem = Some(merge_err(MergeProblem::BadRow {
-                        path: path.to_path_buf(),
-                        row,
-                        rows: meta.rows.clone(),
-                    }));
-                    return Err(std::io::Error::other("bad row"));
+            match copy_shard(w, meta, path, &header_line)? {
+                Ok(count) => written += count,
+                Err(p) => {
+                    problem = Some(p);
+                    return Err(std::io::Error::other("bad shard"));
                 }
-                last = Some(row);
-                count += 1;
-                writeln!(w, "{line}")?;
             }
-            if count != meta.written {
-                problem = Some(merge_err(MergeProblem::RowCount {
-                    path: path.to_path_buf(),
-                    count,
-                    promised: meta.written,
-                }));
-                return Err(std::io::Error::other("bad count"));
-            }
-            written += count;
             failed.extend(meta.failed.iter().cloned());
         }
         Ok(())
     })
-    .map_err(|e| {
-        problem.take().unwrap_or(DatasetError::Io {
+    .map_err(|e| match problem.take() {
+        Some(p) => DatasetError::Merge(p),
+        None => DatasetError::Io {
             path: out.to_path_buf(),
             source: e,
-        })
+        },
     })?;
     let meta = DatasetMeta {
         samples: first.samples,
