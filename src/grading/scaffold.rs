@@ -508,6 +508,162 @@ fn check_cells(
     Ok(())
 }
 
+/// The corner grid of a scaffold: `dims` corners per axis, stored x fastest.
+struct CornerGrid {
+    dims: [usize; 3],
+    stride: [usize; 3],
+    /// Number of grid neighbours of each corner (the Laplacian's diagonal).
+    degree: Vec<f64>,
+}
+
+impl CornerGrid {
+    fn new(dims: [usize; 3]) -> CornerGrid {
+        let mut grid = CornerGrid {
+            dims,
+            stride: [1, dims[0], dims[0] * dims[1]],
+            degree: Vec::new(),
+        };
+        grid.degree = (0..dims.iter().product::<usize>())
+            .map(|f| {
+                let c = grid.coords(f);
+                (0..3)
+                    .map(|d| usize::from(c[d] > 0) + usize::from(c[d] + 1 < dims[d]))
+                    .sum::<usize>() as f64
+            })
+            .collect();
+        grid
+    }
+
+    /// The grid coordinates of the flat index `f`.
+    fn coords(&self, f: usize) -> [usize; 3] {
+        let dims = self.dims;
+        [
+            f % dims[0],
+            (f / dims[0]) % dims[1],
+            f / (dims[0] * dims[1]),
+        ]
+    }
+
+    /// Whether corner `f` (coordinates `c`) has a neighbour along `+d`.
+    fn has_next(&self, c: [usize; 3], d: usize) -> bool {
+        c[d] + 1 < self.dims[d]
+    }
+
+    /// `out = L x` with the grid Laplacian `L`.
+    fn apply(&self, x: &[f64], out: &mut [f64]) {
+        for f in 0..x.len() {
+            let c = self.coords(f);
+            let mut v = self.degree[f] * x[f];
+            for d in 0..3 {
+                if c[d] > 0 {
+                    v -= x[f - self.stride[d]];
+                }
+                if self.has_next(c, d) {
+                    v -= x[f + self.stride[d]];
+                }
+            }
+            out[f] = v;
+        }
+    }
+}
+
+/// The corners held in the fit: the anchor corner and the pinned ones.
+fn fixed_corners(s: &Scaffold, pins: &BTreeMap<[i64; 3], Point3<f64>>) -> Vec<bool> {
+    let mut fixed = vec![false; s.corners.len()];
+    fixed[s.flat([0, 0, 0]).expect("the anchor corner is in the box")] = true;
+    for m in pins.keys() {
+        if let Some(f) = s.flat(*m) {
+            fixed[f] = true;
+        }
+    }
+    fixed
+}
+
+/// The field's lattice edges at the current edge midpoints: `targets[f][d]` for the edge from
+/// corner `f` along `+d` (mm).
+fn edge_targets(
+    s: &Scaffold,
+    grid: &CornerGrid,
+    field: &DesignField,
+    targets: &mut [[Vector3<f64>; 3]],
+) -> Result<(), GradingError> {
+    for (f, target) in targets.iter_mut().enumerate() {
+        let c = grid.coords(f);
+        for d in 0..3 {
+            if grid.has_next(c, d) {
+                let m = Point3::from(
+                    (s.corners[f].coords + s.corners[f + grid.stride[d]].coords) * 0.5,
+                );
+                target[d] = field.lattice(m.into())?.column(d).into_owned();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One Laplacian solve per axis for the corners whose edges best match `targets`; returns the
+/// new corners and the largest coordinate change (mm).
+fn solve_corners(
+    s: &Scaffold,
+    grid: &CornerGrid,
+    targets: &[[Vector3<f64>; 3]],
+    fixed: &[bool],
+    h: f64,
+) -> (Vec<Point3<f64>>, f64) {
+    let n = s.corners.len();
+    let apply = |x: &[f64], out: &mut [f64]| grid.apply(x, out);
+    let mut update = 0.0f64;
+    let mut new = s.corners.clone();
+    for axis in 0..3 {
+        let mut b = vec![0.0; n];
+        for f in 0..n {
+            let c = grid.coords(f);
+            for d in 0..3 {
+                if grid.has_next(c, d) {
+                    let t = targets[f][d][axis];
+                    b[f] -= t;
+                    b[f + grid.stride[d]] += t;
+                }
+            }
+        }
+        let mut x: Vec<f64> = s.corners.iter().map(|p| p[axis]).collect();
+        conjugate_gradient(&apply, &grid.degree, &b, &mut x, fixed, 1e-13 * h);
+        for f in 0..n {
+            update = update.max((x[f] - s.corners[f][axis]).abs());
+            new[f][axis] = x[f];
+        }
+    }
+    (new, update)
+}
+
+/// Records the residual of the corners against the targets at the final midpoints (relative
+/// to `h`) in the scaffold's stats.
+fn record_residual(
+    s: &mut Scaffold,
+    grid: &CornerGrid,
+    field: &DesignField,
+    h: f64,
+) -> Result<(), GradingError> {
+    let (mut sum, mut max, mut count) = (0.0f64, 0.0f64, 0usize);
+    for f in 0..s.corners.len() {
+        let c = grid.coords(f);
+        for d in 0..3 {
+            if grid.has_next(c, d) {
+                let (p, q) = (s.corners[f], s.corners[f + grid.stride[d]]);
+                let m = Point3::from((p.coords + q.coords) * 0.5);
+                let t = field.lattice(m.into())?.column(d).into_owned();
+                let r = ((q - p) - t).norm() / h;
+                sum += r * r;
+                max = max.max(r);
+                count += 1;
+            }
+        }
+    }
+    s.stats.edge_rms_residual = (sum / count.max(1) as f64).sqrt();
+    s.stats.edge_max_residual = max;
+    Ok(())
+}
+
 /// Repeats (edge targets at the midpoints → Laplacian solve) until the corners settle.
 fn fit(
     s: &mut Scaffold,
@@ -517,81 +673,13 @@ fn fit(
     tolerance: f64,
     pins: &BTreeMap<[i64; 3], Point3<f64>>,
 ) -> Result<(), GradingError> {
-    let n = s.corners.len();
-    let dims = s.dims;
-    let stride = [1, dims[0], dims[0] * dims[1]];
-    let mut fixed = vec![false; n];
-    fixed[s.flat([0, 0, 0]).expect("the anchor corner is in the box")] = true;
-    for m in pins.keys() {
-        if let Some(f) = s.flat(*m) {
-            fixed[f] = true;
-        }
-    }
-    let coords = |f: usize| -> [usize; 3] {
-        [
-            f % dims[0],
-            (f / dims[0]) % dims[1],
-            f / (dims[0] * dims[1]),
-        ]
-    };
-    let degree: Vec<f64> = (0..n)
-        .map(|f| {
-            let c = coords(f);
-            (0..3)
-                .map(|d| usize::from(c[d] > 0) + usize::from(c[d] + 1 < dims[d]))
-                .sum::<usize>() as f64
-        })
-        .collect();
-    let apply = |x: &[f64], out: &mut [f64]| {
-        for f in 0..n {
-            let c = coords(f);
-            let mut v = degree[f] * x[f];
-            for d in 0..3 {
-                if c[d] > 0 {
-                    v -= x[f - stride[d]];
-                }
-                if c[d] + 1 < dims[d] {
-                    v -= x[f + stride[d]];
-                }
-            }
-            out[f] = v;
-        }
-    };
-    let mut targets = vec![[Vector3::zeros(); 3]; n];
+    let grid = CornerGrid::new(s.dims);
+    let fixed = fixed_corners(s, pins);
+    let mut targets = vec![[Vector3::zeros(); 3]; s.corners.len()];
     for _ in 0..max_iterations {
         s.stats.iterations += 1;
-        // Edge targets at the current midpoints.
-        for (f, target) in targets.iter_mut().enumerate() {
-            let c = coords(f);
-            for d in 0..3 {
-                if c[d] + 1 < dims[d] {
-                    let m =
-                        Point3::from((s.corners[f].coords + s.corners[f + stride[d]].coords) * 0.5);
-                    target[d] = field.lattice(m.into())?.column(d).into_owned();
-                }
-            }
-        }
-        let mut update = 0.0f64;
-        let mut new = s.corners.clone();
-        for axis in 0..3 {
-            let mut b = vec![0.0; n];
-            for f in 0..n {
-                let c = coords(f);
-                for d in 0..3 {
-                    if c[d] + 1 < dims[d] {
-                        let t = targets[f][d][axis];
-                        b[f] -= t;
-                        b[f + stride[d]] += t;
-                    }
-                }
-            }
-            let mut x: Vec<f64> = s.corners.iter().map(|p| p[axis]).collect();
-            conjugate_gradient(&apply, &degree, &b, &mut x, &fixed, 1e-13 * h);
-            for f in 0..n {
-                update = update.max((x[f] - s.corners[f][axis]).abs());
-                new[f][axis] = x[f];
-            }
-        }
+        edge_targets(s, &grid, field, &mut targets)?;
+        let (new, update) = solve_corners(s, &grid, &targets, &fixed, h);
         s.corners = new;
         s.stats.last_update = update;
         if !update.is_finite() {
@@ -606,25 +694,7 @@ fn fit(
         }
         s.stats.converged = false;
     }
-    // Residual of the final corners against the targets at the final midpoints.
-    let (mut sum, mut max, mut count) = (0.0f64, 0.0f64, 0usize);
-    for f in 0..n {
-        let c = coords(f);
-        for d in 0..3 {
-            if c[d] + 1 < dims[d] {
-                let (p, q) = (s.corners[f], s.corners[f + stride[d]]);
-                let m = Point3::from((p.coords + q.coords) * 0.5);
-                let t = field.lattice(m.into())?.column(d).into_owned();
-                let r = ((q - p) - t).norm() / h;
-                sum += r * r;
-                max = max.max(r);
-                count += 1;
-            }
-        }
-    }
-    s.stats.edge_rms_residual = (sum / count.max(1) as f64).sqrt();
-    s.stats.edge_max_residual = max;
-    Ok(())
+    record_residual(s, &grid, field, h)
 }
 
 /// Jacobi-preconditioned CG for the Laplacian with the `fixed` entries of `x` held.
