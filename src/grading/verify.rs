@@ -165,16 +165,17 @@ pub struct Verification {
     pub failed_samples: Vec<FailedSample>,
 }
 
-/// The graded cell `cell` as a periodic cell in mm (see the module docs).
-///
-/// # Errors
-/// [`GradingError::EmptyCell`] if no strut survives; a field error if the field is degenerate
-/// there.
-///
-/// # Panics
-/// If the cell is not in the scaffold.
+/// A periodic strut of a graded cell by its translation class (canonical end points), with
+/// its diameter (mm).
+type ClassStrut = ((XPoint, XPoint), f64);
+
+/// The struts of the graded cell `cell` by translation class (first copy wins), with the
+/// diameter rule of the blended network (mm).
 #[track_caller]
-pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCell, GradingError> {
+fn strut_classes(
+    graded: &GradedLattice,
+    cell: [i64; 3],
+) -> Result<BTreeMap<(XPoint, XPoint), f64>, GradingError> {
     let corners = graded.scaffold.cell_corners(cell);
     let carried = carried_points(&graded.field, &graded.aligned, &corners, &graded.options);
     let content = superpose(&graded.aligned, &carried);
@@ -194,7 +195,6 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         let d = blended_diameter(&graded.aligned, w, a, sources);
         Ok((d, dominant(w).is_some_and(|i| sources.contains(&i))))
     };
-    // Periodic struts by translation class; first copy wins.
     let mut classes: BTreeMap<(XPoint, XPoint), f64> = BTreeMap::new();
     for piece in &content.pieces {
         let (a, b) = (piece.line.start(), piece.line.end());
@@ -211,11 +211,14 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         };
         classes.insert(key, ((da * da + db * db) / 2.0).sqrt());
     }
-    // Prune dangling struts and keep the largest component.
-    let mut struts: Vec<((XPoint, XPoint), f64)> = classes.into_iter().collect();
+    Ok(classes)
+}
+
+/// Removes struts with an end of valence 1 until none is left.
+fn prune_dangling(struts: &mut Vec<ClassStrut>) {
     loop {
         let mut valence: BTreeMap<XPoint, usize> = BTreeMap::new();
-        for ((p, q), _) in &struts {
+        for ((p, q), _) in struts.iter() {
             *valence.entry(*p).or_default() += 1;
             *valence.entry(q.wrapped().0).or_default() += 1;
         }
@@ -225,8 +228,28 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             break;
         }
     }
+}
+
+/// The root of `x` in the union-find forest `parent` (with path halving).
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Keeps the struts of the largest connected component (ties to the component of the
+/// smallest node).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] when there is no strut.
+fn keep_largest_component(
+    struts: &mut Vec<ClassStrut>,
+    cell: [i64; 3],
+) -> Result<(), GradingError> {
     let mut ids: BTreeMap<XPoint, u32> = BTreeMap::new();
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts.iter() {
         ids.entry(*p).or_insert(0);
         ids.entry(q.wrapped().0).or_insert(0);
     }
@@ -235,14 +258,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     }
     let n = ids.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts.iter() {
         let (a, b) = (ids[p] as usize, ids[&q.wrapped().0] as usize);
         let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
         if ra != rb {
@@ -250,7 +266,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         }
     }
     let mut count: BTreeMap<usize, usize> = BTreeMap::new();
-    for ((p, _), _) in &struts {
+    for ((p, _), _) in struts.iter() {
         let r = find(&mut parent, ids[p] as usize);
         *count.entry(r).or_default() += 1;
     }
@@ -265,9 +281,22 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         });
     };
     struts.retain(|((p, _), _)| find(&mut parent, ids[p] as usize) == best);
+    Ok(())
+}
+
+/// The struts as a periodic cell of the scaffold cell `cell` (nodes renumbered in order,
+/// positions in mm).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] when the struts make no valid periodic cell.
+fn periodic_cell(
+    graded: &GradedLattice,
+    cell: [i64; 3],
+    struts: &[ClassStrut],
+) -> Result<PeriodicCell, GradingError> {
     // Renumber the kept nodes.
     let mut kept: BTreeMap<XPoint, u32> = BTreeMap::new();
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts {
         kept.entry(*p).or_insert(0);
         kept.entry(q.wrapped().0).or_insert(0);
     }
@@ -296,6 +325,22 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             cell,
         }
     })
+}
+
+/// The graded cell `cell` as a periodic cell in mm (see the module docs).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] if no strut survives; a field error if the field is degenerate
+/// there.
+///
+/// # Panics
+/// If the cell is not in the scaffold.
+#[track_caller]
+pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCell, GradingError> {
+    let mut struts: Vec<ClassStrut> = strut_classes(graded, cell)?.into_iter().collect();
+    prune_dangling(&mut struts);
+    keep_largest_component(&mut struts, cell)?;
+    periodic_cell(graded, cell, &struts)
 }
 
 /// Verifies a graded lattice: see the module docs. `points` are the control points it was
