@@ -343,6 +343,154 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     periodic_cell(graded, cell, &struts)
 }
 
+/// The verification's state: the graded lattice, the options, and the graded cells
+/// homogenized so far.
+struct Verifier<'a> {
+    graded: &'a GradedLattice,
+    options: &'a VerifyOptions,
+    fem: Homogenizer,
+    memo: BTreeMap<[i64; 3], (Stiffness, f64)>,
+}
+
+impl Verifier<'_> {
+    /// The FE stiffness (normalized by E) and relative density of the graded cell `cell`
+    /// (homogenized once); `what` names the check in errors.
+    fn stiffness_of(
+        &mut self,
+        cell: [i64; 3],
+        what: CheckSite,
+    ) -> Result<(Stiffness, f64), GradingError> {
+        if let Some(s) = self.memo.get(&cell) {
+            return Ok(s.clone());
+        }
+        let pc = graded_cell(self.graded, cell)?;
+        let h = self
+            .fem
+            .homogenize(&pc, &self.options.material)
+            .map_err(|source| GradingError::Fem {
+                what,
+                cell,
+                source: Box::new(source),
+            })?;
+        let out = (h.stiffness, pc.relative_density());
+        self.memo.insert(cell, out.clone());
+        Ok(out)
+    }
+
+    /// The scaffold cell holding `x` (mm); `id` names the check in errors.
+    fn locate(&self, id: &str, x: [f64; 3]) -> Result<[i64; 3], GradingError> {
+        self.graded
+            .scaffold
+            .locate(x)
+            .map(|(c, _)| c)
+            .ok_or_else(|| GradingError::OutsideScaffold {
+                id: id.into(),
+                position: x,
+            })
+    }
+
+    /// The check of control point `i` (`p`): its graded cell, its design cell and its window
+    /// against the design and, if given, the target.
+    fn check_point(
+        &mut self,
+        i: usize,
+        p: &ControlPoint,
+        target: Option<&Stiffness>,
+        window_fem: &mut Homogenizer,
+    ) -> Result<ControlPointCheck, GradingError> {
+        let (graded, options) = (self.graded, self.options);
+        let cell = self.locate(&p.id, p.position)?;
+        let (graded_c, rho) = self.stiffness_of(cell, CheckSite::ControlPoint(p.id.clone()))?;
+        let design_cell =
+            p.design
+                .cell(RangePolicy::Strict)
+                .map_err(|source| GradingError::Design {
+                    id: p.id.clone(),
+                    source: Box::new(source),
+                })?;
+        let design_c = Homogenizer::new(options.fem)
+            .homogenize(&design_cell, &options.material)
+            .map_err(|source| GradingError::Fem {
+                what: CheckSite::DesignOf(p.id.clone()),
+                cell,
+                source: Box::new(source),
+            })?
+            .stiffness;
+        let a = graded.aligned[i].lattice;
+        let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
+        let (window, window_note) = window_check(graded, i, window_fem, options);
+        let window = window.map(|(cells_per_side, pc, c)| WindowCheck {
+            cells_per_side,
+            struts: pc.struts().len(),
+            relative_density: pc.relative_density(),
+            vs_design: ErrorMetrics::between(&design_c, &c),
+            vs_target: target.map(|t| ErrorMetrics::between(t, &c)),
+            stiffness: c,
+        });
+        Ok(ControlPointCheck {
+            id: p.id.clone(),
+            cell,
+            lattice_error,
+            relative_density: rho,
+            vs_design: ErrorMetrics::between(&design_c, &graded_c),
+            vs_target: target.map(|t| ErrorMetrics::between(t, &graded_c)),
+            design_stiffness: design_c.clone(),
+            graded_stiffness: graded_c,
+            window,
+            window_note,
+        })
+    }
+
+    /// Samples the segment from point `from` to point `to` (`samples_per_segment` evenly spaced
+    /// samples) into `report`.
+    fn sample_segment(
+        &mut self,
+        from: &ControlPoint,
+        to: &ControlPoint,
+        report: &mut Verification,
+    ) -> Result<(), GradingError> {
+        let (a, b) = (Point3::from(from.position), Point3::from(to.position));
+        let mut prev: Option<Stiffness> = None;
+        let n = self.options.samples_per_segment;
+        for s in 0..n {
+            let t = s as f64 / (n - 1) as f64;
+            let x: [f64; 3] = (a + (b - a) * t).into();
+            let what = CheckSite::SegmentSample {
+                from: from.id.clone(),
+                to: to.id.clone(),
+                t,
+            };
+            let cell = self.locate(&what.to_string(), x)?;
+            let (c, _) = match self.stiffness_of(cell, what.clone()) {
+                Ok(c) => c,
+                Err(cause) => {
+                    report.failed_samples.push(FailedSample {
+                        what,
+                        position: x,
+                        cause,
+                    });
+                    continue;
+                }
+            };
+            let step = prev.as_ref().map_or(0.0, |p| {
+                crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
+            });
+            report.max_step_change = report.max_step_change.max(step);
+            report.segments.push(SegmentSample {
+                from: from.id.clone(),
+                to: to.id.clone(),
+                t,
+                position: x,
+                cell,
+                stiffness: c.clone(),
+                step_change: step,
+            });
+            prev = Some(c);
+        }
+        Ok(())
+    }
+}
+
 /// Verifies a graded lattice: see the module docs. `points` are the control points it was
 /// graded from (same order); `targets`, if given, one target stiffness per point (normalized
 /// by E).
@@ -368,82 +516,24 @@ pub fn verify(
     if let Some(t) = targets {
         assert_eq!(t.len(), points.len(), "one target per control point");
     }
-    let mut fem = Homogenizer::new(options.fem);
-    let mut window_fem = Homogenizer::new(options.fem);
-    let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
-    let mut stiffness_of =
-        |cell: [i64; 3], what: CheckSite| -> Result<(Stiffness, f64), GradingError> {
-            if let Some(s) = memo.get(&cell) {
-                return Ok(s.clone());
-            }
-            let pc = graded_cell(graded, cell)?;
-            let h = fem
-                .homogenize(&pc, &options.material)
-                .map_err(|source| GradingError::Fem {
-                    what,
-                    cell,
-                    source: Box::new(source),
-                })?;
-            let out = (h.stiffness, pc.relative_density());
-            memo.insert(cell, out.clone());
-            Ok(out)
-        };
-    let locate = |id: &str, x: [f64; 3]| {
-        graded
-            .scaffold
-            .locate(x)
-            .map(|(c, _)| c)
-            .ok_or_else(|| GradingError::OutsideScaffold {
-                id: id.into(),
-                position: x,
-            })
+    let mut verifier = Verifier {
+        graded,
+        options,
+        fem: Homogenizer::new(options.fem),
+        memo: BTreeMap::new(),
     };
-    let mut checks = Vec::with_capacity(points.len());
+    let mut window_fem = Homogenizer::new(options.fem);
+    let mut report = Verification {
+        points: Vec::with_capacity(points.len()),
+        segments: Vec::new(),
+        max_step_change: 0.0,
+        failed_samples: Vec::new(),
+    };
     for (i, p) in points.iter().enumerate() {
-        let cell = locate(&p.id, p.position)?;
-        let (graded_c, rho) = stiffness_of(cell, CheckSite::ControlPoint(p.id.clone()))?;
-        let design_cell =
-            p.design
-                .cell(RangePolicy::Strict)
-                .map_err(|source| GradingError::Design {
-                    id: p.id.clone(),
-                    source: Box::new(source),
-                })?;
-        let design_c = Homogenizer::new(options.fem)
-            .homogenize(&design_cell, &options.material)
-            .map_err(|source| GradingError::Fem {
-                what: CheckSite::DesignOf(p.id.clone()),
-                cell,
-                source: Box::new(source),
-            })?
-            .stiffness;
-        let a = graded.aligned[i].lattice;
-        let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
-        let (window, window_note) = window_check(graded, i, &mut window_fem, options);
-        let window = window.map(|(cells_per_side, pc, c)| WindowCheck {
-            cells_per_side,
-            struts: pc.struts().len(),
-            relative_density: pc.relative_density(),
-            vs_design: ErrorMetrics::between(&design_c, &c),
-            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &c)),
-            stiffness: c,
-        });
-        checks.push(ControlPointCheck {
-            id: p.id.clone(),
-            cell,
-            lattice_error,
-            relative_density: rho,
-            vs_design: ErrorMetrics::between(&design_c, &graded_c),
-            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &graded_c)),
-            design_stiffness: design_c.clone(),
-            graded_stiffness: graded_c,
-            window,
-            window_note,
-        });
+        let target = targets.map(|t| &t[i]);
+        let check = verifier.check_point(i, p, target, &mut window_fem)?;
+        report.points.push(check);
     }
-    let mut segments = Vec::new();
-    let mut failed = Vec::new();
-    let mut max_step = 0.0f64;
     let k = graded.options.neighbours;
     if options.samples_per_segment >= 2 {
         for i in 0..points.len() {
@@ -451,56 +541,11 @@ pub fn verify(
                 if j <= i {
                     continue;
                 }
-                let (a, b) = (
-                    Point3::from(points[i].position),
-                    Point3::from(points[j].position),
-                );
-                let mut prev: Option<Stiffness> = None;
-                let n = options.samples_per_segment;
-                for s in 0..n {
-                    let t = s as f64 / (n - 1) as f64;
-                    let x: [f64; 3] = (a + (b - a) * t).into();
-                    let what = CheckSite::SegmentSample {
-                        from: points[i].id.clone(),
-                        to: points[j].id.clone(),
-                        t,
-                    };
-                    let cell = locate(&what.to_string(), x)?;
-                    let (c, _) = match stiffness_of(cell, what.clone()) {
-                        Ok(c) => c,
-                        Err(cause) => {
-                            failed.push(FailedSample {
-                                what,
-                                position: x,
-                                cause,
-                            });
-                            continue;
-                        }
-                    };
-                    let step = prev.as_ref().map_or(0.0, |p| {
-                        crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
-                    });
-                    max_step = max_step.max(step);
-                    segments.push(SegmentSample {
-                        from: points[i].id.clone(),
-                        to: points[j].id.clone(),
-                        t,
-                        position: x,
-                        cell,
-                        stiffness: c.clone(),
-                        step_change: step,
-                    });
-                    prev = Some(c);
-                }
+                verifier.sample_segment(&points[i], &points[j], &mut report)?;
             }
         }
     }
-    Ok(Verification {
-        points: checks,
-        segments,
-        max_step_change: max_step,
-        failed_samples: failed,
-    })
+    Ok(report)
 }
 
 /// The largest window (half-width `min(k, MAX_WINDOW_HALF_CELLS)` down to 0) around point `i`
