@@ -97,7 +97,7 @@ pub use verify::{
     ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, WindowCheck,
     graded_cell, verify,
 };
-pub use window::{MAX_WINDOW_HALF_CELLS, graded_window};
+pub use window::{MAX_WINDOW_HALF_CELLS, WindowError, graded_window};
 
 use crate::design_space::{Design, DesignError};
 use crate::fem::FemError;

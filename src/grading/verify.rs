@@ -566,11 +566,13 @@ fn window_check(
     let mut notes = Vec::new();
     for half in (0..=k.min(MAX_WINDOW_HALF_CELLS)).rev() {
         let n = 2 * half + 1;
-        let outcome = graded_window(graded, i, half).and_then(|pc| {
-            fem.homogenize(&pc, &options.material)
-                .map(|h| (n, pc, h.stiffness))
-                .map_err(|e| format!("the {n}×{n}×{n} window does not homogenize: {e}"))
-        });
+        let outcome = graded_window(graded, i, half)
+            .map_err(|e| e.to_string())
+            .and_then(|pc| {
+                fem.homogenize(&pc, &options.material)
+                    .map(|h| (n, pc, h.stiffness))
+                    .map_err(|e| format!("the {n}×{n}×{n} window does not homogenize: {e}"))
+            });
         match outcome {
             Ok(found) => {
                 return (Some(found), (!notes.is_empty()).then(|| notes.join("; ")));

@@ -22,12 +22,37 @@ use std::collections::BTreeMap;
 
 use nalgebra::{Matrix3, Point3, Vector3};
 
-use crate::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+use crate::design_space::{DesignError, NodeId, PeriodicCell, PeriodicStrut};
 
 use super::GradedLattice;
 
 /// The largest window half-width `m` (cells on each side of the point's cell).
 pub const MAX_WINDOW_HALF_CELLS: usize = 1;
+
+/// Why a window around a control point makes no periodic cell (reported as a note of the
+/// verification).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowError {
+    /// Face nodes without a partner on the opposite face.
+    #[error(
+        "{unpaired} face node(s) of the {cells_per_side}×{cells_per_side}×{cells_per_side}-cell \
+         window have no partner on the opposite face (the window is cut by the domain or \
+         reaches a transition)"
+    )]
+    Unpaired {
+        /// Face nodes without a partner.
+        unpaired: usize,
+        /// Cells per side of the window.
+        cells_per_side: usize,
+    },
+    /// No strut lies in the window.
+    #[error("the window holds no strut")]
+    NoStruts,
+    /// The struts make no valid periodic cell.
+    #[error(transparent)]
+    Cell(#[from] DesignError),
+}
 
 /// The window's frame: the point's aligned lattice `a` (mm) centred at the point, in local
 /// coordinates `u` (cell units) with the window `|u_d| <= kappa`.
@@ -108,7 +133,8 @@ impl WindowNodes {
 /// side of the point's cell, as a periodic supercell (mm); see the module docs.
 ///
 /// # Errors
-/// Why the window is not periodic (a face node without a partner) or is empty, in words.
+/// [`WindowError`]: why the window is not periodic (a face node without a partner) or is
+/// empty.
 ///
 /// # Panics
 /// If `point` is out of range or the lattice has no cores.
@@ -117,7 +143,7 @@ pub fn graded_window(
     graded: &GradedLattice,
     point: usize,
     half: usize,
-) -> Result<PeriodicCell, String> {
+) -> Result<PeriodicCell, WindowError> {
     let a = graded.aligned[point].lattice;
     let kappa = half as f64 + 0.5;
     let frame = WindowFrame {
@@ -159,11 +185,10 @@ pub fn graded_window(
     let nodes = window.nodes;
     let unpaired = face_keys.values().filter(|s| s[0] != s[1]).count();
     if unpaired > 0 {
-        return Err(format!(
-            "{unpaired} face node(s) of the {n}×{n}×{n}-cell window have no partner on the \
-             opposite face (the window is cut by the domain or reaches a transition)",
-            n = 2 * half + 1
-        ));
+        return Err(WindowError::Unpaired {
+            unpaired,
+            cells_per_side: 2 * half + 1,
+        });
     }
     let struts: Vec<PeriodicStrut> = classes
         .into_iter()
@@ -176,7 +201,7 @@ pub fn graded_window(
         })
         .collect();
     if struts.is_empty() {
-        return Err("the window holds no strut".into());
+        return Err(WindowError::NoStruts);
     }
-    PeriodicCell::try_new(a * span, nodes, struts).map_err(|e| e.to_string())
+    Ok(PeriodicCell::try_new(a * span, nodes, struts)?)
 }
