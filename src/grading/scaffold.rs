@@ -589,12 +589,12 @@ fn edge_targets(
 ) -> Result<(), GradingError> {
     for (f, target) in targets.iter_mut().enumerate() {
         let c = grid.coords(f);
-        for d in 0..3 {
+        for (d, edge) in target.iter_mut().enumerate() {
             if grid.has_next(c, d) {
                 let m = Point3::from(
                     (s.corners[f].coords + s.corners[f + grid.stride[d]].coords) * 0.5,
                 );
-                target[d] = field.lattice(m.into())?.column(d).into_owned();
+                *edge = field.lattice(m.into())?.column(d).into_owned();
             }
         }
     }
