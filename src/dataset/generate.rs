@@ -36,11 +36,33 @@ impl Shard {
     }
 }
 
+/// A shard that is not written `K/M` with whole numbers `0 ≤ K < M`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shard {text:?} must be K/M with whole numbers 0 <= K < M (e.g. 0/4)")]
+pub struct ShardParseError {
+    /// The text given.
+    pub text: String,
+}
+
+/// Why a dataset row could not be homogenized.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowError {
+    /// The design (or its rotation `R_II`) is invalid.
+    #[error(transparent)]
+    Design(#[from] crate::design_space::DesignError),
+    /// The FE homogenization failed.
+    #[error(transparent)]
+    Fem(#[from] crate::fem::FemError),
+}
+
 impl FromStr for Shard {
-    type Err = String;
+    type Err = ShardParseError;
     /// Parses `K/M` with `0 ≤ K < M`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let err = || format!("shard {s:?} must be K/M with whole numbers 0 <= K < M (e.g. 0/4)");
+    fn from_str(s: &str) -> Result<Self, ShardParseError> {
+        let err = || ShardParseError {
+            text: s.to_string(),
+        };
         let (k, m) = s.split_once('/').ok_or_else(err)?;
         let (index, count) = (
             k.trim().parse().map_err(|_| err())?,
@@ -98,13 +120,13 @@ pub fn meta_path(path: &Path) -> PathBuf {
 /// rotating the latter by `R_II`.
 ///
 /// # Errors
-/// The reason, when a cell cannot be built or homogenized.
+/// [`RowError`] when a cell cannot be built or homogenized.
 pub fn homogenize_row(
     row: u64,
     design: Design,
     material: &Material,
     fem: &mut Homogenizer,
-) -> Result<Row, String> {
+) -> Result<Row, RowError> {
     use crate::design_space::AxisAngle;
     let ortho = Design {
         r1: AxisAngle::IDENTITY,
@@ -117,15 +139,13 @@ pub fn homogenize_row(
         ..design.clone()
     };
     let stiffness =
-        |d: &Design, fem: &mut Homogenizer| -> Result<crate::mechanics::Stiffness, String> {
-            let cell = d.cell(RangePolicy::Strict).map_err(|e| e.to_string())?;
-            fem.homogenize(&cell, material)
-                .map(|h| h.stiffness)
-                .map_err(|e| e.to_string())
+        |d: &Design, fem: &mut Homogenizer| -> Result<crate::mechanics::Stiffness, RowError> {
+            let cell = d.cell(RangePolicy::Strict)?;
+            Ok(fem.homogenize(&cell, material)?.stiffness)
         };
     let c_ort = stiffness(&ortho, fem)?;
     let c_hat = stiffness(&unrotated, fem)?;
-    let r2 = design.r2.matrix("R2").map_err(|e| e.to_string())?;
+    let r2 = design.r2.matrix("R2")?;
     let c = c_hat.rotated(&r2);
     Ok(Row {
         row,
@@ -174,7 +194,8 @@ pub fn generate(
                     let slot = rayon::current_thread_index().unwrap_or(0) % homogenizers.len();
                     let mut fem = homogenizers[slot].lock().expect("homogenizer lock");
                     let design = sample_design(&mut row_rng(config.seed, row));
-                    homogenize_row(row, design, &config.material, &mut fem).map_err(|e| (row, e))
+                    homogenize_row(row, design, &config.material, &mut fem)
+                        .map_err(|e| (row, e.to_string()))
                 })
                 .collect();
             for r in results {

@@ -9,7 +9,10 @@ mod generate;
 mod sample;
 
 pub use csv::{DesignFieldsError, ORTHOTROPIC, Row, design_from_fields, header, voigt21_names};
-pub use generate::{DatasetConfig, DatasetMeta, Shard, generate, homogenize_row, merge, meta_path};
+pub use generate::{
+    DatasetConfig, DatasetMeta, RowError, Shard, ShardParseError, generate, homogenize_row, merge,
+    meta_path,
+};
 pub use sample::{
     row_rng, sample_accepted_designs, sample_design, sample_orthotropic_design, uniform_rotation,
 };
