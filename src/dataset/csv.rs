@@ -100,16 +100,30 @@ impl Row {
     }
 }
 
+/// Why the design columns of a row do not make a design.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DesignFieldsError {
+    /// The row is shorter than the 19 design columns.
+    #[error("a row needs at least 19 design columns, got {found}")]
+    TooFewColumns {
+        /// Columns in the row.
+        found: usize,
+    },
+    /// The lattice or tessellation columns name no valid topology.
+    #[error(transparent)]
+    Topology(#[from] crate::design_space::DesignError),
+}
+
 /// The design columns of a row parsed back into a design (angles from radians).
 ///
 /// # Errors
-/// A message naming the column that is missing or not a number.
-pub fn design_from_fields(fields: &[f64]) -> Result<Design, String> {
+/// [`DesignFieldsError`] when columns are missing or the topology columns are invalid.
+pub fn design_from_fields(fields: &[f64]) -> Result<Design, DesignFieldsError> {
     if fields.len() < 19 {
-        return Err(format!(
-            "a row needs at least 19 design columns, got {}",
-            fields.len()
-        ));
+        return Err(DesignFieldsError::TooFewColumns {
+            found: fields.len(),
+        });
     }
     let axis = |n1: f64, n2: f64| [n1, n2, (1.0 - n1 * n1 - n2 * n2).max(0.0).sqrt()];
     let choices: Vec<LatticeChoice> = (0..3)
@@ -119,7 +133,7 @@ pub fn design_from_fields(fields: &[f64]) -> Result<Design, String> {
         })
         .collect();
     Ok(Design {
-        topology: Topology::try_new(&choices).map_err(|e| e.to_string())?,
+        topology: Topology::try_new(&choices)?,
         relative_density: fields[0],
         u: [fields[1], fields[2], fields[3]],
         r1: AxisAngle {

@@ -8,9 +8,9 @@ use std::str::FromStr;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use super::DatasetError;
 use super::csv::{Row, header};
 use super::sample::{row_rng, sample_design};
+use super::{DatasetError, MergeProblem, ShardRun};
 use crate::design_space::{Design, Material, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::fsutil::atomic_write_with;
@@ -36,11 +36,33 @@ impl Shard {
     }
 }
 
+/// A shard that is not written `K/M` with whole numbers `0 ≤ K < M`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("shard {text:?} must be K/M with whole numbers 0 <= K < M (e.g. 0/4)")]
+pub struct ShardParseError {
+    /// The text given.
+    pub text: String,
+}
+
+/// Why a dataset row could not be homogenized.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RowError {
+    /// The design (or its rotation `R_II`) is invalid.
+    #[error(transparent)]
+    Design(#[from] crate::design_space::DesignError),
+    /// The FE homogenization failed.
+    #[error(transparent)]
+    Fem(#[from] crate::fem::FemError),
+}
+
 impl FromStr for Shard {
-    type Err = String;
+    type Err = ShardParseError;
     /// Parses `K/M` with `0 ≤ K < M`.
-    fn from_str(s: &str) -> Result<Self, String> {
-        let err = || format!("shard {s:?} must be K/M with whole numbers 0 <= K < M (e.g. 0/4)");
+    fn from_str(s: &str) -> Result<Self, ShardParseError> {
+        let err = || ShardParseError {
+            text: s.to_string(),
+        };
         let (k, m) = s.split_once('/').ok_or_else(err)?;
         let (index, count) = (
             k.trim().parse().map_err(|_| err())?,
@@ -98,13 +120,13 @@ pub fn meta_path(path: &Path) -> PathBuf {
 /// rotating the latter by `R_II`.
 ///
 /// # Errors
-/// The reason, when a cell cannot be built or homogenized.
+/// [`RowError`] when a cell cannot be built or homogenized.
 pub fn homogenize_row(
     row: u64,
     design: Design,
     material: &Material,
     fem: &mut Homogenizer,
-) -> Result<Row, String> {
+) -> Result<Row, RowError> {
     use crate::design_space::AxisAngle;
     let ortho = Design {
         r1: AxisAngle::IDENTITY,
@@ -117,15 +139,13 @@ pub fn homogenize_row(
         ..design.clone()
     };
     let stiffness =
-        |d: &Design, fem: &mut Homogenizer| -> Result<crate::mechanics::Stiffness, String> {
-            let cell = d.cell(RangePolicy::Strict).map_err(|e| e.to_string())?;
-            fem.homogenize(&cell, material)
-                .map(|h| h.stiffness)
-                .map_err(|e| e.to_string())
+        |d: &Design, fem: &mut Homogenizer| -> Result<crate::mechanics::Stiffness, RowError> {
+            let cell = d.cell(RangePolicy::Strict)?;
+            Ok(fem.homogenize(&cell, material)?.stiffness)
         };
     let c_ort = stiffness(&ortho, fem)?;
     let c_hat = stiffness(&unrotated, fem)?;
-    let r2 = design.r2.matrix("R2").map_err(|e| e.to_string())?;
+    let r2 = design.r2.matrix("R2")?;
     let c = c_hat.rotated(&r2);
     Ok(Row {
         row,
@@ -154,9 +174,9 @@ pub fn generate(
     let rows = config.shard.rows(config.samples);
     let mut failed = Vec::new();
     let mut written = 0u64;
-    let io = |e: std::io::Error| DatasetError::Io {
+    let io = |source: std::io::Error| DatasetError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     };
     let homogenizers: Vec<std::sync::Mutex<Homogenizer>> = (0..rayon::current_num_threads().max(1))
         .map(|_| std::sync::Mutex::new(Homogenizer::new(config.fem)))
@@ -174,7 +194,8 @@ pub fn generate(
                     let slot = rayon::current_thread_index().unwrap_or(0) % homogenizers.len();
                     let mut fem = homogenizers[slot].lock().expect("homogenizer lock");
                     let design = sample_design(&mut row_rng(config.seed, row));
-                    homogenize_row(row, design, &config.material, &mut fem).map_err(|e| (row, e))
+                    homogenize_row(row, design, &config.material, &mut fem)
+                        .map_err(|e| (row, e.to_string()))
                 })
                 .collect();
             for r in results {
@@ -208,22 +229,120 @@ pub fn generate(
 fn write_meta(path: &Path, meta: &DatasetMeta) -> Result<(), DatasetError> {
     let m = meta_path(path);
     let bytes = serde_json::to_vec_pretty(meta).expect("meta serializes");
-    crate::fsutil::atomic_write_bytes(&m, &bytes).map_err(|e| DatasetError::Io {
+    crate::fsutil::atomic_write_bytes(&m, &bytes).map_err(|source| DatasetError::Io {
         path: m.clone(),
-        message: e.to_string(),
+        source,
     })
+}
+
+/// The run `meta`'s shard belongs to.
+fn run_of(meta: &DatasetMeta) -> ShardRun {
+    ShardRun {
+        samples: meta.samples,
+        seed: meta.seed,
+        shards: meta.shard.count,
+    }
 }
 
 fn read_meta(path: &Path) -> Result<DatasetMeta, DatasetError> {
     let m = meta_path(path);
-    let text = std::fs::read_to_string(&m).map_err(|e| DatasetError::Io {
+    let text = std::fs::read_to_string(&m).map_err(|source| DatasetError::MissingMeta {
         path: m.clone(),
-        message: format!("{e} (every shard needs its .meta.json sidecar)"),
+        source,
     })?;
-    serde_json::from_str(&text).map_err(|e| DatasetError::Io {
-        path: m,
-        message: e.to_string(),
-    })
+    serde_json::from_str(&text).map_err(|source| DatasetError::BadMeta { path: m, source })
+}
+
+/// The sidecars of `inputs` (sorted by shard index), checked to come from one run and to
+/// cover every shard exactly once; with the first input's sidecar.
+#[allow(clippy::type_complexity)]
+fn checked_shards(
+    inputs: &[PathBuf],
+) -> Result<(Vec<(DatasetMeta, &PathBuf)>, DatasetMeta), DatasetError> {
+    let mut metas: Vec<(DatasetMeta, &PathBuf)> = inputs
+        .iter()
+        .map(|p| read_meta(p).map(|m| (m, p)))
+        .collect::<Result<_, _>>()?;
+    let first = metas
+        .first()
+        .ok_or(DatasetError::Merge(MergeProblem::NoShards))?
+        .0
+        .clone();
+    for (m, p) in &metas {
+        if (m.samples, m.seed, m.shard.count) != (first.samples, first.seed, first.shard.count) {
+            return Err(DatasetError::Merge(MergeProblem::OtherRun {
+                path: p.to_path_buf(),
+                run: run_of(m),
+                first: inputs[0].clone(),
+                first_run: run_of(&first),
+            }));
+        }
+    }
+    metas.sort_by_key(|(m, _)| m.shard.index);
+    for k in 0..first.shard.count {
+        let times = metas.iter().filter(|(m, _)| m.shard.index == k).count();
+        let problem = match times {
+            1 => continue,
+            0 => MergeProblem::MissingShard {
+                index: k,
+                count: first.shard.count,
+            },
+            _ => MergeProblem::RepeatedShard {
+                index: k,
+                count: first.shard.count,
+                times,
+            },
+        };
+        return Err(DatasetError::Merge(problem));
+    }
+    Ok((metas, first))
+}
+
+/// Copies the rows of the shard file `path` to `w` (without its header), checking the header
+/// and that the rows are exactly those `meta` promises, in order. Returns the rows copied, or
+/// the problem found (outer error: reading or writing failed).
+fn copy_shard(
+    w: &mut dyn Write,
+    meta: &DatasetMeta,
+    path: &Path,
+    header_line: &str,
+) -> std::io::Result<Result<u64, MergeProblem>> {
+    let file = std::fs::File::open(path)?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    if lines.next().transpose()?.as_deref() != Some(header_line) {
+        return Ok(Err(MergeProblem::BadHeader {
+            path: path.to_path_buf(),
+        }));
+    }
+    let mut last: Option<u64> = None;
+    let mut count = 0u64;
+    for line in lines {
+        let line = line?;
+        let row: u64 = line
+            .rsplit(',')
+            .next()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(u64::MAX);
+        let in_order = last.is_none_or(|l| row > l);
+        if !meta.rows.contains(&row) || !in_order {
+            return Ok(Err(MergeProblem::BadRow {
+                path: path.to_path_buf(),
+                row,
+                rows: meta.rows.clone(),
+            }));
+        }
+        last = Some(row);
+        count += 1;
+        writeln!(w, "{line}")?;
+    }
+    if count != meta.written {
+        return Ok(Err(MergeProblem::RowCount {
+            path: path.to_path_buf(),
+            count,
+            promised: meta.written,
+        }));
+    }
+    Ok(Ok(count))
 }
 
 /// Concatenates shard files into one dataset at `out`, checking that the shards come from the
@@ -233,108 +352,32 @@ fn read_meta(path: &Path) -> Result<DatasetMeta, DatasetError> {
 /// # Errors
 /// [`DatasetError::Merge`] naming the shard and the problem, or [`DatasetError::Io`].
 pub fn merge(inputs: &[PathBuf], out: &Path) -> Result<DatasetMeta, DatasetError> {
-    let merge_err = |message: String| DatasetError::Merge { message };
-    let mut metas: Vec<(DatasetMeta, &PathBuf)> = inputs
-        .iter()
-        .map(|p| read_meta(p).map(|m| (m, p)))
-        .collect::<Result<_, _>>()?;
-    let first = metas
-        .first()
-        .ok_or_else(|| merge_err("no shard files given".into()))?
-        .0
-        .clone();
-    for (m, p) in &metas {
-        if (m.samples, m.seed, m.shard.count) != (first.samples, first.seed, first.shard.count) {
-            return Err(merge_err(format!(
-                "{} has samples={}, seed={}, {} shards; {} has samples={}, seed={}, {} shards",
-                p.display(),
-                m.samples,
-                m.seed,
-                m.shard.count,
-                inputs[0].display(),
-                first.samples,
-                first.seed,
-                first.shard.count
-            )));
-        }
-    }
-    metas.sort_by_key(|(m, _)| m.shard.index);
-    for k in 0..first.shard.count {
-        let have: Vec<_> = metas.iter().filter(|(m, _)| m.shard.index == k).collect();
-        match have.len() {
-            1 => {}
-            0 => {
-                return Err(merge_err(format!(
-                    "shard {k}/{} is missing",
-                    first.shard.count
-                )));
-            }
-            _ => {
-                return Err(merge_err(format!(
-                    "shard {k}/{} is given {} times",
-                    first.shard.count,
-                    have.len()
-                )));
-            }
-        }
-    }
+    let (metas, first) = checked_shards(inputs)?;
     let start = std::time::Instant::now();
     let mut failed = Vec::new();
     let mut written = 0u64;
     let header_line = header();
-    let mut problem: Option<DatasetError> = None;
+    let mut problem: Option<MergeProblem> = None;
     atomic_write_with(out, |w| {
         writeln!(w, "{header_line}")?;
         for (meta, path) in &metas {
-            let file = std::fs::File::open(path)?;
-            let mut lines = std::io::BufReader::new(file).lines();
-            if lines.next().transpose()?.as_deref() != Some(header_line.as_str()) {
-                problem = Some(merge_err(format!(
-                    "{} does not start with the dataset header",
-                    path.display()
-                )));
-                return Err(std::io::Error::other("bad header"));
-            }
-            let mut last: Option<u64> = None;
-            let mut count = 0u64;
-            for line in lines {
-                let line = line?;
-                let row: u64 = line
-                    .rsplit(',')
-                    .next()
-                    .and_then(|r| r.parse().ok())
-                    .unwrap_or(u64::MAX);
-                let in_order = last.is_none_or(|l| row > l);
-                if !meta.rows.contains(&row) || !in_order {
-                    problem = Some(merge_err(format!(
-                        "{}: row {row} is outside {:?} or out of order (duplicate?)",
-                        path.display(),
-                        meta.rows
-                    )));
-                    return Err(std::io::Error::other("bad row"));
+            match copy_shard(w, meta, path, &header_line)? {
+                Ok(count) => written += count,
+                Err(p) => {
+                    problem = Some(p);
+                    return Err(std::io::Error::other("bad shard"));
                 }
-                last = Some(row);
-                count += 1;
-                writeln!(w, "{line}")?;
             }
-            if count != meta.written {
-                problem = Some(merge_err(format!(
-                    "{} holds {count} rows but its sidecar says {} (truncated?)",
-                    path.display(),
-                    meta.written
-                )));
-                return Err(std::io::Error::other("bad count"));
-            }
-            written += count;
             failed.extend(meta.failed.iter().cloned());
         }
         Ok(())
     })
-    .map_err(|e| {
-        problem.take().unwrap_or(DatasetError::Io {
+    .map_err(|e| match problem.take() {
+        Some(p) => DatasetError::Merge(p),
+        None => DatasetError::Io {
             path: out.to_path_buf(),
-            message: e.to_string(),
-        })
+            source: e,
+        },
     })?;
     let meta = DatasetMeta {
         samples: first.samples,

@@ -155,6 +155,107 @@ impl AlignedCell {
     }
 }
 
+/// A control point's cell before alignment: its lattice (mm, columns the cell edges), its
+/// strut diameter (mm) and its unit graph in exact coordinates.
+type BaseCell = (Matrix3<f64>, f64, AlignedGraph);
+
+/// The cell of `p` at edge [`ControlPoint::cell_size`], or `h` (mm) where it is not given.
+fn base_cell(p: &ControlPoint, h: f64) -> Result<BaseCell, GradingError> {
+    let design_error = |source| GradingError::Design {
+        id: p.id.clone(),
+        source: Box::new(source),
+    };
+    let cell = p.design.cell(RangePolicy::Strict).map_err(design_error)?;
+    let f = p.design.affine().map_err(design_error)?;
+    let graph = unit_graph(&p.design.topology);
+    let exact = AlignedGraph::from_struts(graph.exact().iter().copied());
+    let h = p.cell_size.unwrap_or(h);
+    Ok((f * h, cell.struts()[0].diameter * h, exact))
+}
+
+/// The Euclidean distance between two positions (mm).
+fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
+/// Prim order: the nearest unaligned point to the aligned set (ties to the lower index), with
+/// its nearest aligned point.
+fn nearest_unaligned(points: &[ControlPoint], chosen: &[Option<usize>]) -> (usize, usize) {
+    let n = points.len();
+    let mut best: Option<(f64, usize, usize)> = None;
+    for i in (0..n).filter(|&i| chosen[i].is_none()) {
+        for j in (0..n).filter(|&j| chosen[j].is_some()) {
+            let d = distance(points[i].position, points[j].position);
+            if best.is_none_or(|(bd, bi, _)| d < bd || (d == bd && i < bi)) {
+                best = Some((d, i, j));
+            }
+        }
+    }
+    let (_, i, nearest) = best.expect("an unaligned point remains");
+    (i, nearest)
+}
+
+/// The `neighbours` nearest other points of point `i` (ties to the lower index).
+fn nearest_others(points: &[ControlPoint], i: usize, neighbours: usize) -> Vec<usize> {
+    let dist = |j: usize| distance(points[i].position, points[j].position);
+    let mut others: Vec<usize> = (0..points.len()).filter(|&j| j != i).collect();
+    others.sort_by(|&a, &b| dist(a).total_cmp(&dist(b)).then(a.cmp(&b)));
+    others.truncate(neighbours.max(1));
+    others
+}
+
+/// The index of the rotation of `lattice` nearest (sum of Frobenius distances) to `targets`;
+/// a later rotation must be better by more than a relative `1e-12` to win.
+fn best_rotation(
+    lattice: &Matrix3<f64>,
+    targets: &[Matrix3<f64>],
+    rotations: &[Matrix3<f64>],
+) -> usize {
+    let scale = lattice.norm();
+    let mut best_q = 0;
+    let mut best_cost = f64::INFINITY;
+    for (k, q) in rotations.iter().enumerate() {
+        let aq = lattice * q;
+        let cost: f64 = targets.iter().map(|t| (aq - t).norm()).sum();
+        if cost < best_cost - 1e-12 * scale {
+            best_cost = cost;
+            best_q = k;
+        }
+    }
+    best_q
+}
+
+/// The cube rotation chosen for each point (an index into `rotations`): points are aligned in
+/// Prim order to their aligned `neighbours` nearest points (or the nearest aligned one).
+fn choose_rotations(
+    points: &[ControlPoint],
+    base: &[BaseCell],
+    neighbours: usize,
+    rotations: &[Matrix3<f64>],
+) -> Vec<Option<usize>> {
+    let n = points.len();
+    let mut chosen: Vec<Option<usize>> = vec![None; n];
+    if n > 0 {
+        chosen[0] = Some(0);
+    }
+    for _ in 1..n {
+        let (i, nearest) = nearest_unaligned(points, &chosen);
+        let mut refs: Vec<usize> = nearest_others(points, i, neighbours)
+            .into_iter()
+            .filter(|&j| chosen[j].is_some())
+            .collect();
+        if refs.is_empty() {
+            refs.push(nearest);
+        }
+        let targets: Vec<Matrix3<f64>> = refs
+            .iter()
+            .map(|&j| base[j].0 * rotations[chosen[j].expect("aligned")])
+            .collect();
+        chosen[i] = Some(best_rotation(&base[i].0, &targets, rotations));
+    }
+    chosen
+}
+
 /// Aligns the control points' cells of edge [`ControlPoint::cell_size`], or `h` (mm) where it
 /// is not given: see the module docs. `neighbours` is the
 /// `k` of the k-nearest neighbours considered.
@@ -167,79 +268,21 @@ pub fn align(
     neighbours: usize,
     alignment: Alignment,
 ) -> Result<Vec<AlignedCell>, GradingError> {
-    let n = points.len();
-    let mut base = Vec::with_capacity(n);
-    for p in points {
-        let cell = p
-            .design
-            .cell(RangePolicy::Strict)
-            .map_err(|source| GradingError::Design {
-                id: p.id.clone(),
-                source: Box::new(source),
-            })?;
-        let f = p.design.affine().map_err(|source| GradingError::Design {
-            id: p.id.clone(),
-            source: Box::new(source),
-        })?;
-        let graph = unit_graph(&p.design.topology);
-        let exact = AlignedGraph::from_struts(graph.exact().iter().copied());
-        let h = p.cell_size.unwrap_or(h);
-        base.push((f * h, cell.struts()[0].diameter * h, exact));
-    }
+    let base = points
+        .iter()
+        .map(|p| base_cell(p, h))
+        .collect::<Result<Vec<_>, _>>()?;
     let perms = signed_perms();
     let rotations = cube_rotations();
-    let mut chosen: Vec<Option<usize>> = vec![None; n];
-    if n > 0 {
-        chosen[0] = Some(0);
-    }
-    if alignment == Alignment::CubeRotations {
-        let dist = |i: usize, j: usize| -> f64 {
-            let (a, b) = (points[i].position, points[j].position);
-            ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
-        };
-        let knn = |i: usize| -> Vec<usize> {
-            let mut others: Vec<usize> = (0..n).filter(|&j| j != i).collect();
-            others.sort_by(|&a, &b| dist(i, a).total_cmp(&dist(i, b)).then(a.cmp(&b)));
-            others.truncate(neighbours.max(1));
-            others
-        };
-        for _ in 1..n {
-            // Prim order: nearest unaligned point to the aligned set.
-            let mut best: Option<(f64, usize, usize)> = None;
-            for i in (0..n).filter(|&i| chosen[i].is_none()) {
-                for j in (0..n).filter(|&j| chosen[j].is_some()) {
-                    let d = dist(i, j);
-                    if best.is_none_or(|(bd, bi, _)| d < bd || (d == bd && i < bi)) {
-                        best = Some((d, i, j));
-                    }
-                }
-            }
-            let (_, i, nearest) = best.expect("an unaligned point remains");
-            let mut refs: Vec<usize> = knn(i)
-                .into_iter()
-                .filter(|&j| chosen[j].is_some())
-                .collect();
-            if refs.is_empty() {
-                refs.push(nearest);
-            }
-            let targets: Vec<Matrix3<f64>> = refs
-                .iter()
-                .map(|&j| base[j].0 * rotations[chosen[j].expect("aligned")])
-                .collect();
-            let scale = base[i].0.norm();
-            let mut best_q = 0;
-            let mut best_cost = f64::INFINITY;
-            for (k, q) in rotations.iter().enumerate() {
-                let aq = base[i].0 * q;
-                let cost: f64 = targets.iter().map(|t| (aq - t).norm()).sum();
-                if cost < best_cost - 1e-12 * scale {
-                    best_cost = cost;
-                    best_q = k;
-                }
-            }
-            chosen[i] = Some(best_q);
+    let chosen = if alignment == Alignment::CubeRotations {
+        choose_rotations(points, &base, neighbours, &rotations)
+    } else {
+        let mut chosen = vec![None; points.len()];
+        if let Some(first) = chosen.first_mut() {
+            *first = Some(0);
         }
-    }
+        chosen
+    };
     Ok(base
         .into_iter()
         .zip(points)

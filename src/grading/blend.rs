@@ -54,6 +54,7 @@ use super::align::AlignedCell;
 use super::interpolate::DesignField;
 use super::scaffold::Scaffold;
 use super::{GradingError, GradingOptions, GradingStats};
+use crate::geom::distance::point_segment_distance;
 use crate::geom::exact::{GRID, Line, Param, RatPoint, collinear, point_param, split_params};
 use crate::network::{
     BOUNDARY_TOLERANCE, ComponentPolicy, DanglingPolicy, Domain, NodeId, Strut, StrutNetwork,
@@ -317,7 +318,6 @@ fn segment_of(wa: &[(usize, f64)], wb: &[(usize, f64)]) -> (usize, Option<usize>
     }
 }
 
-/// Builds the graded strut network (see the module docs).
 /// The topology with the largest weight among `w` (`(design index, weight)`; ties to the lower
 /// index), if any.
 pub(crate) fn dominant(w: &[(usize, f64)]) -> Option<u32> {
@@ -362,14 +362,33 @@ pub(crate) fn piece_diameters(raw: [f64; 2], dominant: bool, dmin: f64) -> Optio
     (d[0] > 0.0 && d[1] > 0.0).then_some(d)
 }
 
-pub(crate) fn blend(
+/// Whether the cell with corners `x` reaches the box `gmin..gmax` (mm).
+fn cell_touches(x: &[Point3<f64>; 8], gmin: &[f64; 3], gmax: &[f64; 3]) -> bool {
+    (0..3).all(|d| {
+        let lo = x.iter().map(|p| p[d]).fold(f64::INFINITY, f64::min);
+        let hi = x.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
+        hi >= gmin[d] && lo <= gmax[d]
+    })
+}
+
+/// The scaffold cells that reach the domain's bounding box, with their superposed pieces in
+/// global coordinates.
+struct CellPieces {
+    cells: Vec<CellInfo>,
+    raw: Vec<Raw>,
+    /// Number of distinct cell contents (carried sets).
+    distinct: usize,
+}
+
+/// Superposes the carried topologies of every scaffold cell reaching the domain (cells with
+/// the same carried set share one superposition).
+fn cell_pieces(
     field: &DesignField,
     aligned: &[AlignedCell],
     scaffold: &Scaffold,
     domain: &Domain,
     options: &GradingOptions,
-    stats: &mut GradingStats,
-) -> Result<Blended, GradingError> {
+) -> CellPieces {
     let (bmin, bmax) = domain.bounding_box();
     let grow = 2.0 * BOUNDARY_TOLERANCE;
     let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
@@ -382,12 +401,7 @@ pub(crate) fn blend(
             for i in clo[0]..chi[0] {
                 let c = [i, j, k];
                 let x = scaffold.cell_corners(c);
-                let touches = (0..3).all(|d| {
-                    let lo = x.iter().map(|p| p[d]).fold(f64::INFINITY, f64::min);
-                    let hi = x.iter().map(|p| p[d]).fold(f64::NEG_INFINITY, f64::max);
-                    hi >= gmin[d] && lo <= gmax[d]
-                });
-                if !touches {
+                if !cell_touches(&x, &gmin, &gmax) {
                     continue;
                 }
                 let carried = carried_points(field, aligned, &x, options);
@@ -410,15 +424,19 @@ pub(crate) fn blend(
             }
         }
     }
-    stats.cells = cells.len();
-    stats.distinct_cell_contents = cache.len();
+    CellPieces {
+        cells,
+        raw,
+        distinct: cache.len(),
+    }
+}
 
-    // Face pass: split pieces lying in cell faces against the neighbours' pieces and nodes.
-    let ends: Vec<(RatPoint, RatPoint)> =
-        raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
-    // Cells with the same carried set have identical face contents (the superposition is
-    // periodic), so only pieces and nodes of different contents are compared.
-    type Items = (Vec<usize>, BTreeSet<(RatPoint, usize)>);
+/// The face buckets: per bucket, the pieces lying in it and the end points (with their
+/// content) of pieces in no face.
+type Items = (Vec<usize>, BTreeSet<(RatPoint, usize)>);
+
+/// Sorts the pieces `raw` (ends `ends`) into face buckets.
+fn face_buckets(raw: &[Raw], ends: &[(RatPoint, RatPoint)]) -> BTreeMap<Bucket, Items> {
     let mut buckets: BTreeMap<Bucket, Items> = BTreeMap::new();
     for (idx, &(a, b)) in ends.iter().enumerate() {
         let keys = buckets_of(a, b);
@@ -438,8 +456,16 @@ pub(crate) fn blend(
             }
         }
     }
+    buckets
+}
+
+/// Face pass: the parameters where pieces lying in cell faces are split against the
+/// neighbours' pieces and nodes. Cells with the same carried set have identical face contents
+/// (the superposition is periodic), so only pieces and nodes of different contents are
+/// compared.
+fn face_splits(raw: &[Raw], ends: &[(RatPoint, RatPoint)]) -> BTreeMap<usize, BTreeSet<Param>> {
     let mut extra: BTreeMap<usize, BTreeSet<Param>> = BTreeMap::new();
-    for (segs, pts) in buckets.values() {
+    for (segs, pts) in face_buckets(raw, ends).values() {
         let first = segs.first().map(|&k| raw[k].content);
         let mixed = segs.iter().any(|&k| Some(raw[k].content) != first)
             || pts.iter().any(|&(_, c)| Some(c) != first);
@@ -469,9 +495,15 @@ pub(crate) fn blend(
             }
         }
     }
-    stats.face_splits = extra.values().map(|s| s.len()).sum();
+    extra
+}
 
-    // Deduplicate (sources united).
+/// The pieces split at `extra` and deduplicated (sources united), keyed by their sorted ends.
+fn unique_pieces(
+    raw: &[Raw],
+    ends: &[(RatPoint, RatPoint)],
+    extra: &BTreeMap<usize, BTreeSet<Param>>,
+) -> BTreeMap<(RatPoint, RatPoint), BTreeSet<u32>> {
     let mut pieces: BTreeMap<(RatPoint, RatPoint), BTreeSet<u32>> = BTreeMap::new();
     let mut add = |a: RatPoint, b: RatPoint, sources: &[u32]| {
         let key = if a <= b { (a, b) } else { (b, a) };
@@ -493,46 +525,80 @@ pub(crate) fn blend(
             }
         }
     }
-    stats.raw_struts = pieces.len();
+    pieces
+}
 
-    // Nodes in order of first use; positions from the canonical cell.
-    let mut node_id: BTreeMap<RatPoint, u32> = BTreeMap::new();
-    let mut node_pts: Vec<RatPoint> = Vec::new();
-    let mut edges: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(pieces.len());
-    for ((a, b), s) in pieces {
-        let mut id = |x: RatPoint| {
-            *node_id.entry(x).or_insert_with(|| {
-                node_pts.push(x);
-                (node_pts.len() - 1) as u32
+/// The pieces as a graph: nodes numbered in order of first use, positions (mm) from the
+/// canonical cell, edges `(a, b, sources)`.
+struct PieceGraph {
+    points: Vec<RatPoint>,
+    positions: Vec<Point3<f64>>,
+    edges: Vec<(u32, u32, Vec<u32>)>,
+}
+
+impl PieceGraph {
+    fn new(
+        pieces: BTreeMap<(RatPoint, RatPoint), BTreeSet<u32>>,
+        scaffold: &Scaffold,
+    ) -> PieceGraph {
+        let (clo, chi) = scaffold.cell_range();
+        let mut node_id: BTreeMap<RatPoint, u32> = BTreeMap::new();
+        let mut points: Vec<RatPoint> = Vec::new();
+        let mut edges: Vec<(u32, u32, Vec<u32>)> = Vec::with_capacity(pieces.len());
+        for ((a, b), s) in pieces {
+            let mut id = |x: RatPoint| {
+                *node_id.entry(x).or_insert_with(|| {
+                    points.push(x);
+                    (points.len() - 1) as u32
+                })
+            };
+            let (ia, ib) = (id(a), id(b));
+            edges.push((ia, ib, s.into_iter().collect()));
+        }
+        let positions: Vec<Point3<f64>> = points
+            .iter()
+            .map(|x| {
+                let cell: [i64; 3] =
+                    std::array::from_fn(|d| x.cell_index()[d].clamp(clo[d], chi[d] - 1));
+                scaffold.map(cell, x.local_units(cell))
             })
-        };
-        let (ia, ib) = (id(a), id(b));
-        edges.push((ia, ib, s.into_iter().collect()));
+            .collect();
+        PieceGraph {
+            points,
+            positions,
+            edges,
+        }
     }
-    let positions: Vec<Point3<f64>> = node_pts
-        .iter()
-        .map(|x| {
-            let cell: [i64; 3] =
-                std::array::from_fn(|d| x.cell_index()[d].clamp(clo[d], chi[d] - 1));
-            scaffold.map(cell, x.local_units(cell))
-        })
-        .collect();
+}
 
-    // Diameters per end from the field at the nodes; thin pieces dropped, thin ends raised.
-    let mut at_node: Vec<Option<NodeField>> = vec![None; node_pts.len()];
+/// The pieces' end diameters (mm; `None`: dropped or absent) and what the diameter rule did
+/// per region.
+type Sizes = (
+    Vec<Option<[f64; 2]>>,
+    BTreeMap<(usize, Option<usize>), TransitionStats>,
+);
+
+/// Diameters per end from the field at the nodes; thin pieces dropped, thin ends raised.
+fn size_pieces(
+    graph: &PieceGraph,
+    field: &DesignField,
+    aligned: &[AlignedCell],
+    dmin: f64,
+    stats: &mut GradingStats,
+) -> Result<Sizes, GradingError> {
+    let mut at_node: Vec<Option<NodeField>> = vec![None; graph.points.len()];
     let mut node_data = |v: usize| -> Result<NodeField, GradingError> {
         if at_node[v].is_none() {
-            let x: [f64; 3] = positions[v].into();
+            let x: [f64; 3] = graph.positions[v].into();
             let w = field.weights(x);
             let a = field.lattice_with(x, &w)?;
             at_node[v] = Some((w, a));
         }
         Ok(at_node[v].clone().expect("filled"))
     };
-    let dmin = options.min_strut_diameter;
     let mut transitions: BTreeMap<(usize, Option<usize>), TransitionStats> = BTreeMap::new();
-    let mut sized: Vec<Option<[f64; 2]>> = Vec::with_capacity(edges.len());
-    for (a, b, sources) in &edges {
+    let mut sized: Vec<Option<[f64; 2]>> = Vec::with_capacity(graph.edges.len());
+    for (a, b, sources) in &graph.edges {
         let (wa, aa) = node_data(*a as usize)?;
         let (wb, ab) = node_data(*b as usize)?;
         let raw = [
@@ -563,12 +629,29 @@ pub(crate) fn blend(
         t.thinnest_kept_mm = t.thinnest_kept_mm.min(d[0].min(d[1]));
         sized.push(Some(d));
     }
+    Ok((sized, transitions))
+}
 
-    // Remove straight clipping nodes (valence 2, same sources, collinear) between kept pieces.
+/// Removes straight clipping nodes (valence 2, same sources, collinear, within
+/// `options.merge_tolerance` of the chord) between kept pieces: the first piece spans both,
+/// the second is dropped.
+fn merge_straight_nodes(
+    graph: &mut PieceGraph,
+    sized: &mut [Option<[f64; 2]>],
+    aligned: &[AlignedCell],
+    field: &DesignField,
+    options: &GradingOptions,
+    stats: &mut GradingStats,
+) {
     let original: BTreeSet<RatPoint> = aligned
         .iter()
         .flat_map(|a| a.graph.nodes.iter().copied())
         .collect();
+    let PieceGraph {
+        points: node_pts,
+        positions,
+        edges,
+    } = graph;
     let mut incident: Vec<Vec<usize>> = vec![Vec::new(); node_pts.len()];
     for (e, (a, b, _)) in edges.iter().enumerate() {
         if sized[e].is_some() {
@@ -608,9 +691,7 @@ pub(crate) fn blend(
             continue;
         }
         let (p, q, m) = (positions[o1 as usize], positions[o2 as usize], positions[v]);
-        let chord = q - p;
-        let t = ((m - p).dot(&chord) / chord.norm_squared()).clamp(0.0, 1.0);
-        if (m - (p + chord * t)).norm() > options.merge_tolerance {
+        if point_segment_distance(m.coords, p.coords, q.coords) > options.merge_tolerance {
             continue;
         }
         let d = [end_diameter(e1, o1), end_diameter(e2, o2)];
@@ -622,9 +703,13 @@ pub(crate) fn blend(
         incident[o2 as usize].push(e1);
         stats.merged_nodes += 1;
     }
-    let struts: Vec<Strut> = edges
+}
+
+/// The kept pieces as struts (radii half the end diameters).
+fn sized_struts(edges: &[(u32, u32, Vec<u32>)], sized: &[Option<[f64; 2]>]) -> Vec<Strut> {
+    edges
         .iter()
-        .zip(&sized)
+        .zip(sized)
         .filter_map(|((a, b, _), d)| {
             d.map(|[da, db]| Strut {
                 a: NodeId(*a),
@@ -633,10 +718,19 @@ pub(crate) fn blend(
                 radius_b: 0.5 * db,
             })
         })
-        .collect();
+        .collect()
+}
 
-    // Trim, clean up (the network module's rules).
-    let trimmed = trim_to_domain(positions, &struts, domain, options.min_strut_length);
+/// Trims the struts to the domain and cleans up (the network module's rules: dangling struts,
+/// small components per `options`).
+fn trimmed_network(
+    positions: Vec<Point3<f64>>,
+    struts: &[Strut],
+    domain: &Domain,
+    options: &GradingOptions,
+    stats: &mut GradingStats,
+) -> Result<StrutNetwork, GradingError> {
+    let trimmed = trim_to_domain(positions, struts, domain, options.min_strut_length);
     stats.struts_kept = trimmed.counts.kept;
     stats.struts_cut = trimmed.counts.cut;
     stats.struts_outside = trimmed.counts.dropped;
@@ -663,30 +757,73 @@ pub(crate) fn blend(
         net
     };
     if net.struts().is_empty() {
-        return Err(GradingError::Empty {
-            min: bmin,
-            max: bmax,
-        });
+        let (min, max) = domain.bounding_box();
+        return Err(GradingError::Empty { min, max });
     }
+    Ok(net)
+}
+
+/// Records the network's size and radius range in `stats`.
+fn record_network(net: &StrutNetwork, stats: &mut GradingStats) {
     stats.nodes = net.nodes().len();
     stats.struts = net.struts().len();
     let radii = net.struts().iter().flat_map(|s| [s.radius_a, s.radius_b]);
     stats.min_radius = radii.clone().fold(f64::INFINITY, f64::min);
     stats.max_radius = radii.fold(0.0, f64::max);
+}
+
+/// The per-region statistics with the control points' ids filled in (a region without kept
+/// pieces reports a thinnest kept diameter of 0).
+fn named_transitions(
+    transitions: BTreeMap<(usize, Option<usize>), TransitionStats>,
+    field: &DesignField,
+) -> Vec<TransitionStats> {
+    transitions
+        .into_iter()
+        .map(|((a, b), mut t)| {
+            if t.kept == 0 {
+                t.thinnest_kept_mm = 0.0;
+            }
+            t.from = field.ids()[a].clone();
+            t.to = b.map(|b| field.ids()[b].clone());
+            t
+        })
+        .collect()
+}
+
+/// Builds the graded strut network (see the module docs).
+pub(crate) fn blend(
+    field: &DesignField,
+    aligned: &[AlignedCell],
+    scaffold: &Scaffold,
+    domain: &Domain,
+    options: &GradingOptions,
+    stats: &mut GradingStats,
+) -> Result<Blended, GradingError> {
+    let CellPieces {
+        cells,
+        raw,
+        distinct,
+    } = cell_pieces(field, aligned, scaffold, domain, options);
+    stats.cells = cells.len();
+    stats.distinct_cell_contents = distinct;
+    let ends: Vec<(RatPoint, RatPoint)> =
+        raw.iter().map(|r| (r.line.start(), r.line.end())).collect();
+    let extra = face_splits(&raw, &ends);
+    stats.face_splits = extra.values().map(|s| s.len()).sum();
+    let pieces = unique_pieces(&raw, &ends, &extra);
+    stats.raw_struts = pieces.len();
+    let mut graph = PieceGraph::new(pieces, scaffold);
+    let (mut sized, transitions) =
+        size_pieces(&graph, field, aligned, options.min_strut_diameter, stats)?;
+    merge_straight_nodes(&mut graph, &mut sized, aligned, field, options, stats);
+    let struts = sized_struts(&graph.edges, &sized);
+    let net = trimmed_network(graph.positions, &struts, domain, options, stats)?;
+    record_network(&net, stats);
     Ok(Blended {
         network: net,
         cells,
-        transitions: transitions
-            .into_iter()
-            .map(|((a, b), mut t)| {
-                if t.kept == 0 {
-                    t.thinnest_kept_mm = 0.0;
-                }
-                t.from = field.ids()[a].clone();
-                t.to = b.map(|b| field.ids()[b].clone());
-                t
-            })
-            .collect(),
+        transitions: named_transitions(transitions, field),
     })
 }
 

@@ -96,7 +96,7 @@ pub use verify::{
     ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, WindowCheck,
     graded_cell, verify,
 };
-pub use window::{MAX_WINDOW_HALF_CELLS, graded_window};
+pub use window::{MAX_WINDOW_HALF_CELLS, WindowError, graded_window};
 
 use crate::design_space::{Design, DesignError};
 use crate::fem::FemError;
@@ -262,6 +262,44 @@ pub struct GradedLattice {
     pub options: GradingOptions,
 }
 
+/// What a verification check homogenizes, for error messages and reports.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum CheckSite {
+    /// A scaffold cell on its own (`cell [i, j, k]`).
+    Cell([i64; 3]),
+    /// The graded cell at a control point (its id).
+    ControlPoint(String),
+    /// The ungraded design cell of a control point (its id).
+    DesignOf(String),
+    /// A sample on the segment between two control points (`from→to t=0.50`).
+    SegmentSample {
+        /// The first control point's id.
+        from: String,
+        /// The second control point's id.
+        to: String,
+        /// Position along the segment, 0 at `from` to 1 at `to`.
+        t: f64,
+    },
+}
+
+impl std::fmt::Display for CheckSite {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CheckSite::Cell(cell) => write!(f, "cell {cell:?}"),
+            CheckSite::ControlPoint(id) => write!(f, "{id}"),
+            CheckSite::DesignOf(id) => write!(f, "design of {id}"),
+            CheckSite::SegmentSample { from, to, t } => write!(f, "{from}→{to} t={t:.2}"),
+        }
+    }
+}
+
+impl serde::Serialize for CheckSite {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
 /// Why grading failed.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -310,7 +348,7 @@ pub enum GradingError {
         position: [f64; 3],
     },
     /// A control point's design is invalid.
-    #[error("control point {id:?}: {source}")]
+    #[error("control point {id:?}")]
     Design {
         /// The control point.
         id: String,
@@ -425,10 +463,10 @@ pub enum GradingError {
         position: [f64; 3],
     },
     /// A graded cell could not be homogenized (verification).
-    #[error("homogenizing the graded cell {cell:?} ({what}): {source}")]
+    #[error("homogenizing the graded cell {cell:?} ({what})")]
     Fem {
-        /// Which check (control point id or segment sample).
-        what: String,
+        /// Which check.
+        what: CheckSite,
         /// The cell index.
         cell: [i64; 3],
         /// The homogenizer's error.
@@ -438,10 +476,116 @@ pub enum GradingError {
     #[error("the graded cell {cell:?} ({what}) has no struts above the minimum diameter")]
     EmptyCell {
         /// Which check.
-        what: String,
+        what: CheckSite,
         /// The cell index.
         cell: [i64; 3],
     },
+}
+
+/// The control points' ids, positions (mm) and aligned lattices, in input order.
+struct Controls {
+    ids: Vec<String>,
+    positions: Vec<[f64; 3]>,
+    lattices: Vec<Matrix3<f64>>,
+}
+
+/// Fits scaffolds over the domain's bounding box from the first control point with the
+/// smallest cell size.
+struct ScaffoldFit {
+    anchor: [f64; 3],
+    h_min: f64,
+    bbox: ([f64; 3], [f64; 3]),
+    options: scaffold::ScaffoldOptions,
+}
+
+impl ScaffoldFit {
+    /// The scaffold of `field` with the cells `pins` pinned.
+    fn fit(
+        &self,
+        field: &DesignField,
+        pins: &BTreeMap<[i64; 3], Point3<f64>>,
+    ) -> Result<Scaffold, GradingError> {
+        scaffold::build_scaffold(
+            field,
+            self.anchor,
+            self.h_min,
+            self.bbox,
+            &self.options,
+            pins,
+        )
+    }
+}
+
+/// The scaffold cell of each control point.
+fn control_cells(
+    scaffold: &Scaffold,
+    points: &[ControlPoint],
+) -> Result<Vec<[i64; 3]>, GradingError> {
+    points
+        .iter()
+        .map(|p| {
+            scaffold.locate(p.position).map(|(c, _)| c).ok_or_else(|| {
+                GradingError::OutsideScaffold {
+                    id: p.id.clone(),
+                    position: p.position,
+                }
+            })
+        })
+        .collect()
+}
+
+/// The field with cores of `requested` half-cells (clipped where points are too close or a
+/// transition folds the scaffold, with notes), the scaffold pinned to the cores, and the cores.
+fn fit_with_cores(
+    points: &[ControlPoint],
+    plain: DesignField,
+    controls: &Controls,
+    fitter: &ScaffoldFit,
+    (requested, t): (usize, usize),
+    notes: &mut Vec<GradingError>,
+) -> Result<(DesignField, Scaffold, Vec<Core>), GradingError> {
+    let Controls {
+        ids,
+        positions,
+        lattices,
+    } = controls;
+    let no_pins = BTreeMap::new();
+    let mut half = cores::clip_in_space(ids, positions, lattices, requested, t, notes);
+    loop {
+        // A point without a core is a point-like core (zero only at the point).
+        let field = plain.clone().with_cores(
+            half.iter()
+                .map(|k| k.map_or(0.0, |k| k as f64 + 0.5))
+                .collect(),
+        );
+        field.check_segments(16)?;
+        let free = fitter.fit(&field, &no_pins)?;
+        let cells = control_cells(&free, points)?;
+        if cores::clip_in_index_space(ids, positions, lattices, &cells, &mut half, t, notes) {
+            continue;
+        }
+        let pins = cores::pins(positions, lattices, &cells, &half);
+        let pinned = match fitter.fit(&field, &pins) {
+            Ok(s) => s,
+            // A transition too short for the change between two cores folds a cell:
+            // shrink (then drop) the cores of the points blending there and refit.
+            Err(GradingError::InvertedCell { points: near, .. })
+                if cores::shrink_named(ids, &near, &mut half, notes) =>
+            {
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
+        let cores = (0..points.len())
+            .map(|i| Core {
+                id: ids[i].clone(),
+                cell: cells[i],
+                half_cells: half[i],
+                requested,
+            })
+            .collect();
+        return Ok((field, pinned, cores));
+    }
 }
 
 /// Grades the control points' designs into one strut network over `domain`, with cells of
@@ -459,88 +603,45 @@ pub fn grade(
     validate(points, h, options)?;
     domain.validate()?;
     let aligned = align(points, h, options.neighbours, options.alignment)?;
-    let ids: Vec<String> = points.iter().map(|p| p.id.clone()).collect();
-    let positions: Vec<[f64; 3]> = points.iter().map(|p| p.position).collect();
-    let lattices: Vec<Matrix3<f64>> = aligned.iter().map(|a| a.lattice).collect();
+    let controls = Controls {
+        ids: points.iter().map(|p| p.id.clone()).collect(),
+        positions: points.iter().map(|p| p.position).collect(),
+        lattices: aligned.iter().map(|a| a.lattice).collect(),
+    };
     let cell_sizes: Vec<f64> = points.iter().map(|p| p.cell_size.unwrap_or(h)).collect();
-    let h_min = cell_sizes.iter().copied().fold(f64::INFINITY, f64::min);
-    let scaffold_options = scaffold::ScaffoldOptions {
-        max_iterations: options.scaffold_iterations,
-        tolerance: options.scaffold_tolerance,
-        max_corners: options.max_scaffold_corners,
+    let fitter = ScaffoldFit {
+        anchor: controls.positions[0],
+        h_min: cell_sizes.iter().copied().fold(f64::INFINITY, f64::min),
+        bbox: domain.bounding_box(),
+        options: scaffold::ScaffoldOptions {
+            max_iterations: options.scaffold_iterations,
+            tolerance: options.scaffold_tolerance,
+            max_corners: options.max_scaffold_corners,
+        },
     };
     let plain = DesignField::new(
-        ids.clone(),
-        positions.clone(),
-        lattices.clone(),
+        controls.ids.clone(),
+        controls.positions.clone(),
+        controls.lattices.clone(),
         options.weight,
         options.neighbours,
         options.min_volume_ratio,
     )?;
-    let bbox = domain.bounding_box();
-    let fit = |field: &DesignField, pins: &BTreeMap<[i64; 3], Point3<f64>>| {
-        scaffold::build_scaffold(field, positions[0], h_min, bbox, &scaffold_options, pins)
-    };
-    let no_pins = BTreeMap::new();
     let mut notes = Vec::new();
     let (field, scaffold, cores) = match options.core_cells {
         None => {
             plain.check_segments(16)?;
-            let s = fit(&plain, &no_pins)?;
+            let s = fitter.fit(&plain, &BTreeMap::new())?;
             (plain, s, Vec::new())
         }
-        Some(requested) => {
-            let t = options.transition_cells;
-            let mut half =
-                cores::clip_in_space(&ids, &positions, &lattices, requested, t, &mut notes);
-            loop {
-                // A point without a core is a point-like core (zero only at the point).
-                let field = plain.clone().with_cores(
-                    half.iter()
-                        .map(|k| k.map_or(0.0, |k| k as f64 + 0.5))
-                        .collect(),
-                );
-                field.check_segments(16)?;
-                let free = fit(&field, &no_pins)?;
-                let cells = points
-                    .iter()
-                    .map(|p| {
-                        free.locate(p.position).map(|(c, _)| c).ok_or_else(|| {
-                            GradingError::OutsideScaffold {
-                                id: p.id.clone(),
-                                position: p.position,
-                            }
-                        })
-                    })
-                    .collect::<Result<Vec<_>, _>>()?;
-                if cores::clip_in_index_space(
-                    &ids, &positions, &lattices, &cells, &mut half, t, &mut notes,
-                ) {
-                    continue;
-                }
-                let pins = cores::pins(&positions, &lattices, &cells, &half);
-                let pinned = match fit(&field, &pins) {
-                    Ok(s) => s,
-                    // A transition too short for the change between two cores folds a cell:
-                    // shrink (then drop) the cores of the points blending there and refit.
-                    Err(GradingError::InvertedCell { points: near, .. })
-                        if cores::shrink_named(&ids, &near, &mut half, &mut notes) =>
-                    {
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
-                let cores = (0..points.len())
-                    .map(|i| Core {
-                        id: ids[i].clone(),
-                        cell: cells[i],
-                        half_cells: half[i],
-                        requested,
-                    })
-                    .collect();
-                break (field, pinned, cores);
-            }
-        }
+        Some(requested) => fit_with_cores(
+            points,
+            plain,
+            &controls,
+            &fitter,
+            (requested, options.transition_cells),
+            &mut notes,
+        )?,
     };
     let mut stats = GradingStats {
         control_points: points.len(),
@@ -564,6 +665,7 @@ pub fn grade(
     })
 }
 
+/// Checks the cell sizes, the options and the control points (see [`GradingError`]).
 fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result<(), GradingError> {
     if points.is_empty() {
         return Err(GradingError::NoControlPoints);
@@ -578,6 +680,12 @@ fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result
             return Err(GradingError::InvalidCellSize { h });
         }
     }
+    validate_options(options)?;
+    validate_points(points)
+}
+
+/// Checks the ranges of the grading options.
+fn validate_options(options: &GradingOptions) -> Result<(), GradingError> {
     if options.transition_cells == 0 {
         return Err(GradingError::InvalidOption {
             field: "transition_cells",
@@ -629,6 +737,11 @@ fn validate(points: &[ControlPoint], h: f64, options: &GradingOptions) -> Result
             "must be ≥ 0 mm",
         );
     }
+    Ok(())
+}
+
+/// Checks that the control points have distinct ids and distinct, finite positions.
+fn validate_points(points: &[ControlPoint]) -> Result<(), GradingError> {
     let mut ids = std::collections::BTreeSet::new();
     for p in points {
         if !ids.insert(p.id.as_str()) {

@@ -245,6 +245,153 @@ fn trilinear_jacobian(x: &[Point3<f64>; 8], u: [f64; 3]) -> Matrix3<f64> {
     j
 }
 
+/// The anchor cell's frame: its lattice `a0` (mm, columns the cell edges) and its origin
+/// corner `x0` (mm).
+struct AnchorFrame {
+    a0: Matrix3<f64>,
+    x0: Point3<f64>,
+}
+
+impl AnchorFrame {
+    /// The corner index range (one layer beyond the box, always holding the anchor cell) that
+    /// the undistorted anchor lattice needs to cover the box `[bmin, bmax]` (mm).
+    fn extent(&self, bmin: [f64; 3], bmax: [f64; 3]) -> ([i64; 3], [i64; 3]) {
+        let inv = self
+            .a0
+            .try_inverse()
+            .expect("a checked lattice is invertible");
+        let mut fmin = [f64::INFINITY; 3];
+        let mut fmax = [f64::NEG_INFINITY; 3];
+        for c in 0..8 {
+            let p = Vector3::new(
+                if c & 1 == 0 { bmin[0] } else { bmax[0] },
+                if c & 2 == 0 { bmin[1] } else { bmax[1] },
+                if c & 4 == 0 { bmin[2] } else { bmax[2] },
+            );
+            let f = inv * (p - self.x0.coords);
+            for i in 0..3 {
+                fmin[i] = fmin[i].min(f[i]);
+                fmax[i] = fmax[i].max(f[i]);
+            }
+        }
+        let lo: [i64; 3] =
+            std::array::from_fn(|i| (fmin[i].floor() as i64).saturating_sub(1).min(0));
+        let hi: [i64; 3] =
+            std::array::from_fn(|i| (fmax[i].ceil() as i64).saturating_add(1).max(1));
+        (lo, hi)
+    }
+
+    /// The corner `n` of the undistorted anchor lattice, mm.
+    fn corner(&self, n: [i64; 3]) -> Point3<f64> {
+        self.x0 + self.a0 * Vector3::new(n[0] as f64, n[1] as f64, n[2] as f64)
+    }
+}
+
+/// The corner counts per axis of the index range `lo..=hi`, refused when the corners would
+/// exceed `max_corners` (`h`, mm, named in the error).
+fn checked_dims(
+    lo: [i64; 3],
+    hi: [i64; 3],
+    max_corners: usize,
+    h: f64,
+) -> Result<[usize; 3], GradingError> {
+    // Counted in f64 first: a huge box saturates the indices and must not wrap.
+    let count_f: f64 = (0..3).map(|i| hi[i] as f64 - lo[i] as f64 + 1.0).product();
+    if count_f.is_nan() || count_f > max_corners as f64 {
+        return Err(GradingError::ScaffoldTooLarge {
+            corners: if count_f < usize::MAX as f64 {
+                count_f as usize
+            } else {
+                usize::MAX
+            },
+            limit: max_corners,
+            cell_size: h,
+        });
+    }
+    let dims: [usize; 3] = std::array::from_fn(|i| (hi[i] - lo[i] + 1) as usize);
+    let count = dims.iter().product::<usize>();
+    if count > max_corners {
+        return Err(GradingError::ScaffoldTooLarge {
+            corners: count,
+            limit: max_corners,
+            cell_size: h,
+        });
+    }
+    Ok(dims)
+}
+
+/// The scaffold `old` re-initialized on the corner range from `lo` with `dims` corners per
+/// axis: pinned corners at their pins, old corners kept, new ones extrapolated from the
+/// nearest old corner (or from the anchor lattice when there are none yet).
+fn reinitialized(
+    old: Scaffold,
+    (lo, dims): ([i64; 3], [usize; 3]),
+    anchor: &AnchorFrame,
+    field: &DesignField,
+    pins: &BTreeMap<[i64; 3], Point3<f64>>,
+) -> Result<Scaffold, GradingError> {
+    let mut corners = Vec::with_capacity(dims.iter().product::<usize>());
+    for k in 0..dims[2] {
+        for j in 0..dims[1] {
+            for i in 0..dims[0] {
+                let n = [lo[0] + i as i64, lo[1] + j as i64, lo[2] + k as i64];
+                let p = if let Some(p) = pins.get(&n) {
+                    *p
+                } else if old.corners.is_empty() {
+                    anchor.corner(n)
+                } else if let Some(p) = old.corner(n) {
+                    p
+                } else {
+                    let (olo, ohi) = (old.lo, old.cell_range().1);
+                    let m: [i64; 3] = std::array::from_fn(|d| n[d].clamp(olo[d], ohi[d]));
+                    let pm = old.corner(m).expect("clamped into the old box");
+                    let am = field.lattice(pm.into())?;
+                    pm + am
+                        * Vector3::new(
+                            (n[0] - m[0]) as f64,
+                            (n[1] - m[1]) as f64,
+                            (n[2] - m[2]) as f64,
+                        )
+                };
+                corners.push(p);
+            }
+        }
+    }
+    let mut s = Scaffold {
+        lo,
+        dims,
+        corners,
+        stats: old.stats,
+    };
+    s.stats.dims = dims;
+    Ok(s)
+}
+
+/// Grows the index range `lo..=hi` by one layer on every side whose outer cell layer still
+/// touches the box `gmin..gmax` (mm); whether it grew.
+fn grow_where_touching(
+    s: &Scaffold,
+    (lo, hi): (&mut [i64; 3], &mut [i64; 3]),
+    gmin: [f64; 3],
+    gmax: [f64; 3],
+) -> bool {
+    let (clo, chi) = s.cell_range();
+    let mut grew = false;
+    for d in 0..3 {
+        for (side, layer) in [(0, clo[d]), (1, chi[d] - 1)] {
+            if layer_touches(s, d, layer, gmin, gmax) {
+                if side == 0 {
+                    lo[d] -= 1;
+                } else {
+                    hi[d] += 1;
+                }
+                grew = true;
+            }
+        }
+    }
+    grew
+}
+
 /// Fits the scaffold over the box `[bmin, bmax]` (mm) with the anchor cell `(0,0,0)` centred
 /// at `anchor` (mm). `h` (mm) scales the tolerances.
 pub(crate) fn build_scaffold(
@@ -256,26 +403,11 @@ pub(crate) fn build_scaffold(
     pins: &BTreeMap<[i64; 3], Point3<f64>>,
 ) -> Result<Scaffold, GradingError> {
     let a0 = field.lattice(anchor)?;
-    let x0 = Point3::from(anchor) - a0 * Vector3::from_element(0.5);
-    let inv = a0.try_inverse().expect("a checked lattice is invertible");
-    let mut fmin = [f64::INFINITY; 3];
-    let mut fmax = [f64::NEG_INFINITY; 3];
-    for c in 0..8 {
-        let p = Vector3::new(
-            if c & 1 == 0 { bmin[0] } else { bmax[0] },
-            if c & 2 == 0 { bmin[1] } else { bmax[1] },
-            if c & 4 == 0 { bmin[2] } else { bmax[2] },
-        );
-        let f = inv * (p - x0.coords);
-        for i in 0..3 {
-            fmin[i] = fmin[i].min(f[i]);
-            fmax[i] = fmax[i].max(f[i]);
-        }
-    }
-    let mut lo: [i64; 3] =
-        std::array::from_fn(|i| (fmin[i].floor() as i64).saturating_sub(1).min(0));
-    let mut hi: [i64; 3] =
-        std::array::from_fn(|i| (fmax[i].ceil() as i64).saturating_add(1).max(1));
+    let frame = AnchorFrame {
+        a0,
+        x0: Point3::from(anchor) - a0 * Vector3::from_element(0.5),
+    };
+    let (mut lo, mut hi) = frame.extent(bmin, bmax);
     let mut s = Scaffold {
         lo,
         dims: [0; 3],
@@ -286,64 +418,8 @@ pub(crate) fn build_scaffold(
     let (gmin, gmax) = (bmin.map(|v| v - grow), bmax.map(|v| v + grow));
     let mut settled = false;
     loop {
-        // Counted in f64 first: a huge box saturates the indices and must not wrap.
-        let count_f: f64 = (0..3).map(|i| hi[i] as f64 - lo[i] as f64 + 1.0).product();
-        if count_f.is_nan() || count_f > options.max_corners as f64 {
-            return Err(GradingError::ScaffoldTooLarge {
-                corners: if count_f < usize::MAX as f64 {
-                    count_f as usize
-                } else {
-                    usize::MAX
-                },
-                limit: options.max_corners,
-                cell_size: h,
-            });
-        }
-        let dims: [usize; 3] = std::array::from_fn(|i| (hi[i] - lo[i] + 1) as usize);
-        let count = dims.iter().product::<usize>();
-        if count > options.max_corners {
-            return Err(GradingError::ScaffoldTooLarge {
-                corners: count,
-                limit: options.max_corners,
-                cell_size: h,
-            });
-        }
-        // (Re)initialize: keep old corners, extrapolate new ones from the nearest old corner.
-        let old = std::mem::take(&mut s);
-        let mut corners = Vec::with_capacity(count);
-        for k in 0..dims[2] {
-            for j in 0..dims[1] {
-                for i in 0..dims[0] {
-                    let n = [lo[0] + i as i64, lo[1] + j as i64, lo[2] + k as i64];
-                    let p = if let Some(p) = pins.get(&n) {
-                        *p
-                    } else if old.corners.is_empty() {
-                        x0 + a0 * Vector3::new(n[0] as f64, n[1] as f64, n[2] as f64)
-                    } else if let Some(p) = old.corner(n) {
-                        p
-                    } else {
-                        let (olo, ohi) = (old.lo, old.cell_range().1);
-                        let m: [i64; 3] = std::array::from_fn(|d| n[d].clamp(olo[d], ohi[d]));
-                        let pm = old.corner(m).expect("clamped into the old box");
-                        let am = field.lattice(pm.into())?;
-                        pm + am
-                            * Vector3::new(
-                                (n[0] - m[0]) as f64,
-                                (n[1] - m[1]) as f64,
-                                (n[2] - m[2]) as f64,
-                            )
-                    };
-                    corners.push(p);
-                }
-            }
-        }
-        s = Scaffold {
-            lo,
-            dims,
-            corners,
-            stats: old.stats,
-        };
-        s.stats.dims = dims;
+        let dims = checked_dims(lo, hi, options.max_corners, h)?;
+        s = reinitialized(std::mem::take(&mut s), (lo, dims), &frame, field, pins)?;
         // While the extent is not settled a few iterations suffice to see where to grow.
         let iterations = if settled {
             options.max_iterations
@@ -351,22 +427,7 @@ pub(crate) fn build_scaffold(
             options.max_iterations.min(4)
         };
         fit(&mut s, field, h, iterations, options.tolerance, pins)?;
-        // Grow where the outer layer still touches the box.
-        let (clo, chi) = s.cell_range();
-        let mut grew = false;
-        for d in 0..3 {
-            for (side, layer) in [(0, clo[d]), (1, chi[d] - 1)] {
-                if layer_touches(&s, d, layer, gmin, gmax) {
-                    if side == 0 {
-                        lo[d] -= 1;
-                    } else {
-                        hi[d] += 1;
-                    }
-                    grew = true;
-                }
-            }
-        }
-        if grew {
+        if grow_where_touching(&s, (&mut lo, &mut hi), gmin, gmax) {
             s.stats.extensions += 1;
             settled = false;
             continue;
@@ -447,6 +508,162 @@ fn check_cells(
     Ok(())
 }
 
+/// The corner grid of a scaffold: `dims` corners per axis, stored x fastest.
+struct CornerGrid {
+    dims: [usize; 3],
+    stride: [usize; 3],
+    /// Number of grid neighbours of each corner (the Laplacian's diagonal).
+    degree: Vec<f64>,
+}
+
+impl CornerGrid {
+    fn new(dims: [usize; 3]) -> CornerGrid {
+        let mut grid = CornerGrid {
+            dims,
+            stride: [1, dims[0], dims[0] * dims[1]],
+            degree: Vec::new(),
+        };
+        grid.degree = (0..dims.iter().product::<usize>())
+            .map(|f| {
+                let c = grid.coords(f);
+                (0..3)
+                    .map(|d| usize::from(c[d] > 0) + usize::from(c[d] + 1 < dims[d]))
+                    .sum::<usize>() as f64
+            })
+            .collect();
+        grid
+    }
+
+    /// The grid coordinates of the flat index `f`.
+    fn coords(&self, f: usize) -> [usize; 3] {
+        let dims = self.dims;
+        [
+            f % dims[0],
+            (f / dims[0]) % dims[1],
+            f / (dims[0] * dims[1]),
+        ]
+    }
+
+    /// Whether corner `f` (coordinates `c`) has a neighbour along `+d`.
+    fn has_next(&self, c: [usize; 3], d: usize) -> bool {
+        c[d] + 1 < self.dims[d]
+    }
+
+    /// `out = L x` with the grid Laplacian `L`.
+    fn apply(&self, x: &[f64], out: &mut [f64]) {
+        for f in 0..x.len() {
+            let c = self.coords(f);
+            let mut v = self.degree[f] * x[f];
+            for d in 0..3 {
+                if c[d] > 0 {
+                    v -= x[f - self.stride[d]];
+                }
+                if self.has_next(c, d) {
+                    v -= x[f + self.stride[d]];
+                }
+            }
+            out[f] = v;
+        }
+    }
+}
+
+/// The corners held in the fit: the anchor corner and the pinned ones.
+fn fixed_corners(s: &Scaffold, pins: &BTreeMap<[i64; 3], Point3<f64>>) -> Vec<bool> {
+    let mut fixed = vec![false; s.corners.len()];
+    fixed[s.flat([0, 0, 0]).expect("the anchor corner is in the box")] = true;
+    for m in pins.keys() {
+        if let Some(f) = s.flat(*m) {
+            fixed[f] = true;
+        }
+    }
+    fixed
+}
+
+/// The field's lattice edges at the current edge midpoints: `targets[f][d]` for the edge from
+/// corner `f` along `+d` (mm).
+fn edge_targets(
+    s: &Scaffold,
+    grid: &CornerGrid,
+    field: &DesignField,
+    targets: &mut [[Vector3<f64>; 3]],
+) -> Result<(), GradingError> {
+    for (f, target) in targets.iter_mut().enumerate() {
+        let c = grid.coords(f);
+        for (d, edge) in target.iter_mut().enumerate() {
+            if grid.has_next(c, d) {
+                let m = Point3::from(
+                    (s.corners[f].coords + s.corners[f + grid.stride[d]].coords) * 0.5,
+                );
+                *edge = field.lattice(m.into())?.column(d).into_owned();
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One Laplacian solve per axis for the corners whose edges best match `targets`; returns the
+/// new corners and the largest coordinate change (mm).
+fn solve_corners(
+    s: &Scaffold,
+    grid: &CornerGrid,
+    targets: &[[Vector3<f64>; 3]],
+    fixed: &[bool],
+    h: f64,
+) -> (Vec<Point3<f64>>, f64) {
+    let n = s.corners.len();
+    let apply = |x: &[f64], out: &mut [f64]| grid.apply(x, out);
+    let mut update = 0.0f64;
+    let mut new = s.corners.clone();
+    for axis in 0..3 {
+        let mut b = vec![0.0; n];
+        for f in 0..n {
+            let c = grid.coords(f);
+            for d in 0..3 {
+                if grid.has_next(c, d) {
+                    let t = targets[f][d][axis];
+                    b[f] -= t;
+                    b[f + grid.stride[d]] += t;
+                }
+            }
+        }
+        let mut x: Vec<f64> = s.corners.iter().map(|p| p[axis]).collect();
+        conjugate_gradient(&apply, &grid.degree, &b, &mut x, fixed, 1e-13 * h);
+        for f in 0..n {
+            update = update.max((x[f] - s.corners[f][axis]).abs());
+            new[f][axis] = x[f];
+        }
+    }
+    (new, update)
+}
+
+/// Records the residual of the corners against the targets at the final midpoints (relative
+/// to `h`) in the scaffold's stats.
+fn record_residual(
+    s: &mut Scaffold,
+    grid: &CornerGrid,
+    field: &DesignField,
+    h: f64,
+) -> Result<(), GradingError> {
+    let (mut sum, mut max, mut count) = (0.0f64, 0.0f64, 0usize);
+    for f in 0..s.corners.len() {
+        let c = grid.coords(f);
+        for d in 0..3 {
+            if grid.has_next(c, d) {
+                let (p, q) = (s.corners[f], s.corners[f + grid.stride[d]]);
+                let m = Point3::from((p.coords + q.coords) * 0.5);
+                let t = field.lattice(m.into())?.column(d).into_owned();
+                let r = ((q - p) - t).norm() / h;
+                sum += r * r;
+                max = max.max(r);
+                count += 1;
+            }
+        }
+    }
+    s.stats.edge_rms_residual = (sum / count.max(1) as f64).sqrt();
+    s.stats.edge_max_residual = max;
+    Ok(())
+}
+
 /// Repeats (edge targets at the midpoints → Laplacian solve) until the corners settle.
 fn fit(
     s: &mut Scaffold,
@@ -456,81 +673,13 @@ fn fit(
     tolerance: f64,
     pins: &BTreeMap<[i64; 3], Point3<f64>>,
 ) -> Result<(), GradingError> {
-    let n = s.corners.len();
-    let dims = s.dims;
-    let stride = [1, dims[0], dims[0] * dims[1]];
-    let mut fixed = vec![false; n];
-    fixed[s.flat([0, 0, 0]).expect("the anchor corner is in the box")] = true;
-    for m in pins.keys() {
-        if let Some(f) = s.flat(*m) {
-            fixed[f] = true;
-        }
-    }
-    let coords = |f: usize| -> [usize; 3] {
-        [
-            f % dims[0],
-            (f / dims[0]) % dims[1],
-            f / (dims[0] * dims[1]),
-        ]
-    };
-    let degree: Vec<f64> = (0..n)
-        .map(|f| {
-            let c = coords(f);
-            (0..3)
-                .map(|d| usize::from(c[d] > 0) + usize::from(c[d] + 1 < dims[d]))
-                .sum::<usize>() as f64
-        })
-        .collect();
-    let apply = |x: &[f64], out: &mut [f64]| {
-        for f in 0..n {
-            let c = coords(f);
-            let mut v = degree[f] * x[f];
-            for d in 0..3 {
-                if c[d] > 0 {
-                    v -= x[f - stride[d]];
-                }
-                if c[d] + 1 < dims[d] {
-                    v -= x[f + stride[d]];
-                }
-            }
-            out[f] = v;
-        }
-    };
-    let mut targets = vec![[Vector3::zeros(); 3]; n];
+    let grid = CornerGrid::new(s.dims);
+    let fixed = fixed_corners(s, pins);
+    let mut targets = vec![[Vector3::zeros(); 3]; s.corners.len()];
     for _ in 0..max_iterations {
         s.stats.iterations += 1;
-        // Edge targets at the current midpoints.
-        for (f, target) in targets.iter_mut().enumerate() {
-            let c = coords(f);
-            for d in 0..3 {
-                if c[d] + 1 < dims[d] {
-                    let m =
-                        Point3::from((s.corners[f].coords + s.corners[f + stride[d]].coords) * 0.5);
-                    target[d] = field.lattice(m.into())?.column(d).into_owned();
-                }
-            }
-        }
-        let mut update = 0.0f64;
-        let mut new = s.corners.clone();
-        for axis in 0..3 {
-            let mut b = vec![0.0; n];
-            for f in 0..n {
-                let c = coords(f);
-                for d in 0..3 {
-                    if c[d] + 1 < dims[d] {
-                        let t = targets[f][d][axis];
-                        b[f] -= t;
-                        b[f + stride[d]] += t;
-                    }
-                }
-            }
-            let mut x: Vec<f64> = s.corners.iter().map(|p| p[axis]).collect();
-            conjugate_gradient(&apply, &degree, &b, &mut x, &fixed, 1e-13 * h);
-            for f in 0..n {
-                update = update.max((x[f] - s.corners[f][axis]).abs());
-                new[f][axis] = x[f];
-            }
-        }
+        edge_targets(s, &grid, field, &mut targets)?;
+        let (new, update) = solve_corners(s, &grid, &targets, &fixed, h);
         s.corners = new;
         s.stats.last_update = update;
         if !update.is_finite() {
@@ -545,25 +694,7 @@ fn fit(
         }
         s.stats.converged = false;
     }
-    // Residual of the final corners against the targets at the final midpoints.
-    let (mut sum, mut max, mut count) = (0.0f64, 0.0f64, 0usize);
-    for f in 0..n {
-        let c = coords(f);
-        for d in 0..3 {
-            if c[d] + 1 < dims[d] {
-                let (p, q) = (s.corners[f], s.corners[f + stride[d]]);
-                let m = Point3::from((p.coords + q.coords) * 0.5);
-                let t = field.lattice(m.into())?.column(d).into_owned();
-                let r = ((q - p) - t).norm() / h;
-                sum += r * r;
-                max = max.max(r);
-                count += 1;
-            }
-        }
-    }
-    s.stats.edge_rms_residual = (sum / count.max(1) as f64).sqrt();
-    s.stats.edge_max_residual = max;
-    Ok(())
+    record_residual(s, &grid, field, h)
 }
 
 /// Jacobi-preconditioned CG for the Laplacian with the `fixed` entries of `x` held.

@@ -24,7 +24,7 @@ use super::blend::{
     NodeField, blended_diameter, carried_points, dominant, piece_diameters, superpose,
 };
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
-use super::{ControlPoint, GradedLattice, GradingError};
+use super::{CheckSite, ControlPoint, GradedLattice, GradingError};
 use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::geom::exact::RatPoint;
@@ -124,11 +124,31 @@ pub struct SegmentSample {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct FailedSample {
     /// Which sample (`from→to t=…`).
-    pub what: String,
+    pub what: CheckSite,
     /// Position, mm.
     pub position: [f64; 3],
-    /// Why.
-    pub message: String,
+    /// Why (written to reports as the message with its causes).
+    #[serde(rename = "message", serialize_with = "serialize_error_chain")]
+    pub cause: GradingError,
+}
+
+/// Writes an error as `message: cause: cause…`, skipping a cause whose text the message
+/// already holds.
+fn serialize_error_chain<S: serde::Serializer>(
+    error: &GradingError,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut text = error.to_string();
+    let mut cause = std::error::Error::source(error);
+    while let Some(c) = cause {
+        let part = c.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = c.source();
+    }
+    serializer.serialize_str(&text)
 }
 
 /// The verification report.
@@ -145,16 +165,17 @@ pub struct Verification {
     pub failed_samples: Vec<FailedSample>,
 }
 
-/// The graded cell `cell` as a periodic cell in mm (see the module docs).
-///
-/// # Errors
-/// [`GradingError::EmptyCell`] if no strut survives; a field error if the field is degenerate
-/// there.
-///
-/// # Panics
-/// If the cell is not in the scaffold.
+/// A periodic strut of a graded cell by its translation class (canonical end points), with
+/// its diameter (mm).
+type ClassStrut = ((RatPoint, RatPoint), f64);
+
+/// The struts of the graded cell `cell` by translation class (first copy wins), with the
+/// diameter rule of the blended network (mm).
 #[track_caller]
-pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCell, GradingError> {
+fn strut_classes(
+    graded: &GradedLattice,
+    cell: [i64; 3],
+) -> Result<BTreeMap<(RatPoint, RatPoint), f64>, GradingError> {
     let corners = graded.scaffold.cell_corners(cell);
     let carried = carried_points(&graded.field, &graded.aligned, &corners, &graded.options);
     let content = superpose(&graded.aligned, &carried);
@@ -174,7 +195,6 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         let d = blended_diameter(&graded.aligned, w, a, sources);
         Ok((d, dominant(w).is_some_and(|i| sources.contains(&i))))
     };
-    // Periodic struts by translation class; first copy wins.
     let mut classes: BTreeMap<(RatPoint, RatPoint), f64> = BTreeMap::new();
     for piece in &content.pieces {
         let (a, b) = (piece.line.start(), piece.line.end());
@@ -191,11 +211,14 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         };
         classes.insert(key, ((da * da + db * db) / 2.0).sqrt());
     }
-    // Prune dangling struts and keep the largest component.
-    let mut struts: Vec<((RatPoint, RatPoint), f64)> = classes.into_iter().collect();
+    Ok(classes)
+}
+
+/// Removes struts with an end of valence 1 until none is left.
+fn prune_dangling(struts: &mut Vec<ClassStrut>) {
     loop {
         let mut valence: BTreeMap<RatPoint, usize> = BTreeMap::new();
-        for ((p, q), _) in &struts {
+        for ((p, q), _) in struts.iter() {
             *valence.entry(*p).or_default() += 1;
             *valence.entry(q.wrapped().0).or_default() += 1;
         }
@@ -205,8 +228,28 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
             break;
         }
     }
+}
+
+/// The root of `x` in the union-find forest `parent` (with path halving).
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Keeps the struts of the largest connected component (ties to the component of the
+/// smallest node).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] when there is no strut.
+fn keep_largest_component(
+    struts: &mut Vec<ClassStrut>,
+    cell: [i64; 3],
+) -> Result<(), GradingError> {
     let mut ids: BTreeMap<RatPoint, u32> = BTreeMap::new();
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts.iter() {
         ids.entry(*p).or_insert(0);
         ids.entry(q.wrapped().0).or_insert(0);
     }
@@ -215,14 +258,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
     }
     let n = ids.len();
     let mut parent: Vec<usize> = (0..n).collect();
-    fn find(parent: &mut [usize], mut x: usize) -> usize {
-        while parent[x] != x {
-            parent[x] = parent[parent[x]];
-            x = parent[x];
-        }
-        x
-    }
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts.iter() {
         let (a, b) = (ids[p] as usize, ids[&q.wrapped().0] as usize);
         let (ra, rb) = (find(&mut parent, a), find(&mut parent, b));
         if ra != rb {
@@ -230,7 +266,7 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         }
     }
     let mut count: BTreeMap<usize, usize> = BTreeMap::new();
-    for ((p, _), _) in &struts {
+    for ((p, _), _) in struts.iter() {
         let r = find(&mut parent, ids[p] as usize);
         *count.entry(r).or_default() += 1;
     }
@@ -240,14 +276,27 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         .map(|(r, _)| *r)
     else {
         return Err(GradingError::EmptyCell {
-            what: format!("cell {cell:?}"),
+            what: CheckSite::Cell(cell),
             cell,
         });
     };
     struts.retain(|((p, _), _)| find(&mut parent, ids[p] as usize) == best);
+    Ok(())
+}
+
+/// The struts as a periodic cell of the scaffold cell `cell` (nodes renumbered in order,
+/// positions in mm).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] when the struts make no valid periodic cell.
+fn periodic_cell(
+    graded: &GradedLattice,
+    cell: [i64; 3],
+    struts: &[ClassStrut],
+) -> Result<PeriodicCell, GradingError> {
     // Renumber the kept nodes.
     let mut kept: BTreeMap<RatPoint, u32> = BTreeMap::new();
-    for ((p, q), _) in &struts {
+    for ((p, q), _) in struts {
         kept.entry(*p).or_insert(0);
         kept.entry(q.wrapped().0).or_insert(0);
     }
@@ -272,10 +321,174 @@ pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCel
         .collect();
     PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|_| {
         GradingError::EmptyCell {
-            what: format!("cell {cell:?}"),
+            what: CheckSite::Cell(cell),
             cell,
         }
     })
+}
+
+/// The graded cell `cell` as a periodic cell in mm (see the module docs).
+///
+/// # Errors
+/// [`GradingError::EmptyCell`] if no strut survives; a field error if the field is degenerate
+/// there.
+///
+/// # Panics
+/// If the cell is not in the scaffold.
+#[track_caller]
+pub fn graded_cell(graded: &GradedLattice, cell: [i64; 3]) -> Result<PeriodicCell, GradingError> {
+    let mut struts: Vec<ClassStrut> = strut_classes(graded, cell)?.into_iter().collect();
+    prune_dangling(&mut struts);
+    keep_largest_component(&mut struts, cell)?;
+    periodic_cell(graded, cell, &struts)
+}
+
+/// The verification's state: the graded lattice, the options, and the graded cells
+/// homogenized so far.
+struct Verifier<'a> {
+    graded: &'a GradedLattice,
+    options: &'a VerifyOptions,
+    fem: Homogenizer,
+    memo: BTreeMap<[i64; 3], (Stiffness, f64)>,
+}
+
+impl Verifier<'_> {
+    /// The FE stiffness (normalized by E) and relative density of the graded cell `cell`
+    /// (homogenized once); `what` names the check in errors.
+    fn stiffness_of(
+        &mut self,
+        cell: [i64; 3],
+        what: CheckSite,
+    ) -> Result<(Stiffness, f64), GradingError> {
+        if let Some(s) = self.memo.get(&cell) {
+            return Ok(s.clone());
+        }
+        let pc = graded_cell(self.graded, cell)?;
+        let h = self
+            .fem
+            .homogenize(&pc, &self.options.material)
+            .map_err(|source| GradingError::Fem {
+                what,
+                cell,
+                source: Box::new(source),
+            })?;
+        let out = (h.stiffness, pc.relative_density());
+        self.memo.insert(cell, out.clone());
+        Ok(out)
+    }
+
+    /// The scaffold cell holding `x` (mm); `id` names the check in errors.
+    fn locate(&self, id: &str, x: [f64; 3]) -> Result<[i64; 3], GradingError> {
+        self.graded
+            .scaffold
+            .locate(x)
+            .map(|(c, _)| c)
+            .ok_or_else(|| GradingError::OutsideScaffold {
+                id: id.into(),
+                position: x,
+            })
+    }
+
+    /// The check of control point `i` (`p`): its graded cell, its design cell and its window
+    /// against the design and, if given, the target.
+    fn check_point(
+        &mut self,
+        i: usize,
+        p: &ControlPoint,
+        target: Option<&Stiffness>,
+        window_fem: &mut Homogenizer,
+    ) -> Result<ControlPointCheck, GradingError> {
+        let (graded, options) = (self.graded, self.options);
+        let cell = self.locate(&p.id, p.position)?;
+        let (graded_c, rho) = self.stiffness_of(cell, CheckSite::ControlPoint(p.id.clone()))?;
+        let design_cell =
+            p.design
+                .cell(RangePolicy::Strict)
+                .map_err(|source| GradingError::Design {
+                    id: p.id.clone(),
+                    source: Box::new(source),
+                })?;
+        let design_c = Homogenizer::new(options.fem)
+            .homogenize(&design_cell, &options.material)
+            .map_err(|source| GradingError::Fem {
+                what: CheckSite::DesignOf(p.id.clone()),
+                cell,
+                source: Box::new(source),
+            })?
+            .stiffness;
+        let a = graded.aligned[i].lattice;
+        let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
+        let (window, window_note) = window_check(graded, i, window_fem, options);
+        let window = window.map(|(cells_per_side, pc, c)| WindowCheck {
+            cells_per_side,
+            struts: pc.struts().len(),
+            relative_density: pc.relative_density(),
+            vs_design: ErrorMetrics::between(&design_c, &c),
+            vs_target: target.map(|t| ErrorMetrics::between(t, &c)),
+            stiffness: c,
+        });
+        Ok(ControlPointCheck {
+            id: p.id.clone(),
+            cell,
+            lattice_error,
+            relative_density: rho,
+            vs_design: ErrorMetrics::between(&design_c, &graded_c),
+            vs_target: target.map(|t| ErrorMetrics::between(t, &graded_c)),
+            design_stiffness: design_c.clone(),
+            graded_stiffness: graded_c,
+            window,
+            window_note,
+        })
+    }
+
+    /// Samples the segment from point `from` to point `to` (`samples_per_segment` evenly spaced
+    /// samples) into `report`.
+    fn sample_segment(
+        &mut self,
+        from: &ControlPoint,
+        to: &ControlPoint,
+        report: &mut Verification,
+    ) -> Result<(), GradingError> {
+        let (a, b) = (Point3::from(from.position), Point3::from(to.position));
+        let mut prev: Option<Stiffness> = None;
+        let n = self.options.samples_per_segment;
+        for s in 0..n {
+            let t = s as f64 / (n - 1) as f64;
+            let x: [f64; 3] = (a + (b - a) * t).into();
+            let what = CheckSite::SegmentSample {
+                from: from.id.clone(),
+                to: to.id.clone(),
+                t,
+            };
+            let cell = self.locate(&what.to_string(), x)?;
+            let (c, _) = match self.stiffness_of(cell, what.clone()) {
+                Ok(c) => c,
+                Err(cause) => {
+                    report.failed_samples.push(FailedSample {
+                        what,
+                        position: x,
+                        cause,
+                    });
+                    continue;
+                }
+            };
+            let step = prev.as_ref().map_or(0.0, |p| {
+                crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
+            });
+            report.max_step_change = report.max_step_change.max(step);
+            report.segments.push(SegmentSample {
+                from: from.id.clone(),
+                to: to.id.clone(),
+                t,
+                position: x,
+                cell,
+                stiffness: c.clone(),
+                step_change: step,
+            });
+            prev = Some(c);
+        }
+        Ok(())
+    }
 }
 
 /// Verifies a graded lattice: see the module docs. `points` are the control points it was
@@ -303,81 +516,24 @@ pub fn verify(
     if let Some(t) = targets {
         assert_eq!(t.len(), points.len(), "one target per control point");
     }
-    let mut fem = Homogenizer::new(options.fem);
+    let mut verifier = Verifier {
+        graded,
+        options,
+        fem: Homogenizer::new(options.fem),
+        memo: BTreeMap::new(),
+    };
     let mut window_fem = Homogenizer::new(options.fem);
-    let mut memo: BTreeMap<[i64; 3], (Stiffness, f64)> = BTreeMap::new();
-    let mut stiffness_of = |cell: [i64; 3], what: &str| -> Result<(Stiffness, f64), GradingError> {
-        if let Some(s) = memo.get(&cell) {
-            return Ok(s.clone());
-        }
-        let pc = graded_cell(graded, cell)?;
-        let h = fem
-            .homogenize(&pc, &options.material)
-            .map_err(|source| GradingError::Fem {
-                what: what.into(),
-                cell,
-                source: Box::new(source),
-            })?;
-        let out = (h.stiffness, pc.relative_density());
-        memo.insert(cell, out.clone());
-        Ok(out)
+    let mut report = Verification {
+        points: Vec::with_capacity(points.len()),
+        segments: Vec::new(),
+        max_step_change: 0.0,
+        failed_samples: Vec::new(),
     };
-    let locate = |id: &str, x: [f64; 3]| {
-        graded
-            .scaffold
-            .locate(x)
-            .map(|(c, _)| c)
-            .ok_or_else(|| GradingError::OutsideScaffold {
-                id: id.into(),
-                position: x,
-            })
-    };
-    let mut checks = Vec::with_capacity(points.len());
     for (i, p) in points.iter().enumerate() {
-        let cell = locate(&p.id, p.position)?;
-        let (graded_c, rho) = stiffness_of(cell, &p.id)?;
-        let design_cell =
-            p.design
-                .cell(RangePolicy::Strict)
-                .map_err(|source| GradingError::Design {
-                    id: p.id.clone(),
-                    source: Box::new(source),
-                })?;
-        let design_c = Homogenizer::new(options.fem)
-            .homogenize(&design_cell, &options.material)
-            .map_err(|source| GradingError::Fem {
-                what: format!("design of {}", p.id),
-                cell,
-                source: Box::new(source),
-            })?
-            .stiffness;
-        let a = graded.aligned[i].lattice;
-        let lattice_error = (graded.scaffold.mean_edges(cell) - a).norm() / a.norm();
-        let (window, window_note) = window_check(graded, i, &mut window_fem, options);
-        let window = window.map(|(cells_per_side, pc, c)| WindowCheck {
-            cells_per_side,
-            struts: pc.struts().len(),
-            relative_density: pc.relative_density(),
-            vs_design: ErrorMetrics::between(&design_c, &c),
-            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &c)),
-            stiffness: c,
-        });
-        checks.push(ControlPointCheck {
-            id: p.id.clone(),
-            cell,
-            lattice_error,
-            relative_density: rho,
-            vs_design: ErrorMetrics::between(&design_c, &graded_c),
-            vs_target: targets.map(|t| ErrorMetrics::between(&t[i], &graded_c)),
-            design_stiffness: design_c.clone(),
-            graded_stiffness: graded_c,
-            window,
-            window_note,
-        });
+        let target = targets.map(|t| &t[i]);
+        let check = verifier.check_point(i, p, target, &mut window_fem)?;
+        report.points.push(check);
     }
-    let mut segments = Vec::new();
-    let mut failed = Vec::new();
-    let mut max_step = 0.0f64;
     let k = graded.options.neighbours;
     if options.samples_per_segment >= 2 {
         for i in 0..points.len() {
@@ -385,52 +541,11 @@ pub fn verify(
                 if j <= i {
                     continue;
                 }
-                let (a, b) = (
-                    Point3::from(points[i].position),
-                    Point3::from(points[j].position),
-                );
-                let mut prev: Option<Stiffness> = None;
-                let n = options.samples_per_segment;
-                for s in 0..n {
-                    let t = s as f64 / (n - 1) as f64;
-                    let x: [f64; 3] = (a + (b - a) * t).into();
-                    let what = format!("{}→{} t={t:.2}", points[i].id, points[j].id);
-                    let cell = locate(&what, x)?;
-                    let (c, _) = match stiffness_of(cell, &what) {
-                        Ok(c) => c,
-                        Err(e) => {
-                            failed.push(FailedSample {
-                                what,
-                                position: x,
-                                message: e.to_string(),
-                            });
-                            continue;
-                        }
-                    };
-                    let step = prev.as_ref().map_or(0.0, |p| {
-                        crate::mechanics::relative_frobenius(p.voigt(), c.voigt())
-                    });
-                    max_step = max_step.max(step);
-                    segments.push(SegmentSample {
-                        from: points[i].id.clone(),
-                        to: points[j].id.clone(),
-                        t,
-                        position: x,
-                        cell,
-                        stiffness: c.clone(),
-                        step_change: step,
-                    });
-                    prev = Some(c);
-                }
+                verifier.sample_segment(&points[i], &points[j], &mut report)?;
             }
         }
     }
-    Ok(Verification {
-        points: checks,
-        segments,
-        max_step_change: max_step,
-        failed_samples: failed,
-    })
+    Ok(report)
 }
 
 /// The largest window (half-width `min(k, MAX_WINDOW_HALF_CELLS)` down to 0) around point `i`
@@ -451,11 +566,13 @@ fn window_check(
     let mut notes = Vec::new();
     for half in (0..=k.min(MAX_WINDOW_HALF_CELLS)).rev() {
         let n = 2 * half + 1;
-        let outcome = graded_window(graded, i, half).and_then(|pc| {
-            fem.homogenize(&pc, &options.material)
-                .map(|h| (n, pc, h.stiffness))
-                .map_err(|e| format!("the {n}×{n}×{n} window does not homogenize: {e}"))
-        });
+        let outcome = graded_window(graded, i, half)
+            .map_err(|e| e.to_string())
+            .and_then(|pc| {
+                fem.homogenize(&pc, &options.material)
+                    .map(|h| (n, pc, h.stiffness))
+                    .map_err(|e| format!("the {n}×{n}×{n} window does not homogenize: {e}"))
+            });
         match outcome {
             Ok(found) => {
                 return (Some(found), (!notes.is_empty()).then(|| notes.join("; ")));

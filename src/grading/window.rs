@@ -20,20 +20,121 @@
 
 use std::collections::BTreeMap;
 
-use nalgebra::{Point3, Vector3};
+use nalgebra::{Matrix3, Point3, Vector3};
 
-use crate::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+use crate::design_space::{DesignError, NodeId, PeriodicCell, PeriodicStrut};
 
 use super::GradedLattice;
 
 /// The largest window half-width `m` (cells on each side of the point's cell).
 pub const MAX_WINDOW_HALF_CELLS: usize = 1;
 
+/// Why a window around a control point makes no periodic cell (reported as a note of the
+/// verification).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum WindowError {
+    /// Face nodes without a partner on the opposite face.
+    #[error(
+        "{unpaired} face node(s) of the {cells_per_side}×{cells_per_side}×{cells_per_side}-cell \
+         window have no partner on the opposite face (the window is cut by the domain or \
+         reaches a transition)"
+    )]
+    Unpaired {
+        /// Face nodes without a partner.
+        unpaired: usize,
+        /// Cells per side of the window.
+        cells_per_side: usize,
+    },
+    /// No strut lies in the window.
+    #[error("the window holds no strut")]
+    NoStruts,
+    /// The struts make no valid periodic cell.
+    #[error(transparent)]
+    Cell(#[from] DesignError),
+}
+
+/// The window's frame: the point's aligned lattice `a` (mm) centred at the point, in local
+/// coordinates `u` (cell units) with the window `|u_d| <= kappa`.
+struct WindowFrame {
+    a: Matrix3<f64>,
+    inverse: Matrix3<f64>,
+    centre: Point3<f64>,
+    kappa: f64,
+    span: f64,
+}
+
+/// Tolerance on local coordinates (cell units).
+const EPS: f64 = 1e-7;
+
+impl WindowFrame {
+    /// Whether the local point `u` lies in the window.
+    fn inside(&self, u: &Vector3<f64>) -> bool {
+        u.amax() <= self.kappa + EPS
+    }
+
+    /// Canonical (wrapped) coordinates of `u`: their key, the image `u` is in, and the
+    /// wrapped point.
+    fn wrap(&self, u: &Vector3<f64>) -> ([i64; 3], [i32; 3], Vector3<f64>) {
+        let (kappa, span) = (self.kappa, self.span);
+        let mut w = *u;
+        let mut image = [0i32; 3];
+        for d in 0..3 {
+            if w[d] > kappa - EPS {
+                w[d] -= span;
+                image[d] = 1;
+            }
+        }
+        let key = std::array::from_fn(|d| ((w[d] + kappa) / span * 1e6).round() as i64);
+        (key, image, w)
+    }
+
+    /// Marks the window-face positions of `u` (on the low or high face of each axis) in
+    /// `face_keys`, keyed face by face, so partners on opposite faces can be matched.
+    fn mark_faces(&self, u: &Vector3<f64>, face_keys: &mut BTreeMap<[i64; 3], [bool; 2]>) {
+        let kappa = self.kappa;
+        for d in 0..3 {
+            let low = (u[d] + kappa).abs() <= EPS;
+            let high = (u[d] - kappa).abs() <= EPS;
+            if low || high {
+                let mut p = *u;
+                p[d] = -kappa;
+                let (key, _, _) = self.wrap(&p);
+                let mut k = key;
+                // Distinguish the axis so partners are matched face by face.
+                k[d] = -1 - d as i64;
+                face_keys.entry(k).or_default()[usize::from(high)] = true;
+            }
+        }
+    }
+}
+
+/// The window's periodic nodes, numbered in order of first use.
+#[derive(Default)]
+struct WindowNodes {
+    ids: BTreeMap<[i64; 3], u32>,
+    nodes: Vec<Point3<f64>>,
+}
+
+impl WindowNodes {
+    /// The node of the local point `u` and the image it is in.
+    fn node_of(&mut self, frame: &WindowFrame, u: &Vector3<f64>) -> (u32, [i32; 3]) {
+        let (key, image, w) = frame.wrap(u);
+        let nodes = &mut self.nodes;
+        let id = *self.ids.entry(key).or_insert_with(|| {
+            nodes.push(frame.centre + frame.a * w);
+            (nodes.len() - 1) as u32
+        });
+        (id, image)
+    }
+}
+
 /// A window of the graded network around control point `point` with `half` cells on every
 /// side of the point's cell, as a periodic supercell (mm); see the module docs.
 ///
 /// # Errors
-/// Why the window is not periodic (a face node without a partner) or is empty, in words.
+/// [`WindowError`]: why the window is not periodic (a face node without a partner) or is
+/// empty.
 ///
 /// # Panics
 /// If `point` is out of range or the lattice has no cores.
@@ -42,63 +143,36 @@ pub fn graded_window(
     graded: &GradedLattice,
     point: usize,
     half: usize,
-) -> Result<PeriodicCell, String> {
+) -> Result<PeriodicCell, WindowError> {
     let a = graded.aligned[point].lattice;
-    let inverse = a.try_inverse().expect("an aligned cell is invertible");
-    let centre = Point3::from(graded.field.positions()[point]);
     let kappa = half as f64 + 0.5;
-    let span = 2.0 * kappa;
-    let eps = 1e-7;
+    let frame = WindowFrame {
+        a,
+        inverse: a.try_inverse().expect("an aligned cell is invertible"),
+        centre: Point3::from(graded.field.positions()[point]),
+        kappa,
+        span: 2.0 * kappa,
+    };
+    let span = frame.span;
     let net = &graded.network;
-    let local: Vec<Vector3<f64>> = net.nodes().iter().map(|x| inverse * (x - centre)).collect();
-    let inside = |u: &Vector3<f64>| u.amax() <= kappa + eps;
-    // Canonical (wrapped) coordinates and the image each node is in.
-    let wrap = |u: &Vector3<f64>| -> ([i64; 3], [i32; 3], Vector3<f64>) {
-        let mut w = *u;
-        let mut image = [0i32; 3];
-        for d in 0..3 {
-            if w[d] > kappa - eps {
-                w[d] -= span;
-                image[d] = 1;
-            }
-        }
-        let key = std::array::from_fn(|d| ((w[d] + kappa) / span * 1e6).round() as i64);
-        (key, image, w)
-    };
-    let mut ids: BTreeMap<[i64; 3], u32> = BTreeMap::new();
-    let mut nodes: Vec<Point3<f64>> = Vec::new();
-    let mut node_of = |u: &Vector3<f64>| -> (u32, [i32; 3]) {
-        let (key, image, w) = wrap(u);
-        let id = *ids.entry(key).or_insert_with(|| {
-            nodes.push(centre + a * w);
-            (nodes.len() - 1) as u32
-        });
-        (id, image)
-    };
+    let local: Vec<Vector3<f64>> = net
+        .nodes()
+        .iter()
+        .map(|x| frame.inverse * (x - frame.centre))
+        .collect();
+    let mut window = WindowNodes::default();
     let mut classes: BTreeMap<(u32, u32, [i32; 3]), f64> = BTreeMap::new();
     let mut face_keys: BTreeMap<[i64; 3], [bool; 2]> = BTreeMap::new();
     for s in net.struts() {
         let (ua, ub) = (&local[s.a.index()], &local[s.b.index()]);
-        if !(inside(ua) && inside(ub)) {
+        if !(frame.inside(ua) && frame.inside(ub)) {
             continue;
         }
         for u in [ua, ub] {
-            for d in 0..3 {
-                let low = (u[d] + kappa).abs() <= eps;
-                let high = (u[d] - kappa).abs() <= eps;
-                if low || high {
-                    let mut p = *u;
-                    p[d] = -kappa;
-                    let (key, _, _) = wrap(&p);
-                    let mut k = key;
-                    // Distinguish the axis so partners are matched face by face.
-                    k[d] = -1 - d as i64;
-                    face_keys.entry(k).or_default()[usize::from(high)] = true;
-                }
-            }
+            frame.mark_faces(u, &mut face_keys);
         }
-        let (na, ia) = node_of(ua);
-        let (nb, ib) = node_of(ub);
+        let (na, ia) = window.node_of(&frame, ua);
+        let (nb, ib) = window.node_of(&frame, ub);
         let offset: [i32; 3] = std::array::from_fn(|d| ib[d] - ia[d]);
         let key = if (na, offset) <= (nb, offset.map(|v| -v)) {
             (na, nb, offset)
@@ -108,13 +182,13 @@ pub fn graded_window(
         let d = (2.0 * (s.radius_a.powi(2) + s.radius_b.powi(2))).sqrt();
         classes.entry(key).or_insert(d);
     }
+    let nodes = window.nodes;
     let unpaired = face_keys.values().filter(|s| s[0] != s[1]).count();
     if unpaired > 0 {
-        return Err(format!(
-            "{unpaired} face node(s) of the {n}×{n}×{n}-cell window have no partner on the \
-             opposite face (the window is cut by the domain or reaches a transition)",
-            n = 2 * half + 1
-        ));
+        return Err(WindowError::Unpaired {
+            unpaired,
+            cells_per_side: 2 * half + 1,
+        });
     }
     let struts: Vec<PeriodicStrut> = classes
         .into_iter()
@@ -127,7 +201,7 @@ pub fn graded_window(
         })
         .collect();
     if struts.is_empty() {
-        return Err("the window holds no strut".into());
+        return Err(WindowError::NoStruts);
     }
-    PeriodicCell::try_new(a * span, nodes, struts).map_err(|e| e.to_string())
+    Ok(PeriodicCell::try_new(a * span, nodes, struts)?)
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
-use super::InverseError;
+use super::{DatasetProblem, InverseError};
 use crate::dataset::design_from_fields;
 use crate::design_space::Design;
 
@@ -31,7 +31,7 @@ impl LookupTable {
         Self::new(designs, stiffness).ok_or_else(|| InverseError::Dataset {
             path: path.to_path_buf(),
             line: 0,
-            message: "the dataset has no rows".into(),
+            problem: DatasetProblem::NoRows,
         })
     }
 }
@@ -42,22 +42,19 @@ impl LookupTable {
 /// # Errors
 /// [`InverseError::Dataset`] naming the file and line of a malformed row.
 pub(crate) fn read_dataset(path: &Path) -> Result<(Vec<Design>, Vec<[f64; 21]>), InverseError> {
-    let err = |line: usize, message: String| InverseError::Dataset {
+    let err = |line: usize, problem: DatasetProblem| InverseError::Dataset {
         path: path.to_path_buf(),
         line,
-        message,
+        problem,
     };
-    let file = std::fs::File::open(path).map_err(|e| err(0, e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| err(0, DatasetProblem::Io(e)))?;
     let mut designs = Vec::new();
     let mut stiffness = Vec::new();
     for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| err(k + 1, e.to_string()))?;
+        let line = line.map_err(|e| err(k + 1, DatasetProblem::Io(e)))?;
         if k == 0 {
             if !line.starts_with("relative_density,") {
-                return Err(err(
-                    1,
-                    "not a dataset: the header must start with relative_density".into(),
-                ));
+                return Err(err(1, DatasetProblem::NotADataset));
             }
             continue;
         }
@@ -65,14 +62,17 @@ pub(crate) fn read_dataset(path: &Path) -> Result<(Vec<Design>, Vec<[f64; 21]>),
             .split(',')
             .map(|f| f.trim().parse::<f64>())
             .collect::<Result<_, _>>()
-            .map_err(|e| err(k + 1, e.to_string()))?;
+            .map_err(|e| err(k + 1, DatasetProblem::NotANumber(e)))?;
         if fields.len() < 40 {
             return Err(err(
                 k + 1,
-                format!("{} columns, need at least 40", fields.len()),
+                DatasetProblem::TooFewColumns {
+                    found: fields.len(),
+                },
             ));
         }
-        designs.push(design_from_fields(&fields).map_err(|e| err(k + 1, e))?);
+        designs
+            .push(design_from_fields(&fields).map_err(|e| err(k + 1, DatasetProblem::Design(e)))?);
         stiffness.push(std::array::from_fn(|i| fields[19 + i]));
     }
     Ok((designs, stiffness))

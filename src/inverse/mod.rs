@@ -51,19 +51,29 @@ use crate::mechanics::{
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum InverseError {
-    /// A dataset for the lookup table is malformed.
-    #[error("{}{}: {message}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
+    /// A dataset for the lookup table is unreadable or malformed.
+    #[error("{}{}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
     Dataset {
         /// The file.
         path: PathBuf,
         /// 1-based line (0: the file as a whole).
         line: usize,
         /// What is wrong.
-        message: String,
+        #[source]
+        problem: DatasetProblem,
+    },
+    /// A shape table file is unreadable or malformed.
+    #[error("{}", path.display())]
+    ShapeTable {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        #[source]
+        problem: ShapeTableProblem,
     },
     /// The proposer failed.
-    #[error("proposing designs failed: {0}")]
-    Proposer(String),
+    #[error("proposing designs failed")]
+    Proposer(#[from] crate::learn::LearnError),
     /// No proposed design passed the caller's filter (e.g. printability).
     #[error(
         "none of the {0} proposed designs is acceptable (printable within the manufacturing \
@@ -73,6 +83,75 @@ pub enum InverseError {
     /// No proposed design could be verified by FE.
     #[error("none of the {0} proposed designs could be homogenized")]
     NothingVerified(usize),
+}
+
+/// What is wrong with a dataset CSV read for the lookup table.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum DatasetProblem {
+    /// The file cannot be opened or read.
+    #[error("cannot read the dataset")]
+    Io(#[source] std::io::Error),
+    /// The first line is not the dataset header.
+    #[error("not a dataset: the header must start with relative_density")]
+    NotADataset,
+    /// A field is not a number.
+    #[error("a field is not a number")]
+    NotANumber(#[source] std::num::ParseFloatError),
+    /// A row has fewer than the 40 columns of design and stiffness.
+    #[error("{found} columns, need at least 40")]
+    TooFewColumns {
+        /// Columns in the row.
+        found: usize,
+    },
+    /// The design columns do not make a design.
+    #[error("invalid design columns")]
+    Design(#[source] crate::dataset::DesignFieldsError),
+    /// The dataset has a header but no rows.
+    #[error("the dataset has no rows")]
+    NoRows,
+}
+
+/// What is wrong with a shape table file ([`ShapeTable::read`]).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ShapeTableProblem {
+    /// The file cannot be opened or read.
+    #[error("cannot read the shape table")]
+    Io(#[source] std::io::Error),
+    /// The file is shorter than the 16-byte header.
+    #[error("too short for a shape table header")]
+    TooShort,
+    /// The file does not start with the shape table's magic bytes.
+    #[error("not a shape table (the file must start with TFSHAPE1)")]
+    NotAShapeTable,
+    /// The header's row count does not match the file length.
+    #[error(
+        "the header claims {rows} rows ({row_bytes} bytes each) but the file has {length} bytes"
+    )]
+    Length {
+        /// Rows the header claims.
+        rows: u64,
+        /// Bytes per row.
+        row_bytes: usize,
+        /// File length in bytes.
+        length: u64,
+    },
+    /// A row holds an invalid design.
+    #[error("row {row}")]
+    BadDesign {
+        /// 1-based row.
+        row: usize,
+        /// Why the design is invalid.
+        #[source]
+        source: crate::design_space::DesignError,
+    },
+    /// A row's stiffness invariants are not finite or its norm is not positive.
+    #[error("row {row}: non-finite or non-positive stiffness invariants")]
+    BadInvariants {
+        /// 1-based row.
+        row: usize,
+    },
 }
 
 /// Something that proposes designs for a target: each with the stiffness it predicts for it
@@ -256,34 +335,13 @@ pub fn design_for_target_printable(
         options.seed,
     )?;
     let n = proposals.len();
-    // Orientation is supplied for free after FE verification, so proposals are pre-ranked by
-    // how far the predicted stiffness is from the target's up to rotation: the distance of
-    // the rotation invariants (its Kelvin part bounds the best oriented error from below).
-    let goal = rotation_invariants(target.voigt());
-    let scale = tensor_norm(target.voigt());
-    let mut scored: Vec<(f64, ErrorMetrics, Design)> = proposals
-        .into_iter()
-        .map(|(d, c)| {
-            let predicted = Stiffness::voigt_from_constants(&c);
-            let shape = invariant_distance(&goal, &rotation_invariants(&predicted), scale);
-            (shape, ErrorMetrics::of_voigt(target.voigt(), &predicted), d)
-        })
-        .collect();
-    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
-    let screen = options.screen.max(options.top);
-    let mut kept: Vec<(Option<ErrorMetrics>, Design)> = Vec::new();
-    for (_, score, design) in scored {
-        if kept.len() == screen {
-            break;
-        }
-        if printability.smallest_cell_size(&design).is_none() {
-            continue;
-        }
-        let graph = unit_graph(&design.topology);
-        if kept.iter().all(|(_, k)| *unit_graph(&k.topology) != *graph) {
-            kept.push((Some(score), design));
-        }
-    }
+    let search = Search {
+        target,
+        material,
+        options,
+        printability,
+    };
+    let mut kept = search.screened(proposals);
     // Shape starts join whatever their printability (refinement may carry them into the
     // printable set; only printable candidates are returned) and whether or not a proposal
     // of the same topology is kept (they start elsewhere; the best per topology is returned).
@@ -291,37 +349,135 @@ pub fn design_for_target_printable(
     if kept.is_empty() {
         return Err(InverseError::NothingAccepted(n));
     }
-    let accept = |d: &Design| printability.smallest_cell_size(d).is_some();
-    // FE-verify every kept proposal, turned to its best orientation (free: the stiffness
-    // rotates with the cell, printability does not change), and keep the `top` best by FE.
-    let mut verified: Vec<Verified> = kept
-        .into_par_iter()
-        .filter_map(|(surrogate, design)| {
-            let mut fem = Homogenizer::new(options.fem);
-            let stiffness = fe_stiffness(&design, material, &mut fem)?;
-            let cell_size = printability.smallest_cell_size(&design);
-            let (design, stiffness) = oriented(&design, &stiffness, target);
-            let fe = ErrorMetrics::between(target, &stiffness);
-            Some(Verified {
-                surrogate,
-                design,
-                cell_size,
-                stiffness,
-                unrefined: fe,
-                fe,
-            })
-        })
-        .collect();
-    let by_error = |a: &Verified, b: &Verified| a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius);
+    let mut verified = search.verified(kept);
     verified.sort_by(by_error);
-    let refine_all = |list: Vec<Verified>, evaluations: usize| -> Vec<Verified> {
+    if options.refine && options.shortlist > options.top {
+        // A few Levenberg–Marquardt steps on a longer list find the basins that orientation
+        // alone does not reveal; the best `top` are then refined to convergence.
+        keep_best(&mut verified, options.shortlist, true);
+        verified = search.refined(verified, options.shortlist_evaluations);
+        verified.sort_by(by_error);
+    }
+    keep_best(&mut verified, options.top, false);
+    if options.refine {
+        verified = search.refined(verified, options.refine_evaluations);
+    }
+    let mut candidates: Vec<Candidate> = verified
+        .into_iter()
+        .filter(|v| v.cell_size.is_some())
+        .map(|v| v.candidate(options.refine))
+        .collect();
+    if candidates.is_empty() {
+        return Err(InverseError::NothingVerified(n));
+    }
+    best_per_topology(&mut candidates);
+    rank(&mut candidates, options.equal_accuracy);
+    candidates.truncate(options.top);
+    Ok(candidates)
+}
+
+/// Orders verified designs by FE relative Frobenius error, best first.
+fn by_error(a: &Verified, b: &Verified) -> std::cmp::Ordering {
+    a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius)
+}
+
+/// Keeps the best candidate (by FE relative Frobenius error) of each topology, best first.
+fn best_per_topology(candidates: &mut Vec<Candidate>) {
+    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
+    let mut graphs = Vec::with_capacity(candidates.len());
+    candidates.retain(|c| {
+        let graph = unit_graph(&c.design.topology);
+        let new = !graphs.contains(&graph);
+        graphs.push(graph);
+        new
+    });
+}
+
+/// One inverse design search: the target, the base material, the options and the
+/// printability filter.
+struct Search<'a> {
+    target: &'a Stiffness,
+    material: &'a Material,
+    options: &'a DesignOptions,
+    printability: &'a dyn Printability,
+}
+
+impl Search<'_> {
+    /// The printable proposals of distinct topologies (at most `max(screen, top)`), each with
+    /// its surrogate errors, pre-ranked by shape. Orientation is supplied for free after FE
+    /// verification, so proposals are pre-ranked by how far the predicted stiffness is from
+    /// the target's up to rotation: the distance of the rotation invariants (its Kelvin part
+    /// bounds the best oriented error from below).
+    fn screened(&self, proposals: Vec<(Design, [f64; 21])>) -> Vec<(Option<ErrorMetrics>, Design)> {
+        let target = self.target;
+        let goal = rotation_invariants(target.voigt());
+        let scale = tensor_norm(target.voigt());
+        let mut scored: Vec<(f64, ErrorMetrics, Design)> = proposals
+            .into_iter()
+            .map(|(d, c)| {
+                let predicted = Stiffness::voigt_from_constants(&c);
+                let shape = invariant_distance(&goal, &rotation_invariants(&predicted), scale);
+                (shape, ErrorMetrics::of_voigt(target.voigt(), &predicted), d)
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let screen = self.options.screen.max(self.options.top);
+        let mut kept: Vec<(Option<ErrorMetrics>, Design)> = Vec::new();
+        for (_, score, design) in scored {
+            if kept.len() == screen {
+                break;
+            }
+            if self.printability.smallest_cell_size(&design).is_none() {
+                continue;
+            }
+            let graph = unit_graph(&design.topology);
+            if kept.iter().all(|(_, k)| *unit_graph(&k.topology) != *graph) {
+                kept.push((Some(score), design));
+            }
+        }
+        kept
+    }
+
+    /// FE-verifies every kept design (in parallel), turned to its best orientation (free: the
+    /// stiffness rotates with the cell, printability does not change); designs that do not
+    /// homogenize are dropped.
+    fn verified(&self, kept: Vec<(Option<ErrorMetrics>, Design)>) -> Vec<Verified> {
+        kept.into_par_iter()
+            .filter_map(|(surrogate, design)| {
+                let mut fem = Homogenizer::new(self.options.fem);
+                let stiffness = fe_stiffness(&design, self.material, &mut fem)?;
+                let cell_size = self.printability.smallest_cell_size(&design);
+                let (design, stiffness) = oriented(&design, &stiffness, self.target);
+                let fe = ErrorMetrics::between(self.target, &stiffness);
+                Some(Verified {
+                    surrogate,
+                    design,
+                    cell_size,
+                    stiffness,
+                    unrefined: fe,
+                    fe,
+                })
+            })
+            .collect()
+    }
+
+    /// Refines every design (in parallel, at most `evaluations` FE evaluations each), keeping
+    /// a refinement only when it improves the FE error and a printable start stays printable.
+    fn refined(&self, list: Vec<Verified>, evaluations: usize) -> Vec<Verified> {
+        let accept = |d: &Design| self.printability.smallest_cell_size(d).is_some();
         list.into_par_iter()
             .map(|v| {
-                let mut fem = Homogenizer::new(options.fem);
-                let refined =
-                    refine_where(&v.design, target, material, &mut fem, evaluations, &accept);
-                let cell_size = printability.smallest_cell_size(&refined);
-                match fe_errors(&refined, target, material, &mut fem) {
+                let mut fem = Homogenizer::new(self.options.fem);
+                let refined = refine_where(
+                    &v.design,
+                    self.target,
+                    self.material,
+                    &mut fem,
+                    evaluations,
+                    &accept,
+                );
+                let cell_size = self.printability.smallest_cell_size(&refined);
+                match fe_errors(&refined, self.target, self.material, &mut fem) {
                     // An unprintable start may end anywhere; a printable one stays printable.
                     Some((e, s))
                         if (cell_size.is_some() || v.cell_size.is_none())
@@ -339,49 +495,25 @@ pub fn design_for_target_printable(
                 }
             })
             .collect()
-    };
-    if options.refine && options.shortlist > options.top {
-        // A few Levenberg–Marquardt steps on a longer list find the basins that orientation
-        // alone does not reveal; the best `top` are then refined to convergence.
-        keep_best(&mut verified, options.shortlist, true);
-        verified = refine_all(verified, options.shortlist_evaluations);
-        verified.sort_by(by_error);
     }
-    keep_best(&mut verified, options.top, false);
-    if options.refine {
-        verified = refine_all(verified, options.refine_evaluations);
+}
+
+impl Verified {
+    /// The candidate reported for this design (`refined`: whether refinement ran).
+    fn candidate(self, refined: bool) -> Candidate {
+        Candidate {
+            smallest_cell_size: self.cell_size.filter(|&h| h > 0.0),
+            surrogate_rel_frobenius: self.surrogate.map(|s| s.rel_frobenius),
+            surrogate_nmse: self.surrogate.map(|s| s.nmse),
+            fe_rel_frobenius: self.fe.rel_frobenius,
+            fe_nmse: self.fe.nmse,
+            fe_rel_frobenius_unrefined: self.unrefined.rel_frobenius,
+            fe_nmse_unrefined: self.unrefined.nmse,
+            fe_stiffness_voigt: rows(self.stiffness.voigt()),
+            design: self.design,
+            refined,
+        }
     }
-    let mut candidates: Vec<Candidate> = verified
-        .into_iter()
-        .filter(|v| v.cell_size.is_some())
-        .map(|v| Candidate {
-            smallest_cell_size: v.cell_size.filter(|&h| h > 0.0),
-            design: v.design,
-            surrogate_rel_frobenius: v.surrogate.map(|s| s.rel_frobenius),
-            surrogate_nmse: v.surrogate.map(|s| s.nmse),
-            fe_rel_frobenius: v.fe.rel_frobenius,
-            fe_nmse: v.fe.nmse,
-            fe_rel_frobenius_unrefined: v.unrefined.rel_frobenius,
-            fe_nmse_unrefined: v.unrefined.nmse,
-            fe_stiffness_voigt: rows(v.stiffness.voigt()),
-            refined: options.refine,
-        })
-        .collect();
-    if candidates.is_empty() {
-        return Err(InverseError::NothingVerified(n));
-    }
-    // One candidate per topology: the best.
-    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
-    let mut graphs = Vec::with_capacity(candidates.len());
-    candidates.retain(|c| {
-        let graph = unit_graph(&c.design.topology);
-        let new = !graphs.contains(&graph);
-        graphs.push(graph);
-        new
-    });
-    rank(&mut candidates, options.equal_accuracy);
-    candidates.truncate(options.top);
-    Ok(candidates)
 }
 
 /// A proposal verified by FE: its surrogate errors, the (oriented, possibly refined) design,

@@ -33,7 +33,7 @@ impl NetworkProposer {
     /// the shape table of the models' folder when it has one.
     ///
     /// # Errors
-    /// [`InverseError::Dataset`] when the folder's shape table is unreadable or malformed.
+    /// [`InverseError::ShapeTable`] when the folder's shape table is unreadable or malformed.
     pub fn new(models: Models) -> Result<Self, InverseError> {
         let path = models.dir().join(SHAPE_TABLE);
         let shapes = if path.exists() {
@@ -101,7 +101,7 @@ impl Proposer for NetworkProposer {
         temperature: f64,
         seed: u64,
     ) -> Result<Vec<(Design, [f64; 21])>, InverseError> {
-        let err = |e: crate::learn::LearnError| InverseError::Proposer(e.to_string());
+        let err = InverseError::Proposer;
         let mut designs = self
             .models
             .propose(&[*target], samples, temperature, seed)

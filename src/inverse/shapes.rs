@@ -12,7 +12,7 @@
 use std::io::{Read, Write};
 use std::path::Path;
 
-use super::InverseError;
+use super::{InverseError, ShapeTableProblem};
 use crate::design_space::{
     AxisAngle, DENSITY_RANGE, Design, LatticeChoice, RangePolicy, Topology, unit_graph,
 };
@@ -172,43 +172,42 @@ impl ShapeTable {
     /// length before anything is allocated.
     ///
     /// # Errors
-    /// [`InverseError::Dataset`] naming the file and what is wrong.
+    /// [`InverseError::ShapeTable`] naming the file and what is wrong.
     pub fn read(path: &Path) -> Result<Self, InverseError> {
-        let err = |message: String| InverseError::Dataset {
+        let err = |problem: ShapeTableProblem| InverseError::ShapeTable {
             path: path.to_path_buf(),
-            line: 0,
-            message,
+            problem,
         };
-        let mut file = std::fs::File::open(path).map_err(|e| err(e.to_string()))?;
-        let length = file.metadata().map_err(|e| err(e.to_string()))?.len();
+        let io = |e| err(ShapeTableProblem::Io(e));
+        let mut file = std::fs::File::open(path).map_err(io)?;
+        let length = file.metadata().map_err(io)?.len();
         let mut header = [0u8; 16];
         file.read_exact(&mut header)
-            .map_err(|_| err("too short for a shape table header".into()))?;
+            .map_err(|_| err(ShapeTableProblem::TooShort))?;
         if &header[..8] != MAGIC {
-            return Err(err(
-                "not a shape table (the file must start with TFSHAPE1)".into()
-            ));
+            return Err(err(ShapeTableProblem::NotAShapeTable));
         }
         let rows = u64::from_le_bytes(header[8..].try_into().expect("8 bytes"));
         let expected = rows
             .checked_mul(ROW_BYTES as u64)
             .and_then(|b| b.checked_add(16));
         if expected != Some(length) {
-            return Err(err(format!(
-                "the header claims {rows} rows ({ROW_BYTES} bytes each) but the file has {length} bytes"
-            )));
+            return Err(err(ShapeTableProblem::Length {
+                rows,
+                row_bytes: ROW_BYTES,
+                length,
+            }));
         }
         let mut bytes = Vec::with_capacity(length as usize - 16);
-        file.read_to_end(&mut bytes)
-            .map_err(|e| err(e.to_string()))?;
+        file.read_to_end(&mut bytes).map_err(io)?;
         let mut table = ShapeTable::default();
         for (k, row) in bytes.chunks_exact(ROW_BYTES).enumerate() {
-            let bad = |what: &str| err(format!("row {}: {what}", k + 1));
+            let bad = |source| err(ShapeTableProblem::BadDesign { row: k + 1, source });
             let choices: [LatticeChoice; 3] = std::array::from_fn(|s| LatticeChoice {
                 lattice: row[2 * s],
                 tessellation: row[2 * s + 1],
             });
-            let topology = Topology::try_new(&choices).map_err(|e| bad(&e.to_string()))?;
+            let topology = Topology::try_new(&choices).map_err(bad)?;
             let f: Vec<f32> = row[6..]
                 .chunks_exact(4)
                 .map(|b| f32::from_le_bytes(b.try_into().expect("4 bytes")))
@@ -230,13 +229,11 @@ impl ShapeTable {
             };
             // f32 rounding may put a bound value a hair outside its range: clamp it back.
             let design = design.clamped_to_ranges();
-            design
-                .validate(RangePolicy::Strict)
-                .map_err(|e| bad(&e.to_string()))?;
+            design.validate(RangePolicy::Strict).map_err(bad)?;
             let shape: [f32; INVARIANTS] = std::array::from_fn(|i| f[DESIGN_FLOATS + i]);
             let norm = f[DESIGN_FLOATS + INVARIANTS];
             if !(shape.iter().all(|v| v.is_finite()) && norm.is_finite() && norm > 0.0) {
-                return Err(bad("non-finite or non-positive stiffness invariants"));
+                return Err(err(ShapeTableProblem::BadInvariants { row: k + 1 }));
             }
             table.designs.push(design);
             table.shapes.push(shape);

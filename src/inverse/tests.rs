@@ -273,7 +273,11 @@ fn shape_table_finds_rotated_and_scaled_stiffness_and_reads_back() {
     let mut bytes = std::fs::read(&path).unwrap();
     bytes[8..16].copy_from_slice(&4_000_000_000u64.to_le_bytes());
     std::fs::write(&path, &bytes).unwrap();
-    let message = ShapeTable::read(&path).unwrap_err().to_string();
+    let error = ShapeTable::read(&path).unwrap_err();
+    let InverseError::ShapeTable { problem, .. } = &error else {
+        panic!("not a shape table error: {error}");
+    };
+    let message = problem.to_string();
     assert!(message.contains("4000000000 rows"), "{message}");
     std::fs::write(&path, b"not a table").unwrap();
     assert!(ShapeTable::read(&path).is_err());

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use burn::tensor::{Device, Tensor, TensorData};
 use nalgebra::{Matrix3, Matrix6};
 
-use super::LearnError;
 use super::normalize::{MinMax, Normalizers};
 use super::rotation::rotation_tensor;
+use super::{CsvProblem, LearnError};
 use crate::dataset::{ORTHOTROPIC, design_from_fields, voigt21_names};
 use crate::design_space::Design;
 use crate::mechanics::bond_matrix;
@@ -67,6 +67,84 @@ impl DesignFeatures {
         }
         v
     }
+}
+
+/// The design columns of the dataset schema, in [`design_from_fields`] order.
+const DESIGN_COLUMNS: [&str; 19] = [
+    "relative_density",
+    "U1",
+    "U2",
+    "U3",
+    "lattice_type1",
+    "lattice_type2",
+    "lattice_type3",
+    "lattice_rep1",
+    "lattice_rep2",
+    "lattice_rep3",
+    "R1_theta",
+    "R1_rot_ax1",
+    "R1_rot_ax2",
+    "R2_theta",
+    "R2_rot_ax1",
+    "R2_rot_ax2",
+    "V1",
+    "V2",
+    "V3",
+];
+
+/// Where the fields the networks need are in a dataset's lines.
+struct Columns {
+    design: Vec<usize>,
+    c: Vec<usize>,
+    ort: Vec<usize>,
+    hat: Vec<usize>,
+    row: Option<usize>,
+}
+
+impl Columns {
+    /// Finds the columns in `header` (of the file `path`, named in errors).
+    fn find(header: &[&str], path: &Path) -> Result<Columns, LearnError> {
+        let col = |name: &str| -> Result<usize, LearnError> {
+            header
+                .iter()
+                .position(|h| h.trim() == name)
+                .ok_or_else(|| LearnError::MissingColumn {
+                    path: path.to_path_buf(),
+                    column: name.to_string(),
+                })
+        };
+        let all = |names: &mut dyn Iterator<Item = &str>| -> Result<Vec<usize>, LearnError> {
+            names.map(col).collect()
+        };
+        Ok(Columns {
+            design: all(&mut DESIGN_COLUMNS.iter().copied())?,
+            c: all(&mut voigt21_names("C").iter().map(String::as_str))?,
+            ort: all(&mut ORTHOTROPIC.iter().map(|(_, n)| *n))?,
+            hat: all(&mut voigt21_names("Chat").iter().map(String::as_str))?,
+            row: col("row").ok(),
+        })
+    }
+}
+
+/// Parses the comma-separated `line` into `fields`, checking it has `width` of them.
+fn parse_fields(line: &str, width: usize, fields: &mut Vec<f64>) -> Result<(), CsvProblem> {
+    fields.clear();
+    for f in line.split(',') {
+        fields.push(
+            f.trim()
+                .parse::<f64>()
+                .map_err(|_| CsvProblem::NotANumber {
+                    field: f.to_string(),
+                })?,
+        );
+    }
+    if fields.len() != width {
+        return Err(CsvProblem::FieldCount {
+            found: fields.len(),
+            header: width,
+        });
+    }
+    Ok(())
 }
 
 /// 21 constants rotated by `r` (f64, via [`bond_matrix`]).
@@ -157,103 +235,55 @@ impl Table {
     }
 
     fn read_one(&mut self, path: &Path) -> Result<(), LearnError> {
-        let text = std::fs::read_to_string(path).map_err(|e| LearnError::Io {
+        let text = std::fs::read_to_string(path).map_err(|source| LearnError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-        let col = |name: &str| -> Result<usize, LearnError> {
-            header
-                .iter()
-                .position(|h| h.trim() == name)
-                .ok_or_else(|| LearnError::MissingColumn {
-                    path: path.to_path_buf(),
-                    column: name.to_string(),
-                })
-        };
-        let design_cols: Vec<usize> = [
-            "relative_density",
-            "U1",
-            "U2",
-            "U3",
-            "lattice_type1",
-            "lattice_type2",
-            "lattice_type3",
-            "lattice_rep1",
-            "lattice_rep2",
-            "lattice_rep3",
-            "R1_theta",
-            "R1_rot_ax1",
-            "R1_rot_ax2",
-            "R2_theta",
-            "R2_rot_ax1",
-            "R2_rot_ax2",
-            "V1",
-            "V2",
-            "V3",
-        ]
-        .iter()
-        .map(|n| col(n))
-        .collect::<Result<_, _>>()?;
-        let c_cols: Vec<usize> = voigt21_names("C")
-            .iter()
-            .map(|n| col(n))
-            .collect::<Result<_, _>>()?;
-        let ort_cols: Vec<usize> = ORTHOTROPIC
-            .iter()
-            .map(|(_, n)| col(n))
-            .collect::<Result<_, _>>()?;
-        let hat_cols: Vec<usize> = voigt21_names("Chat")
-            .iter()
-            .map(|n| col(n))
-            .collect::<Result<_, _>>()?;
-        let row_col = col("row").ok();
+        let columns = Columns::find(&header, path)?;
         let mut fields: Vec<f64> = Vec::with_capacity(header.len());
         for (ln, line) in lines.enumerate() {
             if line.trim().is_empty() {
                 continue;
             }
-            let bad = |message: String| LearnError::Csv {
+            let bad = |problem: CsvProblem| LearnError::Csv {
                 path: path.to_path_buf(),
                 line: ln + 2,
-                message,
+                problem,
             };
-            fields.clear();
-            for f in line.split(',') {
-                fields.push(
-                    f.trim()
-                        .parse::<f64>()
-                        .map_err(|_| bad(format!("not a number: {f:?}")))?,
-                );
-            }
-            if fields.len() != header.len() {
-                return Err(bad(format!(
-                    "{} fields, header has {}",
-                    fields.len(),
-                    header.len()
-                )));
-            }
-            let dfields: Vec<f64> = design_cols.iter().map(|&k| fields[k]).collect();
-            let design = design_from_fields(&dfields).map_err(bad)?;
-            let features = DesignFeatures::of(&design)?;
-            let c: [f64; 21] = std::array::from_fn(|k| fields[c_cols[k]]);
-            let c_ort: [f64; 9] = std::array::from_fn(|k| fields[ort_cols[k]]);
-            let c_hat: [f64; 21] = std::array::from_fn(|k| fields[hat_cols[k]]);
-            let mut ort21 = [0.0; 21];
-            for (r, &(k, _)) in ORTHOTROPIC.iter().enumerate() {
-                ort21[k] = c_ort[r];
-            }
-            self.c_rot.push(rotate21(&ort21, &features.r1));
-            self.row.push(match row_col {
-                Some(k) => fields[k] as u64,
-                None => self.row.len() as u64,
-            });
-            self.design.push(features);
-            self.c.push(c);
-            self.c_ort.push(c_ort);
-            self.c_hat.push(c_hat);
+            parse_fields(line, header.len(), &mut fields).map_err(bad)?;
+            self.push_row(&fields, &columns, bad)?;
         }
+        Ok(())
+    }
+
+    /// Appends the row of `fields` (laid out as `columns` says).
+    fn push_row(
+        &mut self,
+        fields: &[f64],
+        columns: &Columns,
+        bad: impl Fn(CsvProblem) -> LearnError,
+    ) -> Result<(), LearnError> {
+        let dfields: Vec<f64> = columns.design.iter().map(|&k| fields[k]).collect();
+        let design = design_from_fields(&dfields).map_err(|e| bad(e.into()))?;
+        let features = DesignFeatures::of(&design)?;
+        let c: [f64; 21] = std::array::from_fn(|k| fields[columns.c[k]]);
+        let c_ort: [f64; 9] = std::array::from_fn(|k| fields[columns.ort[k]]);
+        let c_hat: [f64; 21] = std::array::from_fn(|k| fields[columns.hat[k]]);
+        let mut ort21 = [0.0; 21];
+        for (r, &(k, _)) in ORTHOTROPIC.iter().enumerate() {
+            ort21[k] = c_ort[r];
+        }
+        self.c_rot.push(rotate21(&ort21, &features.r1));
+        self.row.push(match columns.row {
+            Some(k) => fields[k] as u64,
+            None => self.row.len() as u64,
+        });
+        self.design.push(features);
+        self.c.push(c);
+        self.c_ort.push(c_ort);
+        self.c_hat.push(c_hat);
         Ok(())
     }
 

@@ -80,27 +80,79 @@ impl DeviceChoice {
     }
 }
 
+/// What is wrong with a line of a dataset CSV read for training.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum CsvProblem {
+    /// A field is not a number.
+    #[error("not a number: {field:?}")]
+    NotANumber {
+        /// The field as written.
+        field: String,
+    },
+    /// The line has another number of fields than the header.
+    #[error("{found} fields, header has {header}")]
+    FieldCount {
+        /// Fields on the line.
+        found: usize,
+        /// Fields in the header.
+        header: usize,
+    },
+    /// The design columns do not make a design.
+    #[error(transparent)]
+    Design(#[from] crate::dataset::DesignFieldsError),
+}
+
+/// What is wrong with a model file (weights, configuration or normalizers).
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ModelFileProblem {
+    /// The file cannot be read.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// The configuration or normalizer JSON is malformed.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// The weights cannot be loaded.
+    #[error(transparent)]
+    Record(#[from] burn::store::RecordError),
+    /// No inverse model was trained in the folder.
+    #[error("no inverse model; run `trussforge train inverse` first")]
+    NoInverseModel,
+}
+
 /// Why training, loading or inference failed.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum LearnError {
     /// A file could not be read or written. Check the path and permissions.
-    #[error("{}: {message}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Network weights or optimizer state could not be written.
+    #[error("cannot save {}", path.display())]
+    SaveRecord {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        #[source]
+        source: burn::store::RecordError,
     },
     /// A dataset line is malformed. Regenerate or fix the file.
-    #[error("{}:{line}: {message}", path.display())]
+    #[error("{}:{line}", path.display())]
     Csv {
         /// The file.
         path: PathBuf,
         /// 1-based line number.
         line: usize,
         /// What is wrong.
-        message: String,
+        #[source]
+        problem: CsvProblem,
     },
     /// A dataset lacks a column the networks need (make data with `trussforge dataset`).
     #[error("{}: missing column {column:?}", path.display())]
@@ -112,12 +164,13 @@ pub enum LearnError {
     },
     /// A model or config file is missing or unreadable; train first (`trussforge train`) or
     /// point `--models` at the directory holding `forward.bpk`.
-    #[error("{}: {message}", path.display())]
+    #[error("{}", path.display())]
     ModelFile {
         /// The file.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        #[source]
+        problem: ModelFileProblem,
     },
     /// A split of the data is empty; use more rows.
     #[error("the {split} split is empty ({rows} rows read); use a larger dataset")]

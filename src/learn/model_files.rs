@@ -16,7 +16,7 @@ use super::gumbel::{gumbel_noise, uniform};
 use super::inverse::InverseModel;
 use super::normalize::{NormalizerTensors, Normalizers};
 use super::rotation::VoigtOps;
-use super::{DeviceChoice, LearnError};
+use super::{DeviceChoice, LearnError, ModelFileProblem};
 use crate::design_space::{
     AxisAngle, DENSITY_RANGE, Design, LatticeChoice, STRETCH_RANGE, Topology,
 };
@@ -38,32 +38,34 @@ const CHUNK: usize = 4096;
 pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), LearnError> {
     let text = serde_json::to_string_pretty(value).expect("serializable");
     use std::io::Write;
-    crate::fsutil::atomic_write_with(path, |w| w.write_all(text.as_bytes())).map_err(|e| {
+    crate::fsutil::atomic_write_with(path, |w| w.write_all(text.as_bytes())).map_err(|source| {
         LearnError::Io {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         }
     })
 }
 
 pub(crate) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T, LearnError> {
-    let err = |message: String| LearnError::ModelFile {
+    let err = |problem: ModelFileProblem| LearnError::ModelFile {
         path: path.to_path_buf(),
-        message,
+        problem,
     };
-    let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
-    serde_json::from_str(&text).map_err(|e| err(e.to_string()))
+    let text = std::fs::read_to_string(path).map_err(|e| err(e.into()))?;
+    serde_json::from_str(&text).map_err(|e| err(e.into()))
 }
 
 pub(crate) fn save_module<M: Module>(module: M, path: &Path) -> Result<(), LearnError> {
     let tmp = path.with_extension("bpk.tmp");
-    module.save_file(&tmp).map_err(|e| LearnError::Io {
+    module
+        .save_file(&tmp)
+        .map_err(|source| LearnError::SaveRecord {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    std::fs::rename(&tmp, path).map_err(|source| LearnError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
-    })?;
-    std::fs::rename(&tmp, path).map_err(|e| LearnError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     })
 }
 
@@ -72,7 +74,7 @@ pub(crate) fn load_module<M: Module>(module: M, path: &Path) -> Result<M, LearnE
         .try_load_file(path)
         .map_err(|e| LearnError::ModelFile {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            problem: e.into(),
         })
 }
 
@@ -214,7 +216,7 @@ impl Models {
     ) -> Result<Vec<Vec<Design>>, LearnError> {
         let (g, _) = self.inverse.as_ref().ok_or_else(|| LearnError::ModelFile {
             path: self.dir.join(INVERSE_WEIGHTS),
-            message: "no inverse model; run `trussforge train inverse` first".into(),
+            problem: ModelFileProblem::NoInverseModel,
         })?;
         if let Some(index) = targets
             .iter()
@@ -262,7 +264,7 @@ impl Models {
     ) -> Result<Vec<Design>, LearnError> {
         let (g, _) = self.inverse.as_ref().ok_or_else(|| LearnError::ModelFile {
             path: self.dir.join(INVERSE_WEIGHTS),
-            message: "no inverse model; run `trussforge train inverse` first".into(),
+            problem: ModelFileProblem::NoInverseModel,
         })?;
         if target.iter().any(|v| !v.is_finite()) {
             return Err(LearnError::BadTarget { index: 0 });

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams};
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 
 use super::config::{ForwardConfig, InverseConfig, TrainConfig};
 use super::data::{Table, design_batch, r_squared};
-use super::forward::{ForwardModel, Mlp};
+use super::forward::{F1_INPUT, ForwardModel, Mlp, topology_histogram};
 use super::gumbel::{gumbel_noise, uniform};
 use super::inverse::InverseModel;
 use super::model_files::{
@@ -158,9 +158,9 @@ pub struct InverseReport {
 const POLISH_ROWS: usize = 2000;
 
 fn io(path: &Path) -> impl Fn(std::io::Error) -> LearnError + '_ {
-    move |e| LearnError::Io {
+    move |source| LearnError::Io {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        source,
     }
 }
 
@@ -187,83 +187,189 @@ type BatchLoss<'a, M> = &'a dyn Fn(&M, &[usize], usize, &mut rand_chacha::ChaCha
 /// A table and its train, validation and test row indices.
 type Splits = (Table, Vec<usize>, Vec<usize>, Vec<usize>);
 
+/// The files of a stage's checkpoint and its epoch log.
+struct StagePaths {
+    state: PathBuf,
+    model: PathBuf,
+    optim: PathBuf,
+    best: PathBuf,
+    log: PathBuf,
+}
+
+impl StagePaths {
+    /// Creates the stage's checkpoint folder `out/checkpoints/<name>` and names its files.
+    fn create(out: &Path, name: &str) -> Result<StagePaths, LearnError> {
+        let dir = out.join("checkpoints").join(name);
+        std::fs::create_dir_all(&dir).map_err(io(&dir))?;
+        Ok(StagePaths {
+            state: dir.join("state.json"),
+            model: dir.join("model.bpk"),
+            optim: dir.join("optimizer.bpk"),
+            best: dir.join("best.bpk"),
+            log: out.join(format!("{name}_log.csv")),
+        })
+    }
+}
+
+/// Where a stage starts: trained before and finished (its best model), or at an epoch.
+enum StageStart<M> {
+    Finished(M, StageReport),
+    At(M, StageState),
+}
+
+/// The stage's checkpoint when resuming (`model` and `optim` restored from it), else a fresh
+/// state.
+fn stage_start<M: Module + Clone + std::fmt::Debug>(
+    spec: &StageSpec<'_>,
+    paths: &StagePaths,
+    model: M,
+    optim: &mut ModuleOptimizer,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<StageStart<M>, LearnError> {
+    if !(spec.resume && paths.state.exists()) {
+        return Ok(StageStart::At(model, StageState::default()));
+    }
+    let cfg = spec.config;
+    let mut state: StageState = read_json(&paths.state)?;
+    // A stage that ran out of epochs continues when asked for more; an early stop is final.
+    if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
+        state.finished = false;
+    }
+    if state.finished {
+        progress(Progress::Note(&format!(
+            "{}: finished earlier; loading its best epoch",
+            spec.name
+        )));
+        let best = load_module(model, &paths.best)?;
+        return Ok(StageStart::Finished(best, report(spec.name, &state)));
+    }
+    if state.epochs_done == 0 {
+        return Ok(StageStart::At(model, state));
+    }
+    let model = load_module(model, &paths.model)?;
+    match AdamConfig::new().init().load(&paths.optim) {
+        Ok(o) => *optim = o,
+        Err(e) => progress(Progress::Note(&format!(
+            "{}: optimizer state not restored ({e}); continuing with a fresh one",
+            spec.name
+        ))),
+    }
+    progress(Progress::Note(&format!(
+        "{}: resuming after epoch {}",
+        spec.name, state.epochs_done
+    )));
+    Ok(StageStart::At(model, state))
+}
+
+/// One epoch of mini-batch steps over the shuffled training rows; returns the model and the
+/// summed loss (mean batch loss × batch rows).
+fn train_epoch<M: Module + Clone + std::fmt::Debug>(
+    spec: &StageSpec<'_>,
+    mut model: M,
+    optim: &mut ModuleOptimizer,
+    loss: BatchLoss<'_, M>,
+    epoch: usize,
+    progress: &dyn Fn(Progress<'_>),
+) -> (M, f64) {
+    let cfg = spec.config;
+    let lr = cfg.learning_rate(epoch);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
+    let mut order: Vec<usize> = (0..spec.train_rows).collect();
+    order.shuffle(&mut rng);
+    let mut total = 0.0;
+    for (b, rows) in order.chunks(cfg.batch.max(1)).enumerate() {
+        let l = loss(&model, rows, epoch, &mut rng);
+        total += l.clone().into_scalar::<f32>() as f64 * rows.len() as f64;
+        let grads = GradientsParams::from_grads(l.backward(), &model);
+        model = optim.step(lr, model, grads);
+        if b % 16 == 15 {
+            progress(Progress::Batch { done: b + 1 });
+        }
+    }
+    (model, total)
+}
+
+/// Records an epoch's log entry in `state`, keeps the best model and decides whether the
+/// stage is finished (last epoch or early stop).
+fn record_epoch<M: Module + Clone>(
+    spec: &StageSpec<'_>,
+    paths: &StagePaths,
+    state: &mut StageState,
+    entry: EpochLog,
+    model: &M,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<(), LearnError> {
+    let cfg = spec.config;
+    let (epoch, validation_loss) = (entry.epoch, entry.validation_loss);
+    progress(Progress::Epoch(&entry));
+    state.log.push(entry);
+    state.epochs_done = epoch + 1;
+    let improved = state
+        .best_validation
+        .is_none_or(|b| validation_loss < b && validation_loss.is_finite());
+    if improved {
+        state.best_validation = Some(validation_loss);
+        state.best_epoch = epoch;
+        save_module(model.clone(), &paths.best)?;
+    }
+    if epoch + 1 - state.best_epoch > cfg.patience && !improved {
+        progress(Progress::Note(&format!(
+            "{}: early stop, no better validation loss for {} epochs",
+            spec.name, cfg.patience
+        )));
+        state.finished = true;
+        state.early_stopped = true;
+    }
+    if epoch + 1 == cfg.epochs {
+        state.finished = true;
+    }
+    Ok(())
+}
+
+/// Writes the checkpoint after an epoch: model, optimizer state, epoch log and stage state.
+fn save_checkpoint<M: Module + Clone + std::fmt::Debug>(
+    paths: &StagePaths,
+    state: &StageState,
+    model: &M,
+    optim: &ModuleOptimizer,
+) -> Result<(), LearnError> {
+    save_module(model.clone(), &paths.model)?;
+    optim
+        .save(&paths.optim)
+        .map_err(|source| LearnError::SaveRecord {
+            path: paths.optim.clone(),
+            source,
+        })?;
+    write_log(&paths.log, &state.log)?;
+    write_json(&paths.state, state)
+}
+
 /// Runs a stage: `loss(model, batch_rows, epoch, rng)` gives the autodiff training loss of a
 /// mini-batch; `validate(model)` the validation loss (called on `model.valid()`).
 fn run_stage<M: Module + Clone + std::fmt::Debug>(
     spec: StageSpec<'_>,
-    mut model: M,
+    model: M,
     loss: BatchLoss<'_, M>,
     validate: &dyn Fn(&M) -> f64,
     progress: &dyn Fn(Progress<'_>),
 ) -> Result<(M, StageReport), LearnError> {
     let cfg = spec.config;
-    let dir = spec.out.join("checkpoints").join(spec.name);
-    std::fs::create_dir_all(&dir).map_err(io(&dir))?;
-    let (state_path, model_path, optim_path, best_path) = (
-        dir.join("state.json"),
-        dir.join("model.bpk"),
-        dir.join("optimizer.bpk"),
-        dir.join("best.bpk"),
-    );
+    let paths = StagePaths::create(spec.out, spec.name)?;
     let mut optim = AdamConfig::new().init();
-    let mut state: StageState;
-    if spec.resume && state_path.exists() {
-        state = read_json(&state_path)?;
-        // A stage that ran out of epochs continues when asked for more; an early stop is final.
-        if state.finished && !state.early_stopped && state.epochs_done < cfg.epochs {
-            state.finished = false;
-        }
-        if state.finished {
-            progress(Progress::Note(&format!(
-                "{}: finished earlier; loading its best epoch",
-                spec.name
-            )));
-            let best = load_module(model, &best_path)?;
-            return Ok((best, report(spec.name, &state)));
-        }
-        if state.epochs_done > 0 {
-            model = load_module(model, &model_path)?;
-            match AdamConfig::new().init().load(&optim_path) {
-                Ok(o) => optim = o,
-                Err(e) => progress(Progress::Note(&format!(
-                    "{}: optimizer state not restored ({e}); continuing with a fresh one",
-                    spec.name
-                ))),
-            }
-            progress(Progress::Note(&format!(
-                "{}: resuming after epoch {}",
-                spec.name, state.epochs_done
-            )));
-        }
-    } else {
-        state = StageState::default();
-    }
-    let batch = cfg.batch.max(1);
-    let batches = spec.train_rows.div_ceil(batch);
+    let (mut model, mut state) = match stage_start(&spec, &paths, model, &mut optim, progress)? {
+        StageStart::Finished(best, report) => return Ok((best, report)),
+        StageStart::At(model, state) => (model, state),
+    };
     progress(Progress::Stage {
         name: spec.name,
         first_epoch: state.epochs_done,
         epochs: cfg.epochs,
-        batches,
+        batches: spec.train_rows.div_ceil(cfg.batch.max(1)),
     });
-    let log_path = spec.out.join(format!("{}_log.csv", spec.name));
     for epoch in state.epochs_done..cfg.epochs {
         let start = Instant::now();
-        let lr = cfg.learning_rate(epoch);
-        let mut rng =
-            rand_chacha::ChaCha8Rng::seed_from_u64(stage_seed(cfg.seed, spec.name, epoch));
-        let mut order: Vec<usize> = (0..spec.train_rows).collect();
-        order.shuffle(&mut rng);
-        let mut total = 0.0;
-        for (b, rows) in order.chunks(batch).enumerate() {
-            let l = loss(&model, rows, epoch, &mut rng);
-            total += l.clone().into_scalar::<f32>() as f64 * rows.len() as f64;
-            let grads = GradientsParams::from_grads(l.backward(), &model);
-            model = optim.step(lr, model, grads);
-            if b % 16 == 15 {
-                progress(Progress::Batch { done: b + 1 });
-            }
-        }
+        let (trained, total) = train_epoch(&spec, model, &mut optim, loss, epoch, progress);
+        model = trained;
         let validation_loss = validate(&model.valid());
         let seconds = start.elapsed().as_secs_f64();
         let entry = EpochLog {
@@ -271,46 +377,19 @@ fn run_stage<M: Module + Clone + std::fmt::Debug>(
             epoch,
             train_loss: total / spec.train_rows.max(1) as f64,
             validation_loss,
-            lr,
+            lr: cfg.learning_rate(epoch),
             seconds,
             samples_per_second: spec.train_rows as f64 / seconds,
         };
-        progress(Progress::Epoch(&entry));
-        state.log.push(entry);
-        state.epochs_done = epoch + 1;
-        let improved = state
-            .best_validation
-            .is_none_or(|b| validation_loss < b && validation_loss.is_finite());
-        if improved {
-            state.best_validation = Some(validation_loss);
-            state.best_epoch = epoch;
-            save_module(model.clone(), &best_path)?;
-        }
-        if epoch + 1 - state.best_epoch > cfg.patience && !improved {
-            progress(Progress::Note(&format!(
-                "{}: early stop, no better validation loss for {} epochs",
-                spec.name, cfg.patience
-            )));
-            state.finished = true;
-            state.early_stopped = true;
-        }
-        if epoch + 1 == cfg.epochs {
-            state.finished = true;
-        }
-        save_module(model.clone(), &model_path)?;
-        optim.save(&optim_path).map_err(|e| LearnError::Io {
-            path: optim_path.clone(),
-            message: e.to_string(),
-        })?;
-        write_log(&log_path, &state.log)?;
-        write_json(&state_path, &state)?;
+        record_epoch(&spec, &paths, &mut state, entry, &model, progress)?;
+        save_checkpoint(&paths, &state, &model, &optim)?;
         if state.finished {
             break;
         }
     }
     state.finished = true;
-    write_json(&state_path, &state)?;
-    let best = load_module(model, &best_path)?;
+    write_json(&paths.state, &state)?;
+    let best = load_module(model, &paths.best)?;
     Ok((best, report(spec.name, &state)))
 }
 
@@ -355,6 +434,10 @@ impl Matrix {
         Matrix { width, data }
     }
 
+    fn row(&self, i: usize) -> &[f32] {
+        &self.data[i * self.width..(i + 1) * self.width]
+    }
+
     fn batch(&self, idx: &[usize], device: &Device) -> Tensor<2> {
         let mut v = Vec::with_capacity(idx.len() * self.width);
         for &i in idx {
@@ -392,6 +475,205 @@ fn load_splits(data: &[PathBuf], cfg: &TrainConfig) -> Result<Splits, LearnError
     Ok((table, tr, va, te))
 }
 
+/// The normalizers of a forward training run: read back when resuming a run that wrote them,
+/// else fitted on the training rows `tr` and written to `out`.
+fn forward_normalizers(
+    table: &Table,
+    tr: &[usize],
+    out: &Path,
+    resume: bool,
+) -> Result<Normalizers, LearnError> {
+    let norm_path = out.join(NORMALIZERS);
+    if resume && norm_path.exists() {
+        return read_json(&norm_path);
+    }
+    let n = table.fit_normalizers(tr);
+    write_json(&norm_path, &n)?;
+    Ok(n)
+}
+
+/// F1's inputs `[ρ, U, topology histogram]` (normalized), one row per table row; the histogram
+/// is [`topology_histogram`] of the rows' one-hot topologies.
+fn f1_inputs(table: &Table, norms: &Normalizers, device: &Device) -> Matrix {
+    let onehot: Vec<f32> = table.design.iter().flat_map(|f| f.one_hot()).collect();
+    let onehot = Tensor::from_data(TensorData::new(onehot, [table.len(), 27]), device);
+    let histograms: Vec<f32> = topology_histogram(onehot)
+        .into_data()
+        .try_into_vec::<f32>()
+        .expect("f32 histogram");
+    Matrix::new(
+        F1_INPUT,
+        table
+            .design
+            .iter()
+            .zip(histograms.chunks_exact(F1_INPUT - 4))
+            .map(|(f, h)| {
+                let mut v: Vec<f32> = (0..4)
+                    .map(|k| norms.rho_u.apply_one(k, f.rho_u[k]) as f32)
+                    .collect();
+                v.extend_from_slice(h);
+                v
+            }),
+    )
+}
+
+/// F1's targets: the 9 orthotropic constants (normalized).
+fn f1_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        9,
+        table.c_ort.iter().map(|c| {
+            (0..9)
+                .map(|k| norms.c_ort.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    )
+}
+
+/// F2's inputs `[rotated Cort, V]` (normalized), with F1's inputs `x1` and `R_I` appended when
+/// F2 sees the design.
+fn f2_inputs(table: &Table, norms: &Normalizers, config: &ForwardConfig, x1: &Matrix) -> Matrix {
+    Matrix::new(
+        if config.f2_sees_design {
+            super::forward::F2_INPUT_WITH_DESIGN
+        } else {
+            super::forward::F2_INPUT
+        },
+        table
+            .c_rot
+            .iter()
+            .zip(&table.design)
+            .enumerate()
+            .map(|(i, (c, f))| {
+                let mut v: Vec<f32> = (0..21)
+                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
+                    .collect();
+                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
+                if config.f2_sees_design {
+                    v.extend_from_slice(x1.row(i));
+                    v.extend(f.r1.iter().map(|&r| r as f32));
+                }
+                v
+            }),
+    )
+}
+
+/// F2's targets: Ĉ, the 21 constants of the `V·R_I·U·X` cell (normalized).
+fn f2_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        21,
+        table.c_hat.iter().map(|c| {
+            (0..21)
+                .map(|k| norms.c_hat.apply_one(k, c[k]) as f32)
+                .collect()
+        }),
+    )
+}
+
+/// The shared settings of the F1 and F2 stages.
+struct MlpStage<'a> {
+    out: &'a Path,
+    train: &'a TrainConfig,
+    resume: bool,
+    tr: &'a [usize],
+    va: &'a [usize],
+    ad: &'a Device,
+    plain: &'a Device,
+}
+
+impl MlpStage<'_> {
+    /// Trains `mlp` on inputs `x` and targets `y` as the stage `name` (MSE loss).
+    fn fit(
+        &self,
+        name: &str,
+        mlp: Mlp,
+        (x, y): (&Matrix, &Matrix),
+        progress: &dyn Fn(Progress<'_>),
+    ) -> Result<(Mlp, StageReport), LearnError> {
+        run_stage(
+            StageSpec {
+                name,
+                out: self.out,
+                config: self.train,
+                resume: self.resume,
+                train_rows: self.tr.len(),
+            },
+            mlp,
+            &|m: &Mlp, rows: &[usize], _, _| {
+                let idx: Vec<usize> = rows.iter().map(|&r| self.tr[r]).collect();
+                mse(m.forward(x.batch(&idx, self.ad)), y.batch(&idx, self.ad))
+            },
+            &|m: &Mlp| mlp_loss(m, x, y, self.va, self.plain),
+            progress,
+        )
+    }
+}
+
+/// The forward chain's predictions for the rows `te`, unnormalized: C, Cort and Ĉ.
+type ForwardPredictions = (Vec<[f64; 21]>, Vec<[f64; 9]>, Vec<[f64; 21]>);
+
+/// Runs the whole chain (F1's prediction feeds F2) over the rows `te` of `table`.
+fn predict_chain(
+    model: &ForwardModel,
+    table: &Table,
+    te: &[usize],
+    norms: &Normalizers,
+    device: &Device,
+) -> ForwardPredictions {
+    let tensors = norms.tensors(device);
+    let ops = VoigtOps::new(device);
+    let (mut c, mut ort, mut hat) = (Vec::new(), Vec::new(), Vec::new());
+    for chunk in te.chunks(4096) {
+        let feats: Vec<_> = chunk.iter().map(|&i| &table.design[i]).collect();
+        let o = model.chain(&tensors, &ops, design_batch(&feats, norms, device));
+        c.extend(to_rows::<21>(o.c_physical));
+        ort.extend(to_rows::<9>(tensors.c_ort.invert(o.c_ort)));
+        hat.extend(to_rows::<21>(tensors.c_hat.invert(o.c_hat)));
+    }
+    (c, ort, hat)
+}
+
+/// The median over rows of the relative Frobenius error (tensor norm: shear terms weighted 2)
+/// of `predicted` against `truth`.
+fn median_relative_error(predicted: &[[f64; 21]], truth: &[[f64; 21]]) -> f64 {
+    let mut rel: Vec<f64> = predicted
+        .iter()
+        .zip(truth)
+        .map(|(p, t)| {
+            let (mut num, mut den) = (0.0, 0.0);
+            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
+                let w = if i == j { 1.0 } else { 2.0 };
+                num += w * (p[k] - t[k]).powi(2);
+                den += w * t[k].powi(2);
+            }
+            (num / den).sqrt()
+        })
+        .collect();
+    rel.sort_by(f64::total_cmp);
+    rel[rel.len() / 2]
+}
+
+/// The forward report: test-split figures of the whole chain.
+fn forward_report(
+    model: &ForwardModel,
+    (table, tr, va, te): &Splits,
+    norms: &Normalizers,
+    stages: Vec<StageReport>,
+    device: &Device,
+) -> ForwardReport {
+    let (c, ort, hat) = predict_chain(model, table, te, norms, device);
+    let pick = |src: &[[f64; 21]]| te.iter().map(|&i| src[i]).collect::<Vec<_>>();
+    let true_ort: Vec<[f64; 9]> = te.iter().map(|&i| table.c_ort[i]).collect();
+    let true_c = pick(&table.c);
+    ForwardReport {
+        rows: [tr.len(), va.len(), te.len()],
+        stages,
+        r2_c: r_squared(&c, &true_c).to_vec(),
+        r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
+        r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
+        median_relative_error: median_relative_error(&c, &true_c),
+    }
+}
+
 /// Trains F1 then F2 on the dataset files `data` and writes `forward.bpk`, `forward.json`,
 /// `normalizers.json` and `forward_report.json` into `out`.
 ///
@@ -410,7 +692,8 @@ pub fn train_forward(
     let plain = device.device()?;
     let ad = plain.clone().autodiff();
     std::fs::create_dir_all(out).map_err(io(out))?;
-    let (table, tr, va, te) = load_splits(data, train)?;
+    let splits = load_splits(data, train)?;
+    let (table, tr, va, te) = &splits;
     progress(Progress::Note(&format!(
         "{} rows: {} train, {} validation, {} test",
         table.len(),
@@ -418,142 +701,246 @@ pub fn train_forward(
         va.len(),
         te.len()
     )));
-    let norm_path = out.join(NORMALIZERS);
-    let norms: Normalizers = if resume && norm_path.exists() {
-        read_json(&norm_path)?
-    } else {
-        let n = table.fit_normalizers(&tr);
-        write_json(&norm_path, &n)?;
-        n
-    };
+    let norms = forward_normalizers(table, tr, out, resume)?;
     write_json(&out.join(FORWARD_CONFIG), config)?;
     ad.seed(train.seed);
     let fresh = ForwardModel::new(config, &ad);
-
-    // F1: [ρ, U, histogram] → Cort.
-    let x1 = Matrix::new(
-        18,
-        table.design.iter().map(|f| {
-            let mut v: Vec<f32> = (0..4)
-                .map(|k| norms.rho_u.apply_one(k, f.rho_u[k]) as f32)
-                .collect();
-            let mut h = [0f32; 14];
-            for s in 0..3 {
-                h[2 * f.topology[s] as usize + f.topology[3 + s] as usize - 1] += 1.0;
-            }
-            v.extend(h);
-            v
-        }),
-    );
-    let y1 = Matrix::new(
-        9,
-        table.c_ort.iter().map(|c| {
-            (0..9)
-                .map(|k| norms.c_ort.apply_one(k, c[k]) as f32)
-                .collect()
-        }),
-    );
-    // F2: [rotated Cort, V] (+ [ρ, U, histogram, R_I]) → Ĉ.
-    let x1_ref = &x1;
-    let x2 = Matrix::new(
-        if config.f2_sees_design {
-            super::forward::F2_INPUT_WITH_DESIGN
-        } else {
-            super::forward::F2_INPUT
-        },
-        table
-            .c_rot
-            .iter()
-            .zip(&table.design)
-            .enumerate()
-            .map(|(i, (c, f))| {
-                let mut v: Vec<f32> = (0..21)
-                    .map(|k| norms.c_rot.apply_one(k, c[k]) as f32)
-                    .collect();
-                v.extend((0..3).map(|k| norms.v.apply_one(k, f.v[k]) as f32));
-                if config.f2_sees_design {
-                    v.extend_from_slice(&x1_ref.data[i * 18..(i + 1) * 18]);
-                    v.extend(f.r1.iter().map(|&r| r as f32));
-                }
-                v
-            }),
-    );
-    let y2 = Matrix::new(
-        21,
-        table.c_hat.iter().map(|c| {
-            (0..21)
-                .map(|k| norms.c_hat.apply_one(k, c[k]) as f32)
-                .collect()
-        }),
-    );
-    let mut stages = Vec::new();
-    let mut fit = |name: &str, mlp: Mlp, x: &Matrix, y: &Matrix| -> Result<Mlp, LearnError> {
-        let (m, rep) = run_stage(
-            StageSpec {
-                name,
-                out,
-                config: train,
-                resume,
-                train_rows: tr.len(),
-            },
-            mlp,
-            &|m: &Mlp, rows: &[usize], _, _| {
-                let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
-                mse(m.forward(x.batch(&idx, &ad)), y.batch(&idx, &ad))
-            },
-            &|m: &Mlp| mlp_loss(m, x, y, &va, &plain),
-            progress,
-        )?;
-        stages.push(rep);
-        Ok(m)
+    let x1 = f1_inputs(table, &norms, &plain);
+    let y1 = f1_targets(table, &norms);
+    let x2 = f2_inputs(table, &norms, config, &x1);
+    let y2 = f2_targets(table, &norms);
+    let stage = MlpStage {
+        out,
+        train,
+        resume,
+        tr,
+        va,
+        ad: &ad,
+        plain: &plain,
     };
-    let f1 = fit("f1", fresh.f1, &x1, &y1)?;
-    let f2 = fit("f2", fresh.f2, &x2, &y2)?;
+    let (f1, f1_report) = stage.fit("f1", fresh.f1, (&x1, &y1), progress)?;
+    let (f2, f2_report) = stage.fit("f2", fresh.f2, (&x2, &y2), progress)?;
     let model = ForwardModel::from_parts(config, f1, f2);
     save_module(model.clone(), &out.join(FORWARD_WEIGHTS))?;
-
-    // Test figures through the whole chain (F1's prediction feeds F2).
     progress(Progress::Note(
         "evaluating the forward model on the test split",
     ));
-    let model = model.valid();
-    let tensors = norms.tensors(&plain);
-    let ops = VoigtOps::new(&plain);
-    let (mut c, mut ort, mut hat) = (Vec::new(), Vec::new(), Vec::new());
-    for chunk in te.chunks(4096) {
-        let feats: Vec<_> = chunk.iter().map(|&i| &table.design[i]).collect();
-        let o = model.chain(&tensors, &ops, design_batch(&feats, &norms, &plain));
-        c.extend(to_rows::<21>(o.c_physical));
-        ort.extend(to_rows::<9>(tensors.c_ort.invert(o.c_ort)));
-        hat.extend(to_rows::<21>(tensors.c_hat.invert(o.c_hat)));
-    }
-    let pick = |src: &[[f64; 21]]| te.iter().map(|&i| src[i]).collect::<Vec<_>>();
-    let true_ort: Vec<[f64; 9]> = te.iter().map(|&i| table.c_ort[i]).collect();
-    let true_c = pick(&table.c);
-    let mut rel: Vec<f64> = c
-        .iter()
-        .zip(&true_c)
-        .map(|(p, t)| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
-                let w = if i == j { 1.0 } else { 2.0 };
-                num += w * (p[k] - t[k]).powi(2);
-                den += w * t[k].powi(2);
-            }
-            (num / den).sqrt()
-        })
-        .collect();
-    rel.sort_by(f64::total_cmp);
-    let report = ForwardReport {
-        rows: [tr.len(), va.len(), te.len()],
-        stages,
-        r2_c: r_squared(&c, &true_c).to_vec(),
-        r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
-        r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
-        median_relative_error: rel[rel.len() / 2],
-    };
+    let report = forward_report(
+        &model.valid(),
+        &splits,
+        &norms,
+        vec![f1_report, f2_report],
+        &plain,
+    );
     write_json(&out.join("forward_report.json"), &report)?;
     Ok(report)
+}
+
+/// The forward model a [`train_forward`] run wrote to `out`, with its configuration and
+/// normalizers, on the device `ad`.
+fn load_forward(
+    out: &Path,
+    ad: &Device,
+) -> Result<(ForwardModel, ForwardConfig, Normalizers), LearnError> {
+    let norms: Normalizers = read_json(&out.join(NORMALIZERS))?;
+    let fcfg: ForwardConfig = read_json(&out.join(FORWARD_CONFIG))?;
+    let forward = load_module(ForwardModel::new(&fcfg, ad), &out.join(FORWARD_WEIGHTS))?;
+    Ok((forward, fcfg, norms))
+}
+
+/// G's training targets: the 21 constants of C (normalized), one row per table row.
+fn inverse_targets(table: &Table, norms: &Normalizers) -> Matrix {
+    Matrix::new(
+        21,
+        table
+            .c
+            .iter()
+            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
+    )
+}
+
+/// Trains G (the stage `inverse`) through the frozen forward model: the loss is the MSE
+/// between the target and F's prediction for G's Gumbel-softmax proposal.
+#[allow(clippy::too_many_arguments)]
+fn fit_inverse(
+    spec: StageSpec<'_>,
+    fresh: InverseModel,
+    config: &InverseConfig,
+    targets: &Matrix,
+    (tr, va): (&[usize], &[usize]),
+    (frozen, forward_plain): (&ForwardModel, &ForwardModel),
+    norms: &Normalizers,
+    (ad, plain): (&Device, &Device),
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<(InverseModel, StageReport), LearnError> {
+    let (t_ad, t_plain) = (norms.tensors(ad), norms.tensors(plain));
+    let (ops_ad, ops_plain) = (VoigtOps::new(ad), VoigtOps::new(plain));
+    let epochs = spec.config.epochs.max(1);
+    let tau = |epoch: usize| {
+        let t = epoch as f64 / (epochs.max(2) - 1) as f64;
+        config.tau_start * (config.tau_end / config.tau_start).powf(t)
+    };
+    run_stage(
+        spec,
+        fresh,
+        &|g: &InverseModel, rows: &[usize], epoch, rng| {
+            let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
+            let target = targets.batch(&idx, ad);
+            let noise = gumbel_noise(uniform(idx.len(), 27, rng, ad));
+            let p = g.propose(target.clone(), Some(noise), tau(epoch));
+            let pred = frozen.chain(&t_ad, &ops_ad, p.design_batch(&t_ad));
+            mse(pred.c, target)
+        },
+        &|g: &InverseModel| {
+            let mut total = 0.0;
+            for chunk in va.chunks(8192) {
+                let target = targets.batch(chunk, plain);
+                let p = g.propose(target.clone(), None, 1.0);
+                let pred = forward_plain.chain(&t_plain, &ops_plain, p.design_batch(&t_plain));
+                total += mse(pred.c, target).into_scalar::<f32>() as f64 * chunk.len() as f64;
+            }
+            total / va.len() as f64
+        },
+        progress,
+    )
+}
+
+/// Of `samples` designs per target (one list per target), the one whose predicted stiffness
+/// is nearest its target (squared distance in span units, `norms.c`), with that prediction.
+fn best_of_samples(
+    models: &Models,
+    targets: &[[f64; 21]],
+    sampled: &[Vec<crate::design_space::Design>],
+    norms: &Normalizers,
+) -> Result<(Vec<crate::design_space::Design>, Vec<[f64; 21]>), LearnError> {
+    let mut best_designs = Vec::with_capacity(targets.len());
+    let mut best_c = Vec::with_capacity(targets.len());
+    for (t, cands) in targets.iter().zip(sampled) {
+        let preds = models.predict(cands)?;
+        let score = |p: &[f64; 21]| -> f64 {
+            (0..21)
+                .map(|k| {
+                    let s = norms.c.span(k);
+                    ((p[k] - t[k]) / s).powi(2)
+                })
+                .sum()
+        };
+        let (k, p) = preds
+            .iter()
+            .enumerate()
+            .min_by(|a, b| score(a.1).total_cmp(&score(b.1)))
+            .expect("at least one sample");
+        best_designs.push(cands[k].clone());
+        best_c.push(*p);
+    }
+    Ok((best_designs, best_c))
+}
+
+/// The FE stiffness (normalized by E) of a design; `None` when it has no valid cell or does
+/// not homogenize.
+fn fe_constants(d: &crate::design_space::Design) -> Option<[f64; 21]> {
+    let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
+    crate::fem::homogenize(
+        &cell,
+        &crate::design_space::Material::default(),
+        &crate::fem::FemOptions::default(),
+    )
+    .ok()
+    .map(|h| h.stiffness.to_constants())
+}
+
+/// FE stiffness of the mode, best-of and polished proposals of the first test targets, for
+/// the targets whose three designs all homogenize.
+#[derive(Default)]
+struct FeCheck {
+    targets: Vec<[f64; 21]>,
+    mode: Vec<[f64; 21]>,
+    best: Vec<[f64; 21]>,
+    polished: Vec<[f64; 21]>,
+}
+
+impl FeCheck {
+    /// Homogenizes `designs = (mode, best, polished)` of the first `n` `targets` in parallel.
+    fn run(
+        n: usize,
+        targets: &[[f64; 21]],
+        (mode, best, polished): (
+            &[crate::design_space::Design],
+            &[crate::design_space::Design],
+            &[crate::design_space::Design],
+        ),
+    ) -> FeCheck {
+        use rayon::prelude::*;
+        type Triple = ([f64; 21], [f64; 21], [f64; 21]);
+        let fe = fe_constants;
+        let triples: Vec<Option<Triple>> = (0..n)
+            .into_par_iter()
+            .map(|i| Some((fe(&mode[i])?, fe(&best[i])?, fe(&polished[i])?)))
+            .collect();
+        let mut check = FeCheck::default();
+        for (i, p) in triples.iter().enumerate() {
+            if let Some((a, b, c)) = p {
+                check.targets.push(targets[i]);
+                check.mode.push(*a);
+                check.best.push(*b);
+                check.polished.push(*c);
+            }
+        }
+        check
+    }
+}
+
+/// The inverse report of a trained stage (`rows` per split, `stage`): proposals for the test
+/// targets and their figures: the mode (temperature 0), the best of 16
+/// samples, the mode polished through F (the first [`POLISH_ROWS`]), FE-checked on the first
+/// `fe_rows`.
+fn inverse_report(
+    models: &Models,
+    targets: &[[f64; 21]],
+    norms: &Normalizers,
+    (seed, fe_rows): (u64, usize),
+    rows: [usize; 3],
+    stage: StageReport,
+    progress: &dyn Fn(Progress<'_>),
+) -> Result<InverseReport, LearnError> {
+    let mode: Vec<_> = models
+        .propose(targets, 1, 0.0, seed)?
+        .into_iter()
+        .map(|mut v| v.remove(0))
+        .collect();
+    let mode_c = models.predict(&mode)?;
+    let best_of = 16;
+    let sampled = models.propose(targets, best_of, 1.0, seed)?;
+    let (best_designs, best_c) = best_of_samples(models, targets, &sampled, norms)?;
+    let n_polish = POLISH_ROWS.min(targets.len());
+    progress(Progress::Note(&format!(
+        "polishing the proposals of {n_polish} test targets through F"
+    )));
+    let polished = models.polish_each(
+        &targets[..n_polish],
+        &mode[..n_polish],
+        &super::PolishOptions::default(),
+    )?;
+    let polished_c = models.predict(&polished)?;
+    let n_fe = fe_rows.min(n_polish);
+    progress(Progress::Note(&format!(
+        "FE check of {n_fe} test targets (3 designs each)"
+    )));
+    let fe = FeCheck::run(n_fe, targets, (&mode, &best_designs, &polished));
+    Ok(InverseReport {
+        rows,
+        stage,
+        r2_surrogate: r_squared(&mode_c, targets).to_vec(),
+        r2_surrogate_best_of: r_squared(&best_c, targets).to_vec(),
+        best_of,
+        r2_fe: r_squared(&fe.mode, &fe.targets).to_vec(),
+        r2_fe_best_of: r_squared(&fe.best, &fe.targets).to_vec(),
+        r2_surrogate_polished: r_squared(&polished_c, &targets[..n_polish]).to_vec(),
+        r2_fe_polished: r_squared(&fe.polished, &fe.targets).to_vec(),
+        polish_rows: n_polish,
+        fe_rows: n_fe,
+        fe_failures: n_fe - fe.targets.len(),
+    })
 }
 
 /// Trains G1 + G2 through the frozen forward model in `out` (which [`train_forward`] wrote) and
@@ -576,59 +963,31 @@ pub fn train_inverse(
     let plain = device.device()?;
     let ad = plain.clone().autodiff();
     let (table, tr, va, te) = load_splits(data, train)?;
-    let norms: Normalizers = read_json(&out.join(NORMALIZERS))?;
-    let fcfg: ForwardConfig = read_json(&out.join(FORWARD_CONFIG))?;
-    let forward = load_module(ForwardModel::new(&fcfg, &ad), &out.join(FORWARD_WEIGHTS))?;
+    let (forward, fcfg, norms) = load_forward(out, &ad)?;
     let frozen = forward.clone().no_grad();
     let forward_plain = forward.valid();
     write_json(&out.join(INVERSE_CONFIG), config)?;
     ad.seed(train.seed.wrapping_add(1));
     let fresh = InverseModel::new(config, &ad);
-    let c = Matrix::new(
-        21,
-        table
-            .c
-            .iter()
-            .map(|c| (0..21).map(|k| norms.c.apply_one(k, c[k]) as f32).collect()),
-    );
-    let (t_ad, t_plain) = (norms.tensors(&ad), norms.tensors(&plain));
-    let (ops_ad, ops_plain) = (VoigtOps::new(&ad), VoigtOps::new(&plain));
-    let epochs = train.epochs.max(1);
-    let tau = |epoch: usize| {
-        let t = epoch as f64 / (epochs.max(2) - 1) as f64;
-        config.tau_start * (config.tau_end / config.tau_start).powf(t)
+    let spec = StageSpec {
+        name: "inverse",
+        out,
+        config: train,
+        resume,
+        train_rows: tr.len(),
     };
-    let (g, stage) = run_stage(
-        StageSpec {
-            name: "inverse",
-            out,
-            config: train,
-            resume,
-            train_rows: tr.len(),
-        },
+    let (g, stage) = fit_inverse(
+        spec,
         fresh,
-        &|g: &InverseModel, rows: &[usize], epoch, rng| {
-            let idx: Vec<usize> = rows.iter().map(|&r| tr[r]).collect();
-            let target = c.batch(&idx, &ad);
-            let noise = gumbel_noise(uniform(idx.len(), 27, rng, &ad));
-            let p = g.propose(target.clone(), Some(noise), tau(epoch));
-            let pred = frozen.chain(&t_ad, &ops_ad, p.design_batch(&t_ad));
-            mse(pred.c, target)
-        },
-        &|g: &InverseModel| {
-            let mut total = 0.0;
-            for chunk in va.chunks(8192) {
-                let target = c.batch(chunk, &plain);
-                let p = g.propose(target.clone(), None, 1.0);
-                let pred = forward_plain.chain(&t_plain, &ops_plain, p.design_batch(&t_plain));
-                total += mse(pred.c, target).into_scalar::<f32>() as f64 * chunk.len() as f64;
-            }
-            total / va.len() as f64
-        },
+        config,
+        &inverse_targets(&table, &norms),
+        (&tr, &va),
+        (&frozen, &forward_plain),
+        &norms,
+        (&ad, &plain),
         progress,
     )?;
     save_module(g.clone(), &out.join(INVERSE_WEIGHTS))?;
-
     progress(Progress::Note(
         "evaluating the inverse model on the test split",
     ));
@@ -641,88 +1000,15 @@ pub fn train_inverse(
         out,
     );
     let targets: Vec<[f64; 21]> = te.iter().map(|&i| table.c[i]).collect();
-    let mode: Vec<_> = models
-        .propose(&targets, 1, 0.0, train.seed)?
-        .into_iter()
-        .map(|mut v| v.remove(0))
-        .collect();
-    let mode_c = models.predict(&mode)?;
-    let best_of = 16;
-    let sampled = models.propose(&targets, best_of, 1.0, train.seed)?;
-    let mut best_designs = Vec::with_capacity(targets.len());
-    let mut best_c = Vec::with_capacity(targets.len());
-    for (t, cands) in targets.iter().zip(&sampled) {
-        let preds = models.predict(cands)?;
-        let score = |p: &[f64; 21]| -> f64 {
-            (0..21)
-                .map(|k| {
-                    let s = norms.c.span(k);
-                    ((p[k] - t[k]) / s).powi(2)
-                })
-                .sum()
-        };
-        let (k, p) = preds
-            .iter()
-            .enumerate()
-            .min_by(|a, b| score(a.1).total_cmp(&score(b.1)))
-            .expect("at least one sample");
-        best_designs.push(cands[k].clone());
-        best_c.push(*p);
-    }
-    let n_polish = POLISH_ROWS.min(targets.len());
-    progress(Progress::Note(&format!(
-        "polishing the proposals of {n_polish} test targets through F"
-    )));
-    let polished = models.polish_each(
-        &targets[..n_polish],
-        &mode[..n_polish],
-        &super::PolishOptions::default(),
-    )?;
-    let polished_c = models.predict(&polished)?;
-    let n_fe = fe_rows.min(n_polish);
-    progress(Progress::Note(&format!(
-        "FE check of {n_fe} test targets (3 designs each)"
-    )));
-    let fe = |d: &crate::design_space::Design| -> Option<[f64; 21]> {
-        let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
-        crate::fem::homogenize(
-            &cell,
-            &crate::design_space::Material::default(),
-            &crate::fem::FemOptions::default(),
-        )
-        .ok()
-        .map(|h| h.stiffness.to_constants())
-    };
-    use rayon::prelude::*;
-    type Triple = ([f64; 21], [f64; 21], [f64; 21]);
-    let fe_triples: Vec<Option<Triple>> = (0..n_fe)
-        .into_par_iter()
-        .map(|i| Some((fe(&mode[i])?, fe(&best_designs[i])?, fe(&polished[i])?)))
-        .collect();
-    let mut fe_t = Vec::new();
-    let (mut fe_mode, mut fe_best, mut fe_polished) = (Vec::new(), Vec::new(), Vec::new());
-    for (i, p) in fe_triples.iter().enumerate() {
-        if let Some((a, b, c)) = p {
-            fe_t.push(targets[i]);
-            fe_mode.push(*a);
-            fe_best.push(*b);
-            fe_polished.push(*c);
-        }
-    }
-    let report = InverseReport {
-        rows: [tr.len(), va.len(), te.len()],
+    let report = inverse_report(
+        &models,
+        &targets,
+        &norms,
+        (train.seed, fe_rows),
+        [tr.len(), va.len(), te.len()],
         stage,
-        r2_surrogate: r_squared(&mode_c, &targets).to_vec(),
-        r2_surrogate_best_of: r_squared(&best_c, &targets).to_vec(),
-        best_of,
-        r2_fe: r_squared(&fe_mode, &fe_t).to_vec(),
-        r2_fe_best_of: r_squared(&fe_best, &fe_t).to_vec(),
-        r2_surrogate_polished: r_squared(&polished_c, &targets[..n_polish]).to_vec(),
-        r2_fe_polished: r_squared(&fe_polished, &fe_t).to_vec(),
-        polish_rows: n_polish,
-        fe_rows: n_fe,
-        fe_failures: n_fe - fe_t.len(),
-    };
+        progress,
+    )?;
     write_json(&out.join("inverse_report.json"), &report)?;
     Ok(report)
 }
@@ -733,11 +1019,8 @@ mod tests {
     use crate::dataset::{DatasetConfig, Shard, generate};
     use crate::learn::config::MlpConfig;
 
-    #[test]
-    fn tiny_training_lowers_validation_loss_and_resumes() {
-        let dir =
-            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    /// A 300-row dataset `tiny.csv` in `dir`.
+    fn tiny_dataset(dir: &Path) -> PathBuf {
         let csv = dir.join("tiny.csv");
         generate(
             &DatasetConfig {
@@ -751,6 +1034,15 @@ mod tests {
             &|_| {},
         )
         .unwrap();
+        csv
+    }
+
+    #[test]
+    fn tiny_training_lowers_validation_loss_and_resumes() {
+        let dir =
+            std::env::temp_dir().join(format!("trussforge-learn-train-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = tiny_dataset(&dir);
         let small = MlpConfig {
             width: 32,
             depth: 2,
