@@ -12,7 +12,9 @@
 //!   by `F = R_II · V · R_I · U`, whose columns are the primitive lattice vectors.
 //!
 //! ## Pipeline
-//! `spec` → `inverse` (networks propose, FE verifies) → `grading` → `mesh` → `export`.
+//! [`pipeline::build`] runs one spec: `spec` → `inverse` (networks propose, FE verifies) →
+//! `grading` → `mesh` → `export`; [`pipeline::batch`] runs many. The repository's
+//! `ARCHITECTURE.md` maps the modules, the rules every change keeps and the conventions.
 //! `design_space` (a design Θ → its periodic cell), [`mechanics`] (stiffness tensors) and
 //! [`geom`] (the geometry kernel: exact rational points, predicates, distances) are used by
 //! every stage.
