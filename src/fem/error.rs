@@ -4,6 +4,60 @@ use thiserror::Error;
 
 use crate::mechanics::MechanicsError;
 
+/// A degree of freedom of a frame node, as named in [`FemError::Singular`]: a translation
+/// (`ux`, `uy`, `uz`), a rotation (`rx`, `ry`, `rz`), or all six at once (a node that is
+/// free as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dof {
+    /// Translation along the axis.
+    Translation(Axis),
+    /// Rotation about the axis.
+    Rotation(Axis),
+    /// Every degree of freedom of the node (a node without struts, or a floating group).
+    All,
+}
+
+/// A coordinate axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// x.
+    X,
+    /// y.
+    Y,
+    /// z.
+    Z,
+}
+
+impl Dof {
+    /// The degree of freedom with index `c` (0..6: `ux, uy, uz, rx, ry, rz`) of a node.
+    ///
+    /// # Panics
+    /// If `c >= 6`.
+    pub(crate) fn of_index(c: usize) -> Self {
+        let axis = [Axis::X, Axis::Y, Axis::Z][c % 3];
+        match c {
+            0..3 => Self::Translation(axis),
+            3..6 => Self::Rotation(axis),
+            _ => panic!("a node has six degrees of freedom, not {}", c + 1),
+        }
+    }
+}
+
+impl std::fmt::Display for Dof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let axis = |a: &Axis| match a {
+            Axis::X => "x",
+            Axis::Y => "y",
+            Axis::Z => "z",
+        };
+        match self {
+            Self::Translation(a) => write!(f, "u{}", axis(a)),
+            Self::Rotation(a) => write!(f, "r{}", axis(a)),
+            Self::All => f.write_str("all"),
+        }
+    }
+}
+
 /// Why a periodic cell could not be homogenized.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -47,8 +101,8 @@ pub enum FemError {
         /// The node (cell node index; internal strut nodes are numbered after the cell's
         /// nodes) where the singular pivot was found.
         node: usize,
-        /// Which degree of freedom (`ux`…`rz`, or `all`).
-        dof: &'static str,
+        /// Which degree of freedom ([`Dof::All`] for a topological failure).
+        dof: Dof,
         /// The pivot relative to the matrix diagonal (`0` for a topological failure).
         pivot_ratio: f64,
         /// The likely cause.

@@ -43,7 +43,7 @@ use std::collections::HashMap;
 
 use nalgebra::SymmetricEigen;
 
-pub use error::FemError;
+pub use error::{Axis, Dof, FemError};
 pub use options::{BeamTheory, FemOptions, ShearCorrection};
 
 use crate::design_space::{Material, PeriodicCell};
@@ -257,7 +257,7 @@ fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
     if bad.ratio.is_nan() {
         return FemError::Solver("the numeric factorization failed (out of memory?)".into());
     }
-    let (node, dof) = topo.dof_name(bad.dof);
+    let (node, dof) = topo.dof_of(bad.dof);
     let place = if node < topo.cell_nodes {
         format!("node {node}")
     } else {
@@ -268,7 +268,7 @@ fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
             (node - topo.cell_nodes) / k
         )
     };
-    let hint = if dof.starts_with('r') {
+    let hint = if matches!(dof, Dof::Rotation(_)) {
         format!(
             "{place} can rotate freely: its struts are all collinear and the chain spins \
              about its axis (a mechanism); add a strut in another direction"
