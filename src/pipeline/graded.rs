@@ -7,7 +7,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::cell_size::{CellNeeds, PrintableWithin};
-use super::{BuildError, GradedOverlay, PointStiffness, Prepared, Timings, check_fits_domain};
+use super::{
+    BuildError, CellLocation, GradedOverlay, InverseStep, PointStiffness, Prepared, Timings,
+    check_fits_domain,
+};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
@@ -175,21 +178,22 @@ fn proposer(fill: &GradedFill) -> Result<Option<Box<dyn Proposer>>, BuildError> 
             device,
             polish,
         } => {
-            let models = Models::load(models, *device).map_err(|e| BuildError::InverseDesign {
-                what: format!("loading the models from {}", models.display()),
-                message: e.to_string(),
+            let models = Models::load(models, *device).map_err(|source| BuildError::Models {
+                dir: models.clone(),
+                source,
             })?;
-            let proposer = NetworkProposer::new(models).map_err(|e| BuildError::InverseDesign {
-                what: "loading the shape table".into(),
-                message: e.to_string(),
-            })?;
+            let proposer =
+                NetworkProposer::new(models).map_err(|source| BuildError::InverseDesign {
+                    step: InverseStep::ShapeTable,
+                    source,
+                })?;
             Box::new(proposer.with_polish(*polish, Default::default()))
         }
         DesignMethod::Lookup { data } => {
             Box::new(
-                LookupTable::from_csv(data).map_err(|e| BuildError::InverseDesign {
-                    what: format!("reading the lookup dataset {}", data.display()),
-                    message: e.to_string(),
+                LookupTable::from_csv(data).map_err(|source| BuildError::InverseDesign {
+                    step: InverseStep::LookupData { data: data.clone() },
+                    source,
                 })?,
             )
         }
@@ -234,16 +238,15 @@ fn design_points(
                     &options,
                     &printable,
                 )
-                .map_err(|e| BuildError::InverseDesign {
-                    what: format!(
-                        "inverse design for control point {:?} (cell size <= {largest:.3} mm, \
-                         cell at most {:.3} mm wide, min strut diameter {} mm, min pore {} mm)",
-                        point.id,
-                        widest[i],
-                        spec.manufacturing.min_strut_diameter,
-                        spec.manufacturing.min_pore_size
-                    ),
-                    message: e.to_string(),
+                .map_err(|source| BuildError::InverseDesign {
+                    step: InverseStep::ControlPoint {
+                        id: point.id.clone(),
+                        largest_cell_size: largest,
+                        widest_cell: widest[i],
+                        min_strut_diameter: spec.manufacturing.min_strut_diameter,
+                        min_pore_size: spec.manufacturing.min_pore_size,
+                    },
+                    source,
                 })?
             }
             (None, None) => unreachable!("a proposer exists when a point needs one"),
@@ -391,7 +394,7 @@ fn point_cell_sizes(
                 need.check(
                     h,
                     &spec.manufacturing,
-                    &format!(" at control point {:?}", p.id),
+                    &CellLocation::ControlPoint(p.id.clone()),
                 )?;
                 h
             }

@@ -108,16 +108,12 @@ pub(super) fn write_plots(
 ) -> Result<Vec<FileReport>, BuildError> {
     let uniform_stiffness = prepared.cell_stiffness.as_ref();
     let plots = dir.join("plots");
-    let io = |path: &Path, e: std::io::Error| BuildError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(&plots).map_err(|e| io(&plots, e))?;
+    std::fs::create_dir_all(&plots).map_err(BuildError::io(&plots))?;
     let struts = prepared.network.struts().len();
     let mut files = Vec::new();
     let mut write = |name: String, bytes: &[u8]| -> Result<(), BuildError> {
         let path = plots.join(&name);
-        crate::fsutil::atomic_write_bytes(&path, bytes).map_err(|e| io(&path, e))?;
+        crate::fsutil::atomic_write_bytes(&path, bytes).map_err(BuildError::io(&path))?;
         files.push(FileReport::of(dir, &format!("plots/{name}"), struts));
         Ok(())
     };
