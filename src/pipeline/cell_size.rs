@@ -70,7 +70,12 @@ impl CellNeeds {
     /// # Errors
     /// [`BuildError::StrutTooThin`] or [`BuildError::PoreTooSmall`] with the smallest cell size
     /// that fixes it.
-    pub fn check(&self, h: f64, limits: &Manufacturing, at: &CellLocation) -> Result<(), BuildError> {
+    pub fn check(
+        &self,
+        h: f64,
+        limits: &Manufacturing,
+        at: &CellLocation,
+    ) -> Result<(), BuildError> {
         let diameter = self.unit_diameter * h;
         if diameter < limits.min_strut_diameter {
             return Err(BuildError::StrutTooThin {
@@ -139,7 +144,12 @@ mod tests {
             let needs = CellNeeds::of(&unit(rho));
             let h = needs.smallest_cell_size(&limits);
             needs.check(h, &limits, &CellLocation::Uniform).unwrap();
-            assert!(needs.check(h - 0.011, &limits, &CellLocation::Uniform).is_err(), "rho {rho}");
+            assert!(
+                needs
+                    .check(h - 0.011, &limits, &CellLocation::Uniform)
+                    .is_err(),
+                "rho {rho}"
+            );
         }
     }
 

@@ -189,14 +189,12 @@ fn proposer(fill: &GradedFill) -> Result<Option<Box<dyn Proposer>>, BuildError> 
                 })?;
             Box::new(proposer.with_polish(*polish, Default::default()))
         }
-        DesignMethod::Lookup { data } => {
-            Box::new(
-                LookupTable::from_csv(data).map_err(|source| BuildError::InverseDesign {
-                    step: InverseStep::LookupData { data: data.clone() },
-                    source,
-                })?,
-            )
-        }
+        DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
+            |source| BuildError::InverseDesign {
+                step: InverseStep::LookupData { data: data.clone() },
+                source,
+            },
+        )?),
     }))
 }
 

@@ -289,7 +289,7 @@ pub enum SizeCause {
     /// The explicit mesher refused the network, so the implicit one runs.
     ExplicitRefused {
         /// Why the explicit mesher refused.
-        reason: ExplicitFailure,
+        reason: Box<ExplicitFailure>,
         /// Whether the implicit mesher would run (with its estimate) or ran.
         implicit: ImplicitRun,
     },
@@ -497,7 +497,7 @@ fn mesh(
             let triangles_per_strut = estimated / struts.max(1) as u64;
             let why = match &fallback {
                 Some(reason) => SizeCause::ExplicitRefused {
-                    reason: reason.clone(),
+                    reason: Box::new(reason.clone()),
                     implicit: ImplicitRun::WouldRun {
                         triangles_per_strut,
                     },
@@ -527,7 +527,7 @@ fn mesh(
         .fallback
         .as_ref()
         .map_or(SizeCause::None, |reason| SizeCause::ExplicitRefused {
-            reason: reason.clone(),
+            reason: Box::new(reason.clone()),
             implicit: ImplicitRun::Ran,
         });
     check_sizes(

@@ -204,8 +204,10 @@ impl Staging {
             return Err(BuildError::io(out_dir)(e));
         }
         if old.exists() {
-            std::fs::remove_dir_all(&old)
-                .map_err(|source| BuildError::OldOutputLeft { old: old.clone(), source })?;
+            std::fs::remove_dir_all(&old).map_err(|source| BuildError::OldOutputLeft {
+                old: old.clone(),
+                source,
+            })?;
         }
         Ok(())
     }

@@ -77,7 +77,7 @@ pub enum SpecError {
         /// The STL path as written in the spec.
         stl: String,
         /// Why it was refused.
-        source: EnvelopeError,
+        source: Box<EnvelopeError>,
     },
     /// The domain is not a valid solid (e.g. an envelope without volume).
     #[error("{}: domain is not a valid domain", place(path, *line))]
@@ -87,7 +87,7 @@ pub enum SpecError {
         /// 1-based line, when found.
         line: Option<usize>,
         /// What is wrong with it.
-        source: DomainError,
+        source: Box<DomainError>,
     },
     /// A design (the uniform `design`, or a control point's fixed design) that is not inside
     /// the design space, for a reason other than a value out of its range.
@@ -100,7 +100,7 @@ pub enum SpecError {
         /// Dotted path of the design field, e.g. `design.topology`.
         field: String,
         /// What is wrong with it.
-        source: DesignError,
+        source: Box<DesignError>,
     },
     /// Two control points share an id.
     #[error(
@@ -134,7 +134,7 @@ pub enum SpecError {
         /// Its position, mm.
         position: [f64; 3],
         /// The domain's bounding box (lowest and highest corner), mm.
-        bounds: ([f64; 3], [f64; 3]),
+        bounds: Box<([f64; 3], [f64; 3])>,
     },
     /// A control point's stiffness is malformed or non-physical (wrong count, NaN, not
     /// symmetric, not positive definite).

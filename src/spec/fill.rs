@@ -384,7 +384,7 @@ fn control_point(
                 path: file.path.to_path_buf(),
                 line: place.line,
                 field: place.field("design"),
-                source,
+                source: Box::new(source),
             })?;
     }
     Ok(ControlPointSpec {
@@ -457,7 +457,7 @@ fn point_position(
             line: place.line,
             id: place.id.to_string(),
             position,
-            bounds: domain.bounding_box(),
+            bounds: Box::new(domain.bounding_box()),
         });
     }
     if let Some(p) = earlier.iter().find(|p| p.position == position) {
@@ -480,9 +480,9 @@ fn point_target(
     units: Units,
 ) -> Result<Stiffness, SpecError> {
     let parsed = match &raw.stiffness {
-        RawStiffness::Values(v) => Stiffness::try_from_values(
-            &v.iter().map(|x| x * units.stiffness).collect::<Vec<_>>(),
-        ),
+        RawStiffness::Values(v) => {
+            Stiffness::try_from_values(&v.iter().map(|x| x * units.stiffness).collect::<Vec<_>>())
+        }
         RawStiffness::Rows(rows) => Stiffness::try_from_rows(
             &rows
                 .iter()

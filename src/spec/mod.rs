@@ -323,7 +323,7 @@ impl SpecFile<'_> {
         domain.validate().map_err(|source| SpecError::Domain {
             path: self.path.to_path_buf(),
             line: find_line(self.text, "domain"),
-            source,
+            source: Box::new(source),
         })?;
         Ok(domain)
     }
@@ -377,7 +377,7 @@ impl SpecFile<'_> {
                 path: self.path.to_path_buf(),
                 line: find_line(self.text, "domain.envelope.stl"),
                 stl: stl.to_string(),
-                source,
+                source: Box::new(source),
             })?;
         if len != 1.0 {
             return Err(self.invalid(
@@ -394,11 +394,9 @@ impl SpecFile<'_> {
         match raw {
             RawCellSize::Length(h) => Ok(CellSize::Fixed(self.positive("cell_size", *h)? * len)),
             RawCellSize::Word(w) if w == "auto" => Ok(CellSize::Auto),
-            RawCellSize::Word(w) => Err(self.invalid(
-                "cell_size",
-                format!("{w:?}"),
-                "a length > 0 or auto",
-            )),
+            RawCellSize::Word(w) => {
+                Err(self.invalid("cell_size", format!("{w:?}"), "a length > 0 or auto"))
+            }
         }
     }
 
@@ -469,7 +467,7 @@ impl SpecFile<'_> {
                 path: self.path.to_path_buf(),
                 line,
                 field,
-                source: e,
+                source: Box::new(e),
             },
         }
     }
