@@ -119,7 +119,7 @@ pub(super) struct Units {
 }
 
 /// The 1-based lines of the `id:` entries naming control point `id`, in file order.
-fn point_lines(text: &str, id: &str) -> Vec<usize> {
+pub(super) fn point_lines(text: &str, id: &str) -> Vec<usize> {
     let Some(start) = find_line(text, "control_points") else {
         return Vec::new();
     };

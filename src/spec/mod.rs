@@ -29,6 +29,8 @@
 mod error;
 mod fill;
 mod raw;
+#[cfg(test)]
+mod tests;
 mod units;
 
 use std::path::{Path, PathBuf};
