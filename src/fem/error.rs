@@ -29,18 +29,16 @@ pub enum Axis {
 }
 
 impl Dof {
-    /// The degree of freedom with index `c` (0..6: `ux, uy, uz, rx, ry, rz`) of a node.
-    ///
-    /// # Panics
-    /// If `c >= 6`.
-    pub(crate) fn of_index(c: usize) -> Self {
-        let axis = [Axis::X, Axis::Y, Axis::Z][c % 3];
-        match c {
-            0..3 => Self::Translation(axis),
-            3..6 => Self::Rotation(axis),
-            _ => panic!("a node has six degrees of freedom, not {}", c + 1),
-        }
-    }
+    /// The six degrees of freedom of a node, in the order of its unknowns:
+    /// `ux, uy, uz, rx, ry, rz`.
+    pub(crate) const OF_NODE: [Dof; 6] = [
+        Self::Translation(Axis::X),
+        Self::Translation(Axis::Y),
+        Self::Translation(Axis::Z),
+        Self::Rotation(Axis::X),
+        Self::Rotation(Axis::Y),
+        Self::Rotation(Axis::Z),
+    ];
 }
 
 impl std::fmt::Display for Dof {

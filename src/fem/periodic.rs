@@ -151,6 +151,6 @@ impl Topology {
     /// The node and degree of freedom of a reduced index.
     pub fn dof_of(&self, index: usize) -> (usize, Dof) {
         let g = index + 3;
-        (g / 6, Dof::of_index(g % 6))
+        (g / 6, Dof::OF_NODE[g % 6])
     }
 }
