@@ -1,6 +1,6 @@
 //! The `trussforge` command line: parses arguments, calls the library, prints, exits.
 //!
-//! Errors print one line of cause (with context) and exit with code 2.
+//! Errors print one line, the error and its causes joined by `: `, and exit with code 2.
 
 mod cli;
 
@@ -9,7 +9,7 @@ use clap::Parser;
 fn main() {
     let args = cli::Cli::parse();
     if let Err(e) = cli::run(args) {
-        eprintln!("error: {}", cli::error_message(&e));
+        eprintln!("error: {e:#}");
         std::process::exit(2);
     }
 }

@@ -1,6 +1,6 @@
 //! Runs the `trussforge` binary as a user would, each test in its own temporary directory.
 
-use crate::common::{fixture, stderr, stdout, temp_dir, trussforge};
+use crate::common::{fixture, shipped_models, stderr, stdout, temp_dir, trussforge};
 
 #[test]
 fn topologies_json_reports_the_count_and_why() {
@@ -320,6 +320,8 @@ fn design_by_lookup_is_fe_verified_and_bad_targets_are_refused() {
     let out = trussforge(
         &[
             "design",
+            "--models",
+            &shipped_models(),
             "--target",
             bone,
             "--dataset",
@@ -368,6 +370,8 @@ fn design_by_lookup_is_fe_verified_and_bad_targets_are_refused() {
     let out = trussforge(
         &[
             "design",
+            "--models",
+            &shipped_models(),
             "--target",
             stiff,
             "--dataset",
@@ -535,6 +539,8 @@ fn design_target_files_skip_comments_and_headers_only() {
     let out = trussforge(
         &[
             "design",
+            "--models",
+            &shipped_models(),
             "--target",
             "one.csv",
             "--samples",

@@ -11,6 +11,15 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
+/// The models shipped in the repository (the binary looks for `models/` in its working
+/// directory, which a test's temporary folder does not have).
+pub fn shipped_models() -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("models")
+        .to_string_lossy()
+        .into_owned()
+}
+
 /// A fresh, empty temporary folder for one test.
 pub fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("trussforge-it-{name}-{}", std::process::id()));

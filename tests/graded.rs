@@ -1,7 +1,7 @@
 //! `trussforge build` of graded specs (control points) end to end, and their bad-spec errors.
 
 use crate::common::{
-    assert_bad_specs, build_fixture, fixture, stderr, stdout, temp_dir, trussforge,
+    assert_bad_specs, build_fixture, fixture, shipped_models, stderr, stdout, temp_dir, trussforge,
 };
 
 #[test]
@@ -251,11 +251,12 @@ control_points:
   - id: second
     position: [19, 5, 5]
     stiffness: [0.7412, 0.2256, 0.4875, -0.0, 0.1072, -0.0, 0.7109, 0.4903, 0.0, 0.038, 0.0, 1.841, 0.0, 0.0505, 0.0, 0.4954, -0.0, 0.0381, 0.4926, -0.0, 0.2298]
-design_options: {samples: 200, top: 2, refine: false, seed: 3}
+design_options: {models: MODELS, samples: 200, top: 2, refine: false, seed: 3}
 grading: {neighbours: 2, samples_per_segment: 0, max_corrections: 1, tolerance: 1}
 mesh: {resolution: 1.0}
 outputs: {stl: true, threemf: false, beam_lattice: false, step: false}
-";
+"
+    .replace("MODELS", &shipped_models());
     let path = dir.join("loop.yaml");
     std::fs::write(&path, spec).unwrap();
     let out = trussforge(&["build", path.to_str().unwrap()], &dir);
@@ -320,7 +321,7 @@ fn control_points_closer_than_a_fixed_cell_are_refused_before_any_design() {
     std::fs::create_dir_all(dir.join("nomodels")).unwrap();
     let text = format!("{head}{points}{tail}")
         .replace("cell_size: auto", "cell_size: 2.5")
-        .replace("design_options: {", "design_options: {models: nomodels, ");
+        .replace("models: ../../models", "models: nomodels");
     std::fs::write(dir.join("s.yaml"), text).unwrap();
     let out = trussforge(&["build", "s.yaml"], &dir);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

@@ -13,6 +13,7 @@ use trussforge::fem::{FemOptions, Homogenizer};
 use trussforge::inverse::{ExhaustiveOptions, fe_stiffness, refine};
 use trussforge::learn::{DeviceChoice, Models};
 use trussforge::mechanics::{ErrorMetrics, Stiffness, relative_frobenius};
+use trussforge::spec::models_dir;
 
 /// Arguments of `trussforge bench`.
 #[derive(Debug, clap::Args)]
@@ -38,7 +39,8 @@ pub struct Args {
     /// `design`: candidates refined (400 FE solves each, as `design --refine`).
     #[arg(long, default_value_t = 4)]
     refine_candidates: usize,
-    /// `design`: folder of trained models (default: the shipped `models/`).
+    /// `design`, `recovery`, `optimum`: folder of trained models (default: `models/` in the
+    /// working directory, see `trussforge::spec::models_dir`).
     #[arg(long)]
     models: Option<PathBuf>,
     /// `design`: device for the networks.
@@ -65,7 +67,8 @@ pub struct Args {
     /// `recovery`, `optimum`: seed of the target designs or the random starts.
     #[arg(long, default_value_t = 7)]
     seed: u64,
-    /// `optimum`: targets (GPa, 21 constants per row; default: the shipped bone targets).
+    /// `optimum`: targets (GPa, 21 constants per row; default: the shipped bone targets,
+    /// `fixtures/bone_targets.csv` in the working directory).
     #[arg(long)]
     bone_targets: Option<PathBuf>,
     /// `optimum`: random starts per topology.
@@ -123,11 +126,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
         }
         Target::Optimum => {
-            let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
             let targets = args
                 .bone_targets
                 .clone()
-                .unwrap_or_else(|| manifest.join("fixtures/bone_targets.csv"));
+                .unwrap_or_else(|| PathBuf::from("fixtures/bone_targets.csv"));
             let options = ExhaustiveOptions {
                 random_starts: args.random_starts,
                 finalists: args.finalists,
@@ -140,10 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 fn load_models(args: &Args) -> anyhow::Result<Models> {
-    let dir = args
-        .models
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
+    let dir = models_dir(args.models.as_deref());
     Models::load(&dir, args.device)
         .with_context(|| format!("loading models from {}", dir.display()))
 }
@@ -303,10 +302,7 @@ fn log_rate(path: &Path) -> anyhow::Result<Option<(f64, usize)>> {
 }
 
 fn design(args: Args) -> anyhow::Result<()> {
-    let dir = args
-        .models
-        .clone()
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models"));
+    let dir = models_dir(args.models.as_deref());
     let models = load_models(&args)?;
     let load = std::fs::read_to_string("/proc/loadavg")
         .ok()

@@ -43,8 +43,8 @@ pub struct Args {
     /// How designs are proposed.
     #[arg(long, value_enum, default_value = "network")]
     method: Method,
-    /// Folder of trained models for the network method (default: `./models`, else the
-    /// models shipped with this source tree).
+    /// Folder of trained models for the network method (default: `models/` in the working
+    /// directory, see `trussforge::spec::models_dir`).
     #[arg(long)]
     models: Option<PathBuf>,
     /// Device for the networks.
@@ -234,14 +234,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .collect::<anyhow::Result<Vec<_>>>()?;
     let proposer: Box<dyn Proposer> = match args.method {
         Method::Network => {
-            let dir = args.models.clone().unwrap_or_else(|| {
-                let local = PathBuf::from("models");
-                if local.join("forward.json").is_file() {
-                    local
-                } else {
-                    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
-                }
-            });
+            let dir = trussforge::spec::models_dir(args.models.as_deref());
             let models = trussforge::learn::Models::load(&dir, args.device)
                 .with_context(|| format!("loading models from {}", dir.display()))?;
             Box::new(NetworkProposer::new(models)?.with_polish(

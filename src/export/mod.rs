@@ -28,7 +28,7 @@ pub use threemf::{
 #[non_exhaustive]
 pub enum ExportError {
     /// A file-system error. Fix: check the directory exists and is writable, and disk space.
-    #[error("writing {path}: {source}")]
+    #[error("writing {path}")]
     Io {
         /// The target file.
         path: std::path::PathBuf,
@@ -36,7 +36,7 @@ pub enum ExportError {
         source: std::io::Error,
     },
     /// The zip library failed while writing a 3MF package.
-    #[error("writing 3MF package {path}: {source}")]
+    #[error("writing 3MF package {path}")]
     Zip {
         /// The target file.
         path: std::path::PathBuf,
@@ -44,7 +44,7 @@ pub enum ExportError {
         source: zip::result::ZipError,
     },
     /// The mesh failed the mesh check; it is not written.
-    #[error("refusing to write an invalid mesh: {0}")]
+    #[error("refusing to write an invalid mesh")]
     InvalidMesh(#[from] MeshError),
     /// Binary STL counts triangles in a `u32`. Fix: coarsen the mesh or use 3MF.
     #[error("{triangles} triangles do not fit binary STL (at most 4294967295)")]

@@ -4,6 +4,58 @@ use thiserror::Error;
 
 use crate::mechanics::MechanicsError;
 
+/// A degree of freedom of a frame node, as named in [`FemError::Singular`]: a translation
+/// (`ux`, `uy`, `uz`), a rotation (`rx`, `ry`, `rz`), or all six at once (a node that is
+/// free as a whole).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dof {
+    /// Translation along the axis.
+    Translation(Axis),
+    /// Rotation about the axis.
+    Rotation(Axis),
+    /// Every degree of freedom of the node (a node without struts, or a floating group).
+    All,
+}
+
+/// A coordinate axis.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Axis {
+    /// x.
+    X,
+    /// y.
+    Y,
+    /// z.
+    Z,
+}
+
+impl Dof {
+    /// The six degrees of freedom of a node, in the order of its unknowns:
+    /// `ux, uy, uz, rx, ry, rz`.
+    pub(crate) const OF_NODE: [Dof; 6] = [
+        Self::Translation(Axis::X),
+        Self::Translation(Axis::Y),
+        Self::Translation(Axis::Z),
+        Self::Rotation(Axis::X),
+        Self::Rotation(Axis::Y),
+        Self::Rotation(Axis::Z),
+    ];
+}
+
+impl std::fmt::Display for Dof {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let axis = |a: &Axis| match a {
+            Axis::X => "x",
+            Axis::Y => "y",
+            Axis::Z => "z",
+        };
+        match self {
+            Self::Translation(a) => write!(f, "u{}", axis(a)),
+            Self::Rotation(a) => write!(f, "r{}", axis(a)),
+            Self::All => f.write_str("all"),
+        }
+    }
+}
+
 /// Why a periodic cell could not be homogenized.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]
@@ -47,8 +99,8 @@ pub enum FemError {
         /// The node (cell node index; internal strut nodes are numbered after the cell's
         /// nodes) where the singular pivot was found.
         node: usize,
-        /// Which degree of freedom (`ux`…`rz`, or `all`).
-        dof: &'static str,
+        /// Which degree of freedom ([`Dof::All`] for a topological failure).
+        dof: Dof,
         /// The pivot relative to the matrix diagonal (`0` for a topological failure).
         pivot_ratio: f64,
         /// The likely cause.
@@ -72,8 +124,12 @@ pub enum FemError {
     },
     /// The sparse factorization failed for a non-numerical reason (out of memory, index
     /// overflow).
-    #[error("sparse factorization failed: {0}")]
-    Solver(String),
+    #[error("the sparse factorization failed")]
+    Solver(#[from] faer::sparse::FaerError),
+    /// The numeric factorization produced a NaN pivot without a singular degree of freedom
+    /// (typically an allocation failure inside the solver).
+    #[error("the numeric factorization failed (NaN pivot; out of memory?)")]
+    NumericBreakdown,
     /// The resulting matrix was rejected by [`crate::mechanics::Stiffness`].
     #[error(transparent)]
     Stiffness(#[from] MechanicsError),

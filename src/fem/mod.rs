@@ -41,7 +41,7 @@ mod solve;
 
 use std::collections::HashMap;
 
-pub use error::FemError;
+pub use error::{Axis, Dof, FemError};
 pub use options::{BeamTheory, FemOptions, ShearCorrection};
 
 use crate::design_space::{Material, PeriodicCell};
@@ -171,7 +171,8 @@ impl Homogenizer {
     ///   struts, a node group not connected to node 0, an unresisted rotation);
     /// - [`FemError::NotPositiveDefinite`] when some macroscopic strain costs no energy
     ///   (a mechanism of the periodic frame), naming the smallest eigenvalue;
-    /// - [`FemError::Solver`] if the sparse factorization fails for other reasons.
+    /// - [`FemError::Solver`] or [`FemError::NumericBreakdown`] if the sparse factorization
+    ///   fails for other reasons.
     pub fn homogenize(
         &mut self,
         cell: &PeriodicCell,
@@ -253,9 +254,9 @@ fn validate(options: &FemOptions, material: &Material) -> Result<(), FemError> {
 
 fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
     if bad.ratio.is_nan() {
-        return FemError::Solver("the numeric factorization failed (out of memory?)".into());
+        return FemError::NumericBreakdown;
     }
-    let (node, dof) = topo.dof_name(bad.dof);
+    let (node, dof) = topo.dof_of(bad.dof);
     let place = if node < topo.cell_nodes {
         format!("node {node}")
     } else {
@@ -266,7 +267,7 @@ fn singular_error(topo: &Topology, bad: BadPivot) -> FemError {
             (node - topo.cell_nodes) / k
         )
     };
-    let hint = if dof.starts_with('r') {
+    let hint = if matches!(dof, Dof::Rotation(_)) {
         format!(
             "{place} can rotate freely: its struts are all collinear and the chain spins \
              about its axis (a mechanism); add a strut in another direction"

@@ -14,7 +14,7 @@
 
 use crate::design_space::PeriodicCell;
 
-use super::FemError;
+use super::{Dof, FemError};
 
 /// The key of a topology: the node count and the `(a, b, offset)` list, plus the elements
 /// per strut.
@@ -61,9 +61,6 @@ pub(crate) struct Topology {
     pub elements: Vec<Element>,
 }
 
-/// Names of the six DOFs of a node.
-pub(crate) const DOF_NAMES: [&str; 6] = ["ux", "uy", "uz", "rx", "ry", "rz"];
-
 impl Topology {
     /// Builds the topology and checks that every cell node is connected to node 0.
     ///
@@ -97,7 +94,7 @@ impl Topology {
             if v == 0 {
                 return Err(FemError::Singular {
                     node: i,
-                    dof: "all",
+                    dof: Dof::All,
                     pivot_ratio: 0.0,
                     hint: format!("node {i} has no struts (a disconnected node); remove it"),
                 });
@@ -105,7 +102,7 @@ impl Topology {
             if find(&mut parent, i) != find(&mut parent, 0) {
                 return Err(FemError::Singular {
                     node: i,
-                    dof: "all",
+                    dof: Dof::All,
                     pivot_ratio: 0.0,
                     hint: format!(
                         "node {i} is not connected to node 0 through struts: its group \
@@ -151,9 +148,9 @@ impl Topology {
         }
     }
 
-    /// The node and DOF name of a reduced index.
-    pub fn dof_name(&self, index: usize) -> (usize, &'static str) {
+    /// The node and degree of freedom of a reduced index.
+    pub fn dof_of(&self, index: usize) -> (usize, Dof) {
         let g = index + 3;
-        (g / 6, DOF_NAMES[g % 6])
+        (g / 6, Dof::OF_NODE[g % 6])
     }
 }

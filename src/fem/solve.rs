@@ -58,12 +58,12 @@ impl CholeskySolver {
                 ..Default::default()
             },
         )
-        .map_err(|e| FemError::Solver(format!("{e:?}")))?;
+        .map_err(FemError::Solver)?;
         let req = StackReq::any_of(&[
             symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
             symbolic.solve_in_place_scratch::<f64>(6, Par::Seq),
         ]);
-        let mem = MemBuffer::try_new(req).map_err(|_| FemError::Solver("out of memory".into()))?;
+        let mem = MemBuffer::try_new(req).map_err(|e| FemError::Solver(e.into()))?;
         let l_values = vec![0.0; symbolic.len_val()];
         let fwd = symbolic
             .perm()

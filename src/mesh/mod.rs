@@ -259,7 +259,7 @@ pub enum MeshError {
         tolerance: f64,
     },
     /// Reading an STL file failed.
-    #[error("reading STL {path}: {source}")]
+    #[error("reading STL {path}")]
     ReadStl {
         /// The file.
         path: std::path::PathBuf,

@@ -34,7 +34,7 @@ pub const WELD_RELATIVE_TOLERANCE: f64 = 1e-6;
 #[non_exhaustive]
 pub enum EnvelopeError {
     /// The STL file could not be opened or parsed.
-    #[error("reading STL {path}: {source}")]
+    #[error("reading STL {path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -77,13 +77,13 @@ pub enum BatchError {
         /// The path as given.
         path: PathBuf,
     },
-    /// A folder or path could not be read.
-    #[error("{}: {message}", path.display())]
+    /// A folder or path could not be read, or the summary could not be written.
+    #[error("{}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        source: std::io::Error,
     },
     /// The inputs hold no spec. Fix: pass spec files or folders holding `*.yaml`/`*.yml`
     /// (sub-folders are not searched).
@@ -118,6 +118,28 @@ pub enum BatchError {
     },
 }
 
+impl BatchError {
+    /// A `map_err` adapter: [`BatchError::Io`] on `path`.
+    fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BatchError + '_ {
+        move |source| BatchError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// An error and its causes on one line, joined by `: ` (as the command line prints them).
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut line = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        line.push_str(": ");
+        line.push_str(&c.to_string());
+        cause = c.source();
+    }
+    line
+}
+
 /// Collects spec files from `inputs`, in order: a file is taken as it is (any extension), a
 /// folder contributes the `*.yaml` and `*.yml` files directly inside it (not in sub-folders,
 /// not hidden `.*` files), sorted by path. A file named twice (also through another path to
@@ -127,22 +149,18 @@ pub enum BatchError {
 /// [`BatchError::NotFound`] naming a path that does not exist, [`BatchError::Io`] when a
 /// folder cannot be read, [`BatchError::NoSpecs`] when nothing is found at all.
 pub fn collect_specs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, BatchError> {
-    let io = |path: &Path, e: std::io::Error| BatchError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
     let mut found = Vec::new();
     for input in inputs {
         let meta = std::fs::metadata(input).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => BatchError::NotFound {
                 path: input.clone(),
             },
-            _ => io(input, e),
+            _ => BatchError::io(input)(e),
         })?;
         if meta.is_dir() {
             let mut files = Vec::new();
-            for entry in std::fs::read_dir(input).map_err(|e| io(input, e))? {
-                let path = entry.map_err(|e| io(input, e))?.path();
+            for entry in std::fs::read_dir(input).map_err(BatchError::io(input))? {
+                let path = entry.map_err(BatchError::io(input))?.path();
                 let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
                 let yaml = matches!(
                     path.extension().and_then(|e| e.to_str()),
@@ -161,7 +179,7 @@ pub fn collect_specs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, BatchError> {
     let mut seen = std::collections::HashSet::new();
     let mut specs = Vec::new();
     for path in found {
-        let key = std::fs::canonicalize(&path).map_err(|e| io(&path, e))?;
+        let key = std::fs::canonicalize(&path).map_err(BatchError::io(&path))?;
         if seen.insert(key) {
             specs.push(path);
         }
@@ -505,11 +523,7 @@ pub fn run(
     progress: &dyn BatchProgress,
 ) -> Result<BatchSummary, BatchError> {
     let start = Instant::now();
-    let io = |path: &Path, e: std::io::Error| BatchError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(&options.out_root).map_err(|e| io(&options.out_root, e))?;
+    std::fs::create_dir_all(&options.out_root).map_err(BatchError::io(&options.out_root))?;
     let next = AtomicUsize::new(0);
     let workers = options.jobs.get().min(plan.specs.len()).max(1);
     let mut slots: Vec<Option<SpecOutcome>> = vec![None; plan.specs.len()];
@@ -556,7 +570,7 @@ pub fn run(
     };
     let path = summary_path(&options.out_root, plan.shard);
     let json = serde_json::to_vec_pretty(&summary).expect("summary serializes");
-    crate::fsutil::atomic_write_bytes(&path, &json).map_err(|e| io(&path, e))?;
+    crate::fsutil::atomic_write_bytes(&path, &json).map_err(BatchError::io(&path))?;
     Ok(summary)
 }
 
@@ -585,7 +599,7 @@ fn run_one(
     let spec = match Spec::load(&planned.path) {
         Ok(spec) => spec,
         Err(e) => {
-            outcome.error = Some(e.to_string());
+            outcome.error = Some(error_chain(&e));
             return finish(outcome);
         }
     };
@@ -612,7 +626,7 @@ fn run_one(
             outcome.triangles = Some(report.mesh.triangles);
             outcome.struts = Some(report.struts);
         }
-        Ok(Err(e)) => outcome.error = Some(e.to_string()),
+        Ok(Err(e)) => outcome.error = Some(error_chain(&e)),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()

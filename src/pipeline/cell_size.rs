@@ -2,7 +2,7 @@
 //! between strut surfaces) scales linearly with the cell size `h`, so each limit is a lower
 //! bound on `h`.
 
-use super::{BuildError, smallest_gap};
+use super::{BuildError, CellLocation, smallest_gap};
 use crate::design_space::{Design, PeriodicCell, RangePolicy};
 use crate::inverse::Printability;
 use crate::spec::Manufacturing;
@@ -65,13 +65,17 @@ impl CellNeeds {
         round_up(by_strut.max(by_pore), 100.0)
     }
 
-    /// Checks the limits at cell size `h` (mm); `at` names the place for messages (e.g.
-    /// ` at control point "a"`, or empty).
+    /// Checks the limits at cell size `h` (mm); `at` names the place for messages.
     ///
     /// # Errors
     /// [`BuildError::StrutTooThin`] or [`BuildError::PoreTooSmall`] with the smallest cell size
     /// that fixes it.
-    pub fn check(&self, h: f64, limits: &Manufacturing, at: &str) -> Result<(), BuildError> {
+    pub fn check(
+        &self,
+        h: f64,
+        limits: &Manufacturing,
+        at: &CellLocation,
+    ) -> Result<(), BuildError> {
         let diameter = self.unit_diameter * h;
         if diameter < limits.min_strut_diameter {
             return Err(BuildError::StrutTooThin {
@@ -79,7 +83,7 @@ impl CellNeeds {
                 limit: limits.min_strut_diameter,
                 cell_size: h,
                 fix: round_up(limits.min_strut_diameter / self.unit_diameter, 1000.0),
-                at: at.to_string(),
+                at: at.clone(),
             });
         }
         if let Some(unit_pore) = self.unit_pore {
@@ -95,7 +99,7 @@ impl CellNeeds {
                     limit: limits.min_pore_size,
                     cell_size: h,
                     fix,
-                    at: at.to_string(),
+                    at: at.clone(),
                 });
             }
         }
@@ -139,8 +143,13 @@ mod tests {
         for rho in [0.005, 0.03, 0.1] {
             let needs = CellNeeds::of(&unit(rho));
             let h = needs.smallest_cell_size(&limits);
-            needs.check(h, &limits, "").unwrap();
-            assert!(needs.check(h - 0.011, &limits, "").is_err(), "rho {rho}");
+            needs.check(h, &limits, &CellLocation::Uniform).unwrap();
+            assert!(
+                needs
+                    .check(h - 0.011, &limits, &CellLocation::Uniform)
+                    .is_err(),
+                "rho {rho}"
+            );
         }
     }
 
@@ -152,12 +161,12 @@ mod tests {
         };
         let needs = CellNeeds::of(&unit(0.01));
         let err = needs
-            .check(1.0, &limits, " at control point \"a\"")
+            .check(1.0, &limits, &CellLocation::ControlPoint("a".into()))
             .unwrap_err();
         let BuildError::StrutTooThin { fix, .. } = &err else {
             panic!("{err}")
         };
-        needs.check(*fix, &limits, "").unwrap();
+        needs.check(*fix, &limits, &CellLocation::Uniform).unwrap();
         assert!(err.to_string().contains("control point \"a\""), "{err}");
     }
 }

@@ -7,7 +7,10 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::cell_size::{CellNeeds, PrintableWithin};
-use super::{BuildError, GradedOverlay, PointStiffness, Prepared, Timings, check_fits_domain};
+use super::{
+    BuildError, CellLocation, GradedOverlay, InverseStep, PointStiffness, Prepared, Timings,
+    check_fits_domain,
+};
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::grading::{
@@ -175,24 +178,23 @@ fn proposer(fill: &GradedFill) -> Result<Option<Box<dyn Proposer>>, BuildError> 
             device,
             polish,
         } => {
-            let models = Models::load(models, *device).map_err(|e| BuildError::InverseDesign {
-                what: format!("loading the models from {}", models.display()),
-                message: e.to_string(),
+            let models = Models::load(models, *device).map_err(|source| BuildError::Models {
+                dir: models.clone(),
+                source,
             })?;
-            let proposer = NetworkProposer::new(models).map_err(|e| BuildError::InverseDesign {
-                what: "loading the shape table".into(),
-                message: e.to_string(),
-            })?;
+            let proposer =
+                NetworkProposer::new(models).map_err(|source| BuildError::InverseDesign {
+                    step: InverseStep::ShapeTable,
+                    source,
+                })?;
             Box::new(proposer.with_polish(*polish, Default::default()))
         }
-        DesignMethod::Lookup { data } => {
-            Box::new(
-                LookupTable::from_csv(data).map_err(|e| BuildError::InverseDesign {
-                    what: format!("reading the lookup dataset {}", data.display()),
-                    message: e.to_string(),
-                })?,
-            )
-        }
+        DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
+            |source| BuildError::InverseDesign {
+                step: InverseStep::LookupData { data: data.clone() },
+                source,
+            },
+        )?),
     }))
 }
 
@@ -234,16 +236,15 @@ fn design_points(
                     &options,
                     &printable,
                 )
-                .map_err(|e| BuildError::InverseDesign {
-                    what: format!(
-                        "inverse design for control point {:?} (cell size <= {largest:.3} mm, \
-                         cell at most {:.3} mm wide, min strut diameter {} mm, min pore {} mm)",
-                        point.id,
-                        widest[i],
-                        spec.manufacturing.min_strut_diameter,
-                        spec.manufacturing.min_pore_size
-                    ),
-                    message: e.to_string(),
+                .map_err(|source| BuildError::InverseDesign {
+                    step: InverseStep::ControlPoint {
+                        id: point.id.clone(),
+                        largest_cell_size: largest,
+                        widest_cell: widest[i],
+                        min_strut_diameter: spec.manufacturing.min_strut_diameter,
+                        min_pore_size: spec.manufacturing.min_pore_size,
+                    },
+                    source,
                 })?
             }
             (None, None) => unreachable!("a proposer exists when a point needs one"),
@@ -391,7 +392,7 @@ fn point_cell_sizes(
                 need.check(
                     h,
                     &spec.manufacturing,
-                    &format!(" at control point {:?}", p.id),
+                    &CellLocation::ControlPoint(p.id.clone()),
                 )?;
                 h
             }
@@ -561,23 +562,12 @@ pub(super) fn prepare(
     let sizes = point_cell_sizes(spec, fill, &designs)?;
 
     stage("grading");
-    let (mut graded, mut verification) = grade_and_verify(spec, fill, &designs, &sizes, timings)?;
-    let mut corrections = vec![0usize; designs.len()];
-    let mut rounds = 0;
-    while rounds < fill.max_corrections
-        && correct(
-            spec,
-            fill,
-            &verification,
-            &mut designs,
-            &sizes,
-            &mut corrections,
-        )
-    {
-        rounds += 1;
-        stage(&format!("correction {rounds}"));
-        (graded, verification) = grade_and_verify(spec, fill, &designs, &sizes, timings)?;
-    }
+    let Corrected {
+        graded,
+        verification,
+        corrections,
+        rounds,
+    } = closed_loop(spec, fill, &mut designs, &sizes, timings, stage)?;
     grading_warnings(&graded, &verification, spec, warnings);
     let reports = point_reports(
         spec,
@@ -591,8 +581,70 @@ pub(super) fn prepare(
         &corrections,
         warnings,
     )?;
+    let report = graded_report(spec, fill, &graded, &verification, reports, rounds);
+    let point_stiffness = point_stiffness(fill, &verification);
+    let overlay = overlay(spec, &graded, &report.segments);
+    Ok((
+        Prepared {
+            network: graded.network,
+            cell_size: sizes.iter().copied().fold(0.0, f64::max),
+            point_stiffness,
+            cell_stiffness: None,
+            overlay: Some(overlay),
+        },
+        report,
+    ))
+}
+
+/// The graded lattice after the closed loop, with its verification.
+struct Corrected {
+    graded: GradedLattice,
+    verification: Verification,
+    /// Corrections per point.
+    corrections: Vec<usize>,
+    /// Rounds run (regradings after corrections).
+    rounds: usize,
+}
+
+/// Grades and verifies, then corrects the designs of points that miss their tolerance and
+/// grades again, at most `fill.max_corrections` rounds.
+fn closed_loop(
+    spec: &Spec,
+    fill: &GradedFill,
+    designs: &mut [Design],
+    sizes: &[f64],
+    timings: &mut Timings,
+    stage: &dyn Fn(&str),
+) -> Result<Corrected, BuildError> {
+    let (mut graded, mut verification) = grade_and_verify(spec, fill, designs, sizes, timings)?;
+    let mut corrections = vec![0usize; designs.len()];
+    let mut rounds = 0;
+    while rounds < fill.max_corrections
+        && correct(spec, fill, &verification, designs, sizes, &mut corrections)
+    {
+        rounds += 1;
+        stage(&format!("correction {rounds}"));
+        (graded, verification) = grade_and_verify(spec, fill, designs, sizes, timings)?;
+    }
+    Ok(Corrected {
+        graded,
+        verification,
+        corrections,
+        rounds,
+    })
+}
+
+/// The graded part of the report (`reports`: the control points').
+fn graded_report(
+    spec: &Spec,
+    fill: &GradedFill,
+    graded: &GradedLattice,
+    verification: &Verification,
+    reports: Vec<PointReport>,
+    rounds: usize,
+) -> GradedReport {
     let e = spec.material.youngs_modulus;
-    let report = GradedReport {
+    GradedReport {
         method: match fill.method {
             DesignMethod::Network { .. } => "network".into(),
             DesignMethod::Lookup { .. } => "lookup".into(),
@@ -618,8 +670,12 @@ pub(super) fn prepare(
             .collect(),
         max_step_change: verification.max_step_change,
         failed_samples: verification.failed_samples.clone(),
-    };
-    let point_stiffness = verification
+    }
+}
+
+/// Every control point's stiffnesses, for its plot.
+fn point_stiffness(fill: &GradedFill, verification: &Verification) -> Vec<PointStiffness> {
+    verification
         .points
         .iter()
         .zip(&fill.points)
@@ -633,8 +689,13 @@ pub(super) fn prepare(
             graded_vs_target: c.vs_target,
             window_vs_target: c.window.as_ref().and_then(|w| w.vs_target),
         })
-        .collect();
-    let overlay = GradedOverlay {
+        .collect()
+}
+
+/// What the lattice picture draws over the struts: the domain, the points' cores and the
+/// stiffness samples between them.
+fn overlay(spec: &Spec, graded: &GradedLattice, segments: &[SegmentReport]) -> GradedOverlay {
+    GradedOverlay {
         domain: spec.domain.bounding_box(),
         cores: graded
             .cores
@@ -651,18 +712,8 @@ pub(super) fn prepare(
                 )
             })
             .collect(),
-        segments: report.segments.iter().map(|s| s.sample.clone()).collect(),
-    };
-    Ok((
-        Prepared {
-            network: graded.network,
-            cell_size: sizes.iter().copied().fold(0.0, f64::max),
-            point_stiffness,
-            cell_stiffness: None,
-            overlay: Some(overlay),
-        },
-        report,
-    ))
+        segments: segments.iter().map(|s| s.sample.clone()).collect(),
+    }
 }
 
 fn grading_warnings(

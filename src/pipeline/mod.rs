@@ -37,8 +37,13 @@ use crate::export::{
 };
 use crate::fem::{FemError, FemOptions, homogenize};
 use crate::grading::GradingError;
+use crate::inverse::InverseError;
+use crate::learn::LearnError;
 use crate::mechanics::{ErrorMetrics, Stiffness};
-use crate::mesh::{MeshError, MeshSettings, check, mesh_network_with_stats};
+use crate::mesh::{
+    ExplicitFailure, MeshError, MeshReport, MeshSettings, MeshStats, TriMesh, check,
+    mesh_network_with_stats,
+};
 use crate::network::{Domain, StrutNetwork, TileError, tile};
 use crate::spec::{CellSize, Fill, Spec};
 
@@ -63,8 +68,8 @@ pub enum BuildError {
         cell_size: f64,
         /// The smallest cell size that meets the limit, mm.
         fix: f64,
-        /// Where (e.g. ` at control point "a"`), or empty.
-        at: String,
+        /// Where.
+        at: CellLocation,
     },
     /// Pores smaller than powder can be removed from.
     #[error(
@@ -80,8 +85,8 @@ pub enum BuildError {
         cell_size: f64,
         /// The smallest cell size that meets the limit, mm.
         fix: f64,
-        /// Where (e.g. ` at control point "a"`), or empty.
-        at: String,
+        /// Where.
+        at: CellLocation,
     },
     /// The output folder is not the build's to write (nothing was touched). Fix: give a new
     /// or empty folder, or a previous trussforge output.
@@ -100,13 +105,21 @@ pub enum BuildError {
         /// Why, and what to change.
         reason: String,
     },
-    /// Inverse design of a control point failed.
-    #[error("{what}: {message}")]
+    /// The trained models of the network method could not be loaded.
+    #[error("loading the models from {}", dir.display())]
+    Models {
+        /// The models folder.
+        dir: PathBuf,
+        /// Why.
+        source: LearnError,
+    },
+    /// Inverse design (or loading what it needs) failed.
+    #[error("{step}")]
     InverseDesign {
         /// What was being done.
-        what: String,
-        /// The cause.
-        message: String,
+        step: InverseStep,
+        /// Why it failed.
+        source: InverseError,
     },
     /// Grading or its verification failed.
     #[error(transparent)]
@@ -149,18 +162,189 @@ pub enum BuildError {
         limit: f64,
         /// What would shrink it.
         fix: &'static str,
-        /// Why the mesh is larger than estimated (the explicit mesher refused the network and
-        /// the implicit one ran), or empty.
-        why: String,
+        /// What explains the size.
+        why: SizeCause,
     },
     /// A file-system operation on the output folder failed.
-    #[error("{}: {message}", path.display())]
+    #[error("{}", path.display())]
     Io {
         /// The path.
         path: PathBuf,
         /// What went wrong.
-        message: String,
+        source: std::io::Error,
     },
+    /// The output folder's parent cannot be written (found out before any work).
+    #[error(
+        "{}: the output folder {} cannot be written there; give an --out in a writable place",
+        parent.display(),
+        out.display()
+    )]
+    NotWritable {
+        /// The output folder.
+        out: PathBuf,
+        /// The nearest existing folder on the way to it.
+        parent: PathBuf,
+        /// Why a file could not be created there.
+        source: std::io::Error,
+    },
+    /// The new output is in place but the previous one could not be removed.
+    #[error(
+        "the new output is in place but the previous one could not be removed from this \
+         hidden folder: {}",
+        old.display()
+    )]
+    OldOutputLeft {
+        /// The hidden folder holding the previous output.
+        old: PathBuf,
+        /// Why it could not be removed.
+        source: std::io::Error,
+    },
+}
+
+/// Where a cell's manufacturing limits were checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CellLocation {
+    /// The one cell of a uniform fill.
+    Uniform,
+    /// The cell of a control point of a graded fill (its id).
+    ControlPoint(String),
+}
+
+impl std::fmt::Display for CellLocation {
+    /// Empty for [`CellLocation::Uniform`], ` at control point "a"` otherwise (messages put it
+    /// right after the offending figure).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Uniform => Ok(()),
+            Self::ControlPoint(id) => write!(f, " at control point {id:?}"),
+        }
+    }
+}
+
+/// The step of inverse design that failed ([`BuildError::InverseDesign`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum InverseStep {
+    /// Loading the shape table beside the models.
+    ShapeTable,
+    /// Reading the dataset of the lookup method.
+    LookupData {
+        /// The dataset CSV.
+        data: PathBuf,
+    },
+    /// Designing for one control point's target within the printability limits.
+    ControlPoint {
+        /// The point's id.
+        id: String,
+        /// Largest cell size a design may need, mm.
+        largest_cell_size: f64,
+        /// Widest cell the point has room for, mm (infinite: unlimited).
+        widest_cell: f64,
+        /// `manufacturing.min_strut_diameter`, mm.
+        min_strut_diameter: f64,
+        /// `manufacturing.min_pore_size`, mm.
+        min_pore_size: f64,
+    },
+}
+
+impl std::fmt::Display for InverseStep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::ShapeTable => f.write_str("loading the shape table"),
+            Self::LookupData { data } => {
+                write!(f, "reading the lookup dataset {}", data.display())
+            }
+            Self::ControlPoint {
+                id,
+                largest_cell_size,
+                widest_cell,
+                min_strut_diameter,
+                min_pore_size,
+            } => write!(
+                f,
+                "inverse design for control point {id:?} (cell size <= {largest_cell_size:.3} \
+                 mm, cell at most {widest_cell:.3} mm wide, min strut diameter \
+                 {min_strut_diameter} mm, min pore {min_pore_size} mm)"
+            ),
+        }
+    }
+}
+
+/// What explains the size of a mesh file that is too large ([`BuildError::TooLarge`]).
+#[derive(Debug, Clone, PartialEq)]
+pub enum SizeCause {
+    /// Nothing to add.
+    None,
+    /// Before tiling: the domain holds about `cells` cells (infinite: too many to count).
+    Cells {
+        /// Cells in the domain (its volume over the cell's).
+        cells: f64,
+        /// Struts of one cell.
+        struts_per_cell: usize,
+    },
+    /// `mesh.method` is implicit, which costs this many triangles per strut.
+    ImplicitChosen {
+        /// Triangles per strut, estimated.
+        triangles_per_strut: u64,
+    },
+    /// The explicit mesher refused the network, so the implicit one runs.
+    ExplicitRefused {
+        /// Why the explicit mesher refused.
+        reason: Box<ExplicitFailure>,
+        /// Whether the implicit mesher would run (with its estimate) or ran.
+        implicit: ImplicitRun,
+    },
+}
+
+/// The implicit mesher after the explicit one refused: estimated, or done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImplicitRun {
+    /// It would run, at about this many triangles per strut.
+    WouldRun {
+        /// Triangles per strut, estimated.
+        triangles_per_strut: u64,
+    },
+    /// It ran.
+    Ran,
+}
+
+impl std::fmt::Display for SizeCause {
+    /// Empty, or `; ` and the explanation (messages append it to the size).
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::None => Ok(()),
+            Self::Cells {
+                cells,
+                struts_per_cell,
+            } if cells.is_finite() => write!(
+                f,
+                "; the domain holds about {cells:.3e} cells of {struts_per_cell} struts"
+            ),
+            Self::Cells { .. } => f.write_str("; the domain holds more cells than can be counted"),
+            Self::ImplicitChosen {
+                triangles_per_strut,
+            } => write!(
+                f,
+                "; mesh.method is implicit (about {triangles_per_strut} triangles per strut): \
+                 mesh.method: auto meshes explicitly (about 50), or use a coarser \
+                 mesh.resolution"
+            ),
+            Self::ExplicitRefused { reason, implicit } => {
+                write!(
+                    f,
+                    "; the explicit mesher refused the network ({reason}), so the implicit one "
+                )?;
+                match implicit {
+                    ImplicitRun::WouldRun {
+                        triangles_per_strut,
+                    } => write!(
+                        f,
+                        "would run (about {triangles_per_strut} triangles per strut)"
+                    ),
+                    ImplicitRun::Ran => f.write_str("ran"),
+                }
+            }
+        }
+    }
 }
 
 /// What either fill hands on to meshing and writing.
@@ -223,7 +407,6 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     output_dir::check_output_dir(out_dir, &spec.source)?;
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
-
     let (prepared, uniform_report, graded_report) = match &spec.fill {
         Fill::Uniform(design) => {
             let (p, r) = uniform(spec, design, &mut timings, &mut warnings, stage)?;
@@ -234,17 +417,70 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             (p, None, Some(r))
         }
     };
-    let network = &prepared.network;
+    let (mesh, mesh_stats) = mesh(spec, &prepared.network, &mut timings, stage)?;
+    stage("check");
+    let t = Instant::now();
+    let (mesh, mesh_check) = check_and_repair(mesh, &mut warnings)?;
+    timings.check = t.elapsed().as_secs_f64();
 
-    let n = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
+    let staging = output_dir::Staging::create(out_dir)?;
+    let report = staging.fill(|dir| {
+        let files = write_files(spec, &prepared, &mesh, dir, &mut timings, stage)?;
+        timings.total = total.elapsed().as_secs_f64();
+        let report = BuildReport::new(
+            spec,
+            &prepared,
+            uniform_report,
+            graded_report,
+            &mesh,
+            &mesh_stats,
+            &mesh_check,
+            domain_volume(&spec.domain),
+            files,
+            timings,
+            warnings,
+        );
+        let json = serde_json::to_vec_pretty(&report).expect("report serializes");
+        let path = dir.join("report.json");
+        crate::fsutil::atomic_write_bytes(&path, &json).map_err(BuildError::io(&path))?;
+        Ok(report)
+    })?;
+    staging.swap_in(out_dir, &spec.source)?;
+    Ok(report)
+}
+
+impl BuildError {
+    /// A `map_err` adapter: [`BuildError::Io`] on `path`.
+    pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BuildError + '_ {
+        move |source| BuildError::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// Triangles of the explicit mesh of `struts` struts at the spec's chord tolerance.
+fn explicit_triangles(spec: &Spec, struts: usize) -> u64 {
+    let segments = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
+    size::estimate_triangles(struts, segments)
+}
+
+/// Meshes the network (stopping with [`BuildError::TooLarge`] before and after when a file
+/// would exceed `outputs.max_file_mb`); adds the time taken to `timings`.
+fn mesh(
+    spec: &Spec,
+    network: &StrutNetwork,
+    timings: &mut Timings,
+    stage: &dyn Fn(&str),
+) -> Result<(TriMesh, MeshStats), BuildError> {
     let struts = network.struts().len();
-    let expected = size::estimate_triangles(struts, n);
+    let expected = explicit_triangles(spec, struts);
     check_sizes(
         spec,
         expected,
         struts,
         "estimated before meshing",
-        String::new(),
+        SizeCause::None,
     )?;
     stage("mesh");
     let t = Instant::now();
@@ -258,17 +494,17 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             max,
             fallback,
         }) => {
-            let per_strut = estimated / struts.max(1) as u64;
+            let triangles_per_strut = estimated / struts.max(1) as u64;
             let why = match &fallback {
-                Some(f) => format!(
-                    "; the explicit mesher refused the network ({f}), so the implicit one would \
-                     run (about {per_strut} triangles per strut)"
-                ),
-                None => format!(
-                    "; mesh.method is implicit (about {per_strut} triangles per strut): \
-                     mesh.method: auto meshes explicitly (about 50), or use a coarser \
-                     mesh.resolution"
-                ),
+                Some(reason) => SizeCause::ExplicitRefused {
+                    reason: Box::new(reason.clone()),
+                    implicit: ImplicitRun::WouldRun {
+                        triangles_per_strut,
+                    },
+                },
+                None => SizeCause::ImplicitChosen {
+                    triangles_per_strut,
+                },
             };
             check_sizes(
                 spec,
@@ -287,9 +523,13 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         other => other?,
     };
     timings.mesh = t.elapsed().as_secs_f64();
-    let why = mesh_stats.fallback.as_ref().map_or_else(String::new, |f| {
-        format!("; the explicit mesher refused the network ({f}), so the implicit one ran")
-    });
+    let why = mesh_stats
+        .fallback
+        .as_ref()
+        .map_or(SizeCause::None, |reason| SizeCause::ExplicitRefused {
+            reason: Box::new(reason.clone()),
+            implicit: ImplicitRun::Ran,
+        });
     check_sizes(
         spec,
         mesh.triangles().len() as u64,
@@ -297,11 +537,17 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         "measured after meshing",
         why,
     )?;
-    stage("check");
-    let t = Instant::now();
+    Ok((mesh, mesh_stats))
+}
+
+/// The full mesh check; enclosed voids (which would trap powder) are filled and floating
+/// pieces dropped, each with a warning, and the mesh checked again.
+fn check_and_repair(
+    mesh: TriMesh,
+    warnings: &mut Vec<String>,
+) -> Result<(TriMesh, MeshReport), BuildError> {
     let mut mesh_check = check(&mesh);
     mesh_check.clone().into_result()?;
-    // Enclosed voids would trap powder: fill them (drop their inner shells), then re-check.
     let mesh = if mesh_check.voids > 0 {
         let (filled, voids, volume) = crate::mesh::fill_voids(&mesh);
         mesh_check = check(&filled);
@@ -328,126 +574,62 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     } else {
         mesh
     };
-    timings.check = t.elapsed().as_secs_f64();
+    Ok((mesh, mesh_check))
+}
 
-    let parent = out_dir
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let io = |path: &Path, e: std::io::Error| BuildError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-    let name = out_dir
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "out".into());
-    output_dir::clean_stale(parent, &name);
-    let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&staging);
-    std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+/// Writes the mesh and lattice files and the plots the spec asks for into `dir`; adds the
+/// times taken to `timings`.
+fn write_files(
+    spec: &Spec,
+    prepared: &Prepared,
+    mesh: &TriMesh,
+    dir: &Path,
+    timings: &mut Timings,
+    stage: &dyn Fn(&str),
+) -> Result<Vec<FileReport>, BuildError> {
+    let network = &prepared.network;
     let struts = network.struts().len();
-    let result = (|| -> Result<BuildReport, BuildError> {
-        let mut files = Vec::new();
-        if spec.outputs.stl {
-            stage("stl");
-            let t = Instant::now();
-            write_stl(staging.join("implant.stl"), &mesh)?;
-            timings.stl = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(&staging, "implant.stl", struts));
-        }
-        if spec.outputs.threemf {
-            stage("3mf");
-            let t = Instant::now();
-            let content = ThreeMfContent {
-                mesh: Some(&mesh),
-                lattice: spec.outputs.beam_lattice.then_some(network),
-            };
-            let stats = write_3mf(
-                staging.join("implant.3mf"),
-                &content,
-                &ThreeMfOptions::default(),
-            )?;
-            timings.threemf = t.elapsed().as_secs_f64();
-            let mut f = FileReport::of(&staging, "implant.3mf", struts);
-            if stats.beams > 0 {
-                f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
-            }
-            files.push(f);
-        }
-        if spec.outputs.step {
-            stage("step");
-            let t = Instant::now();
-            write_step(
-                staging.join("implant.step"),
-                network,
-                &StepOptions::default(),
-            )?;
-            timings.step = t.elapsed().as_secs_f64();
-            files.push(FileReport::of(&staging, "implant.step", struts));
-        }
-        if spec.outputs.plots {
-            stage("plots");
-            let t = Instant::now();
-            files.extend(plots::write_plots(&staging, spec, &prepared)?);
-            timings.plots = t.elapsed().as_secs_f64();
-        }
-        timings.total = total.elapsed().as_secs_f64();
-        let report = BuildReport::new(
-            spec,
-            &prepared,
-            uniform_report,
-            graded_report,
-            &mesh,
-            &mesh_stats,
-            &mesh_check,
-            domain_volume(&spec.domain),
-            files,
-            timings,
-            warnings,
-        );
-        let json = serde_json::to_vec_pretty(&report).expect("report serializes");
-        crate::fsutil::atomic_write_bytes(&staging.join("report.json"), &json)
-            .map_err(|e| io(&staging.join("report.json"), e))?;
-        Ok(report)
-    })();
-    let report = match result {
-        Ok(r) => r,
-        Err(e) => {
-            let _ = std::fs::remove_dir_all(&staging);
-            return Err(e);
-        }
-    };
-    // Swap the finished folder in: the old output is removed only once the new one is whole.
-    // The folder was checked before the work, but may have changed since: check again.
-    let swap = || -> Result<(), BuildError> {
-        output_dir::check_output_dir(out_dir, &spec.source)?;
-        let old = parent.join(format!(".{name}.old-{}", std::process::id()));
-        if out_dir.exists() {
-            std::fs::rename(out_dir, &old).map_err(|e| io(out_dir, e))?;
-        }
-        if let Err(e) = std::fs::rename(&staging, out_dir) {
-            // Put the previous output back.
-            let _ = std::fs::rename(&old, out_dir);
-            return Err(io(out_dir, e));
-        }
-        if old.exists() {
-            std::fs::remove_dir_all(&old).map_err(|e| BuildError::Io {
-                path: old.clone(),
-                message: format!(
-                    "the new output is in place but the previous one could not be removed \
-                     from this hidden folder: {e}"
-                ),
-            })?;
-        }
-        Ok(())
-    };
-    if let Err(e) = swap() {
-        let _ = std::fs::remove_dir_all(&staging);
-        return Err(e);
+    let mut files = Vec::new();
+    if spec.outputs.stl {
+        stage("stl");
+        let t = Instant::now();
+        write_stl(dir.join("implant.stl"), mesh)?;
+        timings.stl = t.elapsed().as_secs_f64();
+        files.push(FileReport::of(dir, "implant.stl", struts));
     }
-    Ok(report)
+    if spec.outputs.threemf {
+        stage("3mf");
+        let t = Instant::now();
+        let content = ThreeMfContent {
+            mesh: Some(mesh),
+            lattice: spec.outputs.beam_lattice.then_some(network),
+        };
+        let stats = write_3mf(
+            dir.join("implant.3mf"),
+            &content,
+            &ThreeMfOptions::default(),
+        )?;
+        timings.threemf = t.elapsed().as_secs_f64();
+        let mut f = FileReport::of(dir, "implant.3mf", struts);
+        if stats.beams > 0 {
+            f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
+        }
+        files.push(f);
+    }
+    if spec.outputs.step {
+        stage("step");
+        let t = Instant::now();
+        write_step(dir.join("implant.step"), network, &StepOptions::default())?;
+        timings.step = t.elapsed().as_secs_f64();
+        files.push(FileReport::of(dir, "implant.step", struts));
+    }
+    if spec.outputs.plots {
+        stage("plots");
+        let t = Instant::now();
+        files.extend(plots::write_plots(dir, spec, prepared)?);
+        timings.plots = t.elapsed().as_secs_f64();
+    }
+    Ok(files)
 }
 
 /// The uniform path: one design's cell, checked against the manufacturing limits, FE
@@ -465,7 +647,7 @@ fn uniform(
     let needs = CellNeeds::of(&unit);
     let h = match spec.cell_size {
         CellSize::Fixed(h) => {
-            needs.check(h, &spec.manufacturing, "")?;
+            needs.check(h, &spec.manufacturing, &CellLocation::Uniform)?;
             h
         }
         CellSize::Auto => needs.smallest_cell_size(&spec.manufacturing),
@@ -478,19 +660,15 @@ fn uniform(
     // Before tiling: the domain holds about volume / cell volume cells of the cell's struts.
     let cells = domain_volume(&spec.domain) / cell.volume();
     let struts = (cells * cell.struts().len() as f64).min(u64::MAX as f64) as u64;
-    let n = crate::mesh::hub::segments(spec.mesh.chord_tolerance);
+    let struts = usize::try_from(struts).unwrap_or(usize::MAX);
     check_sizes(
         spec,
-        size::estimate_triangles(usize::try_from(struts).unwrap_or(usize::MAX), n),
-        usize::try_from(struts).unwrap_or(usize::MAX),
+        explicit_triangles(spec, struts),
+        struts,
         "estimated before tiling",
-        if cells.is_finite() {
-            format!(
-                "; the domain holds about {cells:.3e} cells of {} struts",
-                cell.struts().len()
-            )
-        } else {
-            "; the domain holds more cells than can be counted".to_string()
+        SizeCause::Cells {
+            cells,
+            struts_per_cell: cell.struts().len(),
         },
     )?;
     stage("tile");
@@ -516,8 +694,6 @@ fn uniform(
     ))
 }
 
-/// A cell size `h` (mm) larger than the domain's smallest bounding-box extent leaves no whole
-/// cell in it: [`BuildError::CellSizeIncompatible`].
 /// Stops with [`BuildError::TooLarge`] when a mesh file of `triangles` triangles would exceed
 /// `outputs.max_file_mb`.
 fn check_sizes(
@@ -525,7 +701,7 @@ fn check_sizes(
     triangles: u64,
     struts: usize,
     when: &'static str,
-    why: String,
+    why: SizeCause,
 ) -> Result<(), BuildError> {
     let sizes = size::sizes(&spec.outputs, triangles, struts);
     match size::first_too_large(&spec.outputs, &sizes) {
@@ -541,6 +717,8 @@ fn check_sizes(
     }
 }
 
+/// A cell size `h` (mm) larger than the domain's smallest bounding-box extent leaves no whole
+/// cell in it: [`BuildError::CellSizeIncompatible`].
 pub(crate) fn check_fits_domain(domain: &Domain, h: f64) -> Result<(), BuildError> {
     let (lo, hi) = domain.bounding_box();
     let extent = (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min);

@@ -91,10 +91,7 @@ pub(crate) fn check_output_dir(out: &Path, spec: &Path) -> Result<(), BuildError
     }
     if out.is_dir() {
         let empty = std::fs::read_dir(out)
-            .map_err(|e| BuildError::Io {
-                path: out.to_path_buf(),
-                message: e.to_string(),
-            })?
+            .map_err(BuildError::io(out))?
             .next()
             .is_none();
         if !empty && !is_previous_output(out) {
@@ -132,14 +129,87 @@ fn check_writable(out: &Path) -> Result<(), BuildError> {
             let _ = std::fs::remove_file(&probe);
             Ok(())
         }
-        Err(e) => Err(BuildError::Io {
-            path: existing.to_path_buf(),
-            message: format!(
-                "the output folder {} cannot be written there ({e}); give an --out in a \
-                 writable place",
-                out.display()
-            ),
+        Err(source) => Err(BuildError::NotWritable {
+            out: out.to_path_buf(),
+            parent: existing.to_path_buf(),
+            source,
         }),
+    }
+}
+
+/// The hidden folder beside the output folder that a build writes into
+/// (`.NAME.partial-PID`): it replaces the output folder only once every file is complete.
+pub(crate) struct Staging {
+    /// The output folder's parent.
+    parent: PathBuf,
+    /// The output folder's name.
+    name: String,
+    /// The staging folder.
+    pub dir: PathBuf,
+}
+
+impl Staging {
+    /// Creates the output folder's parent and an empty staging folder in it, after removing
+    /// the stale ones of dead processes ([`clean_stale`]).
+    pub(crate) fn create(out_dir: &Path) -> Result<Self, BuildError> {
+        let parent = out_dir
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."))
+            .to_path_buf();
+        std::fs::create_dir_all(&parent).map_err(BuildError::io(&parent))?;
+        let name = out_dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "out".into());
+        clean_stale(&parent, &name);
+        let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(BuildError::io(&dir))?;
+        Ok(Self { parent, name, dir })
+    }
+
+    /// Runs `write` on the staging folder; removes the folder when it fails.
+    pub(crate) fn fill<T>(
+        &self,
+        write: impl FnOnce(&Path) -> Result<T, BuildError>,
+    ) -> Result<T, BuildError> {
+        write(&self.dir).inspect_err(|_| {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        })
+    }
+
+    /// Swaps the finished folder in as `out_dir`: the old output is removed only once the new
+    /// one is whole. The folder was checked before the work but may have changed since, so it
+    /// is checked again (`spec`: the spec file). The staging folder is removed on failure.
+    pub(crate) fn swap_in(self, out_dir: &Path, spec: &Path) -> Result<(), BuildError> {
+        let result = self.swap(out_dir, spec);
+        if result.is_err() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+        result
+    }
+
+    fn swap(&self, out_dir: &Path, spec: &Path) -> Result<(), BuildError> {
+        check_output_dir(out_dir, spec)?;
+        let old = self
+            .parent
+            .join(format!(".{}.old-{}", self.name, std::process::id()));
+        if out_dir.exists() {
+            std::fs::rename(out_dir, &old).map_err(BuildError::io(out_dir))?;
+        }
+        if let Err(e) = std::fs::rename(&self.dir, out_dir) {
+            // Put the previous output back.
+            let _ = std::fs::rename(&old, out_dir);
+            return Err(BuildError::io(out_dir)(e));
+        }
+        if old.exists() {
+            std::fs::remove_dir_all(&old).map_err(|source| BuildError::OldOutputLeft {
+                old: old.clone(),
+                source,
+            })?;
+        }
+        Ok(())
     }
 }
 

@@ -3,9 +3,9 @@
 //! cell (FE) in the 1-2, 1-3 and 2-3 planes, and an orthographic view of the strut network
 //! coloured by diameter; each as SVG and PNG.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use super::{BuildError, FileReport, Prepared};
+use super::{BuildError, FileReport, GradedOverlay, Prepared};
 use crate::mechanics::ErrorMetrics;
 use crate::plot::{
     Curve, LatticeOverlay, LatticeView, OverlayBox, SegmentCurve, directional_modulus_png,
@@ -106,22 +106,78 @@ pub(super) fn write_plots(
     spec: &Spec,
     prepared: &Prepared,
 ) -> Result<Vec<FileReport>, BuildError> {
-    let uniform_stiffness = prepared.cell_stiffness.as_ref();
     let plots = dir.join("plots");
-    let io = |path: &Path, e: std::io::Error| BuildError::Io {
-        path: path.to_path_buf(),
-        message: e.to_string(),
-    };
-    std::fs::create_dir_all(&plots).map_err(|e| io(&plots, e))?;
-    let struts = prepared.network.struts().len();
-    let mut files = Vec::new();
-    let mut write = |name: String, bytes: &[u8]| -> Result<(), BuildError> {
-        let path = plots.join(&name);
-        crate::fsutil::atomic_write_bytes(&path, bytes).map_err(|e| io(&path, e))?;
-        files.push(FileReport::of(dir, &format!("plots/{name}"), struts));
-        Ok(())
+    std::fs::create_dir_all(&plots).map_err(BuildError::io(&plots))?;
+    let mut out = PlotFiles {
+        dir,
+        plots,
+        struts: prepared.network.struts().len(),
+        files: Vec::new(),
     };
     let e = spec.material.youngs_modulus;
+    write_point_plots(&mut out, prepared, e)?;
+    if let Some(c) = prepared.cell_stiffness.as_ref() {
+        let curves = [Curve {
+            label: "design (FE)",
+            stiffness: c,
+        }];
+        let title = format!("{}: directional Young's modulus of the cell", spec.name);
+        out.write_modulus("cell-stiffness", &title, &curves, e)?;
+    }
+    write_lattice_plot(&mut out, spec, prepared)?;
+    if let Some(o) = &prepared.overlay {
+        write_segment_plot(&mut out, spec, o, e)?;
+    }
+    Ok(out.files)
+}
+
+/// The plots folder being written and the reports of the files written so far.
+struct PlotFiles<'a> {
+    /// The build's folder (file reports are relative to it).
+    dir: &'a Path,
+    /// `dir/plots`.
+    plots: PathBuf,
+    /// Struts of the network (for the per-strut sizes of the reports).
+    struts: usize,
+    /// The files written.
+    files: Vec<FileReport>,
+}
+
+impl PlotFiles<'_> {
+    /// Writes `plots/name` and records it.
+    fn write(&mut self, name: String, bytes: &[u8]) -> Result<(), BuildError> {
+        let path = self.plots.join(&name);
+        crate::fsutil::atomic_write_bytes(&path, bytes).map_err(BuildError::io(&path))?;
+        self.files.push(FileReport::of(
+            self.dir,
+            &format!("plots/{name}"),
+            self.struts,
+        ));
+        Ok(())
+    }
+
+    /// Writes `stem.svg` and `stem.png`: the directional Young's modulus of `curves`
+    /// (normalized stiffness; `e`: the base material's E, GPa).
+    fn write_modulus(
+        &mut self,
+        stem: &str,
+        title: &str,
+        curves: &[Curve],
+        e: f64,
+    ) -> Result<(), BuildError> {
+        self.write(
+            format!("{stem}.svg"),
+            directional_modulus_svg(title, curves, e).as_bytes(),
+        )?;
+        self.write(
+            format!("{stem}.png"),
+            &directional_modulus_png(title, curves, e),
+        )
+    }
+}
+
+/// Per control point: target, design, graded cell and built window, E(n).
+fn write_point_plots(out: &mut PlotFiles, prepared: &Prepared, e: f64) -> Result<(), BuildError> {
     let stems = unique_stems(prepared.point_stiffness.iter().map(|p| p.id.as_str()));
     for (n, p) in prepared.point_stiffness.iter().enumerate() {
         let graded_label = figure_label("graded cell (FE)", p.graded_vs_target.as_ref());
@@ -151,79 +207,71 @@ pub(super) fn write_plots(
             "{} at ({x:.1}, {y:.1}, {z:.1}) mm: E(n)",
             shortened(&p.id, 24)
         );
-        let stem = &stems[n];
-        write(
-            format!("{stem}-stiffness.svg"),
-            directional_modulus_svg(&title, &curves, e).as_bytes(),
-        )?;
-        write(
-            format!("{stem}-stiffness.png"),
-            &directional_modulus_png(&title, &curves, e),
-        )?;
+        out.write_modulus(&format!("{}-stiffness", stems[n]), &title, &curves, e)?;
     }
-    if let Some(c) = uniform_stiffness {
-        let curves = [Curve {
-            label: "design (FE)",
-            stiffness: c,
-        }];
-        let title = format!("{}: directional Young's modulus of the cell", spec.name);
-        write(
-            "cell-stiffness.svg".into(),
-            directional_modulus_svg(&title, &curves, e).as_bytes(),
-        )?;
-        write(
-            "cell-stiffness.png".into(),
-            &directional_modulus_png(&title, &curves, e),
-        )?;
-    }
+    Ok(())
+}
+
+/// The struts, with the control points and their cores when graded.
+fn write_lattice_plot(
+    out: &mut PlotFiles,
+    spec: &Spec,
+    prepared: &Prepared,
+) -> Result<(), BuildError> {
     let overlay = lattice_overlay(prepared);
     let title = if prepared.overlay.is_some() {
         format!(
             "{}: {} struts, points and cores (dashed)",
             shortened(&spec.name, 24),
-            struts
+            out.struts
         )
     } else {
         format!(
             "{}: {} struts, cell size {:.2} mm",
             shortened(&spec.name, 24),
-            struts,
+            out.struts,
             prepared.cell_size
         )
     };
     let view = LatticeView::default();
-    write(
+    out.write(
         "lattice.svg".into(),
         lattice_svg_with(&prepared.network, &title, &view, &overlay).as_bytes(),
     )?;
-    write(
+    out.write(
         "lattice.png".into(),
         &lattice_png_with(&prepared.network, &title, &view, &overlay),
-    )?;
-    if let Some(o) = &prepared.overlay {
-        let mut curves: Vec<SegmentCurve> = Vec::new();
-        for s in &o.segments {
-            let label = format!("{} to {}", shortened(&s.from, 30), shortened(&s.to, 30));
-            if curves.last().is_none_or(|c| c.label != label) {
-                curves.push(SegmentCurve {
-                    label,
-                    samples: Vec::new(),
-                });
-            }
-            curves
-                .last_mut()
-                .expect("pushed")
-                .samples
-                .push((s.t, &s.stiffness));
+    )
+}
+
+/// The stiffness samples between neighbouring control points, one curve per segment.
+fn write_segment_plot(
+    out: &mut PlotFiles,
+    spec: &Spec,
+    overlay: &GradedOverlay,
+    e: f64,
+) -> Result<(), BuildError> {
+    let mut curves: Vec<SegmentCurve> = Vec::new();
+    for s in &overlay.segments {
+        let label = format!("{} to {}", shortened(&s.from, 30), shortened(&s.to, 30));
+        if curves.last().is_none_or(|c| c.label != label) {
+            curves.push(SegmentCurve {
+                label,
+                samples: Vec::new(),
+            });
         }
-        let title = format!("{}: stiffness between points", shortened(&spec.name, 24));
-        write(
-            "segments.svg".into(),
-            segments_svg(&title, &curves, e).as_bytes(),
-        )?;
-        write("segments.png".into(), &segments_png(&title, &curves, e))?;
+        curves
+            .last_mut()
+            .expect("pushed")
+            .samples
+            .push((s.t, &s.stiffness));
     }
-    Ok(files)
+    let title = format!("{}: stiffness between points", shortened(&spec.name, 24));
+    out.write(
+        "segments.svg".into(),
+        segments_svg(&title, &curves, e).as_bytes(),
+    )?;
+    out.write("segments.png".into(), &segments_png(&title, &curves, e))
 }
 
 #[cfg(test)]

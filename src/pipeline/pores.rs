@@ -49,8 +49,9 @@ pub fn smallest_gap(cell: &PeriodicCell) -> Option<f64> {
             if m == k {
                 continue;
             }
-            // Cheap reject: the bounding spheres' distance is a lower bound of the axes'
-            // distance, so the pair cannot beat the current best.
+            // Skip a pair that cannot beat the current best: the distance between the two
+            // struts' bounding spheres, less both radii, is a lower bound of their surface gap.
+            // The result does not depend on this skip, only the time taken.
             let lower =
                 (p.middle - q.middle).norm() - p.half_length - q.half_length - p.radius - q.radius;
             if best.is_some_and(|b| lower >= b) {

@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use nalgebra::Point3;
 
 use super::raw::{RawControlPoint, RawDesignOptions, RawGrading, RawStiffness};
-use super::{SpecError, find_line};
+use super::{SpecError, SpecFile, find_line};
 use crate::design_space::{Design, RangePolicy};
 use crate::grading::WeightKind;
-use crate::inverse::{DesignOptions, Reach, reach, reach_message};
+use crate::inverse::{DesignOptions, Reach, reach};
 use crate::learn::DeviceChoice;
 use crate::mechanics::Stiffness;
 use crate::network::Domain;
@@ -97,21 +97,19 @@ pub struct GradedFill {
     pub max_corrections: usize,
 }
 
-/// The folder of the models shipped with this source tree (`<crate>/models`), used when a
-/// spec names none and `./models` does not exist.
-pub fn default_models_dir() -> PathBuf {
-    let local = PathBuf::from("models");
-    if local.join("inverse.json").exists() {
-        local
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("models")
-    }
+/// The models folder of the network method: `explicit` when given (a spec's
+/// `design_options.models`, resolved against the spec file's folder, or a command's
+/// `--models` flag), else `models/` in the working directory (the shipped models when
+/// trussforge runs from the repository root, e.g.
+/// `cargo run --release -- build specs/shaft-spacer.yaml`). No path of the build machine is
+/// built into the binary.
+pub fn models_dir(explicit: Option<&Path>) -> PathBuf {
+    explicit.map_or_else(|| PathBuf::from("models"), Path::to_path_buf)
 }
 
-/// Validation context: the spec file, its text (for line numbers) and the unit factors.
-pub(super) struct Context<'a> {
-    pub path: &'a Path,
-    pub text: &'a str,
+/// The unit factors and base material a graded spec's values are converted with.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Units {
     /// Length unit → mm.
     pub length: f64,
     /// Stiffness unit → GPa.
@@ -120,24 +118,8 @@ pub(super) struct Context<'a> {
     pub youngs_modulus: f64,
 }
 
-impl Context<'_> {
-    fn invalid(&self, field: &str, line: Option<usize>, value: String, allowed: &str) -> SpecError {
-        SpecError::Invalid {
-            path: self.path.to_path_buf(),
-            line,
-            field: field.to_string(),
-            value,
-            allowed: allowed.to_string(),
-        }
-    }
-
-    fn relative(&self, file: &str) -> PathBuf {
-        self.path.parent().unwrap_or(Path::new(".")).join(file)
-    }
-}
-
 /// The 1-based lines of the `id:` entries naming control point `id`, in file order.
-fn point_lines(text: &str, id: &str) -> Vec<usize> {
+pub(super) fn point_lines(text: &str, id: &str) -> Vec<usize> {
     let Some(start) = find_line(text, "control_points") else {
         return Vec::new();
     };
@@ -158,161 +140,32 @@ fn point_lines(text: &str, id: &str) -> Vec<usize> {
 
 /// Validates the control points and the design and grading options.
 pub(super) fn graded(
-    cx: &Context,
+    file: &SpecFile,
+    units: Units,
     raw_points: &[RawControlPoint],
     options: Option<&RawDesignOptions>,
     grading: Option<&RawGrading>,
     domain: &Domain,
 ) -> Result<GradedFill, SpecError> {
     if raw_points.is_empty() {
-        return Err(cx.invalid(
+        return Err(file.invalid_at(
             "control_points",
-            find_line(cx.text, "control_points"),
+            find_line(file.text, "control_points"),
             "[]".into(),
             "at least one control point",
         ));
     }
     let mut points: Vec<ControlPointSpec> = Vec::with_capacity(raw_points.len());
     for (i, raw) in raw_points.iter().enumerate() {
-        points.push(control_point(cx, i, raw, domain, &points)?);
+        points.push(control_point(file, units, i, raw, domain, &points)?);
     }
     let defaults = RawDesignOptions::default();
     let o = options.unwrap_or(&defaults);
-    let method = match o.method.as_str() {
-        "network" => DesignMethod::Network {
-            models: o
-                .models
-                .as_deref()
-                .map_or_else(default_models_dir, |m| cx.relative(m)),
-            device: o.device,
-            polish: o.polish,
-        },
-        "lookup" => match &o.lookup_data {
-            Some(data) => DesignMethod::Lookup {
-                data: cx.relative(data),
-            },
-            None => {
-                return Err(cx.invalid(
-                    "design_options.lookup_data",
-                    find_line(cx.text, "design_options.method"),
-                    "(missing)".into(),
-                    "a dataset CSV (relative to the spec) for method lookup",
-                ));
-            }
-        },
-        other => {
-            return Err(cx.invalid(
-                "design_options.method",
-                find_line(cx.text, "design_options.method"),
-                format!("{other:?}"),
-                "network or lookup",
-            ));
-        }
-    };
-    let count = |field: &str, v: usize, lo: usize, hi: usize| {
-        if (lo..=hi).contains(&v) {
-            Ok(v)
-        } else {
-            Err(cx.invalid(
-                &format!("design_options.{field}"),
-                find_line(cx.text, &format!("design_options.{field}")),
-                v.to_string(),
-                &format!("an integer in [{lo}, {hi}]"),
-            ))
-        }
-    };
-    let samples = count("samples", o.samples, 1, 1_000_000)?;
-    count("polish", o.polish, 0, 1024)?;
-    let top = count("top", o.top, 1, 64)?;
-    let refine_evaluations = count("refine_evaluations", o.refine_evaluations, 1, 100_000)?;
-    if !(o.temperature.is_finite() && o.temperature > 0.0) {
-        return Err(cx.invalid(
-            "design_options.temperature",
-            find_line(cx.text, "design_options.temperature"),
-            o.temperature.to_string(),
-            "a finite number > 0",
-        ));
-    }
-    let design = DesignOptions {
-        samples,
-        temperature: o.temperature,
-        top,
-        refine: o.refine,
-        refine_evaluations,
-        seed: o.seed,
-        ..DesignOptions::default()
-    };
+    let method = design_method(file, o)?;
+    let design = design_options(file, o)?;
     let gdefaults = RawGrading::default();
     let g = grading.unwrap_or(&gdefaults);
-    if !(1..=64).contains(&g.neighbours) {
-        return Err(cx.invalid(
-            "grading.neighbours",
-            find_line(cx.text, "grading.neighbours"),
-            g.neighbours.to_string(),
-            "an integer in [1, 64]",
-        ));
-    }
-    if !(g.power.is_finite() && g.power > 0.0) {
-        return Err(cx.invalid(
-            "grading.power",
-            find_line(cx.text, "grading.power"),
-            g.power.to_string(),
-            "a finite number > 0 (2 is usual)",
-        ));
-    }
-    if !(g.smoothness.is_finite() && g.smoothness >= 0.0) {
-        return Err(cx.invalid(
-            "grading.smoothness",
-            find_line(cx.text, "grading.smoothness"),
-            g.smoothness.to_string(),
-            "a finite number >= 0",
-        ));
-    }
-    if g.samples_per_segment > 1000 {
-        return Err(cx.invalid(
-            "grading.samples_per_segment",
-            find_line(cx.text, "grading.samples_per_segment"),
-            g.samples_per_segment.to_string(),
-            "an integer in [0, 1000]",
-        ));
-    }
-    for (field, value, max) in [
-        ("grading.core_cells", g.core_cells, 10),
-        ("grading.max_corrections", g.max_corrections, 10),
-    ] {
-        if value > max {
-            return Err(cx.invalid(
-                field,
-                find_line(cx.text, field),
-                value.to_string(),
-                &format!("an integer in [0, {max}]"),
-            ));
-        }
-    }
-    if !(1..=10).contains(&g.transition_cells) {
-        return Err(cx.invalid(
-            "grading.transition_cells",
-            find_line(cx.text, "grading.transition_cells"),
-            g.transition_cells.to_string(),
-            "an integer in [1, 10]",
-        ));
-    }
-    if !(g.cell_size_weight.is_finite() && g.cell_size_weight >= 0.0) {
-        return Err(cx.invalid(
-            "grading.cell_size_weight",
-            find_line(cx.text, "grading.cell_size_weight"),
-            g.cell_size_weight.to_string(),
-            "a finite number >= 0",
-        ));
-    }
-    if !(g.tolerance.is_finite() && g.tolerance > 0.0) {
-        return Err(cx.invalid(
-            "grading.tolerance",
-            find_line(cx.text, "grading.tolerance"),
-            g.tolerance.to_string(),
-            "a finite number > 0 (a relative Frobenius error, e.g. 0.1)",
-        ));
-    }
+    check_grading(file, g)?;
     for p in &mut points {
         p.tolerance.get_or_insert(g.tolerance);
     }
@@ -331,106 +184,186 @@ pub(super) fn graded(
     })
 }
 
+/// The proposer of `design_options.method`, with its files resolved against the spec.
+fn design_method(file: &SpecFile, o: &RawDesignOptions) -> Result<DesignMethod, SpecError> {
+    match o.method.as_str() {
+        "network" => Ok(DesignMethod::Network {
+            models: models_dir(o.models.as_deref().map(|m| file.relative(m)).as_deref()),
+            device: o.device,
+            polish: o.polish,
+        }),
+        "lookup" => match &o.lookup_data {
+            Some(data) => Ok(DesignMethod::Lookup {
+                data: file.relative(data),
+            }),
+            None => Err(file.invalid_at(
+                "design_options.lookup_data",
+                find_line(file.text, "design_options.method"),
+                "(missing)".into(),
+                "a dataset CSV (relative to the spec) for method lookup",
+            )),
+        },
+        other => Err(file.invalid_at(
+            "design_options.method",
+            find_line(file.text, "design_options.method"),
+            format!("{other:?}"),
+            "network or lookup",
+        )),
+    }
+}
+
+/// The sampling, top-k, refinement and seed settings of `design_options`, in their ranges.
+fn design_options(file: &SpecFile, o: &RawDesignOptions) -> Result<DesignOptions, SpecError> {
+    let count = |field: &str, v: usize, lo: usize, hi: usize| {
+        if (lo..=hi).contains(&v) {
+            Ok(v)
+        } else {
+            let field = format!("design_options.{field}");
+            Err(file.invalid_at(
+                &field,
+                find_line(file.text, &field),
+                v.to_string(),
+                &format!("an integer in [{lo}, {hi}]"),
+            ))
+        }
+    };
+    let samples = count("samples", o.samples, 1, 1_000_000)?;
+    count("polish", o.polish, 0, 1024)?;
+    let top = count("top", o.top, 1, 64)?;
+    let refine_evaluations = count("refine_evaluations", o.refine_evaluations, 1, 100_000)?;
+    if !(o.temperature.is_finite() && o.temperature > 0.0) {
+        return Err(file.invalid_at(
+            "design_options.temperature",
+            find_line(file.text, "design_options.temperature"),
+            o.temperature.to_string(),
+            "a finite number > 0",
+        ));
+    }
+    Ok(DesignOptions {
+        samples,
+        temperature: o.temperature,
+        top,
+        refine: o.refine,
+        refine_evaluations,
+        seed: o.seed,
+        ..DesignOptions::default()
+    })
+}
+
+/// Checks every `grading` setting against its range, in the order of the fields.
+fn check_grading(file: &SpecFile, g: &RawGrading) -> Result<(), SpecError> {
+    let bad = |field: &str, value: String, allowed: &str| {
+        Err(file.invalid_at(field, find_line(file.text, field), value, allowed))
+    };
+    if !(1..=64).contains(&g.neighbours) {
+        return bad(
+            "grading.neighbours",
+            g.neighbours.to_string(),
+            "an integer in [1, 64]",
+        );
+    }
+    if !(g.power.is_finite() && g.power > 0.0) {
+        return bad(
+            "grading.power",
+            g.power.to_string(),
+            "a finite number > 0 (2 is usual)",
+        );
+    }
+    if !(g.smoothness.is_finite() && g.smoothness >= 0.0) {
+        return bad(
+            "grading.smoothness",
+            g.smoothness.to_string(),
+            "a finite number >= 0",
+        );
+    }
+    if g.samples_per_segment > 1000 {
+        return bad(
+            "grading.samples_per_segment",
+            g.samples_per_segment.to_string(),
+            "an integer in [0, 1000]",
+        );
+    }
+    for (field, value, max) in [
+        ("grading.core_cells", g.core_cells, 10),
+        ("grading.max_corrections", g.max_corrections, 10),
+    ] {
+        if value > max {
+            return bad(
+                field,
+                value.to_string(),
+                &format!("an integer in [0, {max}]"),
+            );
+        }
+    }
+    if !(1..=10).contains(&g.transition_cells) {
+        return bad(
+            "grading.transition_cells",
+            g.transition_cells.to_string(),
+            "an integer in [1, 10]",
+        );
+    }
+    if !(g.cell_size_weight.is_finite() && g.cell_size_weight >= 0.0) {
+        return bad(
+            "grading.cell_size_weight",
+            g.cell_size_weight.to_string(),
+            "a finite number >= 0",
+        );
+    }
+    if !(g.tolerance.is_finite() && g.tolerance > 0.0) {
+        return bad(
+            "grading.tolerance",
+            g.tolerance.to_string(),
+            "a finite number > 0 (a relative Frobenius error, e.g. 0.1)",
+        );
+    }
+    Ok(())
+}
+
 /// Longest control-point id, characters (ids name files, table rows and messages).
 pub(super) const MAX_ID_CHARS: usize = 100;
 
+/// Where a control point is written in the spec: its index, its lines and its id.
+struct PointPlace<'a> {
+    /// Its id (trimmed).
+    id: &'a str,
+    /// The line of its `id:` entry, when found.
+    line: Option<usize>,
+    /// The line of a second `id:` entry with the same id, when found.
+    second_line: Option<usize>,
+}
+
+impl PointPlace<'_> {
+    /// The dotted path of one of the point's fields.
+    fn field(&self, name: &str) -> String {
+        format!("control_points[{}].{name}", self.id)
+    }
+}
+
+/// Validates control point `index` (`earlier`: the points before it).
 fn control_point(
-    cx: &Context,
+    file: &SpecFile,
+    units: Units,
     index: usize,
     raw: &RawControlPoint,
     domain: &Domain,
     earlier: &[ControlPointSpec],
 ) -> Result<ControlPointSpec, SpecError> {
-    let id = raw.id.trim();
-    let lines = point_lines(cx.text, id);
-    let line = lines.first().copied();
-    if id.is_empty() {
-        return Err(cx.invalid(
-            &format!("control_points[{index}].id"),
-            find_line(cx.text, "control_points"),
-            format!("{:?}", raw.id),
-            "a non-empty name",
-        ));
-    }
-    if id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
-        let shown: String = id.chars().take(40).collect::<String>();
-        return Err(cx.invalid(
-            &format!("control_points[{index}].id"),
-            line,
-            format!(
-                "{shown:?}{}",
-                if id.chars().count() > 40 { "…" } else { "" }
-            ),
-            "a name of at most 100 characters without control characters (newlines, tabs)",
-        ));
-    }
-    let field = |name: &str| format!("control_points[{id}].{name}");
+    let place = point_place(file, index, raw)?;
+    let id = place.id;
     if earlier.iter().any(|p| p.id == id) {
         return Err(SpecError::DuplicateControlPoint {
-            path: cx.path.to_path_buf(),
-            line: lines.get(1).copied(),
+            path: file.path.to_path_buf(),
+            line: place.second_line,
             id: id.to_string(),
         });
     }
-    if let Some(i) = raw.position.iter().position(|x| !x.is_finite()) {
-        return Err(cx.invalid(
-            &field(&format!("position[{i}]")),
-            line,
-            raw.position[i].to_string(),
-            "a finite number",
-        ));
-    }
-    let position = raw.position.map(|x| x * cx.length);
-    if !domain.contains(&Point3::from(position)) {
-        let (lo, hi) = domain.bounding_box();
-        let xyz = |p: [f64; 3]| format!("({:.3}, {:.3}, {:.3})", p[0], p[1], p[2]);
-        return Err(SpecError::OutsideDomain {
-            path: cx.path.to_path_buf(),
-            line,
-            id: id.to_string(),
-            position: xyz(position),
-            bounds: format!("{}..{}", xyz(lo), xyz(hi)),
-        });
-    }
-    if let Some(p) = earlier.iter().find(|p| p.position == position) {
-        return Err(cx.invalid(
-            &field("position"),
-            line,
-            format!("{:?}", raw.position),
-            &format!("a position distinct from control point {:?}", p.id),
-        ));
-    }
-    let parsed = match &raw.stiffness {
-        RawStiffness::Values(v) => {
-            Stiffness::try_from_values(&v.iter().map(|x| x * cx.stiffness).collect::<Vec<_>>())
-        }
-        RawStiffness::Rows(rows) => Stiffness::try_from_rows(
-            &rows
-                .iter()
-                .map(|r| r.iter().map(|x| x * cx.stiffness).collect())
-                .collect::<Vec<_>>(),
-        ),
-    };
-    let gpa = parsed.map_err(|source| SpecError::Stiffness {
-        path: cx.path.to_path_buf(),
-        line,
-        id: id.to_string(),
-        source: Box::new(source),
-    })?;
-    let target = gpa.scaled(1.0 / cx.youngs_modulus);
-    if reach(&target) != Reach::Reachable {
-        return Err(SpecError::Unreachable {
-            path: cx.path.to_path_buf(),
-            line: lines.get(1).copied(),
-            id: id.to_string(),
-            message: reach_message(&target, cx.youngs_modulus).unwrap_or_default(),
-        });
-    }
+    let position = point_position(file, &place, raw, units, domain, earlier)?;
+    let target = point_target(file, &place, raw, units)?;
     let weight = raw.weight.unwrap_or(1.0);
     if !(weight.is_finite() && weight > 0.0) {
-        return Err(cx.invalid(
-            &field("weight"),
-            line,
+        return Err(file.invalid_at(
+            &place.field("weight"),
+            place.line,
             weight.to_string(),
             "a finite number > 0",
         ));
@@ -438,22 +371,21 @@ fn control_point(
     if let Some(t) = raw.tolerance
         && !(t.is_finite() && t > 0.0)
     {
-        return Err(cx.invalid(
-            &field("tolerance"),
-            line,
+        return Err(file.invalid_at(
+            &place.field("tolerance"),
+            place.line,
             t.to_string(),
             "a finite relative Frobenius error > 0 (e.g. 0.1)",
         ));
     }
     if let Some(d) = &raw.design {
-        d.validate(RangePolicy::Strict).map_err(|e| {
-            cx.invalid(
-                &field("design"),
-                line,
-                e.to_string(),
-                "a design inside the design space",
-            )
-        })?;
+        d.validate(RangePolicy::Strict)
+            .map_err(|source| SpecError::Design {
+                path: file.path.to_path_buf(),
+                line: place.line,
+                field: place.field("design"),
+                source: Box::new(source),
+            })?;
     }
     Ok(ControlPointSpec {
         id: id.to_string(),
@@ -463,4 +395,116 @@ fn control_point(
         tolerance: raw.tolerance,
         design: raw.design.clone(),
     })
+}
+
+/// The point's id, checked (non-empty, not too long, no control characters), and its lines.
+fn point_place<'a>(
+    file: &SpecFile,
+    index: usize,
+    raw: &'a RawControlPoint,
+) -> Result<PointPlace<'a>, SpecError> {
+    let id = raw.id.trim();
+    let lines = point_lines(file.text, id);
+    let line = lines.first().copied();
+    if id.is_empty() {
+        return Err(file.invalid_at(
+            &format!("control_points[{index}].id"),
+            find_line(file.text, "control_points"),
+            format!("{:?}", raw.id),
+            "a non-empty name",
+        ));
+    }
+    if id.chars().count() > MAX_ID_CHARS || id.chars().any(char::is_control) {
+        let shown: String = id.chars().take(40).collect::<String>();
+        return Err(file.invalid_at(
+            &format!("control_points[{index}].id"),
+            line,
+            format!(
+                "{shown:?}{}",
+                if id.chars().count() > 40 { "…" } else { "" }
+            ),
+            "a name of at most 100 characters without control characters (newlines, tabs)",
+        ));
+    }
+    Ok(PointPlace {
+        id,
+        line,
+        second_line: lines.get(1).copied(),
+    })
+}
+
+/// The point's position in mm: finite, inside the domain and distinct from the earlier points.
+fn point_position(
+    file: &SpecFile,
+    place: &PointPlace,
+    raw: &RawControlPoint,
+    units: Units,
+    domain: &Domain,
+    earlier: &[ControlPointSpec],
+) -> Result<[f64; 3], SpecError> {
+    if let Some(i) = raw.position.iter().position(|x| !x.is_finite()) {
+        return Err(file.invalid_at(
+            &place.field(&format!("position[{i}]")),
+            place.line,
+            raw.position[i].to_string(),
+            "a finite number",
+        ));
+    }
+    let position = raw.position.map(|x| x * units.length);
+    if !domain.contains(&Point3::from(position)) {
+        return Err(SpecError::OutsideDomain {
+            path: file.path.to_path_buf(),
+            line: place.line,
+            id: place.id.to_string(),
+            position,
+            bounds: Box::new(domain.bounding_box()),
+        });
+    }
+    if let Some(p) = earlier.iter().find(|p| p.position == position) {
+        return Err(file.invalid_at(
+            &place.field("position"),
+            place.line,
+            format!("{:?}", raw.position),
+            &format!("a position distinct from control point {:?}", p.id),
+        ));
+    }
+    Ok(position)
+}
+
+/// The point's target stiffness, normalized by the base material's E: well formed, physical
+/// and reachable by the design space.
+fn point_target(
+    file: &SpecFile,
+    place: &PointPlace,
+    raw: &RawControlPoint,
+    units: Units,
+) -> Result<Stiffness, SpecError> {
+    let parsed = match &raw.stiffness {
+        RawStiffness::Values(v) => {
+            Stiffness::try_from_values(&v.iter().map(|x| x * units.stiffness).collect::<Vec<_>>())
+        }
+        RawStiffness::Rows(rows) => Stiffness::try_from_rows(
+            &rows
+                .iter()
+                .map(|r| r.iter().map(|x| x * units.stiffness).collect())
+                .collect::<Vec<_>>(),
+        ),
+    };
+    let gpa = parsed.map_err(|source| SpecError::Stiffness {
+        path: file.path.to_path_buf(),
+        line: place.line,
+        id: place.id.to_string(),
+        source: Box::new(source),
+    })?;
+    let target = gpa.scaled(1.0 / units.youngs_modulus);
+    if reach(&target) != Reach::Reachable {
+        return Err(SpecError::Unreachable {
+            path: file.path.to_path_buf(),
+            line: place.second_line,
+            id: place.id.to_string(),
+            target: Box::new(target),
+            youngs_modulus: units.youngs_modulus,
+        });
+    }
+    Ok(target)
 }

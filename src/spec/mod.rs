@@ -29,19 +29,21 @@
 mod error;
 mod fill;
 mod raw;
+#[cfg(test)]
+mod tests;
 mod units;
 
 use std::path::{Path, PathBuf};
 
-pub use error::SpecError;
-pub use fill::{CellSize, ControlPointSpec, DesignMethod, Fill, GradedFill, default_models_dir};
+pub use error::{SpecError, UnitField};
+pub use fill::{CellSize, ControlPointSpec, DesignMethod, Fill, GradedFill, models_dir};
 pub use raw::{
     RawCellSize, RawControlPoint, RawDesignOptions, RawDomain, RawGrading, RawManufacturing,
     RawMaterial, RawMesh, RawOutputs, RawSpec, RawStiffness, RawUnits,
 };
 pub use units::{LENGTH_UNITS, STIFFNESS_UNITS};
 
-use crate::design_space::{Material, RangePolicy};
+use crate::design_space::{Design, DesignError, Material, RangePolicy};
 use crate::mesh::MeshSettings;
 use crate::network::{Domain, Envelope};
 
@@ -86,105 +88,15 @@ pub struct Spec {
     pub digest: String,
 }
 
-/// The parser's message in the spec's own terms: the internal type names serde names
-/// ("expected struct RawSpec", "untagged enum RawCellSize") become what the field holds.
-fn plain_syntax_message(message: &str) -> String {
-    const NAMES: &[(&str, &str)] = &[
-        (
-            "struct RawSpec",
-            "an implant spec (a mapping: name, units, domain, ...)",
-        ),
-        (
-            "untagged enum RawCellSize",
-            "a cell size: a number of mm or `auto`",
-        ),
-        ("enum RawCellSize", "a cell size: a number of mm or `auto`"),
-        (
-            "untagged enum RawDomain",
-            "a domain: `box`, `cylinder` or `envelope`",
-        ),
-        (
-            "enum RawDomain",
-            "a domain: `box`, `cylinder` or `envelope`",
-        ),
-        (
-            "untagged enum RawStiffness",
-            "a stiffness: 21 numbers or a 6 × 6 matrix, GPa",
-        ),
-        (
-            "enum RawStiffness",
-            "a stiffness: 21 numbers or a 6 × 6 matrix, GPa",
-        ),
-        (
-            "struct RawControlPoint",
-            "a control point (id, position, stiffness)",
-        ),
-        ("struct RawDesignOptions", "design options (a mapping)"),
-        ("struct RawGrading", "grading options (a mapping)"),
-        (
-            "struct RawManufacturing",
-            "manufacturing limits (a mapping)",
-        ),
-        ("struct RawMaterial", "a base material (a mapping)"),
-        ("struct RawMesh", "mesh settings (a mapping)"),
-        ("struct MeshSettings", "mesh settings (a mapping)"),
-        ("struct RawOutputs", "output switches (a mapping)"),
-        ("struct RawUnits", "units (a mapping: length, stiffness)"),
-    ];
-    let mut out = message.to_string();
-    for (name, plain) in NAMES {
-        out = out.replace(name, plain);
-    }
-    // Any other internal name left: say what kind of value was expected.
-    let ident_end = |out: &str, from: usize| {
-        out[from..]
-            .find(|c: char| !(c.is_alphanumeric() || c == ':' || c == '_'))
-            .map_or(out.len(), |e| from + e)
-    };
-    for kind in [
-        "struct variant ",
-        "tuple variant ",
-        "newtype variant ",
-        "unit variant ",
-        "untagged enum ",
-        "enum ",
-        "struct ",
-    ] {
-        while let Some(i) = out.find(&format!("{kind}Raw")) {
-            let end = ident_end(&out, i + kind.len());
-            let ident = &out[i + kind.len()..end];
-            let name = ident.rsplit("::").next().unwrap_or(ident).to_lowercase();
-            let plain = if kind.contains("variant") {
-                format!("a `{name}` entry")
-            } else if kind.contains("enum") {
-                "one of the allowed forms".to_string()
-            } else {
-                "a mapping".to_string()
-            };
-            out.replace_range(i..end, &plain);
-        }
-    }
-    while let Some(i) = out
-        .match_indices("Raw")
-        .map(|(i, _)| i)
-        .find(|&i| out[i + 3..].starts_with(|c: char| c.is_ascii_uppercase()))
-    {
-        let end = ident_end(&out, i);
-        let name = out[i + 3..end].replace("::", " ").to_lowercase();
-        out.replace_range(i..end, &name);
-    }
-    out
-}
-
 impl Spec {
     /// Reads and validates a spec file.
     ///
     /// # Errors
     /// A [`SpecError`] naming the field, its line, the value and what is allowed.
     pub fn load(path: &Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|e| SpecError::Read {
+        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            source,
         })?;
         Self::parse(&text, path)
     }
@@ -195,9 +107,9 @@ impl Spec {
     /// # Errors
     /// As [`Self::load`].
     pub fn parse(text: &str, path: &Path) -> Result<Self, SpecError> {
-        let raw: RawSpec = serde_yaml::from_str(text).map_err(|e| SpecError::Syntax {
+        let raw: RawSpec = serde_yaml::from_str(text).map_err(|parse| SpecError::Syntax {
             path: path.to_path_buf(),
-            message: plain_syntax_message(&e.to_string()),
+            parse,
         })?;
         Self::from_raw(raw, text, path)
     }
@@ -207,273 +119,41 @@ impl Spec {
     /// # Errors
     /// As [`Self::load`].
     pub fn from_raw(raw: RawSpec, text: &str, path: &Path) -> Result<Self, SpecError> {
-        let invalid = |field: &str, value: String, allowed: &str| SpecError::Invalid {
-            path: path.to_path_buf(),
-            line: find_line(text, field),
-            field: field.to_string(),
-            value,
-            allowed: allowed.to_string(),
-        };
-        if raw.name.is_empty()
-            || raw.name.chars().count() > fill::MAX_ID_CHARS
-            || !raw
-                .name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            || raw.name.starts_with('.')
-        {
-            let shown: String = raw.name.chars().take(40).collect();
-            let more = if raw.name.chars().count() > 40 {
-                format!("… ({} characters)", raw.name.chars().count())
-            } else {
-                String::new()
-            };
-            return Err(invalid(
-                "name",
-                format!("{shown:?}{more}"),
-                "at most 100 letters, digits, '-', '_' and '.', not starting with '.' (it names \
-                 the output folder)",
-            ));
-        }
-        let unit_err = |field: &str, value: &str, allowed: String| SpecError::UnknownUnit {
-            path: path.to_path_buf(),
-            line: find_line(text, &format!("units.{field}")),
-            field: field.into(),
-            value: value.into(),
-            allowed,
-        };
-        let len = units::length_factor(&raw.units.length)
-            .ok_or_else(|| unit_err("length", &raw.units.length, units::names(&LENGTH_UNITS)))?;
-        let stiff = units::stiffness_factor(&raw.units.stiffness).ok_or_else(|| {
-            unit_err(
-                "stiffness",
-                &raw.units.stiffness,
-                units::names(&STIFFNESS_UNITS),
-            )
-        })?;
-        let positive = |field: &str, v: f64| -> Result<f64, SpecError> {
-            if v.is_finite() && v > 0.0 {
-                Ok(v)
-            } else {
-                Err(invalid(field, v.to_string(), "a finite number > 0"))
-            }
-        };
-        let finite3 = |field: &str, v: [f64; 3]| -> Result<[f64; 3], SpecError> {
-            match v.iter().position(|x| !x.is_finite()) {
-                None => Ok(v.map(|x| x * len)),
-                Some(i) => Err(invalid(
-                    &format!("{field}[{i}]"),
-                    v[i].to_string(),
-                    "a finite number",
-                )),
-            }
-        };
-        let (material_name, material) = match &raw.base_material {
-            None => ("Ti-6Al-4V".to_string(), Material::default()),
-            Some(m) => {
-                let e = positive("base_material.youngs_modulus", m.youngs_modulus)? * stiff;
-                if !(m.poisson_ratio > -1.0 && m.poisson_ratio < 0.5) {
-                    return Err(invalid(
-                        "base_material.poisson_ratio",
-                        m.poisson_ratio.to_string(),
-                        "a number in (-1, 0.5) for a stable isotropic solid",
-                    ));
-                }
-                (
-                    m.name.clone().unwrap_or_else(|| "custom".into()),
-                    Material {
-                        youngs_modulus: e,
-                        poisson_ratio: m.poisson_ratio,
-                    },
-                )
-            }
-        };
-        let domain = match &raw.domain {
-            RawDomain::Box { min, max } => {
-                let (min, max) = (
-                    finite3("domain.box.min", *min)?,
-                    finite3("domain.box.max", *max)?,
-                );
-                if let Some(i) = (0..3).find(|&i| max[i] <= min[i]) {
-                    return Err(invalid(
-                        &format!("domain.box.max[{i}]"),
-                        (max[i] / len).to_string(),
-                        &format!("a value above min[{i}] = {}", min[i] / len),
-                    ));
-                }
-                Domain::Box { min, max }
-            }
-            RawDomain::Cylinder {
-                base,
-                axis,
-                radius,
-                height,
-            } => {
-                let base = finite3("domain.cylinder.base", *base)?;
-                let norm = (axis[0].powi(2) + axis[1].powi(2) + axis[2].powi(2)).sqrt();
-                if !(norm.is_finite() && norm > 0.0) {
-                    return Err(invalid(
-                        "domain.cylinder.axis",
-                        format!("{axis:?}"),
-                        "a non-zero direction",
-                    ));
-                }
-                Domain::Cylinder {
-                    base,
-                    axis: axis.map(|a| a / norm),
-                    radius: positive("domain.cylinder.radius", *radius)? * len,
-                    height: positive("domain.cylinder.height", *height)? * len,
-                }
-            }
-            RawDomain::Envelope { stl } => {
-                let file = path.parent().unwrap_or(Path::new(".")).join(stl);
-                let envelope = Envelope::from_stl_file(&file).map_err(|e| {
-                    invalid(
-                        "domain.envelope.stl",
-                        format!("{stl:?}"),
-                        &format!("a closed STL surface ({e})"),
-                    )
-                })?;
-                if len != 1.0 {
-                    return Err(invalid(
-                        "domain.envelope.stl",
-                        format!("{stl:?}"),
-                        "STL envelopes are read in mm: set units.length: mm",
-                    ));
-                }
-                Domain::Envelope(envelope)
-            }
-        };
-        domain
-            .validate()
-            .map_err(|e| invalid("domain", e.to_string(), "a valid domain"))?;
-        let cell_size = match &raw.cell_size {
-            RawCellSize::Length(h) => CellSize::Fixed(positive("cell_size", *h)? * len),
-            RawCellSize::Word(w) if w == "auto" => CellSize::Auto,
-            RawCellSize::Word(w) => {
-                return Err(invalid(
-                    "cell_size",
-                    format!("{w:?}"),
-                    "a length > 0 or auto",
-                ));
-            }
-        };
+        let file = SpecFile { path, text };
+        file.check_name(&raw.name)?;
+        let (len, stiff) = file.unit_factors(&raw.units)?;
+        let (material_name, material) = file.material(raw.base_material.as_ref(), stiff)?;
+        let domain = file.domain(&raw.domain, len)?;
+        let cell_size = file.cell_size(&raw.cell_size, len)?;
         let max_cell_size = match raw.max_cell_size {
-            Some(m) => positive("max_cell_size", m)? * len,
+            Some(m) => file.positive("max_cell_size", m)? * len,
             None => {
                 let (lo, hi) = domain.bounding_box();
                 (0..3).map(|i| hi[i] - lo[i]).fold(f64::INFINITY, f64::min) / 3.0
             }
         };
         let manufacturing = Manufacturing {
-            min_strut_diameter: positive(
+            min_strut_diameter: file.positive(
                 "manufacturing.min_strut_diameter",
                 raw.manufacturing.min_strut_diameter,
             )? * len,
-            min_pore_size: positive(
+            min_pore_size: file.positive(
                 "manufacturing.min_pore_size",
                 raw.manufacturing.min_pore_size,
             )? * len,
         };
         let origin = match raw.origin {
-            Some(o) => finite3("origin", o)?,
+            Some(o) => file.finite3("origin", o, len)?,
             None => domain.bounding_box().0,
         };
-        let fill = match (&raw.design, &raw.control_points) {
-            (Some(design), None) => {
-                for (key, given) in [
-                    ("design_options", raw.design_options.is_some()),
-                    ("grading", raw.grading.is_some()),
-                ] {
-                    if given {
-                        return Err(invalid(
-                            key,
-                            "(given)".into(),
-                            "only with control_points (a single design needs no inverse design or grading)",
-                        ));
-                    }
-                }
-                design.validate(RangePolicy::Strict).map_err(|e| {
-                    let field = design_field(&e);
-                    // A spec has no command-line override: the range itself is what is allowed.
-                    let (value, allowed) = match &e {
-                        crate::design_space::DesignError::OutOfRange {
-                            field: f,
-                            value,
-                            min,
-                            max,
-                            ..
-                        } => (
-                            format!("{value} (in {f})"),
-                            format!("a value in the design space [{min}, {max}]"),
-                        ),
-                        _ => (e.to_string(), "a design inside the design space".into()),
-                    };
-                    SpecError::Invalid {
-                        path: path.to_path_buf(),
-                        line: find_line(text, &format!("design.{field}")),
-                        field: format!("design.{field}"),
-                        value,
-                        allowed,
-                    }
-                })?;
-                Fill::Uniform(design.clone())
-            }
-            (None, Some(points)) => {
-                let cx = fill::Context {
-                    path,
-                    text,
-                    length: len,
-                    stiffness: stiff,
-                    youngs_modulus: material.youngs_modulus,
-                };
-                Fill::Graded(fill::graded(
-                    &cx,
-                    points,
-                    raw.design_options.as_ref(),
-                    raw.grading.as_ref(),
-                    &domain,
-                )?)
-            }
-            (Some(_), Some(_)) => {
-                return Err(invalid(
-                    "design",
-                    "(given with control_points)".into(),
-                    "either design (one cell everywhere) or control_points (graded), not both",
-                ));
-            }
-            (None, None) => {
-                return Err(invalid(
-                    "control_points",
-                    "(missing)".into(),
-                    "control_points (graded implant) or design (one cell everywhere)",
-                ));
-            }
+        let units = fill::Units {
+            length: len,
+            stiffness: stiff,
+            youngs_modulus: material.youngs_modulus,
         };
-        let resolution = raw.mesh.resolution;
-        if !(resolution.is_finite() && resolution > 0.05 && resolution <= 1.0) {
-            return Err(invalid(
-                "mesh.resolution",
-                resolution.to_string(),
-                "a fraction of the smallest strut radius in (0.05, 1]",
-            ));
-        }
-        let chord_tolerance = raw.mesh.chord_tolerance;
-        if !(chord_tolerance.is_finite() && chord_tolerance > 0.0 && chord_tolerance <= 0.5) {
-            return Err(invalid(
-                "mesh.chord_tolerance",
-                chord_tolerance.to_string(),
-                "a fraction of the strut radius in (0, 0.5] (0.05 gives 10-sided struts)",
-            ));
-        }
-        let max_file_mb = raw.outputs.max_file_mb;
-        if !(max_file_mb.is_finite() && max_file_mb > 0.0 && max_file_mb <= 1e7) {
-            return Err(invalid(
-                "outputs.max_file_mb",
-                max_file_mb.to_string(),
-                "a file size in MB in (0, 10000000] (default 1000)",
-            ));
-        }
+        let fill = file.fill(&raw, units, &domain)?;
+        let mesh = file.mesh_settings(&raw.mesh)?;
+        file.check_outputs(&raw.outputs)?;
         Ok(Spec {
             name: raw.name,
             source: path.to_path_buf(),
@@ -485,15 +165,352 @@ impl Spec {
             origin,
             manufacturing,
             fill,
-            mesh: MeshSettings {
-                resolution,
-                method: raw.mesh.method,
-                chord_tolerance,
-                ..MeshSettings::default()
-            },
+            mesh,
             outputs: raw.outputs,
             digest: digest(text),
         })
+    }
+}
+
+/// The spec file being validated: its path (for messages and relative paths) and its text
+/// (for line numbers).
+#[derive(Clone, Copy)]
+pub(crate) struct SpecFile<'a> {
+    /// The spec file.
+    pub path: &'a Path,
+    /// Its text.
+    pub text: &'a str,
+}
+
+impl SpecFile<'_> {
+    /// [`SpecError::Invalid`] for `field`, at the field's line.
+    fn invalid(&self, field: &str, value: String, allowed: &str) -> SpecError {
+        self.invalid_at(field, find_line(self.text, field), value, allowed)
+    }
+
+    /// [`SpecError::Invalid`] for `field` at `line`.
+    pub(crate) fn invalid_at(
+        &self,
+        field: &str,
+        line: Option<usize>,
+        value: String,
+        allowed: &str,
+    ) -> SpecError {
+        SpecError::Invalid {
+            path: self.path.to_path_buf(),
+            line,
+            field: field.to_string(),
+            value,
+            allowed: allowed.to_string(),
+        }
+    }
+
+    /// `path` relative to the spec file's folder.
+    pub(crate) fn relative(&self, file: &str) -> PathBuf {
+        self.path.parent().unwrap_or(Path::new(".")).join(file)
+    }
+
+    /// `v` if it is finite and positive.
+    fn positive(&self, field: &str, v: f64) -> Result<f64, SpecError> {
+        if v.is_finite() && v > 0.0 {
+            Ok(v)
+        } else {
+            Err(self.invalid(field, v.to_string(), "a finite number > 0"))
+        }
+    }
+
+    /// A point with finite coordinates, converted to mm by the length factor `len`.
+    fn finite3(&self, field: &str, v: [f64; 3], len: f64) -> Result<[f64; 3], SpecError> {
+        match v.iter().position(|x| !x.is_finite()) {
+            None => Ok(v.map(|x| x * len)),
+            Some(i) => Err(self.invalid(
+                &format!("{field}[{i}]"),
+                v[i].to_string(),
+                "a finite number",
+            )),
+        }
+    }
+
+    /// The implant name must be safe as a folder name.
+    fn check_name(&self, name: &str) -> Result<(), SpecError> {
+        let count = name.chars().count();
+        let safe = !name.is_empty()
+            && count <= fill::MAX_ID_CHARS
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            && !name.starts_with('.');
+        if safe {
+            return Ok(());
+        }
+        let shown: String = name.chars().take(40).collect();
+        let more = if count > 40 {
+            format!("… ({count} characters)")
+        } else {
+            String::new()
+        };
+        Err(self.invalid(
+            "name",
+            format!("{shown:?}{more}"),
+            "at most 100 letters, digits, '-', '_' and '.', not starting with '.' (it names \
+             the output folder)",
+        ))
+    }
+
+    /// The factors from the spec's length unit to mm and its stiffness unit to GPa.
+    fn unit_factors(&self, units: &RawUnits) -> Result<(f64, f64), SpecError> {
+        let unknown = |field: UnitField, value: &str, allowed: String| SpecError::UnknownUnit {
+            path: self.path.to_path_buf(),
+            line: find_line(self.text, &format!("units.{field}")),
+            field,
+            value: value.into(),
+            allowed,
+        };
+        let len = units::length_factor(&units.length).ok_or_else(|| {
+            unknown(
+                UnitField::Length,
+                &units.length,
+                units::names(&LENGTH_UNITS),
+            )
+        })?;
+        let stiff = units::stiffness_factor(&units.stiffness).ok_or_else(|| {
+            unknown(
+                UnitField::Stiffness,
+                &units.stiffness,
+                units::names(&STIFFNESS_UNITS),
+            )
+        })?;
+        Ok((len, stiff))
+    }
+
+    /// The base material's name and constants (E converted to GPa by `stiff`); Ti-6Al-4V
+    /// when the spec gives none.
+    fn material(
+        &self,
+        raw: Option<&RawMaterial>,
+        stiff: f64,
+    ) -> Result<(String, Material), SpecError> {
+        let Some(m) = raw else {
+            return Ok(("Ti-6Al-4V".to_string(), Material::default()));
+        };
+        let e = self.positive("base_material.youngs_modulus", m.youngs_modulus)? * stiff;
+        if !(m.poisson_ratio > -1.0 && m.poisson_ratio < 0.5) {
+            return Err(self.invalid(
+                "base_material.poisson_ratio",
+                m.poisson_ratio.to_string(),
+                "a number in (-1, 0.5) for a stable isotropic solid",
+            ));
+        }
+        Ok((
+            m.name.clone().unwrap_or_else(|| "custom".into()),
+            Material {
+                youngs_modulus: e,
+                poisson_ratio: m.poisson_ratio,
+            },
+        ))
+    }
+
+    /// The domain in mm (`len`: length unit → mm), validated.
+    fn domain(&self, raw: &RawDomain, len: f64) -> Result<Domain, SpecError> {
+        let domain = match raw {
+            RawDomain::Box { min, max } => self.box_domain(*min, *max, len)?,
+            RawDomain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => self.cylinder_domain(*base, *axis, *radius, *height, len)?,
+            RawDomain::Envelope { stl } => self.envelope_domain(stl, len)?,
+        };
+        domain.validate().map_err(|source| SpecError::Domain {
+            path: self.path.to_path_buf(),
+            line: find_line(self.text, "domain"),
+            source: Box::new(source),
+        })?;
+        Ok(domain)
+    }
+
+    /// A box with `max` above `min` on every axis.
+    fn box_domain(&self, min: [f64; 3], max: [f64; 3], len: f64) -> Result<Domain, SpecError> {
+        let (min, max) = (
+            self.finite3("domain.box.min", min, len)?,
+            self.finite3("domain.box.max", max, len)?,
+        );
+        if let Some(i) = (0..3).find(|&i| max[i] <= min[i]) {
+            return Err(self.invalid(
+                &format!("domain.box.max[{i}]"),
+                (max[i] / len).to_string(),
+                &format!("a value above min[{i}] = {}", min[i] / len),
+            ));
+        }
+        Ok(Domain::Box { min, max })
+    }
+
+    /// A cylinder with a non-zero axis (normalized) and positive radius and height.
+    fn cylinder_domain(
+        &self,
+        base: [f64; 3],
+        axis: [f64; 3],
+        radius: f64,
+        height: f64,
+        len: f64,
+    ) -> Result<Domain, SpecError> {
+        let base = self.finite3("domain.cylinder.base", base, len)?;
+        let norm = (axis[0].powi(2) + axis[1].powi(2) + axis[2].powi(2)).sqrt();
+        if !(norm.is_finite() && norm > 0.0) {
+            return Err(self.invalid(
+                "domain.cylinder.axis",
+                format!("{axis:?}"),
+                "a non-zero direction",
+            ));
+        }
+        Ok(Domain::Cylinder {
+            base,
+            axis: axis.map(|a| a / norm),
+            radius: self.positive("domain.cylinder.radius", radius)? * len,
+            height: self.positive("domain.cylinder.height", height)? * len,
+        })
+    }
+
+    /// A closed STL surface (relative to the spec file), read in mm.
+    fn envelope_domain(&self, stl: &str, len: f64) -> Result<Domain, SpecError> {
+        let envelope =
+            Envelope::from_stl_file(self.relative(stl)).map_err(|source| SpecError::Envelope {
+                path: self.path.to_path_buf(),
+                line: find_line(self.text, "domain.envelope.stl"),
+                stl: stl.to_string(),
+                source: Box::new(source),
+            })?;
+        if len != 1.0 {
+            return Err(self.invalid(
+                "domain.envelope.stl",
+                format!("{stl:?}"),
+                "STL envelopes are read in mm: set units.length: mm",
+            ));
+        }
+        Ok(Domain::Envelope(envelope))
+    }
+
+    /// A fixed cell size in mm, or `auto`.
+    fn cell_size(&self, raw: &RawCellSize, len: f64) -> Result<CellSize, SpecError> {
+        match raw {
+            RawCellSize::Length(h) => Ok(CellSize::Fixed(self.positive("cell_size", *h)? * len)),
+            RawCellSize::Word(w) if w == "auto" => Ok(CellSize::Auto),
+            RawCellSize::Word(w) => {
+                Err(self.invalid("cell_size", format!("{w:?}"), "a length > 0 or auto"))
+            }
+        }
+    }
+
+    /// One design everywhere, or control points to grade between (exactly one of the two).
+    fn fill(&self, raw: &RawSpec, units: fill::Units, domain: &Domain) -> Result<Fill, SpecError> {
+        match (&raw.design, &raw.control_points) {
+            (Some(design), None) => self.uniform_fill(raw, design),
+            (None, Some(points)) => Ok(Fill::Graded(fill::graded(
+                self,
+                units,
+                points,
+                raw.design_options.as_ref(),
+                raw.grading.as_ref(),
+                domain,
+            )?)),
+            (Some(_), Some(_)) => Err(self.invalid(
+                "design",
+                "(given with control_points)".into(),
+                "either design (one cell everywhere) or control_points (graded), not both",
+            )),
+            (None, None) => Err(self.invalid(
+                "control_points",
+                "(missing)".into(),
+                "control_points (graded implant) or design (one cell everywhere)",
+            )),
+        }
+    }
+
+    /// A single design inside the design space, with no inverse-design or grading options.
+    fn uniform_fill(&self, raw: &RawSpec, design: &Design) -> Result<Fill, SpecError> {
+        for (key, given) in [
+            ("design_options", raw.design_options.is_some()),
+            ("grading", raw.grading.is_some()),
+        ] {
+            if given {
+                return Err(self.invalid(
+                    key,
+                    "(given)".into(),
+                    "only with control_points (a single design needs no inverse design or grading)",
+                ));
+            }
+        }
+        design
+            .validate(RangePolicy::Strict)
+            .map_err(|e| self.design_error(e))?;
+        Ok(Fill::Uniform(design.clone()))
+    }
+
+    /// The error of a uniform design outside the design space: a value out of its range names
+    /// the range (a spec has no command-line override: the range itself is what is allowed).
+    fn design_error(&self, e: DesignError) -> SpecError {
+        let field = format!("design.{}", design_field(&e));
+        let line = find_line(self.text, &field);
+        match &e {
+            DesignError::OutOfRange {
+                field: f,
+                value,
+                min,
+                max,
+                ..
+            } => self.invalid_at(
+                &field,
+                line,
+                format!("{value} (in {f})"),
+                &format!("a value in the design space [{min}, {max}]"),
+            ),
+            _ => SpecError::Design {
+                path: self.path.to_path_buf(),
+                line,
+                field,
+                source: Box::new(e),
+            },
+        }
+    }
+
+    /// The mesh settings, with the resolution and chord tolerance in their ranges.
+    fn mesh_settings(&self, raw: &RawMesh) -> Result<MeshSettings, SpecError> {
+        let resolution = raw.resolution;
+        if !(resolution.is_finite() && resolution > 0.05 && resolution <= 1.0) {
+            return Err(self.invalid(
+                "mesh.resolution",
+                resolution.to_string(),
+                "a fraction of the smallest strut radius in (0.05, 1]",
+            ));
+        }
+        let chord_tolerance = raw.chord_tolerance;
+        if !(chord_tolerance.is_finite() && chord_tolerance > 0.0 && chord_tolerance <= 0.5) {
+            return Err(self.invalid(
+                "mesh.chord_tolerance",
+                chord_tolerance.to_string(),
+                "a fraction of the strut radius in (0, 0.5] (0.05 gives 10-sided struts)",
+            ));
+        }
+        Ok(MeshSettings {
+            resolution,
+            method: raw.method,
+            chord_tolerance,
+            ..MeshSettings::default()
+        })
+    }
+
+    /// The file-size limit in its range.
+    fn check_outputs(&self, outputs: &RawOutputs) -> Result<(), SpecError> {
+        let max_file_mb = outputs.max_file_mb;
+        if !(max_file_mb.is_finite() && max_file_mb > 0.0 && max_file_mb <= 1e7) {
+            return Err(self.invalid(
+                "outputs.max_file_mb",
+                max_file_mb.to_string(),
+                "a file size in MB in (0, 10000000] (default 1000)",
+            ));
+        }
+        Ok(())
     }
 }
 
