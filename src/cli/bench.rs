@@ -39,8 +39,8 @@ pub struct Args {
     /// `design`: candidates refined (400 FE solves each, as `design --refine`).
     #[arg(long, default_value_t = 4)]
     refine_candidates: usize,
-    /// `design`, `recovery`, `optimum`: folder of trained models (default: `models/` in the
-    /// working directory, see `trussforge::spec::models_dir`).
+    /// `design`, `recovery`, `optimum`: folder of trained models (default:
+    /// `$TRUSSFORGE_MODELS`, else `models/` in the working directory or beside the executable).
     #[arg(long)]
     models: Option<PathBuf>,
     /// `design`: device for the networks.

@@ -43,8 +43,8 @@ pub struct Args {
     /// How designs are proposed.
     #[arg(long, value_enum, default_value = "network")]
     method: Method,
-    /// Folder of trained models for the network method (default: `models/` in the working
-    /// directory, see `trussforge::spec::models_dir`).
+    /// Folder of trained models for the network method (default: `$TRUSSFORGE_MODELS`, else
+    /// `models/` in the working directory or beside the executable).
     #[arg(long)]
     models: Option<PathBuf>,
     /// Device for the networks.

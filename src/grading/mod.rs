@@ -67,6 +67,7 @@
 //! let graded = grade(&points, 2.5, &domain, &GradingOptions::default()).unwrap();
 //! assert!(graded.network.struts().len() > 100);
 //! ```
+#![deny(clippy::too_many_lines)]
 
 mod align;
 mod blend;
@@ -775,5 +776,7 @@ fn validate_points(points: &[ControlPoint]) -> Result<(), GradingError> {
     Ok(())
 }
 
+// Tests are exempt from the function-length limit (long tables of cases read best whole).
 #[cfg(test)]
+#[allow(clippy::too_many_lines)]
 mod tests;

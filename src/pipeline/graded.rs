@@ -185,14 +185,14 @@ fn proposer(fill: &GradedFill) -> Result<Option<Box<dyn Proposer>>, BuildError> 
             let proposer =
                 NetworkProposer::new(models).map_err(|source| BuildError::InverseDesign {
                     step: InverseStep::ShapeTable,
-                    source,
+                    source: Box::new(source),
                 })?;
             Box::new(proposer.with_polish(*polish, Default::default()))
         }
         DesignMethod::Lookup { data } => Box::new(LookupTable::from_csv(data).map_err(
             |source| BuildError::InverseDesign {
                 step: InverseStep::LookupData { data: data.clone() },
-                source,
+                source: Box::new(source),
             },
         )?),
     }))
@@ -244,7 +244,7 @@ fn design_points(
                         min_strut_diameter: spec.manufacturing.min_strut_diameter,
                         min_pore_size: spec.manufacturing.min_pore_size,
                     },
-                    source,
+                    source: Box::new(source),
                 })?
             }
             (None, None) => unreachable!("a proposer exists when a point needs one"),

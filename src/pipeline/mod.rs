@@ -11,6 +11,7 @@
 //!
 //! All files are written into a temporary folder beside the output folder, which replaces the
 //! output folder only when every file is complete: a failed build leaves no partial output.
+#![deny(clippy::too_many_lines)]
 
 pub mod batch;
 mod cell_size;
@@ -119,7 +120,7 @@ pub enum BuildError {
         /// What was being done.
         step: InverseStep,
         /// Why it failed.
-        source: InverseError,
+        source: Box<InverseError>,
     },
     /// Grading or its verification failed.
     #[error(transparent)]

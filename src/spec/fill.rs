@@ -97,14 +97,44 @@ pub struct GradedFill {
     pub max_corrections: usize,
 }
 
-/// The models folder of the network method: `explicit` when given (a spec's
-/// `design_options.models`, resolved against the spec file's folder, or a command's
-/// `--models` flag), else `models/` in the working directory (the shipped models when
-/// trussforge runs from the repository root, e.g.
-/// `cargo run --release -- build specs/shaft-spacer.yaml`). No path of the build machine is
-/// built into the binary.
+/// The environment variable naming the models folder when neither a spec nor a command does.
+pub const MODELS_ENV: &str = "TRUSSFORGE_MODELS";
+
+/// The models folder of the network method, the first of:
+/// 1. `explicit` (a spec's `design_options.models`, resolved against the spec file's folder,
+///    or a command's `--models` flag);
+/// 2. the folder named by the environment variable [`MODELS_ENV`];
+/// 3. `models/` in the working directory, if it holds trained models (`inverse.json`): the
+///    shipped models when trussforge runs from the repository root, e.g.
+///    `cargo run --release -- build specs/shaft-spacer.yaml`;
+/// 4. `models/` in the folder of the running executable or one of its three parents (an
+///    installed copy beside its models, or `target/release/trussforge` in the repository),
+///    found at run time;
+/// 5. else `models/` in the working directory, whose absence the loader then reports.
+///
+/// No path of the build machine is built into the binary.
 pub fn models_dir(explicit: Option<&Path>) -> PathBuf {
-    explicit.map_or_else(|| PathBuf::from("models"), Path::to_path_buf)
+    if let Some(dir) = explicit {
+        return dir.to_path_buf();
+    }
+    if let Some(dir) = std::env::var_os(MODELS_ENV).filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    let local = PathBuf::from("models");
+    let holds_models = |dir: &Path| dir.join("inverse.json").is_file();
+    if holds_models(&local) {
+        return local;
+    }
+    std::env::current_exe()
+        .ok()
+        .and_then(|exe| {
+            exe.ancestors()
+                .skip(1)
+                .take(4)
+                .map(|dir| dir.join("models"))
+                .find(|dir| holds_models(dir))
+        })
+        .unwrap_or(local)
 }
 
 /// The unit factors and base material a graded spec's values are converted with.

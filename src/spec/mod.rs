@@ -25,18 +25,23 @@
 //! mesh: {method: auto, resolution: 0.35}  # optional
 //! outputs: {stl: true, threemf: true, beam_lattice: true, step: true}   # optional
 //! ```
+#![deny(clippy::too_many_lines)]
 
 mod error;
 mod fill;
 mod raw;
+// Tests are exempt from the function-length limit (long tables of cases read best whole).
 #[cfg(test)]
+#[allow(clippy::too_many_lines)]
 mod tests;
 mod units;
 
 use std::path::{Path, PathBuf};
 
 pub use error::{SpecError, UnitField};
-pub use fill::{CellSize, ControlPointSpec, DesignMethod, Fill, GradedFill, models_dir};
+pub use fill::{
+    CellSize, ControlPointSpec, DesignMethod, Fill, GradedFill, MODELS_ENV, models_dir,
+};
 pub use raw::{
     RawCellSize, RawControlPoint, RawDesignOptions, RawDomain, RawGrading, RawManufacturing,
     RawMaterial, RawMesh, RawOutputs, RawSpec, RawStiffness, RawUnits,
