@@ -23,6 +23,7 @@ use serde::Serialize;
 
 use super::topology::{ExactStrut, LatticeChoice, Topology, UnitGraph, canonical_strut};
 use crate::geom::exact::{RatPoint, gcd};
+use crate::geom::symmetry::cube_symmetries;
 
 /// Which topologies count as the same (see the module docs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, clap::ValueEnum)]
@@ -72,26 +73,6 @@ fn translation_canonical(exact: &[ExactStrut]) -> Vec<ExactStrut> {
         })
         .min()
         .expect("a topology has struts")
-}
-
-/// The 48 symmetries of the cube (every axis permutation with every choice of signs) as
-/// signed permutation matrices `Q` for [`RatPoint::rotated_t`].
-fn cube_symmetries() -> impl Iterator<Item = [[i8; 3]; 3]> {
-    const PERMS: [[usize; 3]; 6] = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    PERMS.into_iter().flat_map(|perm| {
-        (0..8).map(move |s| {
-            let sign = [0, 1, 2].map(|i| if s >> i & 1 == 1 { -1 } else { 1 });
-            // (Qᵀ g)[i] = sign[i] · g[perm[i]]
-            std::array::from_fn(|k| std::array::from_fn(|i| if perm[i] == k { sign[i] } else { 0 }))
-        })
-    })
 }
 
 /// One class of equivalent topologies.

@@ -8,6 +8,7 @@
 //! - [`distance`]: closest points and distances between points, segments and triangles, in
 //!   whatever length unit the inputs use (mm everywhere in the pipeline).
 //! - [`boxes`]: an R-tree of labelled axis-aligned boxes, for neighbour queries.
+//! - [`symmetry`]: the cube's symmetries and rotations as exact signed permutation matrices.
 //!
 //! Floating-point functions keep the exact operation order of the code they replaced, so the
 //! pipeline's outputs are unchanged bit for bit.
@@ -16,3 +17,4 @@ pub mod boxes;
 pub mod distance;
 pub mod exact;
 pub mod predicates;
+pub mod symmetry;

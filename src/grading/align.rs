@@ -44,32 +44,10 @@ pub fn cube_rotations() -> Vec<Matrix3<f64>> {
         .collect()
 }
 
+/// The cube's 24 rotations as signed permutation matrices, in the order of
+/// [`crate::geom::symmetry::cube_rotations`].
 fn signed_perms() -> Vec<[[i8; 3]; 3]> {
-    let perms = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
-    let mut out = Vec::with_capacity(24);
-    for p in perms {
-        for s in 0..8 {
-            let sign = [0, 1, 2].map(|i| if s >> i & 1 == 0 { 1i8 } else { -1 });
-            // Column c has its non-zero in row p[c].
-            let mut q = [[0i8; 3]; 3];
-            for c in 0..3 {
-                q[p[c]][c] = sign[c];
-            }
-            let m = Matrix3::from_fn(|r, c| q[r][c] as f64);
-            if m.determinant() > 0.0 {
-                out.push(q);
-            }
-        }
-    }
-    debug_assert_eq!(out.len(), 24);
-    out
+    crate::geom::symmetry::cube_rotations().collect()
 }
 
 /// A topology's periodic graph after a cube rotation, in exact grid coordinates.

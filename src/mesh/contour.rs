@@ -59,16 +59,8 @@ pub(crate) const AXIS_BITS: u32 = 20;
 /// The Kuhn tetrahedra of the unit cube as corner indices (bit 0 = x, 1 = y, 2 = z), each
 /// reordered to positive orientation.
 fn kuhn_tets() -> [[usize; 4]; 6] {
-    let perms = [
-        [0, 1, 2],
-        [0, 2, 1],
-        [1, 0, 2],
-        [1, 2, 0],
-        [2, 0, 1],
-        [2, 1, 0],
-    ];
     let mut out = [[0usize; 4]; 6];
-    for (t, p) in perms.iter().enumerate() {
+    for (t, p) in crate::geom::symmetry::PERMUTATIONS_3.iter().enumerate() {
         let c1 = 1usize << p[0];
         let c2 = c1 | (1 << p[1]);
         let mut tet = [0, c1, c2, 7];
