@@ -481,6 +481,14 @@ pub enum GradingError {
         /// The cell index.
         cell: [i64; 3],
     },
+    /// A graded cell's struts make no valid periodic cell (verification).
+    #[error("the graded cell {cell:?} is not a valid periodic cell")]
+    InvalidCell {
+        /// The cell index.
+        cell: [i64; 3],
+        /// What is wrong with it.
+        source: Box<DesignError>,
+    },
 }
 
 /// The control points' ids, positions (mm) and aligned lattices, in input order.

@@ -288,7 +288,8 @@ fn keep_largest_component(
 /// positions in mm).
 ///
 /// # Errors
-/// [`GradingError::EmptyCell`] when the struts make no valid periodic cell.
+/// [`GradingError::EmptyCell`] when no strut is left, [`GradingError::InvalidCell`] when the
+/// struts make no valid periodic cell.
 fn periodic_cell(
     graded: &GradedLattice,
     cell: [i64; 3],
@@ -319,10 +320,16 @@ fn periodic_cell(
             }
         })
         .collect();
-    PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|_| {
-        GradingError::EmptyCell {
+    if periodic.is_empty() {
+        return Err(GradingError::EmptyCell {
             what: CheckSite::Cell(cell),
             cell,
+        });
+    }
+    PeriodicCell::try_new(graded.scaffold.mean_edges(cell), nodes, periodic).map_err(|source| {
+        GradingError::InvalidCell {
+            cell,
+            source: Box::new(source),
         }
     })
 }
