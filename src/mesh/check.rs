@@ -175,7 +175,35 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
         area: mesh.area(),
         ..Default::default()
     };
-    // Degenerate triangles.
+    count_degenerate(mesh, &mut r);
+
+    let nv = verts.len();
+    let (start, mut he) = half_edge_buckets(tris, nv);
+    let mut shells = UnionFind::new(nv);
+    let merges = scan_edges(tris, nv, &start, &mut he, &mut shells, &mut r);
+    let (referenced, roots) = count_fans(tris, nv, &merges, &mut shells, &mut r);
+    r.shells = roots.len();
+    let shell_volumes = shell_volumes(mesh, &roots, &mut shells);
+    let largest = shell_volumes.iter().copied().fold(0.0, f64::max);
+    r.voids = shell_volumes.iter().filter(|&&v| v < 0.0).count();
+    r.floating_pieces = shell_volumes
+        .iter()
+        .filter(|&&v| v > 0.0)
+        .count()
+        .saturating_sub(usize::from(largest > 0.0));
+    r.euler_characteristic = referenced as i64 - r.edges as i64 + tris.len() as i64;
+    r.closed = r.open_edges == 0;
+    r.manifold = r.closed && r.non_manifold_edges == 0 && r.non_manifold_vertices == 0;
+    r.oriented = r.misoriented_edges == 0 && r.signed_volume > 0.0;
+
+    r
+}
+
+/// Counts the degenerate triangles of `mesh` (repeated vertex or area at most 1e-12 of the
+/// bounding-box diagonal, squared) into `r`.
+fn count_degenerate(mesh: &TriMesh, r: &mut MeshReport) {
+    let tris = mesh.triangles();
+    let verts = mesh.vertices();
     let diag2 = mesh
         .bounding_box()
         .map(|(lo, hi)| (hi - lo).norm_squared())
@@ -195,10 +223,12 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
         .collect();
     r.degenerate_triangles = degenerate.len();
     r.first_degenerate = degenerate.first().copied();
+}
 
-    // Half-edges bucketed by their smaller vertex (counting sort, O(F)), each bucket sorted
-    // by the larger vertex: entries (max, triangle, forward).
-    let nv = verts.len();
+/// Half-edges bucketed by their smaller vertex (counting sort, O(F)): returns the bucket
+/// starts (`nv + 1` entries) and the entries (larger vertex, triangle, forward), unsorted
+/// within a bucket.
+fn half_edge_buckets(tris: &[[u32; 3]], nv: usize) -> (Vec<u32>, Vec<(u32, u32, bool)>) {
     let mut start = vec![0u32; nv + 1];
     for t in tris {
         for k in 0..3 {
@@ -223,10 +253,22 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
             }
         }
     }
-    // Union-find over corners (triangle*3 + k) for vertex fans; over vertices for shells.
-    // A vertex with c corners and m successful corner unions has c − m fans.
+    (start, he)
+}
+
+/// Sorts each half-edge bucket by the larger vertex and classifies every undirected edge
+/// (open, misoriented, non-manifold) into `r`, joining its ends in `shells`. Returns, per
+/// vertex, the number of successful corner unions (union-find over corners
+/// `triangle*3 + k`): a vertex with c corners and m such unions has c − m fans.
+fn scan_edges(
+    tris: &[[u32; 3]],
+    nv: usize,
+    start: &[u32],
+    he: &mut [(u32, u32, bool)],
+    shells: &mut UnionFind,
+    r: &mut MeshReport,
+) -> Vec<u32> {
     let mut corners = UnionFind::new(3 * tris.len());
-    let mut shells = UnionFind::new(nv);
     let mut merges = vec![0u32; nv];
     let corner_of = |t: u32, v: u32| -> u32 {
         let tri = &tris[t as usize];
@@ -272,6 +314,18 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
             i = j;
         }
     }
+    merges
+}
+
+/// Counts the non-manifold vertices (more than one fan) into `r`; returns the number of
+/// referenced vertices and the sorted, distinct shell roots.
+fn count_fans(
+    tris: &[[u32; 3]],
+    nv: usize,
+    merges: &[u32],
+    shells: &mut UnionFind,
+    r: &mut MeshReport,
+) -> (usize, Vec<u32>) {
     let mut corner_count = vec![0u32; nv];
     for t in tris {
         for &v in t {
@@ -294,21 +348,7 @@ pub fn check_topology(mesh: &TriMesh) -> MeshReport {
     }
     roots.sort_unstable();
     roots.dedup();
-    r.shells = roots.len();
-    let shell_volumes = shell_volumes(mesh, &roots, &mut shells);
-    let largest = shell_volumes.iter().copied().fold(0.0, f64::max);
-    r.voids = shell_volumes.iter().filter(|&&v| v < 0.0).count();
-    r.floating_pieces = shell_volumes
-        .iter()
-        .filter(|&&v| v > 0.0)
-        .count()
-        .saturating_sub(usize::from(largest > 0.0));
-    r.euler_characteristic = referenced as i64 - r.edges as i64 + tris.len() as i64;
-    r.closed = r.open_edges == 0;
-    r.manifold = r.closed && r.non_manifold_edges == 0 && r.non_manifold_vertices == 0;
-    r.oriented = r.misoriented_edges == 0 && r.signed_volume > 0.0;
-
-    r
+    (referenced, roots)
 }
 
 /// `mesh` without its floating pieces: every shell with positive volume other than the

@@ -188,38 +188,85 @@ fn fuse_interfering(
     let (nodes, struts) = (net.nodes(), net.struts());
     let mut pairs = interfering_pairs(nodes, struts, layout, setback, rho);
     pairs.extend(overlapping_at_nodes(net, layout));
-    let mut out_nodes = nodes.to_vec();
-    // Split points per strut: (parameter, node).
-    let mut cuts: Vec<Vec<(f64, usize)>> = vec![Vec::new(); struts.len()];
-    let mut point_on = |i: usize, t: f64, out_nodes: &mut Vec<Point3<f64>>| -> usize {
-        let s = struts[i];
-        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
+    let mut cutter = Cutter {
+        nodes,
+        struts,
+        layout,
+        out_nodes: nodes.to_vec(),
+        cuts: vec![Vec::new(); struts.len()],
+    };
+    let joins: Vec<(usize, usize, f64)> = pairs.iter().map(|&pq| cutter.join(pq)).collect();
+    let Cutter {
+        out_nodes,
+        mut cuts,
+        ..
+    } = cutter;
+    let (out_struts, splits) = split_struts(struts, &mut cuts, &out_nodes);
+    groups.grow(&out_nodes);
+    let degree = degrees(out_nodes.len(), &out_struts);
+    let (mut taken, mut refused) = (0, 0);
+    for (v, w, r) in joins {
+        let limit = relax * MAX_FUSE_SHIFT_RINGS * r;
+        if groups.try_merge(v, w, &out_nodes, &degree, limit, false) {
+            taken += 1;
+        } else {
+            refused += 1;
+        }
+    }
+    Fused {
+        nodes: out_nodes,
+        struts: out_struts,
+        pairs: taken,
+        refused,
+        splits,
+    }
+}
+
+/// The join points of interfering pairs: the input network, the nodes so far (input nodes
+/// plus the split points added) and the split points per strut, (parameter, node).
+struct Cutter<'a> {
+    nodes: &'a [Point3<f64>],
+    struts: &'a [Strut],
+    layout: &'a Layout,
+    out_nodes: Vec<Point3<f64>>,
+    cuts: Vec<Vec<(f64, usize)>>,
+}
+
+impl Cutter<'_> {
+    /// The node at parameter `t` of strut `i`: an end node if the point lies within that
+    /// end's node ball, else a new node, recorded as a cut of the strut.
+    fn point_on(&mut self, i: usize, t: f64) -> usize {
+        let s = self.struts[i];
+        let (a, b) = (self.nodes[s.a.index()], self.nodes[s.b.index()]);
         let len = (b - a).norm();
-        if t * len <= layout.min_rho(s.a.index()) {
+        if t * len <= self.layout.min_rho(s.a.index()) {
             return s.a.index();
         }
-        if (1.0 - t) * len <= layout.min_rho(s.b.index()) {
+        if (1.0 - t) * len <= self.layout.min_rho(s.b.index()) {
             return s.b.index();
         }
-        let v = out_nodes.len();
-        out_nodes.push(a + (b - a) * t);
-        cuts[i].push((t, v));
+        let v = self.out_nodes.len();
+        self.out_nodes.push(a + (b - a) * t);
+        self.cuts[i].push((t, v));
         v
-    };
-    let mut joins: Vec<(usize, usize, f64)> = Vec::with_capacity(pairs.len());
-    for &(p, q) in &pairs {
+    }
+
+    /// The two nodes to merge for an interfering pair and the ring radius that bounds the
+    /// shift.
+    fn join(&mut self, (p, q): (Piece, Piece)) -> (usize, usize, f64) {
+        let (nodes, struts, layout) = (self.nodes, self.struts, self.layout);
         match (p, q) {
             (Piece::Node(v), Piece::Node(w)) => {
                 let (v, w) = (v.index(), w.index());
-                joins.push((v, w, layout.node_ring(v).max(layout.node_ring(w))));
+                (v, w, layout.node_ring(v).max(layout.node_ring(w)))
             }
             (Piece::Strut(i), Piece::Node(v)) | (Piece::Node(v), Piece::Strut(i)) => {
                 let (i, v) = (i.index(), v.index());
                 let s = struts[i];
                 let (a, b) = (nodes[s.a.index()].coords, nodes[s.b.index()].coords);
                 let t = closest_segment_param(nodes[v].coords, a, b);
-                let c = point_on(i, t, &mut out_nodes);
-                joins.push((v, c, layout.node_ring(v).max(layout.ring_radius(i))));
+                let c = self.point_on(i, t);
+                (v, c, layout.node_ring(v).max(layout.ring_radius(i)))
             }
             (Piece::Strut(i), Piece::Strut(j)) => {
                 let (i, j) = (i.index(), j.index());
@@ -230,14 +277,23 @@ fn fuse_interfering(
                     nodes[sj.a.index()].coords,
                     nodes[sj.b.index()].coords,
                 );
-                let ci = point_on(i, ti, &mut out_nodes);
-                let cj = point_on(j, tj, &mut out_nodes);
+                let ci = self.point_on(i, ti);
+                let cj = self.point_on(j, tj);
                 let r = layout.ring_radius(i).max(layout.ring_radius(j));
-                joins.push((ci, cj, r));
+                (ci, cj, r)
             }
         }
     }
-    let mut out_struts = Vec::with_capacity(struts.len() + out_nodes.len() - nodes.len());
+}
+
+/// The struts split at their cuts (sorted by parameter, then node; zero-length pieces
+/// skipped, radii interpolated linearly); returns them and the number of struts split.
+fn split_struts(
+    struts: &[Strut],
+    cuts: &mut [Vec<(f64, usize)>],
+    out_nodes: &[Point3<f64>],
+) -> (Vec<Strut>, usize) {
+    let mut out_struts = Vec::with_capacity(struts.len() + cuts.iter().map(Vec::len).sum::<usize>());
     let mut splits = 0;
     for (i, s) in struts.iter().enumerate() {
         let mut c = std::mem::take(&mut cuts[i]);
@@ -262,24 +318,7 @@ fn fuse_interfering(
             (prev, prev_t) = (NodeId::new(v), t);
         }
     }
-    groups.grow(&out_nodes);
-    let degree = degrees(out_nodes.len(), &out_struts);
-    let (mut taken, mut refused) = (0, 0);
-    for (v, w, r) in joins {
-        let limit = relax * MAX_FUSE_SHIFT_RINGS * r;
-        if groups.try_merge(v, w, &out_nodes, &degree, limit, false) {
-            taken += 1;
-        } else {
-            refused += 1;
-        }
-    }
-    Fused {
-        nodes: out_nodes,
-        struts: out_struts,
-        pairs: taken,
-        refused,
-        splits,
-    }
+    (out_struts, splits)
 }
 
 /// Pairs of struts at a node that overlap along the shorter one: the far node of the shorter
