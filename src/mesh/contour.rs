@@ -299,26 +299,76 @@ pub(crate) fn contour_block(
         block.coord[1] * BLOCK,
         block.coord[2] * BLOCK,
     ];
-    let idx = |i: usize, j: usize, k: usize| (k * S + j) * S + i;
-    // Bricks of BRICK³ cells, each with the struts that can reach it (a subset of the
-    // block's). A strut P with P(x) ≤ √3·h at some x in the brick has
-    // P(centre) ≤ √3·h + brick half-diagonal ≤ reach, so every value that can enter an
-    // interpolation (|d| ≤ √3·h: the sample has a neighbour of the other sign) is the exact
-    // minimum over all struts. Samples of bricks no strut reaches, or that lie deep inside
-    // one strut, get ±FAR: their true |d| exceeds 2h > √3·h, so they never enter one.
+    let Some(samples) = sample_block(grid, cones, block, base) else {
+        return BlockSurface::default();
+    };
+    let mut contour = BlockContour {
+        grid,
+        cones,
+        base,
+        samples: &samples,
+        corner_off: corner_offsets(),
+        vid: vec![u32::MAX; S * S * S * 8],
+        out: BlockSurface::default(),
+    };
+    for k in 0..BLOCK {
+        for j in 0..BLOCK {
+            for i in 0..BLOCK {
+                contour.cell(tables, [i, j, k]);
+            }
+        }
+    }
+    contour.out
+}
+
+/// Index of sample (i, j, k) of a block, S³ samples.
+fn sample_index(i: usize, j: usize, k: usize) -> usize {
+    (k * S + j) * S + i
+}
+
+/// Offsets of the 8 corners of a cell: corner c is (c & 1, c >> 1 & 1, c >> 2 & 1).
+fn corner_offsets() -> [[usize; 3]; 8] {
+    std::array::from_fn(|c| [c & 1, (c >> 1) & 1, (c >> 2) & 1])
+}
+
+/// The signed distances at the samples of a block, and per brick the struts that can reach
+/// it (brick `b`'s are `brick_struts[brick_start[b]..brick_start[b + 1]]`).
+struct BlockSamples {
+    values: Vec<f64>,
+    brick_start: [u32; BRICKS * BRICKS * BRICKS + 1],
+    brick_struts: Vec<u32>,
+}
+
+/// Samples the block at `base` (grid vertex of its low corner); `None` if no sample is
+/// inside or none outside (no surface).
+///
+/// Bricks of BRICK³ cells, each with the struts that can reach it (a subset of the
+/// block's). A strut P with P(x) ≤ √3·h at some x in the brick has
+/// P(centre) ≤ √3·h + brick half-diagonal ≤ reach, so every value that can enter an
+/// interpolation (|d| ≤ √3·h: the sample has a neighbour of the other sign) is the exact
+/// minimum over all struts. Samples of bricks no strut reaches, or that lie deep inside
+/// one strut, get ±FAR: their true |d| exceeds 2h > √3·h, so they never enter one.
+fn sample_block(
+    grid: &Grid,
+    cones: &[RoundCone],
+    block: &ActiveBlock,
+    base: [usize; 3],
+) -> Option<BlockSamples> {
     let h = grid.h;
     let brick_half_diag = 0.5 * (BRICK as f64) * h * 3f64.sqrt();
     let reach = brick_half_diag + 2.0 * h;
-    let mut brick_start = [0u32; BRICKS * BRICKS * BRICKS + 1];
-    let mut brick_struts: Vec<u32> = Vec::with_capacity(block.struts.len() * 8);
-    let mut values = vec![f64::NAN; S * S * S];
+    let mut s = BlockSamples {
+        values: vec![f64::NAN; S * S * S],
+        brick_start: [0u32; BRICKS * BRICKS * BRICKS + 1],
+        brick_struts: Vec::with_capacity(block.struts.len() * 8),
+    };
     let mut any_in = false;
     let mut any_out = false;
     for bk in 0..BRICKS {
         for bj in 0..BRICKS {
             for bi in 0..BRICKS {
                 let b = (bk * BRICKS + bj) * BRICKS + bi;
-                brick_start[b] = brick_struts.len() as u32;
+                s.brick_start[b] = s.brick_struts.len() as u32;
                 let half = BRICK as f64 * 0.5;
                 let c = Point3::new(
                     grid.origin.x + h * ((base[0] + bi * BRICK) as f64 + half),
@@ -326,127 +376,155 @@ pub(crate) fn contour_block(
                     grid.origin.z + h * ((base[2] + bk * BRICK) as f64 + half),
                 );
                 let mut deep_inside = false;
-                for &s in &block.struts {
-                    let d = cones[s as usize].distance(&c);
+                for &st in &block.struts {
+                    let d = cones[st as usize].distance(&c);
                     if d < -reach {
                         deep_inside = true;
                     }
                     if d <= reach {
-                        brick_struts.push(s);
+                        s.brick_struts.push(st);
                     }
                 }
-                let list = &brick_struts[brick_start[b] as usize..];
-                for k in bk * BRICK..=(bk + 1) * BRICK {
-                    for j in bj * BRICK..=(bj + 1) * BRICK {
-                        for i in bi * BRICK..=(bi + 1) * BRICK {
-                            let slot = &mut values[idx(i, j, k)];
-                            if !slot.is_nan() {
-                                continue;
-                            }
-                            let d = if deep_inside {
-                                -FAR
-                            } else if list.is_empty() {
-                                FAR
-                            } else {
-                                let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
-                                list.iter()
-                                    .map(|&s| cones[s as usize].distance(&p))
-                                    .fold(f64::INFINITY, f64::min)
-                            };
-                            any_in |= d < 0.0;
-                            any_out |= d >= 0.0;
-                            *slot = d;
-                        }
-                    }
-                }
+                let list = &s.brick_struts[s.brick_start[b] as usize..];
+                let (bin, bout) =
+                    sample_brick(grid, cones, base, [bi, bj, bk], list, deep_inside, &mut s.values);
+                any_in |= bin;
+                any_out |= bout;
             }
         }
     }
-    brick_start[BRICKS * BRICKS * BRICKS] = brick_struts.len() as u32;
-    let mut out = BlockSurface::default();
-    if !(any_in && any_out) {
-        return out;
-    }
-    // Local vertex id per (sample, direction).
-    let mut vid = vec![u32::MAX; S * S * S * 8];
-    let corner_off: [[usize; 3]; 8] = std::array::from_fn(|c| [c & 1, (c >> 1) & 1, (c >> 2) & 1]);
-    for k in 0..BLOCK {
-        for j in 0..BLOCK {
-            for i in 0..BLOCK {
-                let mut v = [0.0f64; 8];
-                let mut mask = 0u8;
-                for (c, o) in corner_off.iter().enumerate() {
-                    v[c] = values[idx(i + o[0], j + o[1], k + o[2])];
-                    if v[c] < 0.0 {
-                        mask |= 1 << c;
-                    }
-                }
-                if mask == 0 || mask == 0xff {
+    s.brick_start[BRICKS * BRICKS * BRICKS] = s.brick_struts.len() as u32;
+    (any_in && any_out).then_some(s)
+}
+
+/// Fills the samples of brick `brick` not yet set (those shared with an earlier brick are
+/// kept): −FAR if `deep_inside`, FAR if `list` is empty, else the minimum distance over the
+/// struts of `list`. Returns whether any sample it set is inside, and any outside.
+fn sample_brick(
+    grid: &Grid,
+    cones: &[RoundCone],
+    base: [usize; 3],
+    [bi, bj, bk]: [usize; 3],
+    list: &[u32],
+    deep_inside: bool,
+    values: &mut [f64],
+) -> (bool, bool) {
+    let mut any_in = false;
+    let mut any_out = false;
+    for k in bk * BRICK..=(bk + 1) * BRICK {
+        for j in bj * BRICK..=(bj + 1) * BRICK {
+            for i in bi * BRICK..=(bi + 1) * BRICK {
+                let slot = &mut values[sample_index(i, j, k)];
+                if !slot.is_nan() {
                     continue;
                 }
-                for tet in &tables.tets {
-                    let mut m = 0usize;
-                    for (l, &c) in tet.iter().enumerate() {
-                        if mask >> c & 1 == 1 {
-                            m |= 1 << l;
-                        }
-                    }
-                    let (tris, n) = &tables.cases[m];
-                    for tri in &tris[..*n as usize] {
-                        let mut t = [0u32; 3];
-                        for (slot, &(x, y)) in tri.iter().enumerate() {
-                            let (cx, cy) = (tet[x as usize], tet[y as usize]);
-                            // Kuhn edges join comparable corners: order low → high.
-                            let (lo, hi) = if cx & cy == cx { (cx, cy) } else { (cy, cx) };
-                            let dir = hi ^ lo;
-                            let ol = corner_off[lo];
-                            let local = (idx(i + ol[0], j + ol[1], k + ol[2]) * 8 + dir) as u32;
-                            let slot_id = &mut vid[local as usize];
-                            if *slot_id == u32::MAX {
-                                *slot_id = out.keys.len() as u32;
-                                let g = [
-                                    base[0] + i + ol[0],
-                                    base[1] + j + ol[1],
-                                    base[2] + k + ol[2],
-                                ];
-                                let oh = corner_off[hi];
-                                let gh = [
-                                    base[0] + i + oh[0],
-                                    base[1] + j + oh[1],
-                                    base[2] + k + oh[2],
-                                ];
-                                let (pl, ph) = (
-                                    grid.point(g[0], g[1], g[2]),
-                                    grid.point(gh[0], gh[1], gh[2]),
-                                );
-                                let (vl, vh) = (v[lo], v[hi]);
-                                let b = ((k / BRICK) * BRICKS + j / BRICK) * BRICKS + i / BRICK;
-                                let list = &brick_struts
-                                    [brick_start[b] as usize..brick_start[b + 1] as usize];
-                                let f = |t: f64| {
-                                    let q = pl + (ph - pl) * t;
-                                    list.iter()
-                                        .map(|&s| cones[s as usize].distance(&q))
-                                        .fold(f64::INFINITY, f64::min)
-                                };
-                                let s = if vl < 0.0 {
-                                    edge_root(f, vl, vh, ROOT_TOL * grid.h)
-                                } else {
-                                    1.0 - edge_root(|t| f(1.0 - t), vh, vl, ROOT_TOL * grid.h)
-                                };
-                                let s = s.clamp(T_EPS, 1.0 - T_EPS);
-                                out.keys.push(edge_key(g, dir));
-                                out.positions.push(pl + (ph - pl) * s);
-                            }
-                            t[slot] = *slot_id;
-                        }
-                        out.triangles.push(t);
-                    }
-                }
+                let d = if deep_inside {
+                    -FAR
+                } else if list.is_empty() {
+                    FAR
+                } else {
+                    let p = grid.point(base[0] + i, base[1] + j, base[2] + k);
+                    list.iter()
+                        .map(|&s| cones[s as usize].distance(&p))
+                        .fold(f64::INFINITY, f64::min)
+                };
+                any_in |= d < 0.0;
+                any_out |= d >= 0.0;
+                *slot = d;
             }
         }
     }
-    out
+    (any_in, any_out)
+}
+
+/// Contouring state of one block: its samples, the local vertex id per (sample, direction)
+/// and the surface so far.
+struct BlockContour<'a> {
+    grid: &'a Grid,
+    cones: &'a [RoundCone],
+    base: [usize; 3],
+    samples: &'a BlockSamples,
+    corner_off: [[usize; 3]; 8],
+    vid: Vec<u32>,
+    out: BlockSurface,
+}
+
+impl BlockContour<'_> {
+    /// Contours cell `[i, j, k]` of the block: its six Kuhn tetrahedra, in order.
+    fn cell(&mut self, tables: &Tables, [i, j, k]: [usize; 3]) {
+        let mut v = [0.0f64; 8];
+        let mut mask = 0u8;
+        for (c, o) in self.corner_off.iter().enumerate() {
+            v[c] = self.samples.values[sample_index(i + o[0], j + o[1], k + o[2])];
+            if v[c] < 0.0 {
+                mask |= 1 << c;
+            }
+        }
+        if mask == 0 || mask == 0xff {
+            return;
+        }
+        for tet in &tables.tets {
+            let mut m = 0usize;
+            for (l, &c) in tet.iter().enumerate() {
+                if mask >> c & 1 == 1 {
+                    m |= 1 << l;
+                }
+            }
+            let (tris, n) = &tables.cases[m];
+            for tri in &tris[..*n as usize] {
+                let mut t = [0u32; 3];
+                for (slot, &(x, y)) in tri.iter().enumerate() {
+                    let (cx, cy) = (tet[x as usize], tet[y as usize]);
+                    // Kuhn edges join comparable corners: order low → high.
+                    let (lo, hi) = if cx & cy == cx { (cx, cy) } else { (cy, cx) };
+                    t[slot] = self.vertex([i, j, k], &v, lo, hi);
+                }
+                self.out.triangles.push(t);
+            }
+        }
+    }
+
+    /// The local id of the surface vertex on the edge from corner `lo` to corner `hi` of
+    /// cell `[i, j, k]` (corner values `v`), created on first use: the root of the exact
+    /// distance along the edge, clamped away from its ends.
+    fn vertex(&mut self, [i, j, k]: [usize; 3], v: &[f64; 8], lo: usize, hi: usize) -> u32 {
+        let (grid, base, corner_off) = (self.grid, self.base, self.corner_off);
+        let dir = hi ^ lo;
+        let ol = corner_off[lo];
+        let local = (sample_index(i + ol[0], j + ol[1], k + ol[2]) * 8 + dir) as u32;
+        let slot_id = &mut self.vid[local as usize];
+        if *slot_id == u32::MAX {
+            *slot_id = self.out.keys.len() as u32;
+            let g = [base[0] + i + ol[0], base[1] + j + ol[1], base[2] + k + ol[2]];
+            let oh = corner_off[hi];
+            let gh = [base[0] + i + oh[0], base[1] + j + oh[1], base[2] + k + oh[2]];
+            let (pl, ph) = (
+                grid.point(g[0], g[1], g[2]),
+                grid.point(gh[0], gh[1], gh[2]),
+            );
+            let (vl, vh) = (v[lo], v[hi]);
+            let b = ((k / BRICK) * BRICKS + j / BRICK) * BRICKS + i / BRICK;
+            let samples = self.samples;
+            let list = &samples.brick_struts
+                [samples.brick_start[b] as usize..samples.brick_start[b + 1] as usize];
+            let cones = self.cones;
+            let f = |t: f64| {
+                let q = pl + (ph - pl) * t;
+                list.iter()
+                    .map(|&s| cones[s as usize].distance(&q))
+                    .fold(f64::INFINITY, f64::min)
+            };
+            let s = if vl < 0.0 {
+                edge_root(f, vl, vh, ROOT_TOL * grid.h)
+            } else {
+                1.0 - edge_root(|t| f(1.0 - t), vh, vl, ROOT_TOL * grid.h)
+            };
+            let s = s.clamp(T_EPS, 1.0 - T_EPS);
+            self.out.keys.push(edge_key(g, dir));
+            self.out.positions.push(pl + (ph - pl) * s);
+        }
+        *slot_id
+    }
 }
 
 /// Root of `f` on [0, 1] with `f(0) = f0 < 0 ≤ f(1) = f1`: Illinois-modified regula falsi,
