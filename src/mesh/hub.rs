@@ -507,46 +507,116 @@ pub(super) fn mesh_explicit_open(
     n: usize,
     open: &[bool],
 ) -> Result<(TriMesh, HubStats), Vec<Blame>> {
-    let nodes = net.nodes();
-    let struts = net.struts();
-    let layout = Layout::new(net, n);
-    let (geo, start, ends) = (&layout.geo, &layout.start, &layout.ends);
-    let nn = nodes.len();
-    let is_open = |v: usize| open.get(v).copied().unwrap_or(false);
-    let inc = |v: usize| &ends[start[v]..start[v + 1]];
-    let dir = |e: &End| layout.dir(e);
-    let radius = |e: &End| layout.radius(e);
-    let end_node = |i: usize, e: u8| -> usize {
-        let s = &struts[i];
-        if e == 0 { s.a.index() } else { s.b.index() }
+    let mesher = OpenMesher {
+        nodes: net.nodes(),
+        struts: net.struts(),
+        layout: Layout::new(net, n),
+        n,
+        open,
     };
     let mut blames: Vec<Blame> = Vec::new();
 
     // 1. Set-backs per strut end, node by node (open ends: 0).
-    let per_node: Vec<Result<Vec<f64>, (End, End, f64)>> = (0..nn)
-        .into_par_iter()
-        .map(|v| {
-            if is_open(v) {
-                Ok(vec![0.0; inc(v).len()])
-            } else {
-                node_setbacks(inc(v), &dir, &radius)
-            }
-        })
-        .collect();
-    let mut refused = vec![false; nn];
-    let mut setback = vec![[0.0f64; 2]; struts.len()];
-    // The radius of the ball about each node that holds its hub and rings.
-    let mut rho = vec![0.0f64; nn];
-    let mut hubs = HubStats::default();
-    for (v, result) in per_node.into_iter().enumerate() {
+    let hubs = mesher.setbacks(&mut blames);
+    // 2. Prisms long enough.
+    mesher.blame_short_prisms(&hubs.setback, &mut blames);
+    let mut vertices = mesher.ring_vertices(&hubs.setback);
+    // 3. Hubs (not for open nodes, nor for nodes already refused).
+    let hub_patches = mesher.hubs(&hubs, &vertices, &mut blames);
+    // 4. Interference between unrelated pieces.
+    mesher.blame_interference(&hubs.setback, &hubs.rho, &mut blames);
+    if !blames.is_empty() {
+        return Err(blames);
+    }
+    // 5. Assembly: ring vertices, then ball points node by node; prisms, then hubs.
+    let triangles = assemble(mesher.struts.len(), n, &hub_patches, &mut vertices);
+    Ok((
+        TriMesh::from_parts_unchecked(vertices, triangles),
+        hubs.stats,
+    ))
+}
+
+/// The explicit mesher's input for [`mesh_explicit_open`]: the network, its layout, the
+/// sides per ring and the open nodes.
+struct OpenMesher<'a> {
+    nodes: &'a [Point3<f64>],
+    struts: &'a [crate::network::Strut],
+    layout: Layout,
+    n: usize,
+    open: &'a [bool],
+}
+
+/// The set-back stage's result: per-end set-backs (by strut and end), the radius of the
+/// ball about each node that holds its hub and rings, the refused nodes and the hub stats.
+struct SetbackStage {
+    setback: Vec<[f64; 2]>,
+    rho: Vec<f64>,
+    refused: Vec<bool>,
+    stats: HubStats,
+}
+
+impl OpenMesher<'_> {
+    /// Whether node `v` is open (missing entries: false).
+    fn is_open(&self, v: usize) -> bool {
+        self.open.get(v).copied().unwrap_or(false)
+    }
+
+    /// The node at end `e` (0: a, 1: b) of strut `i`.
+    fn end_node(&self, i: usize, e: u8) -> usize {
+        let s = &self.struts[i];
+        if e == 0 { s.a.index() } else { s.b.index() }
+    }
+
+    /// Stage 1: the set-backs of every node (open nodes: 0), blaming sharp angles first,
+    /// then hubs over the cap (a refused node keeps its smallest set-backs).
+    fn setbacks(&self, blames: &mut Vec<Blame>) -> SetbackStage {
+        let layout = &self.layout;
+        let nn = self.nodes.len();
+        let per_node: Vec<Result<Vec<f64>, (End, End, f64)>> = (0..nn)
+            .into_par_iter()
+            .map(|v| {
+                if self.is_open(v) {
+                    Ok(vec![0.0; layout.inc(v).len()])
+                } else {
+                    node_setbacks(layout.inc(v), &|e| layout.dir(e), &|e| layout.radius(e))
+                }
+            })
+            .collect();
+        let mut st = SetbackStage {
+            setback: vec![[0.0f64; 2]; self.struts.len()],
+            rho: vec![0.0f64; nn],
+            refused: vec![false; nn],
+            stats: HubStats::default(),
+        };
+        for (v, result) in per_node.into_iter().enumerate() {
+            self.settle_node(v, result, &mut st, blames);
+        }
+        // Set-back refusals come before hub sizes (stage order).
+        blames
+            .sort_by_key(|b| usize::from(matches!(b.failure, ExplicitFailure::HubTooLarge { .. })));
+        st
+    }
+
+    /// Records node `v`'s set-backs (`result` of [`node_setbacks`]) in `st`: refuses it
+    /// (blamed, smallest set-backs) on a sharp angle or a hub over the cap, else counts its
+    /// hub in the stats.
+    fn settle_node(
+        &self,
+        v: usize,
+        result: Result<Vec<f64>, (End, End, f64)>,
+        st: &mut SetbackStage,
+        blames: &mut Vec<Blame>,
+    ) {
+        let layout = &self.layout;
         let big = layout.node_ring(v);
         // The hub's ball radius over its largest ring, where it exceeds the cap.
         let oversized = match &result {
-            Ok(sb) if !is_open(v) && big > 0.0 => {
-                let ball = inc(v)
+            Ok(sb) if !self.is_open(v) && big > 0.0 => {
+                let ball = layout
+                    .inc(v)
                     .iter()
                     .zip(sb)
-                    .map(|(e, s)| s.hypot(radius(e)))
+                    .map(|(e, s)| s.hypot(layout.radius(e)))
                     .fold(0.0, f64::max);
                 (ball > RHO_MAX_FACTOR * big).then_some(ball / big)
             }
@@ -556,8 +626,8 @@ pub(super) fn mesh_explicit_open(
             // A hub over the cap is refused; its node keeps the smallest set-backs, so its
             // ball does not blame every piece within the refused hub's reach.
             (Ok(_), Some(ratio)) => {
-                hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
-                hubs.large_hubs += 1;
+                st.stats.largest_hub_ratio = st.stats.largest_hub_ratio.max(ratio);
+                st.stats.large_hubs += 1;
                 blames.push(Blame {
                     failure: ExplicitFailure::HubTooLarge {
                         node: NodeId::new(v),
@@ -565,7 +635,7 @@ pub(super) fn mesh_explicit_open(
                     },
                     nodes: vec![v],
                 });
-                refused[v] = true;
+                st.refused[v] = true;
                 layout.min_setbacks(v)
             }
             (Ok(sb), None) => sb,
@@ -573,118 +643,157 @@ pub(super) fn mesh_explicit_open(
                 let (a, b) = (e1.strut as usize, e2.strut as usize);
                 blames.push(Blame {
                     failure: ExplicitFailure::SharpAngle {
-                        node: NodeId::new(end_node(a, e1.end)),
+                        node: NodeId::new(self.end_node(a, e1.end)),
                         struts: (StrutId::new(a.min(b)), StrutId::new(a.max(b))),
                         angle_deg: c.clamp(-1.0, 1.0).acos().to_degrees(),
                     },
                     nodes: vec![v],
                 });
-                refused[v] = true;
+                st.refused[v] = true;
                 layout.min_setbacks(v)
             }
         };
-        for (e, &s) in inc(v).iter().zip(&sb) {
-            setback[e.strut as usize][e.end as usize] = s;
-            if !is_open(v) {
-                rho[v] = rho[v].max(s.hypot(radius(e)));
+        for (e, &s) in layout.inc(v).iter().zip(&sb) {
+            st.setback[e.strut as usize][e.end as usize] = s;
+            if !self.is_open(v) {
+                st.rho[v] = st.rho[v].max(s.hypot(layout.radius(e)));
             }
         }
-        if big > 0.0 && !is_open(v) && !refused[v] {
-            let ratio = rho[v] / big;
-            hubs.largest_hub_ratio = hubs.largest_hub_ratio.max(ratio);
-            hubs.large_hubs += usize::from(ratio > LARGE_HUB_FACTOR);
+        if big > 0.0 && !self.is_open(v) && !st.refused[v] {
+            let ratio = st.rho[v] / big;
+            st.stats.largest_hub_ratio = st.stats.largest_hub_ratio.max(ratio);
+            st.stats.large_hubs += usize::from(ratio > LARGE_HUB_FACTOR);
         }
     }
-    // Set-back refusals come before hub sizes (stage order).
-    blames.sort_by_key(|b| usize::from(matches!(b.failure, ExplicitFailure::HubTooLarge { .. })));
-    // 2. Prisms long enough.
-    for (i, sb) in setback.iter().enumerate() {
-        if layout.too_short(i, *sb) {
+
+    /// Stage 2: blames every strut whose prism is too short between its rings.
+    fn blame_short_prisms(&self, setback: &[[f64; 2]], blames: &mut Vec<Blame>) {
+        for (i, sb) in setback.iter().enumerate() {
+            if self.layout.too_short(i, *sb) {
+                let g = &self.layout.geo[i];
+                blames.push(Blame {
+                    failure: ExplicitFailure::StrutTooShort {
+                        strut: StrutId::new(i),
+                        setback_a: sb[0],
+                        setback_b: sb[1],
+                        length: g.length,
+                    },
+                    nodes: vec![self.end_node(i, 0), self.end_node(i, 1)],
+                });
+            }
+        }
+    }
+
+    /// Ring vertices: strut i, end e, corner k at index (2i + e)·n + k.
+    fn ring_vertices(&self, setback: &[[f64; 2]]) -> Vec<Point3<f64>> {
+        let (n, nodes, geo) = (self.n, self.nodes, &self.layout.geo);
+        let (cos_k, sin_k): (Vec<f64>, Vec<f64>) = (0..n)
+            .map(|k| {
+                let t = 2.0 * PI * k as f64 / n as f64;
+                (t.cos(), t.sin())
+            })
+            .unzip();
+        let mut vertices: Vec<Point3<f64>> = Vec::with_capacity(2 * self.struts.len() * n);
+        for (i, s) in self.struts.iter().enumerate() {
             let g = &geo[i];
+            let centres = [
+                nodes[s.a.index()] + g.d * setback[i][0],
+                nodes[s.b.index()] - g.d * setback[i][1],
+            ];
+            for (centre, r) in centres.iter().zip(g.ring) {
+                for (c, s) in cos_k.iter().zip(&sin_k) {
+                    vertices.push(centre + (g.u * *c + g.w * *s) * r);
+                }
+            }
+        }
+        vertices
+    }
+
+    /// Stage 3: the hub patch of every node (empty for nodes without struts, open or
+    /// refused), blaming the nodes whose hub fails.
+    fn hubs(
+        &self,
+        st: &SetbackStage,
+        vertices: &[Point3<f64>],
+        blames: &mut Vec<Blame>,
+    ) -> Vec<NodePatch> {
+        let (n, nodes, layout) = (self.n, self.nodes, &self.layout);
+        let nn = nodes.len();
+        let m = ((n * n) as f64 / PI).ceil() as usize;
+        let ball_dirs = sphere_directions(m.max(12));
+        let patches: Vec<Result<NodePatch, ExplicitFailure>> = (0..nn)
+            .into_par_iter()
+            .map_init(HullScratch::default, |scratch, v| {
+                let ends = layout.inc(v);
+                if ends.is_empty() || self.is_open(v) || st.refused[v] {
+                    return Ok(NodePatch {
+                        tris: Vec::new(),
+                        balls: Vec::new(),
+                    });
+                }
+                node_hub(
+                    v,
+                    nodes[v],
+                    st.rho[v],
+                    ends,
+                    &layout.geo,
+                    &st.setback,
+                    vertices,
+                    n,
+                    &ball_dirs,
+                    scratch,
+                )
+            })
+            .collect();
+        let mut hub_patches = Vec::with_capacity(nn);
+        for (v, p) in patches.into_iter().enumerate() {
+            match p {
+                Ok(p) => hub_patches.push(p),
+                Err(failure) => blames.push(Blame {
+                    failure,
+                    nodes: vec![v],
+                }),
+            }
+        }
+        hub_patches
+    }
+
+    /// Stage 4: blames every pair of unrelated pieces that interfere (a node: itself; a
+    /// strut: its two end nodes).
+    fn blame_interference(&self, setback: &[[f64; 2]], rho: &[f64], blames: &mut Vec<Blame>) {
+        for (p, q) in interfering_pairs(self.nodes, self.struts, &self.layout, setback, rho) {
+            let mut blamed = Vec::with_capacity(4);
+            for piece in [p, q] {
+                match piece {
+                    Piece::Node(v) => blamed.push(v.index()),
+                    Piece::Strut(i) => {
+                        blamed.extend([self.end_node(i.index(), 0), self.end_node(i.index(), 1)]);
+                    }
+                }
+            }
             blames.push(Blame {
-                failure: ExplicitFailure::StrutTooShort {
-                    strut: StrutId::new(i),
-                    setback_a: sb[0],
-                    setback_b: sb[1],
-                    length: g.length,
+                failure: ExplicitFailure::Interference {
+                    first: p,
+                    second: q,
                 },
-                nodes: vec![end_node(i, 0), end_node(i, 1)],
+                nodes: blamed,
             });
         }
     }
-    // Ring vertices: strut i, end e, corner k at index (2i + e)·n + k.
-    let (cos_k, sin_k): (Vec<f64>, Vec<f64>) = (0..n)
-        .map(|k| {
-            let t = 2.0 * PI * k as f64 / n as f64;
-            (t.cos(), t.sin())
-        })
-        .unzip();
-    let mut vertices: Vec<Point3<f64>> = Vec::with_capacity(2 * struts.len() * n);
-    for (i, s) in struts.iter().enumerate() {
-        let g = &geo[i];
-        let centres = [
-            nodes[s.a.index()] + g.d * setback[i][0],
-            nodes[s.b.index()] - g.d * setback[i][1],
-        ];
-        for (centre, r) in centres.iter().zip(g.ring) {
-            for (c, s) in cos_k.iter().zip(&sin_k) {
-                vertices.push(centre + (g.u * *c + g.w * *s) * r);
-            }
-        }
-    }
-    // 3. Hubs (not for open nodes, nor for nodes already refused).
-    let m = ((n * n) as f64 / PI).ceil() as usize;
-    let ball_dirs = sphere_directions(m.max(12));
-    let patches: Vec<Result<NodePatch, ExplicitFailure>> = (0..nn)
-        .into_par_iter()
-        .map_init(HullScratch::default, |scratch, v| {
-            let ends = inc(v);
-            if ends.is_empty() || is_open(v) || refused[v] {
-                return Ok(NodePatch {
-                    tris: Vec::new(),
-                    balls: Vec::new(),
-                });
-            }
-            node_hub(
-                v, nodes[v], rho[v], ends, geo, &setback, &vertices, n, &ball_dirs, scratch,
-            )
-        })
-        .collect();
-    let mut hub_patches = Vec::with_capacity(nn);
-    for (v, p) in patches.into_iter().enumerate() {
-        match p {
-            Ok(p) => hub_patches.push(p),
-            Err(failure) => blames.push(Blame {
-                failure,
-                nodes: vec![v],
-            }),
-        }
-    }
-    // 4. Interference between unrelated pieces.
-    for (p, q) in interfering_pairs(nodes, struts, &layout, &setback, &rho) {
-        let mut blamed = Vec::with_capacity(4);
-        for piece in [p, q] {
-            match piece {
-                Piece::Node(v) => blamed.push(v.index()),
-                Piece::Strut(i) => blamed.extend([end_node(i.index(), 0), end_node(i.index(), 1)]),
-            }
-        }
-        blames.push(Blame {
-            failure: ExplicitFailure::Interference {
-                first: p,
-                second: q,
-            },
-            nodes: blamed,
-        });
-    }
-    if !blames.is_empty() {
-        return Err(blames);
-    }
-    // 5. Assembly: ring vertices, then ball points node by node; prisms, then hubs.
+}
+
+/// Stage 5, assembly: appends the hubs' ball points to `vertices` node by node; returns the
+/// triangles, the prisms (`n_struts` of them, `n` sides) first, then the hubs.
+fn assemble(
+    n_struts: usize,
+    n: usize,
+    hub_patches: &[NodePatch],
+    vertices: &mut Vec<Point3<f64>>,
+) -> Vec<[u32; 3]> {
     let mut triangles: Vec<[u32; 3]> = Vec::with_capacity(
-        struts.len() * 2 * n + hub_patches.iter().map(|p| p.tris.len()).sum::<usize>(),
+        n_struts * 2 * n + hub_patches.iter().map(|p| p.tris.len()).sum::<usize>(),
     );
-    for i in 0..struts.len() {
+    for i in 0..n_struts {
         let a = (2 * i * n) as u32;
         let b = a + n as u32;
         for k in 0..n as u32 {
@@ -693,7 +802,7 @@ pub(super) fn mesh_explicit_open(
             triangles.push([a + k, b + k1, b + k]);
         }
     }
-    for p in &hub_patches {
+    for p in hub_patches {
         let base = vertices.len() as u32;
         vertices.extend_from_slice(&p.balls);
         triangles.extend(
@@ -702,7 +811,7 @@ pub(super) fn mesh_explicit_open(
                 .map(|t| t.map(|x| if x & BALL != 0 { base + (x & !BALL) } else { x })),
         );
     }
-    Ok((TriMesh::from_parts_unchecked(vertices, triangles), hubs))
+    triangles
 }
 
 /// The set-back of each end at a node (mm, in the order of `ends`; see the module docs), or
