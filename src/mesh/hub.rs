@@ -908,96 +908,163 @@ fn node_hub(
     ball_dirs: &[Vector3<f64>],
     scratch: &mut HullScratch,
 ) -> Result<NodePatch, ExplicitFailure> {
-    let deg = ends.len();
-    let dirs: Vec<Vector3<f64>> = ends
-        .iter()
-        .map(|e| {
-            let g = &geo[e.strut as usize];
-            if e.end == 0 { g.d } else { -g.d }
-        })
-        .collect();
-    let radii: Vec<f64> = ends
-        .iter()
-        .map(|e| geo[e.strut as usize].ring[e.end as usize])
-        .collect();
-    // Prism cones: β = max(α, angle of the far ring), checked pairwise where β > α.
-    // Angular radius of each ring seen from the node.
-    let sbs: Vec<f64> = ends
-        .iter()
-        .map(|e| setback[e.strut as usize][e.end as usize])
-        .collect();
-    let alpha: Vec<f64> = radii.iter().zip(&sbs).map(|(r, s)| r.atan2(*s)).collect();
-    let beta: Vec<f64> = ends
-        .iter()
-        .zip(&alpha)
-        .map(|(e, &a)| {
-            let g = &geo[e.strut as usize];
-            let far = 1 - e.end as usize;
-            let far_angle = (g.ring[far] / (g.length - setback[e.strut as usize][far])).atan();
-            a.max(far_angle)
-        })
-        .collect();
-    for i in 0..deg {
-        for j in i + 1..deg {
-            if beta[i] > alpha[i] || beta[j] > alpha[j] {
-                let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
-                if beta[i] + beta[j] > c.acos() - 0.5 * CAP_MARGIN {
-                    let (a, b) = (ends[i].strut as usize, ends[j].strut as usize);
-                    return Err(ExplicitFailure::SharpAngle {
-                        node: NodeId::new(v),
-                        struts: (StrutId::new(a.min(b)), StrutId::new(a.max(b))),
-                        angle_deg: c.acos().to_degrees(),
-                    });
-                }
-            }
-        }
-    }
-    // Hull input (local coordinates): rings, apexes, ball points.
-    // Ball points on the node ball (radius k_n·R_v, the largest ring radius here).
-    let ball_r = radii.iter().fold(0.0, |m: f64, &r| m.max(r));
-    let margin = PLANE_MARGIN * ball_r;
-    let mut pts: Vec<Point3<f64>> = Vec::with_capacity(deg * (n + 1) + ball_dirs.len());
-    for e in ends {
-        let base = (2 * e.strut as usize + e.end as usize) * n;
-        pts.extend(
-            vertices[base..base + n]
-                .iter()
-                .map(|p| Point3::from(p - centre)),
-        );
-    }
-    for (j, e) in ends.iter().enumerate() {
-        let s = setback[e.strut as usize][e.end as usize];
-        let h = APEX_HEIGHT * rho;
-        pts.push(Point3::from(dirs[j] * (s + h)));
-    }
-    let ball_start = pts.len();
-    let limit: Vec<f64> = alpha
-        .iter()
-        .map(|a| (a + (PI / n as f64).max(CAP_MARGIN)).min(PI).cos())
-        .collect();
-    for bd in ball_dirs {
-        let below = |(j, d): (usize, &Vector3<f64>)| {
-            let h = bd.dot(d);
-            h < limit[j] && h * ball_r < sbs[j] - 0.5 * margin
-        };
-        if dirs.iter().enumerate().all(below) {
-            pts.push(Point3::from(bd * ball_r));
-        }
-    }
+    let hub = HubEnds::new(ends, geo, setback);
+    hub.check_cones(v, ends, geo, setback)?;
+    let (pts, ball_start) = hub.hull_points(centre, rho, ends, vertices, n, ball_dirs);
     let mut hull = Vec::new();
     if !convex_hull(&pts, HULL_EPS * rho, scratch, &mut hull) {
         return Err(ExplicitFailure::Hull {
             node: NodeId::new(v),
         });
     }
-    // Identify the fans, map the rest.
+    hub_patch(centre, ends, n, &pts, ball_start, &hull).ok_or(ExplicitFailure::Hull {
+        node: NodeId::new(v),
+    })
+}
+
+/// The ends at a node seen from it: unit directions out of the node, ring radii,
+/// set-backs and the angular radius of each ring (all in the order of the ends).
+struct HubEnds {
+    dirs: Vec<Vector3<f64>>,
+    radii: Vec<f64>,
+    sbs: Vec<f64>,
+    alpha: Vec<f64>,
+}
+
+impl HubEnds {
+    fn new(ends: &[End], geo: &[StrutGeom], setback: &[[f64; 2]]) -> Self {
+        let dirs: Vec<Vector3<f64>> = ends
+            .iter()
+            .map(|e| {
+                let g = &geo[e.strut as usize];
+                if e.end == 0 { g.d } else { -g.d }
+            })
+            .collect();
+        let radii: Vec<f64> = ends
+            .iter()
+            .map(|e| geo[e.strut as usize].ring[e.end as usize])
+            .collect();
+        // Angular radius of each ring seen from the node.
+        let sbs: Vec<f64> = ends
+            .iter()
+            .map(|e| setback[e.strut as usize][e.end as usize])
+            .collect();
+        let alpha: Vec<f64> = radii.iter().zip(&sbs).map(|(r, s)| r.atan2(*s)).collect();
+        Self {
+            dirs,
+            radii,
+            sbs,
+            alpha,
+        }
+    }
+
+    /// Prism cones: β = max(α, angle of the far ring), checked pairwise where β > α; the
+    /// first pair whose cones meet is a sharp angle at node `v`.
+    fn check_cones(
+        &self,
+        v: usize,
+        ends: &[End],
+        geo: &[StrutGeom],
+        setback: &[[f64; 2]],
+    ) -> Result<(), ExplicitFailure> {
+        let (dirs, alpha) = (&self.dirs, &self.alpha);
+        let beta: Vec<f64> = ends
+            .iter()
+            .zip(alpha)
+            .map(|(e, &a)| {
+                let g = &geo[e.strut as usize];
+                let far = 1 - e.end as usize;
+                let far_angle = (g.ring[far] / (g.length - setback[e.strut as usize][far])).atan();
+                a.max(far_angle)
+            })
+            .collect();
+        let deg = ends.len();
+        for i in 0..deg {
+            for j in i + 1..deg {
+                if beta[i] > alpha[i] || beta[j] > alpha[j] {
+                    let c = dirs[i].dot(&dirs[j]).clamp(-1.0, 1.0);
+                    if beta[i] + beta[j] > c.acos() - 0.5 * CAP_MARGIN {
+                        let (a, b) = (ends[i].strut as usize, ends[j].strut as usize);
+                        return Err(ExplicitFailure::SharpAngle {
+                            node: NodeId::new(v),
+                            struts: (StrutId::new(a.min(b)), StrutId::new(a.max(b))),
+                            angle_deg: c.acos().to_degrees(),
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Hull input (local coordinates about `centre`): rings, apexes, then the ball points
+    /// (on the node ball, radius the largest ring radius here) below every ring's plane;
+    /// returns them and the index of the first ball point.
+    fn hull_points(
+        &self,
+        centre: Point3<f64>,
+        rho: f64,
+        ends: &[End],
+        vertices: &[Point3<f64>],
+        n: usize,
+        ball_dirs: &[Vector3<f64>],
+    ) -> (Vec<Point3<f64>>, usize) {
+        let (dirs, sbs) = (&self.dirs, &self.sbs);
+        let deg = ends.len();
+        let ball_r = self.radii.iter().fold(0.0, |m: f64, &r| m.max(r));
+        let margin = PLANE_MARGIN * ball_r;
+        let mut pts: Vec<Point3<f64>> = Vec::with_capacity(deg * (n + 1) + ball_dirs.len());
+        for e in ends {
+            let base = (2 * e.strut as usize + e.end as usize) * n;
+            pts.extend(
+                vertices[base..base + n]
+                    .iter()
+                    .map(|p| Point3::from(p - centre)),
+            );
+        }
+        for (d, &s) in dirs.iter().zip(sbs) {
+            let h = APEX_HEIGHT * rho;
+            pts.push(Point3::from(d * (s + h)));
+        }
+        let ball_start = pts.len();
+        let limit: Vec<f64> = self
+            .alpha
+            .iter()
+            .map(|a| (a + (PI / n as f64).max(CAP_MARGIN)).min(PI).cos())
+            .collect();
+        for bd in ball_dirs {
+            let below = |(j, d): (usize, &Vector3<f64>)| {
+                let h = bd.dot(d);
+                h < limit[j] && h * ball_r < sbs[j] - 0.5 * margin
+            };
+            if dirs.iter().enumerate().all(below) {
+                pts.push(Point3::from(bd * ball_r));
+            }
+        }
+        (pts, ball_start)
+    }
+}
+
+/// The hub patch from the convex hull of `pts` (rings, apexes, ball points from
+/// `ball_start`): the triangles without an apex, ring points mapped to global vertices and
+/// ball points to `BALL | slot`; the apex triangles must form exactly each ring's fan,
+/// oriented outward (`None` otherwise).
+fn hub_patch(
+    centre: Point3<f64>,
+    ends: &[End],
+    n: usize,
+    pts: &[Point3<f64>],
+    ball_start: usize,
+    hull: &[[u32; 3]],
+) -> Option<NodePatch> {
+    let deg = ends.len();
     let ring_pts = (deg * n) as u32;
     let apex_end = ring_pts + deg as u32;
     let mut fan_mask = vec![0u64; deg];
     let mut slot = vec![u32::MAX; pts.len() - ball_start];
     let mut balls = Vec::new();
     let mut tris = Vec::with_capacity(hull.len());
-    for t in &hull {
+    for t in hull {
         let apexes = t.iter().filter(|&&x| x >= ring_pts && x < apex_end).count();
         match apexes {
             0 => {
@@ -1016,47 +1083,49 @@ fn node_hub(
                     }
                 }));
             }
-            1 => {
-                let r = t
-                    .iter()
-                    .position(|&x| x >= ring_pts && x < apex_end)
-                    .unwrap_or(0);
-                let j = (t[r] - ring_pts) as usize;
-                let (x, y) = (t[(r + 1) % 3], t[(r + 2) % 3]);
-                let ring = (j * n) as u32..((j + 1) * n) as u32;
-                if !ring.contains(&x) || !ring.contains(&y) {
-                    return Err(ExplicitFailure::Hull {
-                        node: NodeId::new(v),
-                    });
-                }
-                let (kx, ky) = ((x - ring.start) as usize, (y - ring.start) as usize);
-                // CCW about the outward direction: k → k+1 at end a, k → k−1 at end b.
-                let next = if ends[j].end == 0 {
-                    (kx + 1) % n
-                } else {
-                    (kx + n - 1) % n
-                };
-                if ky != next || fan_mask[j] & (1 << kx) != 0 {
-                    return Err(ExplicitFailure::Hull {
-                        node: NodeId::new(v),
-                    });
-                }
-                fan_mask[j] |= 1 << kx;
-            }
-            _ => {
-                return Err(ExplicitFailure::Hull {
-                    node: NodeId::new(v),
-                });
-            }
+            1 => mark_fan(t, ring_pts, apex_end, ends, n, &mut fan_mask)?,
+            _ => return None,
         }
     }
     let full = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
     if fan_mask.iter().any(|&m| m != full) {
-        return Err(ExplicitFailure::Hull {
-            node: NodeId::new(v),
-        });
+        return None;
     }
-    Ok(NodePatch { tris, balls })
+    Some(NodePatch { tris, balls })
+}
+
+/// Marks the fan triangle `t` (one apex) in its ring's `fan_mask`; `None` if it does not
+/// join its apex to two consecutive points of its own ring, outward, or repeats one.
+fn mark_fan(
+    t: &[u32; 3],
+    ring_pts: u32,
+    apex_end: u32,
+    ends: &[End],
+    n: usize,
+    fan_mask: &mut [u64],
+) -> Option<()> {
+    let r = t
+        .iter()
+        .position(|&x| x >= ring_pts && x < apex_end)
+        .unwrap_or(0);
+    let j = (t[r] - ring_pts) as usize;
+    let (x, y) = (t[(r + 1) % 3], t[(r + 2) % 3]);
+    let ring = (j * n) as u32..((j + 1) * n) as u32;
+    if !ring.contains(&x) || !ring.contains(&y) {
+        return None;
+    }
+    let (kx, ky) = ((x - ring.start) as usize, (y - ring.start) as usize);
+    // CCW about the outward direction: k → k+1 at end a, k → k−1 at end b.
+    let next = if ends[j].end == 0 {
+        (kx + 1) % n
+    } else {
+        (kx + n - 1) % n
+    };
+    if ky != next || fan_mask[j] & (1 << kx) != 0 {
+        return None;
+    }
+    fan_mask[j] |= 1 << kx;
+    Some(())
 }
 
 /// A piece of the explicit mesh: a strut's prism or a node's hub. Prints (and serializes)
