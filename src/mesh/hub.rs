@@ -1162,7 +1162,7 @@ pub(super) fn interfering_pairs(
     setback: &[[f64; 2]],
     rho: &[f64],
 ) -> Vec<(Piece, Piece)> {
-    let (geo, start, ends) = (&layout.geo, &layout.start, &layout.ends);
+    let (geo, start) = (&layout.geo, &layout.start);
     // Primitives: struts 0..S (capsules), then nodes S.. (balls), only nodes with struts.
     let ns = struts.len();
     let seg: Vec<(Point3<f64>, Point3<f64>, f64)> = (0..ns)
@@ -1178,40 +1178,82 @@ pub(super) fn interfering_pairs(
     let live: Vec<usize> = (0..nodes.len())
         .filter(|&v| start[v + 1] > start[v])
         .collect();
-    let bbox = |p: usize| -> (Point3<f64>, Point3<f64>) {
-        if p < ns {
-            let (a, b, r) = seg[p];
-            let rv = Vector3::repeat(r);
-            (a.inf(&b) - rv, a.sup(&b) + rv)
-        } else {
-            let v = live[p - ns];
-            let rv = Vector3::repeat(rho[v]);
-            (nodes[v] - rv, nodes[v] + rv)
-        }
+    let prims = Primitives {
+        nodes,
+        struts,
+        layout,
+        rho,
+        seg,
+        live,
     };
-    let np = ns + live.len();
+    let np = ns + prims.live.len();
     if np == 0 {
         return Vec::new();
     }
-    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..np).map(bbox).collect();
+    let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..np).map(|p| prims.bbox(p)).collect();
+    let (lo, cell) = grid_cell(&boxes);
+    // The lowest clashing pair, so the reported pair does not depend on the thread count.
+    super::broad_phase::overlapping_pairs(&boxes, lo, cell, |p, q| prims.clash(p, q))
+        .into_iter()
+        .map(|(p, q)| (prims.piece(p), prims.piece(q)))
+        .collect()
+}
+
+/// The low corner of all `boxes` (not empty) and the broad-phase cell size: 1.5 × their
+/// mean largest extent, at least 1e-6 of the whole extent.
+fn grid_cell(boxes: &[(Point3<f64>, Point3<f64>)]) -> (Point3<f64>, f64) {
     let (mut lo, mut hi) = boxes[0];
     let mut mean = 0.0;
-    for b in &boxes {
+    for b in boxes {
         lo = lo.inf(&b.0);
         hi = hi.sup(&b.1);
         mean += (b.1 - b.0).max();
     }
-    mean /= np as f64;
+    mean /= boxes.len() as f64;
     let cell = (1.5 * mean)
         .max((hi - lo).max() / 1e6)
         .max(f64::MIN_POSITIVE);
-    let adjacent = |v: usize, w: usize| {
-        ends[start[v]..start[v + 1]].iter().any(|e| {
-            let s = &struts[e.strut as usize];
+    (lo, cell)
+}
+
+/// The primitives of [`interfering_pairs`]: struts `0..S` (capsules `seg`: ring centres and
+/// larger ring radius), then the nodes with struts, `live` (balls of radius `rho`).
+struct Primitives<'a> {
+    nodes: &'a [Point3<f64>],
+    struts: &'a [crate::network::Strut],
+    layout: &'a Layout,
+    rho: &'a [f64],
+    seg: Vec<(Point3<f64>, Point3<f64>, f64)>,
+    live: Vec<usize>,
+}
+
+impl Primitives<'_> {
+    /// Primitive `p`'s bounding box.
+    fn bbox(&self, p: usize) -> (Point3<f64>, Point3<f64>) {
+        let ns = self.struts.len();
+        if p < ns {
+            let (a, b, r) = self.seg[p];
+            let rv = Vector3::repeat(r);
+            (a.inf(&b) - rv, a.sup(&b) + rv)
+        } else {
+            let v = self.live[p - ns];
+            let rv = Vector3::repeat(self.rho[v]);
+            (self.nodes[v] - rv, self.nodes[v] + rv)
+        }
+    }
+
+    /// Whether nodes `v` and `w` share a strut.
+    fn adjacent(&self, v: usize, w: usize) -> bool {
+        self.layout.inc(v).iter().any(|e| {
+            let s = &self.struts[e.strut as usize];
             (s.a.index() == w) || (s.b.index() == w)
         })
-    };
-    let clash = |p: usize, q: usize| -> bool {
+    }
+
+    /// Whether primitives `p` and `q` share no node and come within their radii.
+    fn clash(&self, p: usize, q: usize) -> bool {
+        let (nodes, struts, seg, rho) = (self.nodes, self.struts, &self.seg, self.rho);
+        let ns = struts.len();
         let (p, q) = (p.min(q), p.max(q));
         match (p < ns, q < ns) {
             (true, true) => {
@@ -1224,7 +1266,7 @@ pub(super) fn interfering_pairs(
                 segment_distance(a0.coords, a1.coords, b0.coords, b1.coords) <= ra + rb
             }
             (true, false) => {
-                let v = live[q - ns];
+                let v = self.live[q - ns];
                 let s = &struts[p];
                 if s.a.index() == v || s.b.index() == v {
                     return false;
@@ -1233,24 +1275,22 @@ pub(super) fn interfering_pairs(
                 point_segment_distance(nodes[v].coords, a.coords, b.coords) <= r + rho[v]
             }
             _ => {
-                let (v, w) = (live[p - ns], live[q - ns]);
-                if adjacent(v, w) {
+                let (v, w) = (self.live[p - ns], self.live[q - ns]);
+                if self.adjacent(v, w) {
                     return false;
                 }
                 (nodes[v] - nodes[w]).norm() <= rho[v] + rho[w]
             }
         }
-    };
-    // The lowest clashing pair, so the reported pair does not depend on the thread count.
-    let piece = |p: usize| {
+    }
+
+    /// The piece primitive `p` stands for.
+    fn piece(&self, p: usize) -> Piece {
+        let ns = self.struts.len();
         if p < ns {
             Piece::Strut(StrutId::new(p))
         } else {
-            Piece::Node(NodeId::new(live[p - ns]))
+            Piece::Node(NodeId::new(self.live[p - ns]))
         }
-    };
-    super::broad_phase::overlapping_pairs(&boxes, lo, cell, clash)
-        .into_iter()
-        .map(|(p, q)| (piece(p), piece(q)))
-        .collect()
+    }
 }
