@@ -160,7 +160,36 @@ struct Context<'a> {
     h: f64,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
+    /// The fixed inputs for `net` meshed with `n` sides per ring and patches of grid
+    /// spacing `h` mm.
+    fn new(net: &'a StrutNetwork, n: usize, h: f64) -> Self {
+        let (nodes, struts) = (net.nodes(), net.struts());
+        let layout = Layout::new(net, n);
+        let (setback, rho, _) = layout.setbacks(RHO_MAX_FACTOR);
+        let ring: Vec<f64> = (0..struts.len()).map(|i| layout.ring_radius(i)).collect();
+        let tree = BoxTree::new(struts.iter().zip(&ring).enumerate().map(|(i, (s, r))| {
+            let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
+            let m = Vector3::repeat(*r);
+            ((a.inf(&b) - m).into(), (a.sup(&b) + m).into(), i)
+        }));
+        let reach = ring.iter().fold(0.0, |m: f64, r| m.max(*r))
+            + rho
+                .iter()
+                .filter(|r| r.is_finite())
+                .fold(0.0, |m: f64, r| m.max(*r));
+        Context {
+            nodes,
+            struts,
+            ring,
+            setback,
+            rho,
+            tree,
+            reach,
+            h,
+        }
+    }
+
     fn axis(&self, i: usize) -> (Vector3<f64>, Vector3<f64>) {
         let s = self.struts[i];
         (
@@ -202,31 +231,8 @@ pub(super) fn mesh_local(
     max_cells: u64,
     blames: Vec<Blame>,
 ) -> Result<(TriMesh, HubStats, LocalStats), ExplicitFailure> {
-    let (nodes, struts) = (net.nodes(), net.struts());
-    let nn = nodes.len();
-    let layout = Layout::new(net, n);
-    let (setback, rho, _) = layout.setbacks(RHO_MAX_FACTOR);
-    let ring: Vec<f64> = (0..struts.len()).map(|i| layout.ring_radius(i)).collect();
-    let tree = BoxTree::new(struts.iter().zip(&ring).enumerate().map(|(i, (s, r))| {
-        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
-        let m = Vector3::repeat(*r);
-        ((a.inf(&b) - m).into(), (a.sup(&b) + m).into(), i)
-    }));
-    let reach = ring.iter().fold(0.0, |m: f64, r| m.max(*r))
-        + rho
-            .iter()
-            .filter(|r| r.is_finite())
-            .fold(0.0, |m: f64, r| m.max(*r));
-    let cx = Context {
-        nodes,
-        struts,
-        ring,
-        setback,
-        rho,
-        tree,
-        reach,
-        h,
-    };
+    let nn = net.nodes().len();
+    let cx = Context::new(net, n, h);
     let mut patch = Patch {
         member: vec![false; nn],
         why: vec![None; nn],
@@ -239,83 +245,103 @@ pub(super) fn mesh_local(
     // Cut positions skipped per strut after failed stitches.
     let mut shifts: HashMap<usize, usize> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
-        let size = patch.member.iter().filter(|m| **m).count();
-        if size as f64 > MAX_PATCH_FRACTION * nn as f64 {
-            return Err(ExplicitFailure::Patch {
-                nodes: size,
-                why: PatchFailure::TooLarge,
-            });
-        }
-        let (cuts, mut grow) = find_cuts(&cx, &patch.member, &shifts);
-        if grow.is_empty() {
-            grow = crowding_patch(&cx, &patch.member, &cuts);
-        }
-        if !grow.is_empty() {
-            for v in grow {
-                patch.take(v, None);
-            }
-            continue;
-        }
-        let (sub, open, explicit_struts) = explicit_part(&cx, &patch.member, &cuts);
-        match hub::mesh_explicit_open(&sub, n, &open) {
-            Ok((mesh, hubs)) => {
-                let stitched = stitch(
-                    &cx,
-                    &patch.member,
-                    &cuts,
-                    mesh,
-                    explicit_struts,
-                    n,
-                    max_cells,
-                );
-                let (mesh, mut stats) = match stitched {
-                    Ok(done) => done,
-                    Err(Stitch::Failed(e)) => return Err(e),
-                    Err(Stitch::BadCuts(bad)) => {
-                        // Move each bad cut on along its strut; past MAX_SHIFTS, take its
-                        // outer node into the patch.
-                        for k in bad {
-                            let c = &cuts[k];
-                            let tries = shifts.entry(c.strut).or_insert(0);
-                            *tries += 1;
-                            if *tries > MAX_SHIFTS {
-                                patch.take(c.outer, None);
-                            }
-                        }
-                        continue;
-                    }
-                };
-                for why in patch.why.iter().zip(&patch.member).filter(|x| *x.1) {
-                    stats.reasons.count(why.0.as_ref());
-                }
-                stats.nodes = size;
-                return Ok((mesh, hubs, stats));
-            }
-            Err(blames) => {
-                let mut grew = false;
-                for b in &blames {
-                    for &v in &b.nodes {
-                        // A refusal at a cut's open node: the whole strut goes to the patch.
-                        let v = if v < nn { v } else { cuts[v - nn].outer };
-                        grew |= patch.take(v, Some(&b.failure));
-                    }
-                }
-                if !grew {
-                    return Err(blames.into_iter().next().map_or(
-                        ExplicitFailure::Patch {
-                            nodes: size,
-                            why: PatchFailure::ExplicitPartRefused,
-                        },
-                        |b| b.failure,
-                    ));
-                }
-            }
+        if let Some(done) = patch_round(&cx, &mut patch, &mut shifts, n, max_cells)? {
+            return Ok(done);
         }
     }
     Err(ExplicitFailure::Patch {
         nodes: patch.member.iter().filter(|m| **m).count(),
         why: PatchFailure::DidNotSettle,
     })
+}
+
+/// One round of growing the patch (module docs, steps 2–4): the mesh if the patch settles
+/// and stitches, `None` if it grew or a cut moved on (another round).
+///
+/// # Errors
+/// [`ExplicitFailure::Patch`] when the patch takes too many nodes, the explicit part is
+/// refused without the patch growing, or stitching fails.
+fn patch_round(
+    cx: &Context,
+    patch: &mut Patch,
+    shifts: &mut HashMap<usize, usize>,
+    n: usize,
+    max_cells: u64,
+) -> Result<Option<(TriMesh, HubStats, LocalStats)>, ExplicitFailure> {
+    let nn = cx.nodes.len();
+    let size = patch.member.iter().filter(|m| **m).count();
+    if size as f64 > MAX_PATCH_FRACTION * nn as f64 {
+        return Err(ExplicitFailure::Patch {
+            nodes: size,
+            why: PatchFailure::TooLarge,
+        });
+    }
+    let (cuts, mut grow) = find_cuts(cx, &patch.member, shifts);
+    if grow.is_empty() {
+        grow = crowding_patch(cx, &patch.member, &cuts);
+    }
+    if !grow.is_empty() {
+        for v in grow {
+            patch.take(v, None);
+        }
+        return Ok(None);
+    }
+    let (sub, open, explicit_struts) = explicit_part(cx, &patch.member, &cuts);
+    match hub::mesh_explicit_open(&sub, n, &open) {
+        Ok((mesh, hubs)) => {
+            let stitched = stitch(
+                cx,
+                &patch.member,
+                &cuts,
+                mesh,
+                explicit_struts,
+                n,
+                max_cells,
+            );
+            let (mesh, mut stats) = match stitched {
+                Ok(done) => done,
+                Err(Stitch::Failed(e)) => return Err(e),
+                Err(Stitch::BadCuts(bad)) => {
+                    // Move each bad cut on along its strut; past MAX_SHIFTS, take its
+                    // outer node into the patch.
+                    for k in bad {
+                        let c = &cuts[k];
+                        let tries = shifts.entry(c.strut).or_insert(0);
+                        *tries += 1;
+                        if *tries > MAX_SHIFTS {
+                            patch.take(c.outer, None);
+                        }
+                    }
+                    return Ok(None);
+                }
+            };
+            for why in patch.why.iter().zip(&patch.member).filter(|x| *x.1) {
+                stats.reasons.count(why.0.as_ref());
+            }
+            stats.nodes = size;
+            Ok(Some((mesh, hubs, stats)))
+        }
+        Err(blames) => {
+            let mut grew = false;
+            for b in &blames {
+                for &v in &b.nodes {
+                    // A refusal at a cut's open node: the whole strut goes to the patch.
+                    let v = if v < nn { v } else { cuts[v - nn].outer };
+                    grew |= patch.take(v, Some(&b.failure));
+                }
+            }
+            if !grew {
+                return Err(blames.into_iter().next().map_or(
+                    ExplicitFailure::Patch {
+                        nodes: size,
+                        why: PatchFailure::ExplicitPartRefused,
+                    },
+                    |b| b.failure,
+                ));
+            }
+            Ok(None)
+        }
+    }
 }
 
 /// A cut for every strut with one node in the patch, and the outer nodes of those that have
