@@ -558,62 +558,11 @@ fn stitch(
             why,
         })
     };
-    let cut_of: HashMap<usize, usize> =
-        cuts.iter().enumerate().map(|(k, c)| (c.strut, k)).collect();
-    let clear = CLEARANCE_CELLS * cx.h;
-    let mut cones = Vec::new();
-    for (i, s) in cx.struts.iter().enumerate() {
-        if !(member[s.a.index()] || member[s.b.index()]) {
-            continue;
-        }
-        let cone = match cut_of.get(&i) {
-            None => RoundCone::new(
-                cx.nodes[s.a.index()],
-                cx.nodes[s.b.index()],
-                s.radius_a,
-                s.radius_b,
-            ),
-            Some(&k) => {
-                let c = &cuts[k];
-                let p = cx.nodes[c.inner];
-                let s_cut = (c.point - p).norm();
-                // Carried on past the plane so that the plane, not the cone's end, bounds it.
-                RoundCone::new(
-                    p,
-                    c.point + c.dir * clear,
-                    cx.radius_at(i, c.inner, 0.0),
-                    cx.radius_at(i, c.inner, s_cut + clear),
-                )
-                .clipped(c.point, c.dir)
-            }
-        };
-        cones.push(cone);
-    }
+    let cones = patch_cones(cx, member, cuts);
     let patch = super::contour_cones(&cones, cx.h, max_cells)
         .map_err(|_| fail(PatchFailure::NotContoured))?;
     let (pv, pt) = (patch.vertices(), patch.triangles());
-    // The cut each patch vertex lies on, if any.
-    let disc_tree = BoxTree::new(cuts.iter().enumerate().map(|(k, c)| {
-        let m = Vector3::repeat(c.radius[0] + clear);
-        ((c.point - m).into(), (c.point + m).into(), k)
-    }));
-    let tol = CAP_TOL * cx.h;
-    let on_cut: Vec<Option<usize>> = pv
-        .iter()
-        .map(|p| {
-            let mut hits = disc_tree
-                .intersecting((*p).into(), (*p).into())
-                .filter(|&k| {
-                    let c = &cuts[k];
-                    let rel = p - c.point;
-                    let axial = rel.dot(&c.dir);
-                    axial.abs() <= tol && (rel - c.dir * axial).norm() <= c.radius[0] + clear
-                })
-                .collect::<Vec<_>>();
-            hits.sort_unstable();
-            hits.first().copied()
-        })
-        .collect();
+    let on_cut = cut_of_vertices(cx, cuts, pv);
     let kept: Vec<[u32; 3]> = pt
         .iter()
         .filter(|t| {
@@ -622,60 +571,8 @@ fn stitch(
         })
         .copied()
         .collect();
-    // Vertices on a cut face a hair beyond its plane (the contour's clamp) go onto it, so the
-    // patch lies on its side of every cut plane and the bands on the other.
-    let pv: Vec<Point3<f64>> = pv
-        .iter()
-        .zip(&on_cut)
-        .map(|(p, k)| match k {
-            Some(k) => {
-                let c = &cuts[*k];
-                let axial = (p - c.point).dot(&c.dir);
-                if axial > 0.0 { p - c.dir * axial } else { *p }
-            }
-            None => *p,
-        })
-        .collect();
-    // Boundary half-edges of what is left: one outgoing per vertex, in one loop per cut.
-    let edges: std::collections::HashSet<(u32, u32)> = kept
-        .iter()
-        .flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])])
-        .collect();
-    let mut next: HashMap<u32, u32> = HashMap::new();
-    let mut starts: Vec<u32> = Vec::new();
-    for &(x, y) in &edges {
-        if !edges.contains(&(y, x)) {
-            if next.insert(x, y).is_some() {
-                return Err(fail(PatchFailure::CutNotSimpleLoop));
-            }
-            starts.push(x);
-        }
-    }
-    starts.sort_unstable();
-    let mut loops: Vec<Option<Vec<u32>>> = vec![None; cuts.len()];
-    let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
-    for &s in &starts {
-        if seen.contains(&s) {
-            continue;
-        }
-        let mut lp = vec![s];
-        seen.insert(s);
-        let mut x = next[&s];
-        while x != s {
-            if !seen.insert(x) || lp.len() > next.len() {
-                return Err(fail(PatchFailure::CutNotSimpleLoop));
-            }
-            lp.push(x);
-            x = *next
-                .get(&x)
-                .ok_or_else(|| fail(PatchFailure::CutNotSimpleLoop))?;
-        }
-        let k = on_cut[s as usize].ok_or_else(|| fail(PatchFailure::HoleOffCuts))?;
-        if lp.iter().any(|&v| on_cut[v as usize] != Some(k)) || loops[k].is_some() {
-            return Err(fail(PatchFailure::CutNotSimpleLoop));
-        }
-        loops[k] = Some(lp);
-    }
+    let pv = snap_to_cuts(cuts, pv, &on_cut);
+    let loops = cut_loops(&kept, &on_cut, cuts.len()).map_err(fail)?;
     // Assemble: explicit vertices, then the patch vertices still used.
     let mut remap = vec![u32::MAX; pv.len()];
     let mut vertices = explicit.vertices().to_vec();
@@ -722,6 +619,138 @@ fn stitch(
         reasons: PatchReasons::default(),
     };
     Ok((mesh, stats))
+}
+
+/// The round cones of the patch struts (those with a node in the patch), in strut order;
+/// a cut strut's cone is clipped flat at its cut plane.
+fn patch_cones(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<RoundCone> {
+    let cut_of: HashMap<usize, usize> =
+        cuts.iter().enumerate().map(|(k, c)| (c.strut, k)).collect();
+    let clear = CLEARANCE_CELLS * cx.h;
+    let mut cones = Vec::new();
+    for (i, s) in cx.struts.iter().enumerate() {
+        if !(member[s.a.index()] || member[s.b.index()]) {
+            continue;
+        }
+        let cone = match cut_of.get(&i) {
+            None => RoundCone::new(
+                cx.nodes[s.a.index()],
+                cx.nodes[s.b.index()],
+                s.radius_a,
+                s.radius_b,
+            ),
+            Some(&k) => {
+                let c = &cuts[k];
+                let p = cx.nodes[c.inner];
+                let s_cut = (c.point - p).norm();
+                // Carried on past the plane so that the plane, not the cone's end, bounds it.
+                RoundCone::new(
+                    p,
+                    c.point + c.dir * clear,
+                    cx.radius_at(i, c.inner, 0.0),
+                    cx.radius_at(i, c.inner, s_cut + clear),
+                )
+                .clipped(c.point, c.dir)
+            }
+        };
+        cones.push(cone);
+    }
+    cones
+}
+
+/// The cut each patch vertex lies on, if any (the lowest index where several): within
+/// [`CAP_TOL`] grid spacings of its plane and its radius plus the clearance of its axis.
+fn cut_of_vertices(cx: &Context, cuts: &[Cut], pv: &[Point3<f64>]) -> Vec<Option<usize>> {
+    let clear = CLEARANCE_CELLS * cx.h;
+    let disc_tree = BoxTree::new(cuts.iter().enumerate().map(|(k, c)| {
+        let m = Vector3::repeat(c.radius[0] + clear);
+        ((c.point - m).into(), (c.point + m).into(), k)
+    }));
+    let tol = CAP_TOL * cx.h;
+    pv.iter()
+        .map(|p| {
+            let mut hits = disc_tree
+                .intersecting((*p).into(), (*p).into())
+                .filter(|&k| {
+                    let c = &cuts[k];
+                    let rel = p - c.point;
+                    let axial = rel.dot(&c.dir);
+                    axial.abs() <= tol && (rel - c.dir * axial).norm() <= c.radius[0] + clear
+                })
+                .collect::<Vec<_>>();
+            hits.sort_unstable();
+            hits.first().copied()
+        })
+        .collect()
+}
+
+/// The patch vertices with those on a cut face a hair beyond its plane (the contour's
+/// clamp) moved onto it, so the patch lies on its side of every cut plane and the bands on
+/// the other.
+fn snap_to_cuts(cuts: &[Cut], pv: &[Point3<f64>], on_cut: &[Option<usize>]) -> Vec<Point3<f64>> {
+    pv.iter()
+        .zip(on_cut)
+        .map(|(p, k)| match k {
+            Some(k) => {
+                let c = &cuts[*k];
+                let axial = (p - c.point).dot(&c.dir);
+                if axial > 0.0 { p - c.dir * axial } else { *p }
+            }
+            None => *p,
+        })
+        .collect()
+}
+
+/// The boundary loops of the patch triangles `kept`, one per cut (indexed by cut; `None`
+/// where a cut has none): one outgoing boundary half-edge per vertex, every loop on a
+/// single cut.
+///
+/// # Errors
+/// [`PatchFailure::CutNotSimpleLoop`] where the boundary is not a set of simple loops, one
+/// per cut at most; [`PatchFailure::HoleOffCuts`] for a loop off every cut.
+fn cut_loops(
+    kept: &[[u32; 3]],
+    on_cut: &[Option<usize>],
+    n_cuts: usize,
+) -> Result<Vec<Option<Vec<u32>>>, PatchFailure> {
+    let edges: std::collections::HashSet<(u32, u32)> = kept
+        .iter()
+        .flat_map(|t| [(t[0], t[1]), (t[1], t[2]), (t[2], t[0])])
+        .collect();
+    let mut next: HashMap<u32, u32> = HashMap::new();
+    let mut starts: Vec<u32> = Vec::new();
+    for &(x, y) in &edges {
+        if !edges.contains(&(y, x)) {
+            if next.insert(x, y).is_some() {
+                return Err(PatchFailure::CutNotSimpleLoop);
+            }
+            starts.push(x);
+        }
+    }
+    starts.sort_unstable();
+    let mut loops: Vec<Option<Vec<u32>>> = vec![None; n_cuts];
+    let mut seen: std::collections::HashSet<u32> = std::collections::HashSet::new();
+    for &s in &starts {
+        if seen.contains(&s) {
+            continue;
+        }
+        let mut lp = vec![s];
+        seen.insert(s);
+        let mut x = next[&s];
+        while x != s {
+            if !seen.insert(x) || lp.len() > next.len() {
+                return Err(PatchFailure::CutNotSimpleLoop);
+            }
+            lp.push(x);
+            x = *next.get(&x).ok_or(PatchFailure::CutNotSimpleLoop)?;
+        }
+        let k = on_cut[s as usize].ok_or(PatchFailure::HoleOffCuts)?;
+        if lp.iter().any(|&v| on_cut[v as usize] != Some(k)) || loops[k].is_some() {
+            return Err(PatchFailure::CutNotSimpleLoop);
+        }
+        loops[k] = Some(lp);
+    }
+    Ok(loops)
 }
 
 /// Appends the band joining the patch loop `a` (the surface holds `a[j] → a[j+1]`) to the
