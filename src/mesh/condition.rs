@@ -293,7 +293,8 @@ fn split_struts(
     cuts: &mut [Vec<(f64, usize)>],
     out_nodes: &[Point3<f64>],
 ) -> (Vec<Strut>, usize) {
-    let mut out_struts = Vec::with_capacity(struts.len() + cuts.iter().map(Vec::len).sum::<usize>());
+    let mut out_struts =
+        Vec::with_capacity(struts.len() + cuts.iter().map(Vec::len).sum::<usize>());
     let mut splits = 0;
     for (i, s) in struts.iter().enumerate() {
         let mut c = std::mem::take(&mut cuts[i]);

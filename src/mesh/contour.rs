@@ -386,8 +386,15 @@ fn sample_block(
                     }
                 }
                 let list = &s.brick_struts[s.brick_start[b] as usize..];
-                let (bin, bout) =
-                    sample_brick(grid, cones, base, [bi, bj, bk], list, deep_inside, &mut s.values);
+                let (bin, bout) = sample_brick(
+                    grid,
+                    cones,
+                    base,
+                    [bi, bj, bk],
+                    list,
+                    deep_inside,
+                    &mut s.values,
+                );
                 any_in |= bin;
                 any_out |= bout;
             }
@@ -495,9 +502,17 @@ impl BlockContour<'_> {
         let slot_id = &mut self.vid[local as usize];
         if *slot_id == u32::MAX {
             *slot_id = self.out.keys.len() as u32;
-            let g = [base[0] + i + ol[0], base[1] + j + ol[1], base[2] + k + ol[2]];
+            let g = [
+                base[0] + i + ol[0],
+                base[1] + j + ol[1],
+                base[2] + k + ol[2],
+            ];
             let oh = corner_off[hi];
-            let gh = [base[0] + i + oh[0], base[1] + j + oh[1], base[2] + k + oh[2]];
+            let gh = [
+                base[0] + i + oh[0],
+                base[1] + j + oh[1],
+                base[2] + k + oh[2],
+            ];
             let (pl, ph) = (
                 grid.point(g[0], g[1], g[2]),
                 grid.point(gh[0], gh[1], gh[2]),

@@ -12,7 +12,6 @@
 //! Output: triangles over the input indices, counter-clockwise seen from outside (outward
 //! normals), forming a closed 2-manifold of genus 0. Input points that are not hull vertices
 //! (inside, or within `eps` of the surface) do not appear.
-#![deny(clippy::too_many_lines)]
 
 use nalgebra::{Point3, Vector3};
 

@@ -104,6 +104,7 @@
 //! at the default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7).
 //! For lattices where even that is too many, export the struts as a 3MF beam lattice
 //! instead (see [`crate::export`]).
+#![deny(clippy::too_many_lines)]
 
 mod broad_phase;
 mod check;
@@ -643,11 +644,17 @@ pub(super) fn contour_cones(
     Ok(TriMesh::from_parts_unchecked(vertices, triangles))
 }
 
+// Tests are exempt from the function-length limit.
 #[cfg(test)]
+#[allow(clippy::too_many_lines)]
 mod tests;
+// Tests are exempt from the function-length limit.
 #[cfg(test)]
+#[allow(clippy::too_many_lines)]
 mod tests_hub;
+// Tests are exempt from the function-length limit.
 #[cfg(test)]
+#[allow(clippy::too_many_lines)]
 mod tests_local;
 
 /// A jittered cubic test lattice (`cells`³ cells, `pitch` mm, random radii), for tests of
