@@ -159,6 +159,88 @@ pub(crate) fn painter_order(network: &StrutNetwork, toward_viewer: [f64; 3]) -> 
     order
 }
 
+/// The extent `(lo, hi)` of the projected struts `proj` including their radii, and the
+/// range `(d_min, d_max)` of the strut diameters.
+fn strut_extent(
+    struts: &[crate::network::Strut],
+    proj: &[[f64; 2]],
+) -> ([f64; 2], [f64; 2], f64, f64) {
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in struts {
+        for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
+            let p = proj[n.index()];
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k] - r);
+                hi[k] = hi[k].max(p[k] + r);
+            }
+        }
+        let d = s.radius_a + s.radius_b;
+        d_min = d_min.min(d);
+        d_max = d_max.max(d);
+    }
+    (lo, hi, d_min, d_max)
+}
+
+/// Widens the extent `[lo, hi]` to hold the projected `points`.
+fn widen_extent(lo: &mut [f64; 2], hi: &mut [f64; 2], points: impl Iterator<Item = [f64; 2]>) {
+    for p in points {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+}
+
+/// The overlay segments with the given `dashed` flag, as a `group` of lines drawn with
+/// `pen`; `place` maps mm to the picture.
+fn overlay_lines(
+    items: &mut Vec<Item>,
+    group: &'static str,
+    segments: &[(bool, [f64; 3], [f64; 3])],
+    dashed: bool,
+    pen: Pen,
+    place: &impl Fn([f64; 3]) -> [f64; 2],
+) {
+    items.push(Item::Group(group));
+    for (d, p, q) in segments {
+        if *d == dashed {
+            items.push(Item::Polyline {
+                points: vec![place(*p), place(*q)],
+                closed: false,
+                pen,
+            });
+        }
+    }
+    items.push(Item::EndGroup);
+}
+
+/// The overlay's marked points with their labels; `place` maps mm to the picture.
+fn overlay_points(
+    items: &mut Vec<Item>,
+    points: &[(String, [f64; 3])],
+    place: &impl Fn([f64; 3]) -> [f64; 2],
+) {
+    items.push(Item::Group("points"));
+    for (label, p) in points {
+        let at = place(*p);
+        items.push(Item::Circle {
+            centre: at,
+            radius: 5.0,
+            pen: Pen::solid(CORE, 2.5),
+        });
+        items.push(Item::Text {
+            at: [at[0] + 8.0, at[1] - 8.0],
+            size: TextSize::Normal,
+            anchor: Anchor::Start,
+            colour: CORE,
+            text: label.clone(),
+        });
+    }
+    items.push(Item::EndGroup);
+}
+
 pub(crate) fn scene(
     network: &StrutNetwork,
     title: &str,
@@ -192,21 +274,7 @@ pub(crate) fn scene(
             [dot(v, right), dot(v, up)]
         })
         .collect();
-    let mut lo = [f64::INFINITY; 2];
-    let mut hi = [f64::NEG_INFINITY; 2];
-    let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for s in struts {
-        for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
-            let p = proj[n.index()];
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k] - r);
-                hi[k] = hi[k].max(p[k] + r);
-            }
-        }
-        let d = s.radius_a + s.radius_b;
-        d_min = d_min.min(d);
-        d_max = d_max.max(d);
-    }
+    let (mut lo, mut hi, d_min, d_max) = strut_extent(struts, &proj);
     let project = |v: [f64; 3]| [dot(v, right), dot(v, up)];
     let overlay_segments: Vec<(bool, [f64; 3], [f64; 3])> = overlay
         .boxes
@@ -214,17 +282,11 @@ pub(crate) fn scene(
         .flat_map(|b| b.segments().into_iter().map(|(p, q)| (b.dashed, p, q)))
         .collect();
     if !struts.is_empty() {
-        for v in overlay_segments
+        let overlay_points = overlay_segments
             .iter()
             .flat_map(|(_, p, q)| [*p, *q])
-            .chain(overlay.points.iter().map(|(_, p)| *p))
-        {
-            let p = project(v);
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
-            }
-        }
+            .chain(overlay.points.iter().map(|(_, p)| *p));
+        widen_extent(&mut lo, &mut hi, overlay_points.map(project));
     }
 
     let area = [MARGIN, TITLE_BAND, w - BAR_COLUMN, h - MARGIN];
@@ -272,17 +334,9 @@ pub(crate) fn scene(
     } else {
         0.0
     };
-    items.push(Item::Group("domain"));
-    for (dashed, p, q) in &overlay_segments {
-        if !*dashed {
-            items.push(Item::Polyline {
-                points: vec![to_px(project(*p)), to_px(project(*q))],
-                closed: false,
-                pen: Pen::solid(Rgb::GREY, 1.0),
-            });
-        }
-    }
-    items.push(Item::EndGroup);
+    let place = |v: [f64; 3]| to_px(project(v));
+    let domain_pen = Pen::solid(Rgb::GREY, 1.0);
+    overlay_lines(&mut items, "domain", &overlay_segments, false, domain_pen, &place);
     items.push(Item::Group("struts"));
     for k in painter_order(network, toward) {
         let s = &struts[k];
@@ -296,38 +350,13 @@ pub(crate) fn scene(
         });
     }
     items.push(Item::EndGroup);
-    items.push(Item::Group("cores"));
-    for (dashed, p, q) in &overlay_segments {
-        if *dashed {
-            items.push(Item::Polyline {
-                points: vec![to_px(project(*p)), to_px(project(*q))],
-                closed: false,
-                pen: Pen {
-                    colour: CORE,
-                    width: 1.5,
-                    dash: &[6.0, 4.0],
-                },
-            });
-        }
-    }
-    items.push(Item::EndGroup);
-    items.push(Item::Group("points"));
-    for (label, p) in &overlay.points {
-        let at = to_px(project(*p));
-        items.push(Item::Circle {
-            centre: at,
-            radius: 5.0,
-            pen: Pen::solid(CORE, 2.5),
-        });
-        items.push(Item::Text {
-            at: [at[0] + 8.0, at[1] - 8.0],
-            size: TextSize::Normal,
-            anchor: Anchor::Start,
-            colour: CORE,
-            text: label.clone(),
-        });
-    }
-    items.push(Item::EndGroup);
+    let core_pen = Pen {
+        colour: CORE,
+        width: 1.5,
+        dash: &[6.0, 4.0],
+    };
+    overlay_lines(&mut items, "cores", &overlay_segments, true, core_pen, &place);
+    overlay_points(&mut items, &overlay.points, &place);
 
     colour_bar(&mut items, view, c_lo, c_hi);
     axis_triad(&mut items, view, right, up);
