@@ -336,7 +336,14 @@ pub(crate) fn scene(
     };
     let place = |v: [f64; 3]| to_px(project(v));
     let domain_pen = Pen::solid(Rgb::GREY, 1.0);
-    overlay_lines(&mut items, "domain", &overlay_segments, false, domain_pen, &place);
+    overlay_lines(
+        &mut items,
+        "domain",
+        &overlay_segments,
+        false,
+        domain_pen,
+        &place,
+    );
     items.push(Item::Group("struts"));
     for k in painter_order(network, toward) {
         let s = &struts[k];
@@ -355,7 +362,14 @@ pub(crate) fn scene(
         width: 1.5,
         dash: &[6.0, 4.0],
     };
-    overlay_lines(&mut items, "cores", &overlay_segments, true, core_pen, &place);
+    overlay_lines(
+        &mut items,
+        "cores",
+        &overlay_segments,
+        true,
+        core_pen,
+        &place,
+    );
     overlay_points(&mut items, &overlay.points, &place);
 
     colour_bar(&mut items, view, c_lo, c_hi);
