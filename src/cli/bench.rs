@@ -147,12 +147,8 @@ fn load_models(args: &Args) -> anyhow::Result<Models> {
         .with_context(|| format!("loading models from {}", dir.display()))
 }
 
-fn homogenize(args: Args) -> anyhow::Result<()> {
-    println!(
-        "machine: {} threads available to rayon",
-        rayon::current_num_threads()
-    );
-    let catalog = TopologyCatalog::enumerate(Equivalence::StrutSet);
+/// The per-core rate over `args.cells` cells sampled from the design space.
+fn bench_design_space(args: &Args, fem: &mut Homogenizer) {
     let designs: Vec<Design> = (0..args.cells as u64)
         .map(|i| sample_design(&mut row_rng(99, i)))
         .collect();
@@ -163,10 +159,8 @@ fn homogenize(args: Args) -> anyhow::Result<()> {
                 .expect("sampled designs are valid")
         })
         .collect();
-    // Warm the symbolic cache once per topology, as a dataset run does.
-    let mut fem = Homogenizer::new(FemOptions::default());
-    cells_per_second(&cells, &mut fem);
-    let rate = cells_per_second(&cells, &mut fem);
+    cells_per_second(&cells, fem);
+    let rate = cells_per_second(&cells, fem);
     let mean_struts =
         cells.iter().map(|c| c.struts().len()).sum::<usize>() as f64 / cells.len() as f64;
     println!(
@@ -176,6 +170,11 @@ fn homogenize(args: Args) -> anyhow::Result<()> {
         rate,
         1e3 / rate
     );
+}
+
+/// The per-core rate against the number of struts: the topologies binned by size, one
+/// design each.
+fn bench_by_struts(catalog: &TopologyCatalog, fem: &mut Homogenizer) -> anyhow::Result<()> {
     // Scaling with the number of struts: the topologies binned by size, one design each.
     let mut classes = catalog.classes.clone();
     classes.sort_by_key(|c| c.struts);
@@ -202,8 +201,8 @@ fn homogenize(args: Args) -> anyhow::Result<()> {
         };
         let cell = design.cell(RangePolicy::Strict)?;
         let batch = vec![cell.clone(); 200];
-        cells_per_second(&batch[..1], &mut fem);
-        let r = cells_per_second(&batch, &mut fem);
+        cells_per_second(&batch[..1], fem);
+        let r = cells_per_second(&batch, fem);
         println!(
             "{:>8} {:>8} {:>12.0} {:>12.2}",
             cell.struts().len(),
@@ -212,7 +211,11 @@ fn homogenize(args: Args) -> anyhow::Result<()> {
             1e6 / r / cell.struts().len() as f64
         );
     }
-    // Dataset throughput on all cores (two FE solves per row: the U·X and V·R_I·U·X cells).
+    Ok(())
+}
+
+/// Dataset throughput on all cores (two FE solves per row: the U·X and V·R_I·U·X cells).
+fn bench_dataset(args: &Args) -> anyhow::Result<()> {
     let dir = std::env::temp_dir().join(format!("trussforge-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("bench.csv");
@@ -235,6 +238,19 @@ fn homogenize(args: Args) -> anyhow::Result<()> {
         1e6 / rows_per_s / 60.0
     );
     Ok(())
+}
+
+fn homogenize(args: Args) -> anyhow::Result<()> {
+    println!(
+        "machine: {} threads available to rayon",
+        rayon::current_num_threads()
+    );
+    let catalog = TopologyCatalog::enumerate(Equivalence::StrutSet);
+    // Warm the symbolic cache once per topology, as a dataset run does.
+    let mut fem = Homogenizer::new(FemOptions::default());
+    bench_design_space(&args, &mut fem);
+    bench_by_struts(&catalog, &mut fem)?;
+    bench_dataset(&args)
 }
 
 /// CPU seconds (user + system, all threads) this process has used, from `/proc/self/stat`
@@ -301,6 +317,104 @@ fn log_rate(path: &Path) -> anyhow::Result<Option<(f64, usize)>> {
     Ok(Some((rates[rates.len() / 2], rates.len())))
 }
 
+/// Polishing through F (as `design` does for `NetworkProposer::POLISHED` topologies per
+/// target), the first `p` targets in one batch; `errors` are the proposals' errors before.
+fn bench_polish(
+    models: &Models,
+    targets: &[[f64; 21]],
+    proposals: &[Design],
+    errors: &[f64],
+    p: usize,
+) -> anyhow::Result<()> {
+    if p == 0 {
+        return Ok(());
+    }
+    let options = trussforge::learn::PolishOptions::default();
+    let clock = Clock::start();
+    let polished = models.polish_each(&targets[..p], &proposals[..p], &options)?;
+    let (wall, cpu) = clock.stop();
+    let after = models.predict(&polished)?;
+    let mut gain: Vec<f64> = (0..p)
+        .map(|i| {
+            let t = Stiffness::voigt_from_constants(&targets[i]);
+            relative_frobenius(&t, &Stiffness::voigt_from_constants(&after[i]))
+                / errors[i].max(1e-12)
+        })
+        .collect();
+    gain.sort_by(f64::total_cmp);
+    let per_target = trussforge::inverse::NetworkProposer::POLISHED as f64;
+    println!(
+        "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}; {:.0} ms per target of {per_target} starts; median surrogate relative Frobenius error after/before {:.3}",
+        options.steps,
+        p as f64 / wall,
+        per_cpu_second(p as f64, cpu),
+        1e3 * wall * per_target / p as f64,
+        gain[gain.len() / 2]
+    );
+    Ok(())
+}
+
+/// FE verification per candidate, as `design` does it: a fresh homogenizer per candidate
+/// (symbolic factorization included), one core.
+fn bench_fe_verification(pairs: &[(Stiffness, Design)], material: &Material) {
+    let clock = Clock::start();
+    let mut verified = 0;
+    for (_, d) in pairs {
+        let mut fem = Homogenizer::new(FemOptions::default());
+        verified += fe_stiffness(d, material, &mut fem).is_some() as usize;
+    }
+    let (wall, cpu) = clock.stop();
+    let count = pairs.len().max(1) as f64;
+    println!(
+        "FE verification: {:.2} ms per candidate on one thread = {:.0} candidates/s{} \
+         ({verified} of {} verified)",
+        1e3 * wall / count,
+        count / wall,
+        per_cpu_second(count, cpu),
+        pairs.len()
+    );
+}
+
+/// Refinement of each candidate in `pairs` (Levenberg–Marquardt, up to 400 FE solves), one
+/// core.
+fn bench_refine(pairs: &[(Stiffness, Design)], material: &Material) {
+    let r = pairs.len();
+    if r == 0 {
+        return;
+    }
+    let evaluations = trussforge::inverse::DesignOptions::default().refine_evaluations;
+    let clock = Clock::start();
+    for (t, d) in pairs {
+        let mut fem = Homogenizer::new(FemOptions::default());
+        refine(d, t, material, &mut fem, evaluations);
+    }
+    let (wall, cpu) = clock.stop();
+    println!(
+        "refinement ({evaluations} FE solves): {:.2} s per candidate on one thread{} \
+         ({r} candidates; `design` refines its candidates in parallel)",
+        wall / r as f64,
+        cpu.map(|c| format!(", {:.2} CPU-s per candidate", c / r as f64))
+            .unwrap_or_default()
+    );
+}
+
+/// Training throughput, from the models' logs in `dir` (median over epochs).
+fn print_training_rates(dir: &Path) -> anyhow::Result<()> {
+    for (stage, file) in [
+        ("F1", "f1_log.csv"),
+        ("F2", "f2_log.csv"),
+        ("G", "inverse_log.csv"),
+    ] {
+        match log_rate(&dir.join(file))? {
+            Some((rate, epochs)) => println!(
+                "training {stage}: {rate:.0} samples/s (median of {epochs} epochs in {file})"
+            ),
+            None => println!("training {stage}: no {file} in {}", dir.display()),
+        }
+    }
+    Ok(())
+}
+
 fn design(args: Args) -> anyhow::Result<()> {
     let dir = models_dir(args.models.as_deref());
     let models = load_models(&args)?;
@@ -363,31 +477,13 @@ fn design(args: Args) -> anyhow::Result<()> {
         median(metrics.iter().map(|m| m.nmse).collect())
     );
     // Polishing through F (as `design` does for `NetworkProposer::POLISHED` topologies per target), one batch.
-    let p = args.polish_designs.min(n);
-    if p > 0 {
-        let options = trussforge::learn::PolishOptions::default();
-        let clock = Clock::start();
-        let polished = models.polish_each(&targets[..p], &proposals[..p], &options)?;
-        let (wall, cpu) = clock.stop();
-        let after = models.predict(&polished)?;
-        let mut gain: Vec<f64> = (0..p)
-            .map(|i| {
-                let t = Stiffness::voigt_from_constants(&targets[i]);
-                relative_frobenius(&t, &Stiffness::voigt_from_constants(&after[i]))
-                    / errors[i].max(1e-12)
-            })
-            .collect();
-        gain.sort_by(f64::total_cmp);
-        let per_target = trussforge::inverse::NetworkProposer::POLISHED as f64;
-        println!(
-            "polish through F ({} Adam steps): {p} designs in {wall:.2} s = {:.0} designs/s{}; {:.0} ms per target of {per_target} starts; median surrogate relative Frobenius error after/before {:.3}",
-            options.steps,
-            p as f64 / wall,
-            per_cpu_second(p as f64, cpu),
-            1e3 * wall * per_target / p as f64,
-            gain[gain.len() / 2]
-        );
-    }
+    bench_polish(
+        &models,
+        &targets,
+        &proposals,
+        &errors,
+        args.polish_designs.min(n),
+    )?;
     // FE verification per candidate, as `design` does it: a fresh homogenizer per candidate
     // (symbolic factorization included), one core.
     let material = Material::default();
@@ -398,52 +494,8 @@ fn design(args: Args) -> anyhow::Result<()> {
         .filter_map(|(t, d)| Some((Stiffness::try_from_values(t).ok()?, d.clone())))
         .take(m)
         .collect();
-    let clock = Clock::start();
-    let mut verified = 0;
-    for (_, d) in &pairs {
-        let mut fem = Homogenizer::new(FemOptions::default());
-        verified += fe_stiffness(d, &material, &mut fem).is_some() as usize;
-    }
-    let (wall, cpu) = clock.stop();
-    let count = pairs.len().max(1) as f64;
-    println!(
-        "FE verification: {:.2} ms per candidate on one thread = {:.0} candidates/s{} \
-         ({verified} of {} verified)",
-        1e3 * wall / count,
-        count / wall,
-        per_cpu_second(count, cpu),
-        pairs.len()
-    );
+    bench_fe_verification(&pairs, &material);
     // Refinement per candidate (Levenberg–Marquardt, up to 400 FE solves), one core.
-    let r = args.refine_candidates.min(pairs.len());
-    if r > 0 {
-        let evaluations = trussforge::inverse::DesignOptions::default().refine_evaluations;
-        let clock = Clock::start();
-        for (t, d) in &pairs[..r] {
-            let mut fem = Homogenizer::new(FemOptions::default());
-            refine(d, t, &material, &mut fem, evaluations);
-        }
-        let (wall, cpu) = clock.stop();
-        println!(
-            "refinement ({evaluations} FE solves): {:.2} s per candidate on one thread{} \
-             ({r} candidates; `design` refines its candidates in parallel)",
-            wall / r as f64,
-            cpu.map(|c| format!(", {:.2} CPU-s per candidate", c / r as f64))
-                .unwrap_or_default()
-        );
-    }
-    // Training throughput, from the models' logs (median over epochs).
-    for (stage, file) in [
-        ("F1", "f1_log.csv"),
-        ("F2", "f2_log.csv"),
-        ("G", "inverse_log.csv"),
-    ] {
-        match log_rate(&dir.join(file))? {
-            Some((rate, epochs)) => println!(
-                "training {stage}: {rate:.0} samples/s (median of {epochs} epochs in {file})"
-            ),
-            None => println!("training {stage}: no {file} in {}", dir.display()),
-        }
-    }
-    Ok(())
+    bench_refine(&pairs[..args.refine_candidates.min(pairs.len())], &material);
+    print_training_rates(&dir)
 }

@@ -210,17 +210,9 @@ fn is_header(line: &str) -> bool {
     })
 }
 
-pub fn run(args: Args) -> anyhow::Result<()> {
-    anyhow::ensure!(
-        args.youngs_modulus.is_finite() && args.youngs_modulus > 0.0,
-        "--youngs-modulus {} must be a positive number of GPa",
-        args.youngs_modulus
-    );
-    let material = Material {
-        youngs_modulus: args.youngs_modulus,
-        poisson_ratio: args.poisson_ratio,
-    };
-    let targets = read_targets(&args)?
+/// The targets as stiffnesses normalized by the Young's modulus of the material.
+fn target_stiffnesses(args: &Args) -> anyhow::Result<Vec<Stiffness>> {
+    read_targets(args)?
         .iter()
         .enumerate()
         .map(|(k, v)| {
@@ -231,8 +223,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 c.scaled(1.0 / args.youngs_modulus)
             })
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let proposer: Box<dyn Proposer> = match args.method {
+        .collect::<anyhow::Result<Vec<_>>>()
+}
+
+/// The proposer `--method` names, with its models or dataset loaded.
+fn make_proposer(args: &Args) -> anyhow::Result<Box<dyn Proposer>> {
+    Ok(match args.method {
         Method::Network => {
             let dir = trussforge::spec::models_dir(args.models.as_deref());
             let models = trussforge::learn::Models::load(&dir, args.device)
@@ -252,7 +248,102 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 .context("--method lookup needs --dataset FILE (made by `trussforge dataset`)")?;
             Box::new(LookupTable::from_csv(path)?)
         }
+    })
+}
+
+/// The results as text tables, one per target; `printable`: whether `h` is the smallest
+/// printable cell edge.
+fn print_table(
+    args: &Args,
+    results: &[TargetResult],
+    proposer_name: &str,
+    printable: bool,
+) -> anyhow::Result<()> {
+    for (k, r) in results.iter().enumerate() {
+        println!(
+            "target {} ({} method): {} candidates, best first",
+            k + 1,
+            proposer_name,
+            r.candidates.len()
+        );
+        println!(
+            "    relFro: relative Frobenius error of the 4th-order tensors (the ranking); F: the \
+             surrogate's prediction (\"shape\": a start from the shape table); h: {}",
+            if printable {
+                "smallest printable cell edge"
+            } else {
+                "cell edge the diameter d is given at"
+            }
+        );
+        println!(
+            "{:>3} {:>38} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
+            "#",
+            "topology (lattice x tess.)",
+            "rho",
+            "F relFro",
+            "FE relFro",
+            "unrefined",
+            "FE NMSE",
+            "unrefined",
+            "h (mm)",
+            "d (mm)"
+        );
+        for (i, c) in r.candidates.iter().enumerate() {
+            print_candidate(args, i, c)?;
+        }
+    }
+    Ok(())
+}
+
+/// One table row: candidate `c` ranked `i` (from 0).
+fn print_candidate(args: &Args, i: usize, c: &Candidate) -> anyhow::Result<()> {
+    let topo = c
+        .design
+        .topology
+        .choices()
+        .map(|l| format!("{}x{}", l.lattice, l.tessellation))
+        .join(" + ");
+    let h = args
+        .cell_size
+        .or(c.smallest_cell_size)
+        .unwrap_or(DEFAULT_CELL_SIZE);
+    let d = c
+        .design
+        .cell(trussforge::design_space::RangePolicy::Strict)?
+        .scaled(h)
+        .struts()
+        .iter()
+        .map(|s| s.diameter)
+        .fold(f64::INFINITY, f64::min);
+    println!(
+        "{:>3} {:>38} {:>7.4} {:>9} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>7.2} {:>7.3}",
+        i + 1,
+        topo,
+        c.design.relative_density,
+        c.surrogate_rel_frobenius
+            .map_or_else(|| "shape".to_string(), |e| format!("{e:.4}")),
+        c.fe_rel_frobenius,
+        c.fe_rel_frobenius_unrefined,
+        c.fe_nmse,
+        c.fe_nmse_unrefined,
+        h,
+        d
+    );
+    Ok(())
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        args.youngs_modulus.is_finite() && args.youngs_modulus > 0.0,
+        "--youngs-modulus {} must be a positive number of GPa",
+        args.youngs_modulus
+    );
+    let material = Material {
+        youngs_modulus: args.youngs_modulus,
+        poisson_ratio: args.poisson_ratio,
     };
+    let targets = target_stiffnesses(&args)?;
+    let proposer = make_proposer(&args)?;
     let options = DesignOptions {
         samples: args.samples,
         temperature: args.temperature,
@@ -308,69 +399,5 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         return super::print_json(&results);
     }
-    for (k, r) in results.iter().enumerate() {
-        println!(
-            "target {} ({} method): {} candidates, best first",
-            k + 1,
-            proposer.name(),
-            r.candidates.len()
-        );
-        println!(
-            "    relFro: relative Frobenius error of the 4th-order tensors (the ranking); F: the \
-             surrogate's prediction (\"shape\": a start from the shape table); h: {}",
-            if printable.is_some() {
-                "smallest printable cell edge"
-            } else {
-                "cell edge the diameter d is given at"
-            }
-        );
-        println!(
-            "{:>3} {:>38} {:>7} {:>9} {:>9} {:>9} {:>9} {:>9} {:>7} {:>7}",
-            "#",
-            "topology (lattice x tess.)",
-            "rho",
-            "F relFro",
-            "FE relFro",
-            "unrefined",
-            "FE NMSE",
-            "unrefined",
-            "h (mm)",
-            "d (mm)"
-        );
-        for (i, c) in r.candidates.iter().enumerate() {
-            let topo = c
-                .design
-                .topology
-                .choices()
-                .map(|l| format!("{}x{}", l.lattice, l.tessellation))
-                .join(" + ");
-            let h = args
-                .cell_size
-                .or(c.smallest_cell_size)
-                .unwrap_or(DEFAULT_CELL_SIZE);
-            let d = c
-                .design
-                .cell(trussforge::design_space::RangePolicy::Strict)?
-                .scaled(h)
-                .struts()
-                .iter()
-                .map(|s| s.diameter)
-                .fold(f64::INFINITY, f64::min);
-            println!(
-                "{:>3} {:>38} {:>7.4} {:>9} {:>9.4} {:>9.4} {:>9.4} {:>9.4} {:>7.2} {:>7.3}",
-                i + 1,
-                topo,
-                c.design.relative_density,
-                c.surrogate_rel_frobenius
-                    .map_or_else(|| "shape".to_string(), |e| format!("{e:.4}")),
-                c.fe_rel_frobenius,
-                c.fe_rel_frobenius_unrefined,
-                c.fe_nmse,
-                c.fe_nmse_unrefined,
-                h,
-                d
-            );
-        }
-    }
-    Ok(())
+    print_table(&args, &results, proposer.name(), printable.is_some())
 }

@@ -2,7 +2,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use serde::Serialize;
-use trussforge::design_space::{CellSource, Material, RangePolicy, read_cell_source};
+use trussforge::design_space::{CellSource, Material, PeriodicCell, RangePolicy, read_cell_source};
 use trussforge::fem::{BeamTheory, FemOptions, homogenize};
 use trussforge::mechanics::DirectionalExtremes;
 
@@ -58,7 +58,8 @@ fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
 /// slender); the design space stops at 0.1.
 const MAX_BEAM_DENSITY: f64 = 0.3;
 
-pub fn run(args: Args) -> anyhow::Result<()> {
+/// The cell `--cell` names and its material, with `--youngs-modulus` applied.
+fn load_cell(args: &Args) -> anyhow::Result<(PeriodicCell, Material)> {
     let policy = if args.allow_out_of_range {
         RangePolicy::AllowOutOfRange
     } else {
@@ -80,8 +81,12 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         );
         material.youngs_modulus = e;
     }
-    // Slender-beam homogenization: the strut volume (sum of cylinders, overlaps counted twice)
-    // must be a small part of the cell; at or above the cell volume the input is not a truss.
+    Ok((cell, material))
+}
+
+/// Slender-beam homogenization: the strut volume (sum of cylinders, overlaps counted twice)
+/// must be a small part of the cell; at or above the cell volume the input is not a truss.
+fn check_density(cell: &PeriodicCell) -> anyhow::Result<()> {
     let rho = cell.relative_density();
     anyhow::ensure!(
         rho.is_finite() && rho < 1.0,
@@ -95,33 +100,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
              are not slender beams and the stiffness below overestimates the true one"
         );
     }
-    let options = FemOptions {
-        beam: match args.beam {
-            Beam::Timoshenko => BeamTheory::Timoshenko,
-            Beam::EulerBernoulli => BeamTheory::EulerBernoulli,
-        },
-        ..FemOptions::default()
-    };
-    let start = Instant::now();
-    let h = homogenize(&cell, &material, &options)?;
-    let seconds = start.elapsed().as_secs_f64();
-    let c = &h.stiffness;
-    let out = Output {
-        stiffness_voigt: rows(c.voigt()),
-        voigt21: c.to_constants(),
-        stiffness_voigt_gpa: rows(&c.to_gpa(material.youngs_modulus)),
-        stretching_bound_voigt: rows(&cell.stretching_bound()),
-        relative_density: cell.relative_density(),
-        diameter: cell.struts()[0].diameter,
-        youngs_modulus: material.youngs_modulus,
-        poisson_ratio: material.poisson_ratio,
-        asymmetry: h.asymmetry,
-        youngs_modulus_extremes: c.directional_extremes(),
-        seconds,
-    };
-    if args.json {
-        return super::print_json(&out);
-    }
+    Ok(())
+}
+
+/// The result as text.
+fn print_text(cell: &PeriodicCell, material: &Material, out: &Output) {
     let print = |title: &str, m: &[[f64; 6]; 6]| {
         println!("{title}");
         for r in m {
@@ -164,7 +147,40 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     println!(
         "asymmetry before symmetrizing {:.1e}; solved in {:.2} ms",
         out.asymmetry,
-        seconds * 1e3
+        out.seconds * 1e3
     );
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (cell, material) = load_cell(&args)?;
+    check_density(&cell)?;
+    let options = FemOptions {
+        beam: match args.beam {
+            Beam::Timoshenko => BeamTheory::Timoshenko,
+            Beam::EulerBernoulli => BeamTheory::EulerBernoulli,
+        },
+        ..FemOptions::default()
+    };
+    let start = Instant::now();
+    let h = homogenize(&cell, &material, &options)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let c = &h.stiffness;
+    let out = Output {
+        stiffness_voigt: rows(c.voigt()),
+        voigt21: c.to_constants(),
+        stiffness_voigt_gpa: rows(&c.to_gpa(material.youngs_modulus)),
+        stretching_bound_voigt: rows(&cell.stretching_bound()),
+        relative_density: cell.relative_density(),
+        diameter: cell.struts()[0].diameter,
+        youngs_modulus: material.youngs_modulus,
+        poisson_ratio: material.poisson_ratio,
+        asymmetry: h.asymmetry,
+        youngs_modulus_extremes: c.directional_extremes(),
+        seconds,
+    };
+    if args.json {
+        return super::print_json(&out);
+    }
+    print_text(&cell, &material, &out);
     Ok(())
 }

@@ -2,7 +2,9 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 
 use anyhow::Context;
-use trussforge::learn::train::{Progress, train_forward, train_inverse};
+use trussforge::learn::train::{
+    ForwardReport, InverseReport, Progress, train_forward, train_inverse,
+};
 use trussforge::learn::{
     Activation, DeviceChoice, ForwardConfig, InverseConfig, MlpConfig, TrainConfig,
 };
@@ -79,6 +81,108 @@ fn bar_style() -> indicatif::ProgressStyle {
         .expect("valid template")
 }
 
+/// Shows one progress report on the bar; `epochs` holds the stage's (first epoch, epochs).
+fn show_progress(
+    bar: &Mutex<indicatif::ProgressBar>,
+    epochs: &Mutex<(usize, usize)>,
+    p: Progress<'_>,
+) {
+    let b = bar.lock().expect("bar lock");
+    match p {
+        Progress::Stage {
+            name,
+            first_epoch,
+            epochs: n,
+            batches,
+        } => {
+            *epochs.lock().expect("lock") = (first_epoch, n);
+            b.set_style(bar_style());
+            b.set_length(batches as u64);
+            b.set_position(0);
+            b.set_prefix(format!("{name} epoch {}/{n}", first_epoch + 1));
+            if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+                b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            }
+        }
+        Progress::Batch { done } => b.set_position(done as u64),
+        Progress::Epoch(e) => {
+            b.suspend(|| {
+                println!(
+                    "{} epoch {:>3}: train {:.3e}  validation {:.3e}  lr {:.2e}  {:.1} s  {:.0} samples/s",
+                    e.stage,
+                    e.epoch + 1,
+                    e.train_loss,
+                    e.validation_loss,
+                    e.lr,
+                    e.seconds,
+                    e.samples_per_second
+                )
+            });
+            let n = epochs.lock().expect("lock").1;
+            b.set_position(0);
+            b.set_prefix(format!("{} epoch {}/{n}", e.stage, e.epoch + 2));
+        }
+        Progress::Note(s) => b.suspend(|| println!("{s}")),
+    }
+}
+
+/// Prints `name`, the smallest of the R² values and all of them.
+fn print_r2(name: &str, r2: &[f64]) {
+    let min = r2.iter().copied().fold(f64::INFINITY, f64::min);
+    let s: Vec<String> = r2.iter().map(|v| format!("{v:.3}")).collect();
+    println!("{name}: min {min:.3} [{}]", s.join(" "));
+}
+
+/// The forward model's training summary.
+fn print_forward(r: &ForwardReport) {
+    for s in &r.stages {
+        println!(
+            "{}: {} epochs, best validation {:.3e} at epoch {}, {:.0} s, {:.0} samples/s",
+            s.stage,
+            s.epochs,
+            s.best_validation,
+            s.best_epoch + 1,
+            s.seconds,
+            s.samples_per_second
+        );
+    }
+    print_r2("test R² of C (21)", &r.r2_c);
+    print_r2("test R² of Cort (9)", &r.r2_c_ort);
+    print_r2("test R² of Ĉ (21)", &r.r2_c_hat);
+    println!(
+        "median relative error ‖ΔC‖/‖C‖: {:.2} %",
+        100.0 * r.median_relative_error
+    );
+}
+
+/// The inverse model's training summary.
+fn print_inverse(r: &InverseReport) {
+    let s = &r.stage;
+    println!(
+        "inverse: {} epochs, best validation {:.3e} at epoch {}, {:.0} s, {:.0} samples/s",
+        s.epochs,
+        s.best_validation,
+        s.best_epoch + 1,
+        s.seconds,
+        s.samples_per_second
+    );
+    print_r2("test R², F(G(C)) vs C", &r.r2_surrogate);
+    print_r2(
+        &format!("test R², best of {} by F", r.best_of),
+        &r.r2_surrogate_best_of,
+    );
+    print_r2(
+        &format!("FE R² ({} targets), most likely", r.fe_rows),
+        &r.r2_fe,
+    );
+    print_r2("FE R², best of by F", &r.r2_fe_best_of);
+    print_r2(
+        &format!("test R² ({} targets), polished through F", r.polish_rows),
+        &r.r2_surrogate_polished,
+    );
+    print_r2("FE R², polished", &r.r2_fe_polished);
+}
+
 pub fn run(args: Args) -> anyhow::Result<()> {
     let train = TrainConfig {
         epochs: args.epochs,
@@ -96,48 +200,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let bar = Mutex::new(indicatif::ProgressBar::hidden());
     let epochs = Mutex::new((0usize, 0usize));
     let progress = |p: Progress<'_>| {
-        let b = bar.lock().expect("bar lock");
-        match p {
-            Progress::Stage {
-                name,
-                first_epoch,
-                epochs: n,
-                batches,
-            } => {
-                *epochs.lock().expect("lock") = (first_epoch, n);
-                b.set_style(bar_style());
-                b.set_length(batches as u64);
-                b.set_position(0);
-                b.set_prefix(format!("{name} epoch {}/{n}", first_epoch + 1));
-                if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
-                    b.set_draw_target(indicatif::ProgressDrawTarget::stderr());
-                }
-            }
-            Progress::Batch { done } => b.set_position(done as u64),
-            Progress::Epoch(e) => {
-                b.suspend(|| {
-                    println!(
-                        "{} epoch {:>3}: train {:.3e}  validation {:.3e}  lr {:.2e}  {:.1} s  {:.0} samples/s",
-                        e.stage,
-                        e.epoch + 1,
-                        e.train_loss,
-                        e.validation_loss,
-                        e.lr,
-                        e.seconds,
-                        e.samples_per_second
-                    )
-                });
-                let n = epochs.lock().expect("lock").1;
-                b.set_position(0);
-                b.set_prefix(format!("{} epoch {}/{n}", e.stage, e.epoch + 2));
-            }
-            Progress::Note(s) => b.suspend(|| println!("{s}")),
-        }
-    };
-    let r2_line = |name: &str, r2: &[f64]| {
-        let min = r2.iter().copied().fold(f64::INFINITY, f64::min);
-        let s: Vec<String> = r2.iter().map(|v| format!("{v:.3}")).collect();
-        println!("{name}: min {min:.3} [{}]", s.join(" "));
+        show_progress(&bar, &epochs, p);
     };
     match args.which {
         Which::Shapes => train_shapes(&args)?,
@@ -162,24 +225,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
             .with_context(|| format!("training the forward model into {}", args.out.display()))?;
             bar.lock().expect("bar lock").finish_and_clear();
-            for s in &r.stages {
-                println!(
-                    "{}: {} epochs, best validation {:.3e} at epoch {}, {:.0} s, {:.0} samples/s",
-                    s.stage,
-                    s.epochs,
-                    s.best_validation,
-                    s.best_epoch + 1,
-                    s.seconds,
-                    s.samples_per_second
-                );
-            }
-            r2_line("test R² of C (21)", &r.r2_c);
-            r2_line("test R² of Cort (9)", &r.r2_c_ort);
-            r2_line("test R² of Ĉ (21)", &r.r2_c_hat);
-            println!(
-                "median relative error ‖ΔC‖/‖C‖: {:.2} %",
-                100.0 * r.median_relative_error
-            );
+            print_forward(&r);
         }
         Which::Inverse => {
             let config = InverseConfig {
@@ -199,30 +245,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             )
             .with_context(|| format!("training the inverse model into {}", args.out.display()))?;
             bar.lock().expect("bar lock").finish_and_clear();
-            let s = &r.stage;
-            println!(
-                "inverse: {} epochs, best validation {:.3e} at epoch {}, {:.0} s, {:.0} samples/s",
-                s.epochs,
-                s.best_validation,
-                s.best_epoch + 1,
-                s.seconds,
-                s.samples_per_second
-            );
-            r2_line("test R², F(G(C)) vs C", &r.r2_surrogate);
-            r2_line(
-                &format!("test R², best of {} by F", r.best_of),
-                &r.r2_surrogate_best_of,
-            );
-            r2_line(
-                &format!("FE R² ({} targets), most likely", r.fe_rows),
-                &r.r2_fe,
-            );
-            r2_line("FE R², best of by F", &r.r2_fe_best_of);
-            r2_line(
-                &format!("test R² ({} targets), polished through F", r.polish_rows),
-                &r.r2_surrogate_polished,
-            );
-            r2_line("FE R², polished", &r.r2_fe_polished);
+            print_inverse(&r);
         }
     }
     println!("models in {}", args.out.display());

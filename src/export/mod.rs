@@ -6,6 +6,8 @@
 //! before it is written. Output is deterministic: the same input gives the same bytes.
 //! Formats are specified in each submodule's docs.
 
+#![deny(clippy::too_many_lines)]
+
 mod atomic;
 pub mod step;
 pub mod stl;

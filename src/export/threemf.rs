@@ -192,14 +192,10 @@ struct LatticeText {
     balls: Vec<(u32, String)>,
 }
 
-fn prepare_lattice(
-    net: &StrutNetwork,
-    options: &ThreeMfOptions,
-) -> Result<LatticeText, ExportError> {
-    let d = options.decimals;
-    if net.struts().is_empty() {
-        return Err(ExportError::EmptyNetwork);
-    }
+/// Numbers the nodes that struts use, in node order: `(remap, used)`, where
+/// `remap[node]` is the new index (`u32::MAX` for an unused node) and `used` lists the
+/// old indices of the used nodes.
+fn remap_used_nodes(net: &StrutNetwork) -> (Vec<u32>, Vec<usize>) {
     let mut remap = vec![u32::MAX; net.nodes().len()];
     let mut used = Vec::new();
     for s in net.struts() {
@@ -215,6 +211,18 @@ fn prepare_lattice(
             used.push(i);
         }
     }
+    (remap, used)
+}
+
+fn prepare_lattice(
+    net: &StrutNetwork,
+    options: &ThreeMfOptions,
+) -> Result<LatticeText, ExportError> {
+    let d = options.decimals;
+    if net.struts().is_empty() {
+        return Err(ExportError::EmptyNetwork);
+    }
+    let (remap, used) = remap_used_nodes(net);
     let rounded: Vec<[f64; 3]> = used
         .iter()
         .map(|&i| {

@@ -134,22 +134,7 @@ impl Envelope {
     /// [`EnvelopeError::NotFinite`], [`EnvelopeError::Empty`] or
     /// [`EnvelopeError::NotClosed`] (naming the first open edge's end points).
     pub fn from_triangles(tris: &[[Point3<f64>; 3]]) -> Result<Self, EnvelopeError> {
-        let mut min = [f64::INFINITY; 3];
-        let mut max = [f64::NEG_INFINITY; 3];
-        for (k, t) in tris.iter().enumerate() {
-            for v in t {
-                if !v.iter().all(|c| c.is_finite()) {
-                    return Err(EnvelopeError::NotFinite {
-                        triangle: k,
-                        vertex: [v.x, v.y, v.z],
-                    });
-                }
-                for i in 0..3 {
-                    min[i] = min[i].min(v[i]);
-                    max[i] = max[i].max(v[i]);
-                }
-            }
-        }
+        let (min, max) = finite_bounds(tris)?;
         if tris.is_empty() {
             return Err(EnvelopeError::Empty { triangles: 0 });
         }
@@ -158,54 +143,13 @@ impl Envelope {
             .sum::<f64>()
             .sqrt();
         let weld = (WELD_RELATIVE_TOLERANCE * diag).max(f64::MIN_POSITIVE);
-        // Weld with a point tree, in input order (deterministic).
-        let mut vertices: Vec<Point3<f64>> = Vec::new();
-        let mut vtree: RTree<GeomWithData<[f64; 3], u32>> = RTree::new();
-        let mut triangles = Vec::with_capacity(tris.len());
-        for t in tris {
-            let mut ids = [0u32; 3];
-            for (j, v) in t.iter().enumerate() {
-                let key = [v.x, v.y, v.z];
-                let found = vtree
-                    .nearest_neighbor(key)
-                    .filter(|n| (vertices[n.data as usize] - v).norm() <= weld);
-                ids[j] = match found {
-                    Some(n) => n.data,
-                    None => {
-                        let id = vertices.len() as u32;
-                        vertices.push(*v);
-                        vtree.insert(GeomWithData::new(key, id));
-                        id
-                    }
-                };
-            }
-            if ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2] {
-                triangles.push(ids);
-            }
-        }
+        let (vertices, triangles) = weld_triangles(tris, weld);
         if triangles.is_empty() {
             return Err(EnvelopeError::Empty {
                 triangles: tris.len(),
             });
         }
-        let mut edges: BTreeMap<(u32, u32), usize> = BTreeMap::new();
-        for t in &triangles {
-            for j in 0..3 {
-                let (a, b) = (t[j], t[(j + 1) % 3]);
-                *edges.entry((a.min(b), a.max(b))).or_default() += 1;
-            }
-        }
-        let open: Vec<_> = edges.iter().filter(|(_, n)| **n != 2).collect();
-        if let Some(((a, b), n)) = open.first() {
-            let pa = vertices[*a as usize];
-            let pb = vertices[*b as usize];
-            return Err(EnvelopeError::NotClosed {
-                a: [pa.x, pa.y, pa.z],
-                b: [pb.x, pb.y, pb.z],
-                triangles: **n,
-                open_edges: open.len(),
-            });
-        }
+        check_closed(&vertices, &triangles)?;
         let surface =
             crate::mesh::TriMesh::from_parts_unchecked(vertices.clone(), triangles.clone());
         let report = crate::mesh::check(&surface);
@@ -430,6 +374,86 @@ impl Envelope {
         }
         out
     }
+}
+
+/// The bounding box `(min, max)` of the triangles' vertices.
+///
+/// # Errors
+/// [`EnvelopeError::NotFinite`] for the first vertex with a non-finite coordinate.
+fn finite_bounds(tris: &[[Point3<f64>; 3]]) -> Result<([f64; 3], [f64; 3]), EnvelopeError> {
+    let mut min = [f64::INFINITY; 3];
+    let mut max = [f64::NEG_INFINITY; 3];
+    for (k, t) in tris.iter().enumerate() {
+        for v in t {
+            if !v.iter().all(|c| c.is_finite()) {
+                return Err(EnvelopeError::NotFinite {
+                    triangle: k,
+                    vertex: [v.x, v.y, v.z],
+                });
+            }
+            for i in 0..3 {
+                min[i] = min[i].min(v[i]);
+                max[i] = max[i].max(v[i]);
+            }
+        }
+    }
+    Ok((min, max))
+}
+
+/// Welds vertices closer than `weld` with a point tree, in input order (deterministic),
+/// dropping triangles that collapse; returns `(vertices, triangles)`.
+fn weld_triangles(tris: &[[Point3<f64>; 3]], weld: f64) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
+    let mut vertices: Vec<Point3<f64>> = Vec::new();
+    let mut vtree: RTree<GeomWithData<[f64; 3], u32>> = RTree::new();
+    let mut triangles = Vec::with_capacity(tris.len());
+    for t in tris {
+        let mut ids = [0u32; 3];
+        for (j, v) in t.iter().enumerate() {
+            let key = [v.x, v.y, v.z];
+            let found = vtree
+                .nearest_neighbor(key)
+                .filter(|n| (vertices[n.data as usize] - v).norm() <= weld);
+            ids[j] = match found {
+                Some(n) => n.data,
+                None => {
+                    let id = vertices.len() as u32;
+                    vertices.push(*v);
+                    vtree.insert(GeomWithData::new(key, id));
+                    id
+                }
+            };
+        }
+        if ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2] {
+            triangles.push(ids);
+        }
+    }
+    (vertices, triangles)
+}
+
+/// Checks that every edge is shared by exactly two triangles.
+///
+/// # Errors
+/// [`EnvelopeError::NotClosed`] naming the first open edge (in edge order).
+fn check_closed(vertices: &[Point3<f64>], triangles: &[[u32; 3]]) -> Result<(), EnvelopeError> {
+    let mut edges: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+    for t in triangles {
+        for j in 0..3 {
+            let (a, b) = (t[j], t[(j + 1) % 3]);
+            *edges.entry((a.min(b), a.max(b))).or_default() += 1;
+        }
+    }
+    let open: Vec<_> = edges.iter().filter(|(_, n)| **n != 2).collect();
+    if let Some(((a, b), n)) = open.first() {
+        let pa = vertices[*a as usize];
+        let pb = vertices[*b as usize];
+        return Err(EnvelopeError::NotClosed {
+            a: [pa.x, pa.y, pa.z],
+            b: [pb.x, pb.y, pb.z],
+            triangles: **n,
+            open_edges: open.len(),
+        });
+    }
+    Ok(())
 }
 
 enum RayHit {

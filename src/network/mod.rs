@@ -14,6 +14,8 @@
 //!
 //! [`PeriodicCell`]: crate::design_space::PeriodicCell
 
+#![deny(clippy::too_many_lines)]
+
 use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

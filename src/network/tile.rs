@@ -274,19 +274,31 @@ fn segment_hits_box(p: &Vector3<f64>, d: &Vector3<f64>, lo: &[f64; 3], hi: &[f64
     true
 }
 
-type Raw = (Vec<Point3<f64>>, Vec<Strut>, TileStats);
+/// One strut of the cell ready for imaging: start offset (origin + x_a), vector, and the
+/// integer image range that can meet the box.
+struct Proto {
+    a: u32,
+    b: u32,
+    offset: [i64; 3],
+    start: Vector3<f64>,
+    vec: Vector3<f64>,
+    radius: f64,
+    kmin: [i64; 3],
+    kmax: [i64; 3],
+}
 
-/// All image struts meeting the box `[lo, hi]`, with shared nodes and no duplicates.
-fn instantiate(
+/// The cell's struts as [`Proto`]s for the box `[lo, hi]`, with the union `(gmin, gmax)` of
+/// their image ranges.
+fn strut_protos(
     cell: &PeriodicCell,
-    origin: [f64; 3],
+    o: Vector3<f64>,
     lo: [f64; 3],
     hi: [f64; 3],
-    max_cells: u64,
-) -> Result<Raw, TileError> {
-    let lattice = *cell.lattice_vectors();
-    let inv = lattice.try_inverse().expect("a valid cell has det > 0");
-    let o = Vector3::from(origin);
+) -> (Vec<Proto>, [i64; 3], [i64; 3]) {
+    let inv = cell
+        .lattice_vectors()
+        .try_inverse()
+        .expect("a valid cell has det > 0");
     let corners: Vec<Vector3<f64>> = (0..8)
         .map(|c| {
             Vector3::new(
@@ -296,17 +308,6 @@ fn instantiate(
             )
         })
         .collect();
-    // Per strut: start offset (origin + x_a), vector, and integer image range.
-    struct Proto {
-        a: u32,
-        b: u32,
-        offset: [i64; 3],
-        start: Vector3<f64>,
-        vec: Vector3<f64>,
-        radius: f64,
-        kmin: [i64; 3],
-        kmax: [i64; 3],
-    }
     let mut protos = Vec::with_capacity(cell.struts().len());
     let mut gmin = [i64::MAX; 3];
     let mut gmax = [i64::MIN; 3];
@@ -341,6 +342,19 @@ fn instantiate(
             kmax,
         });
     }
+    (protos, gmin, gmax)
+}
+
+/// Checks that the image ranges `[gmin, gmax]` span at most `max_cells` cells.
+///
+/// # Errors
+/// [`TileError::TooManyCells`] otherwise.
+fn check_image_count(
+    cell: &PeriodicCell,
+    gmin: [i64; 3],
+    gmax: [i64; 3],
+    max_cells: u64,
+) -> Result<(), TileError> {
     // In f64: image ranges of a huge box (or one far from the origin) saturate i64, and their
     // product must not wrap.
     let span_f: f64 = (0..3)
@@ -357,6 +371,23 @@ fn instantiate(
             cell_volume: cell.volume(),
         });
     }
+    Ok(())
+}
+
+type Raw = (Vec<Point3<f64>>, Vec<Strut>, TileStats);
+
+/// All image struts meeting the box `[lo, hi]`, with shared nodes and no duplicates.
+fn instantiate(
+    cell: &PeriodicCell,
+    origin: [f64; 3],
+    lo: [f64; 3],
+    hi: [f64; 3],
+    max_cells: u64,
+) -> Result<Raw, TileError> {
+    let lattice = *cell.lattice_vectors();
+    let o = Vector3::from(origin);
+    let (protos, gmin, gmax) = strut_protos(cell, o, lo, hi);
+    check_image_count(cell, gmin, gmax, max_cells)?;
 
     let mut node_ids: HashMap<([i64; 3], u32), u32> = HashMap::new();
     let mut nodes: Vec<Point3<f64>> = Vec::new();

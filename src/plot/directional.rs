@@ -137,13 +137,9 @@ fn legend_layout(labels: &[&str], width: f64) -> Vec<(f64, usize)> {
     out
 }
 
-pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> Scene {
-    assert!(
-        youngs_modulus_gpa.is_finite() && youngs_modulus_gpa > 0.0,
-        "youngs_modulus_gpa = {youngs_modulus_gpa} must be finite and > 0"
-    );
-    let width = 3.0 * PANEL + 2.0 * MARGIN;
-    let samples: Vec<Vec<Vec<(f64, f64)>>> = curves
+/// Each curve's directional Young's modulus in each plane, `(theta, E in GPa)` samples.
+fn sample_curves(curves: &[Curve], youngs_modulus_gpa: f64) -> Vec<Vec<Vec<(f64, f64)>>> {
+    curves
         .iter()
         .map(|c| {
             Plane::ALL
@@ -155,7 +151,84 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
                 })
                 .collect()
         })
-        .collect();
+        .collect()
+}
+
+/// One plane's polar grid centred at `(cx, cy)` with `rings` rings, its axes and their labels.
+fn plane_frame(items: &mut Vec<Item>, plane: Plane, cx: f64, cy: f64, rings: usize) {
+    items.push(Item::Group("grid"));
+    for ring in 1..=rings {
+        items.push(Item::Circle {
+            centre: [cx, cy],
+            radius: RADIUS * ring as f64 / rings as f64,
+            pen: Pen::solid(Rgb::LIGHT_GREY, 1.0),
+        });
+    }
+    let reach = RADIUS + 8.0;
+    for (a, b) in [
+        ([cx - reach, cy], [cx + reach, cy]),
+        ([cx, cy + reach], [cx, cy - reach]),
+    ] {
+        items.push(Item::Polyline {
+            points: vec![a, b],
+            closed: false,
+            pen: Pen::solid(Rgb::GREY, 1.0),
+        });
+    }
+    items.push(Item::EndGroup);
+    let (h, v) = plane.axes();
+    for (at, anchor, text) in [
+        ([cx + reach + 6.0, cy + 6.0], Anchor::Start, h),
+        ([cx, cy - reach - 6.0], Anchor::Middle, v),
+    ] {
+        items.push(Item::Text {
+            at,
+            size: TextSize::Normal,
+            anchor,
+            colour: Rgb::BLACK,
+            text: text.to_string(),
+        });
+    }
+    items.push(Item::Text {
+        at: [cx, cy + RADIUS + 34.0],
+        size: TextSize::Normal,
+        anchor: Anchor::Middle,
+        colour: Rgb::BLACK,
+        text: "E [GPa]".to_string(),
+    });
+}
+
+/// The legend under the panels from `legend_top` down; returns the number of rows.
+fn legend(items: &mut Vec<Item>, curves: &[Curve], width: f64, legend_top: f64) -> usize {
+    let labels: Vec<&str> = curves.iter().map(|c| c.label).collect();
+    let layout = legend_layout(&labels, width);
+    items.push(Item::Group("legend"));
+    for (i, (label, &(x, row))) in labels.iter().zip(&layout).enumerate() {
+        let y = legend_top + LEGEND_ROW * row as f64;
+        items.push(Item::Polyline {
+            points: vec![[x, y - 5.0], [x + LEGEND_SAMPLE, y - 5.0]],
+            closed: false,
+            pen: pen(i),
+        });
+        items.push(Item::Text {
+            at: [x + LEGEND_SAMPLE + 8.0, y],
+            size: TextSize::Normal,
+            anchor: Anchor::Start,
+            colour: Rgb::BLACK,
+            text: label.to_string(),
+        });
+    }
+    items.push(Item::EndGroup);
+    layout.last().map_or(0, |l| l.1 + 1)
+}
+
+pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> Scene {
+    assert!(
+        youngs_modulus_gpa.is_finite() && youngs_modulus_gpa > 0.0,
+        "youngs_modulus_gpa = {youngs_modulus_gpa} must be finite and > 0"
+    );
+    let width = 3.0 * PANEL + 2.0 * MARGIN;
+    let samples = sample_curves(curves, youngs_modulus_gpa);
     let e_max = samples
         .iter()
         .flatten()
@@ -185,46 +258,7 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
             colour: Rgb::BLACK,
             text: plane.name().to_string(),
         });
-        items.push(Item::Group("grid"));
-        for ring in 1..=rings {
-            items.push(Item::Circle {
-                centre: [cx, cy],
-                radius: RADIUS * ring as f64 / rings as f64,
-                pen: Pen::solid(Rgb::LIGHT_GREY, 1.0),
-            });
-        }
-        let reach = RADIUS + 8.0;
-        for (a, b) in [
-            ([cx - reach, cy], [cx + reach, cy]),
-            ([cx, cy + reach], [cx, cy - reach]),
-        ] {
-            items.push(Item::Polyline {
-                points: vec![a, b],
-                closed: false,
-                pen: Pen::solid(Rgb::GREY, 1.0),
-            });
-        }
-        items.push(Item::EndGroup);
-        let (h, v) = plane.axes();
-        for (at, anchor, text) in [
-            ([cx + reach + 6.0, cy + 6.0], Anchor::Start, h),
-            ([cx, cy - reach - 6.0], Anchor::Middle, v),
-        ] {
-            items.push(Item::Text {
-                at,
-                size: TextSize::Normal,
-                anchor,
-                colour: Rgb::BLACK,
-                text: text.to_string(),
-            });
-        }
-        items.push(Item::Text {
-            at: [cx, cy + RADIUS + 34.0],
-            size: TextSize::Normal,
-            anchor: Anchor::Middle,
-            colour: Rgb::BLACK,
-            text: "E [GPa]".to_string(),
-        });
+        plane_frame(&mut items, plane, cx, cy, rings);
         items.push(Item::Group(plane.class()));
         for (i, per_curve) in samples.iter().enumerate() {
             let points = per_curve[k]
@@ -254,27 +288,8 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
         }
     }
 
-    let labels: Vec<&str> = curves.iter().map(|c| c.label).collect();
-    let layout = legend_layout(&labels, width);
     let legend_top = cy + RADIUS + 72.0;
-    items.push(Item::Group("legend"));
-    for (i, (label, &(x, row))) in labels.iter().zip(&layout).enumerate() {
-        let y = legend_top + LEGEND_ROW * row as f64;
-        items.push(Item::Polyline {
-            points: vec![[x, y - 5.0], [x + LEGEND_SAMPLE, y - 5.0]],
-            closed: false,
-            pen: pen(i),
-        });
-        items.push(Item::Text {
-            at: [x + LEGEND_SAMPLE + 8.0, y],
-            size: TextSize::Normal,
-            anchor: Anchor::Start,
-            colour: Rgb::BLACK,
-            text: label.to_string(),
-        });
-    }
-    items.push(Item::EndGroup);
-    let rows = layout.last().map_or(0, |l| l.1 + 1);
+    let rows = legend(&mut items, curves, width, legend_top);
     let height = legend_top + LEGEND_ROW * rows as f64;
     Scene {
         width: width as u32,

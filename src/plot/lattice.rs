@@ -159,6 +159,192 @@ pub(crate) fn painter_order(network: &StrutNetwork, toward_viewer: [f64; 3]) -> 
     order
 }
 
+/// The extent `(lo, hi)` of the projected struts `proj` including their radii, and the
+/// range `(d_min, d_max)` of the strut diameters.
+fn strut_extent(
+    struts: &[crate::network::Strut],
+    proj: &[[f64; 2]],
+) -> ([f64; 2], [f64; 2], f64, f64) {
+    let mut lo = [f64::INFINITY; 2];
+    let mut hi = [f64::NEG_INFINITY; 2];
+    let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
+    for s in struts {
+        for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
+            let p = proj[n.index()];
+            for k in 0..2 {
+                lo[k] = lo[k].min(p[k] - r);
+                hi[k] = hi[k].max(p[k] + r);
+            }
+        }
+        let d = s.radius_a + s.radius_b;
+        d_min = d_min.min(d);
+        d_max = d_max.max(d);
+    }
+    (lo, hi, d_min, d_max)
+}
+
+/// Widens the extent `[lo, hi]` to hold the projected `points`.
+fn widen_extent(lo: &mut [f64; 2], hi: &mut [f64; 2], points: impl Iterator<Item = [f64; 2]>) {
+    for p in points {
+        for k in 0..2 {
+            lo[k] = lo[k].min(p[k]);
+            hi[k] = hi[k].max(p[k]);
+        }
+    }
+}
+
+/// The overlay segments with the given `dashed` flag, as a `group` of lines drawn with
+/// `pen`; `place` maps mm to the picture.
+fn overlay_lines(
+    items: &mut Vec<Item>,
+    group: &'static str,
+    segments: &[(bool, [f64; 3], [f64; 3])],
+    dashed: bool,
+    pen: Pen,
+    place: &impl Fn([f64; 3]) -> [f64; 2],
+) {
+    items.push(Item::Group(group));
+    for (d, p, q) in segments {
+        if *d == dashed {
+            items.push(Item::Polyline {
+                points: vec![place(*p), place(*q)],
+                closed: false,
+                pen,
+            });
+        }
+    }
+    items.push(Item::EndGroup);
+}
+
+/// The overlay's marked points with their labels; `place` maps mm to the picture.
+fn overlay_points(
+    items: &mut Vec<Item>,
+    points: &[(String, [f64; 3])],
+    place: &impl Fn([f64; 3]) -> [f64; 2],
+) {
+    items.push(Item::Group("points"));
+    for (label, p) in points {
+        let at = place(*p);
+        items.push(Item::Circle {
+            centre: at,
+            radius: 5.0,
+            pen: Pen::solid(CORE, 2.5),
+        });
+        items.push(Item::Text {
+            at: [at[0] + 8.0, at[1] - 8.0],
+            size: TextSize::Normal,
+            anchor: Anchor::Start,
+            colour: CORE,
+            text: label.clone(),
+        });
+    }
+    items.push(Item::EndGroup);
+}
+
+/// The note in the drawing `area` of a network without struts.
+fn no_struts_note(area: [f64; 4]) -> Item {
+    Item::Text {
+        at: [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0],
+        size: TextSize::Normal,
+        anchor: Anchor::Middle,
+        colour: Rgb::GREY,
+        text: "(no struts)".to_string(),
+    }
+}
+
+/// The map from projected mm (y up) to picture px (y down).
+struct Frame {
+    scale: f64,
+    centre_mm: [f64; 2],
+    centre_px: [f64; 2],
+}
+
+impl Frame {
+    /// The largest scale that fits the extent `[lo, hi]` (mm) into `area` (px), centred.
+    fn fit(area: [f64; 4], lo: [f64; 2], hi: [f64; 2]) -> Self {
+        let extent = [(hi[0] - lo[0]).max(1e-9), (hi[1] - lo[1]).max(1e-9)];
+        let scale = ((area[2] - area[0]) / extent[0]).min((area[3] - area[1]) / extent[1]);
+        let centre_mm = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
+        let centre_px = [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0];
+        Self {
+            scale,
+            centre_mm,
+            centre_px,
+        }
+    }
+
+    /// The picture position of the projected point `p`.
+    fn to_px(&self, p: [f64; 2]) -> [f64; 2] {
+        [
+            self.centre_px[0] + (p[0] - self.centre_mm[0]) * self.scale,
+            self.centre_px[1] - (p[1] - self.centre_mm[1]) * self.scale,
+        ]
+    }
+}
+
+/// The struts back to front, coloured by diameter over `(c_lo, c_hi)`; `proj` holds the
+/// projected nodes.
+fn draw_struts(
+    items: &mut Vec<Item>,
+    network: &StrutNetwork,
+    view: &LatticeView,
+    toward: [f64; 3],
+    proj: &[[f64; 2]],
+    frame: &Frame,
+    (c_lo, c_hi): (f64, f64),
+) {
+    let nodes = network.nodes();
+    let struts = network.struts();
+    // Depth cue: struts further back fade towards white, so layers read apart.
+    let depth = |s: &crate::network::Strut| {
+        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
+        dot([a.x + b.x, a.y + b.y, a.z + b.z], toward) / 2.0
+    };
+    let (z_lo, z_hi) = struts
+        .iter()
+        .map(depth)
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), z| {
+            (l.min(z), h.max(z))
+        });
+    let span = (z_hi - z_lo).max(1e-12);
+    let fade_by = if view.depth_cue && struts.len() >= DEPTH_CUE_STRUTS {
+        FADE
+    } else {
+        0.0
+    };
+    items.push(Item::Group("struts"));
+    for k in painter_order(network, toward) {
+        let s = &struts[k];
+        let d = s.radius_a + s.radius_b;
+        let back = 1.0 - (depth(s) - z_lo) / span;
+        items.push(Item::Segment {
+            a: frame.to_px(proj[s.a.index()]),
+            b: frame.to_px(proj[s.b.index()]),
+            width: (d * frame.scale).max(MIN_WIDTH_PX),
+            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
+        });
+    }
+    items.push(Item::EndGroup);
+}
+
+/// The overlay boxes' edges as `(dashed, from, to)`, box by box.
+fn overlay_segments(overlay: &LatticeOverlay) -> Vec<(bool, [f64; 3], [f64; 3])> {
+    overlay
+        .boxes
+        .iter()
+        .flat_map(|b| b.segments().into_iter().map(|(p, q)| (b.dashed, p, q)))
+        .collect()
+}
+
+/// Colour range: the diameters' range, widened by ±5 % when all struts are alike.
+fn colour_range(d_min: f64, d_max: f64) -> (f64, f64) {
+    if d_max - d_min > 1e-9 * d_max {
+        (d_min, d_max)
+    } else {
+        (d_min * 0.95, d_max * 1.05)
+    }
+}
+
 pub(crate) fn scene(
     network: &StrutNetwork,
     title: &str,
@@ -192,142 +378,58 @@ pub(crate) fn scene(
             [dot(v, right), dot(v, up)]
         })
         .collect();
-    let mut lo = [f64::INFINITY; 2];
-    let mut hi = [f64::NEG_INFINITY; 2];
-    let (mut d_min, mut d_max) = (f64::INFINITY, f64::NEG_INFINITY);
-    for s in struts {
-        for (n, r) in [(s.a, s.radius_a), (s.b, s.radius_b)] {
-            let p = proj[n.index()];
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k] - r);
-                hi[k] = hi[k].max(p[k] + r);
-            }
-        }
-        let d = s.radius_a + s.radius_b;
-        d_min = d_min.min(d);
-        d_max = d_max.max(d);
-    }
+    let (mut lo, mut hi, d_min, d_max) = strut_extent(struts, &proj);
     let project = |v: [f64; 3]| [dot(v, right), dot(v, up)];
-    let overlay_segments: Vec<(bool, [f64; 3], [f64; 3])> = overlay
-        .boxes
-        .iter()
-        .flat_map(|b| b.segments().into_iter().map(|(p, q)| (b.dashed, p, q)))
-        .collect();
+    let overlay_segments = overlay_segments(overlay);
     if !struts.is_empty() {
-        for v in overlay_segments
+        let overlay_points = overlay_segments
             .iter()
             .flat_map(|(_, p, q)| [*p, *q])
-            .chain(overlay.points.iter().map(|(_, p)| *p))
-        {
-            let p = project(v);
-            for k in 0..2 {
-                lo[k] = lo[k].min(p[k]);
-                hi[k] = hi[k].max(p[k]);
-            }
-        }
+            .chain(overlay.points.iter().map(|(_, p)| *p));
+        widen_extent(&mut lo, &mut hi, overlay_points.map(project));
     }
 
     let area = [MARGIN, TITLE_BAND, w - BAR_COLUMN, h - MARGIN];
     if struts.is_empty() {
-        items.push(Item::Text {
-            at: [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0],
-            size: TextSize::Normal,
-            anchor: Anchor::Middle,
-            colour: Rgb::GREY,
-            text: "(no struts)".to_string(),
-        });
+        items.push(no_struts_note(area));
         return finish(items, view, title);
     }
-    let extent = [(hi[0] - lo[0]).max(1e-9), (hi[1] - lo[1]).max(1e-9)];
-    let scale = ((area[2] - area[0]) / extent[0]).min((area[3] - area[1]) / extent[1]);
-    let centre_mm = [(lo[0] + hi[0]) / 2.0, (lo[1] + hi[1]) / 2.0];
-    let centre_px = [(area[0] + area[2]) / 2.0, (area[1] + area[3]) / 2.0];
-    let to_px = |p: [f64; 2]| {
-        [
-            centre_px[0] + (p[0] - centre_mm[0]) * scale,
-            centre_px[1] - (p[1] - centre_mm[1]) * scale,
-        ]
-    };
-    // Colour range: the diameters' range, widened by ±5 % when all struts are alike.
-    let (c_lo, c_hi) = if d_max - d_min > 1e-9 * d_max {
-        (d_min, d_max)
-    } else {
-        (d_min * 0.95, d_max * 1.05)
-    };
+    let frame = Frame::fit(area, lo, hi);
+    let (c_lo, c_hi) = colour_range(d_min, d_max);
 
-    // Depth cue: struts further back fade towards white, so layers read apart.
-    let depth = |s: &crate::network::Strut| {
-        let (a, b) = (nodes[s.a.index()], nodes[s.b.index()]);
-        dot([a.x + b.x, a.y + b.y, a.z + b.z], toward) / 2.0
+    let place = |v: [f64; 3]| frame.to_px(project(v));
+    let domain_pen = Pen::solid(Rgb::GREY, 1.0);
+    overlay_lines(
+        &mut items,
+        "domain",
+        &overlay_segments,
+        false,
+        domain_pen,
+        &place,
+    );
+    draw_struts(
+        &mut items,
+        network,
+        view,
+        toward,
+        &proj,
+        &frame,
+        (c_lo, c_hi),
+    );
+    let core_pen = Pen {
+        colour: CORE,
+        width: 1.5,
+        dash: &[6.0, 4.0],
     };
-    let (z_lo, z_hi) = struts
-        .iter()
-        .map(depth)
-        .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), z| {
-            (l.min(z), h.max(z))
-        });
-    let span = (z_hi - z_lo).max(1e-12);
-    let fade_by = if view.depth_cue && struts.len() >= DEPTH_CUE_STRUTS {
-        FADE
-    } else {
-        0.0
-    };
-    items.push(Item::Group("domain"));
-    for (dashed, p, q) in &overlay_segments {
-        if !*dashed {
-            items.push(Item::Polyline {
-                points: vec![to_px(project(*p)), to_px(project(*q))],
-                closed: false,
-                pen: Pen::solid(Rgb::GREY, 1.0),
-            });
-        }
-    }
-    items.push(Item::EndGroup);
-    items.push(Item::Group("struts"));
-    for k in painter_order(network, toward) {
-        let s = &struts[k];
-        let d = s.radius_a + s.radius_b;
-        let back = 1.0 - (depth(s) - z_lo) / span;
-        items.push(Item::Segment {
-            a: to_px(proj[s.a.index()]),
-            b: to_px(proj[s.b.index()]),
-            width: (d * scale).max(MIN_WIDTH_PX),
-            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
-        });
-    }
-    items.push(Item::EndGroup);
-    items.push(Item::Group("cores"));
-    for (dashed, p, q) in &overlay_segments {
-        if *dashed {
-            items.push(Item::Polyline {
-                points: vec![to_px(project(*p)), to_px(project(*q))],
-                closed: false,
-                pen: Pen {
-                    colour: CORE,
-                    width: 1.5,
-                    dash: &[6.0, 4.0],
-                },
-            });
-        }
-    }
-    items.push(Item::EndGroup);
-    items.push(Item::Group("points"));
-    for (label, p) in &overlay.points {
-        let at = to_px(project(*p));
-        items.push(Item::Circle {
-            centre: at,
-            radius: 5.0,
-            pen: Pen::solid(CORE, 2.5),
-        });
-        items.push(Item::Text {
-            at: [at[0] + 8.0, at[1] - 8.0],
-            size: TextSize::Normal,
-            anchor: Anchor::Start,
-            colour: CORE,
-            text: label.clone(),
-        });
-    }
-    items.push(Item::EndGroup);
+    overlay_lines(
+        &mut items,
+        "cores",
+        &overlay_segments,
+        true,
+        core_pen,
+        &place,
+    );
+    overlay_points(&mut items, &overlay.points, &place);
 
     colour_bar(&mut items, view, c_lo, c_hi);
     axis_triad(&mut items, view, right, up);

@@ -43,6 +43,54 @@ fn stroke(pen: &Pen) -> Stroke {
     }
 }
 
+/// Strokes the polyline through `points` (closed if `closed`) with `pen`.
+fn draw_polyline(pixmap: &mut Pixmap, points: &[[f64; 2]], closed: bool, pen: &Pen) {
+    let id = Transform::identity();
+    let mut pb = PathBuilder::new();
+    for (k, p) in points.iter().enumerate() {
+        if k == 0 {
+            pb.move_to(p[0] as f32, p[1] as f32);
+        } else {
+            pb.line_to(p[0] as f32, p[1] as f32);
+        }
+    }
+    if closed {
+        pb.close();
+    }
+    if let Some(path) = pb.finish() {
+        pixmap.stroke_path(&path, &paint(pen.colour), &stroke(pen), id, None);
+    }
+}
+
+/// Fills the box `[x, y, w, h]` with a vertical ramp through `stops`, bottom to top.
+fn draw_ramp(pixmap: &mut Pixmap, [x, y, w, h]: [f32; 4], stops: &[Rgb]) {
+    let id = Transform::identity();
+    let last = stops.len().saturating_sub(1).max(1) as f32;
+    let grad: Vec<GradientStop> = stops
+        .iter()
+        .enumerate()
+        .map(|(k, c)| GradientStop::new(k as f32 / last, Color::from_rgba8(c.0, c.1, c.2, 255)))
+        .collect();
+    let shader = LinearGradient::new(
+        Point::from_xy(x, y + h),
+        Point::from_xy(x, y),
+        grad,
+        SpreadMode::Pad,
+        id,
+    );
+    if let (Some(shader), Some(r)) = (shader, Rect::from_xywh(x, y, w, h)) {
+        let p = Paint {
+            shader,
+            anti_alias: true,
+            ..Paint::default()
+        };
+        pixmap.fill_rect(r, &p, id, None);
+    } else if let (Some(c), Some(r)) = (stops.first(), Rect::from_xywh(x, y, w, h)) {
+        // A single stop (or a degenerate box): a plain fill.
+        pixmap.fill_rect(r, &paint(*c), id, None);
+    }
+}
+
 /// The scene as a PNG (8-bit RGBA, white background).
 ///
 /// # Panics
@@ -58,22 +106,7 @@ pub(crate) fn to_png(scene: &Scene) -> Vec<u8> {
                 points,
                 closed,
                 pen,
-            } => {
-                let mut pb = PathBuilder::new();
-                for (k, p) in points.iter().enumerate() {
-                    if k == 0 {
-                        pb.move_to(p[0] as f32, p[1] as f32);
-                    } else {
-                        pb.line_to(p[0] as f32, p[1] as f32);
-                    }
-                }
-                if *closed {
-                    pb.close();
-                }
-                if let Some(path) = pb.finish() {
-                    pixmap.stroke_path(&path, &paint(pen.colour), &stroke(pen), id, None);
-                }
-            }
+            } => draw_polyline(&mut pixmap, points, *closed, pen),
             Item::Circle {
                 centre,
                 radius,
@@ -104,33 +137,8 @@ pub(crate) fn to_png(scene: &Scene) -> Vec<u8> {
                 }
             }
             Item::Ramp { x, y, w, h, stops } => {
-                let last = stops.len().saturating_sub(1).max(1) as f32;
-                let grad: Vec<GradientStop> = stops
-                    .iter()
-                    .enumerate()
-                    .map(|(k, c)| {
-                        GradientStop::new(k as f32 / last, Color::from_rgba8(c.0, c.1, c.2, 255))
-                    })
-                    .collect();
                 let (x, y, w, h) = (*x as f32, *y as f32, *w as f32, *h as f32);
-                let shader = LinearGradient::new(
-                    Point::from_xy(x, y + h),
-                    Point::from_xy(x, y),
-                    grad,
-                    SpreadMode::Pad,
-                    id,
-                );
-                if let (Some(shader), Some(r)) = (shader, Rect::from_xywh(x, y, w, h)) {
-                    let p = Paint {
-                        shader,
-                        anti_alias: true,
-                        ..Paint::default()
-                    };
-                    pixmap.fill_rect(r, &p, id, None);
-                } else if let (Some(c), Some(r)) = (stops.first(), Rect::from_xywh(x, y, w, h)) {
-                    // A single stop (or a degenerate box): a plain fill.
-                    pixmap.fill_rect(r, &paint(*c), id, None);
-                }
+                draw_ramp(&mut pixmap, [x, y, w, h], stops);
             }
             Item::Text {
                 at,

@@ -188,6 +188,74 @@ fn push_pen(out: &mut String, pen: &Pen) {
     }
 }
 
+/// A strut as a compact SVG path from `a` to `b`.
+fn push_segment(out: &mut String, a: [f64; 2], b: [f64; 2], width: f64, colour: Rgb) {
+    // The compact form: ~75 bytes per strut.
+    out.push_str("<path d=\"M");
+    push_num(out, a[0]);
+    out.push(' ');
+    push_num(out, a[1]);
+    out.push('L');
+    push_num(out, b[0]);
+    out.push(' ');
+    push_num(out, b[1]);
+    out.push_str("\" stroke=\"");
+    push_hex(out, colour);
+    out.push_str("\" stroke-width=\"");
+    push_num(out, width);
+    out.push_str("\"/>\n");
+}
+
+/// A colour ramp as gradient `ramp{ramps}` and the rectangle `[x, y, w, h]` it fills.
+fn push_ramp(out: &mut String, ramps: usize, rect: [f64; 4], stops: &[Rgb]) {
+    let _ = write!(
+        out,
+        "<defs><linearGradient id=\"ramp{ramps}\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
+    );
+    let last = stops.len().saturating_sub(1).max(1);
+    for (k, c) in stops.iter().enumerate() {
+        let _ = write!(
+            out,
+            "<stop offset=\"{:.4}\" stop-color=\"",
+            k as f64 / last as f64
+        );
+        push_hex(out, *c);
+        out.push_str("\"/>");
+    }
+    out.push_str("</linearGradient></defs>\n");
+    push_rect(out, rect);
+    let _ = writeln!(out, " fill=\"url(#ramp{ramps})\"/>");
+}
+
+/// A `<text>` element at `at`.
+fn push_text(
+    out: &mut String,
+    at: [f64; 2],
+    size: TextSize,
+    anchor: Anchor,
+    colour: Rgb,
+    text: &str,
+) {
+    out.push_str("<text x=\"");
+    push_num(out, at[0]);
+    out.push_str("\" y=\"");
+    push_num(out, at[1]);
+    let _ = write!(out, "\" font-size=\"{}\"", size.svg_px());
+    match anchor {
+        Anchor::Start => {}
+        Anchor::Middle => out.push_str(" text-anchor=\"middle\""),
+        Anchor::End => out.push_str(" text-anchor=\"end\""),
+    }
+    if size == TextSize::Title {
+        out.push_str(" font-weight=\"bold\"");
+    }
+    out.push_str(" fill=\"");
+    push_hex(out, colour);
+    out.push_str("\">");
+    push_escaped(out, text);
+    out.push_str("</text>\n");
+}
+
 /// The scene as a standalone SVG 1.1 document (UTF-8, one element per line).
 pub(crate) fn to_svg(scene: &Scene) -> String {
     let mut out = String::with_capacity(4096 + 80 * scene.items.len());
@@ -251,40 +319,9 @@ pub(crate) fn to_svg(scene: &Scene) -> String {
                 b,
                 width,
                 colour,
-            } => {
-                // The compact form: ~75 bytes per strut.
-                out.push_str("<path d=\"M");
-                push_num(&mut out, a[0]);
-                out.push(' ');
-                push_num(&mut out, a[1]);
-                out.push('L');
-                push_num(&mut out, b[0]);
-                out.push(' ');
-                push_num(&mut out, b[1]);
-                out.push_str("\" stroke=\"");
-                push_hex(&mut out, *colour);
-                out.push_str("\" stroke-width=\"");
-                push_num(&mut out, *width);
-                out.push_str("\"/>\n");
-            }
+            } => push_segment(&mut out, *a, *b, *width, *colour),
             Item::Ramp { x, y, w, h, stops } => {
-                let _ = write!(
-                    out,
-                    "<defs><linearGradient id=\"ramp{ramps}\" x1=\"0\" y1=\"1\" x2=\"0\" y2=\"0\">"
-                );
-                let last = stops.len().saturating_sub(1).max(1);
-                for (k, c) in stops.iter().enumerate() {
-                    let _ = write!(
-                        out,
-                        "<stop offset=\"{:.4}\" stop-color=\"",
-                        k as f64 / last as f64
-                    );
-                    push_hex(&mut out, *c);
-                    out.push_str("\"/>");
-                }
-                out.push_str("</linearGradient></defs>\n");
-                push_rect(&mut out, [*x, *y, *w, *h]);
-                let _ = writeln!(out, " fill=\"url(#ramp{ramps})\"/>");
+                push_ramp(&mut out, ramps, [*x, *y, *w, *h], stops);
                 ramps += 1;
             }
             Item::Text {
@@ -293,26 +330,7 @@ pub(crate) fn to_svg(scene: &Scene) -> String {
                 anchor,
                 colour,
                 text,
-            } => {
-                out.push_str("<text x=\"");
-                push_num(&mut out, at[0]);
-                out.push_str("\" y=\"");
-                push_num(&mut out, at[1]);
-                let _ = write!(out, "\" font-size=\"{}\"", size.svg_px());
-                match anchor {
-                    Anchor::Start => {}
-                    Anchor::Middle => out.push_str(" text-anchor=\"middle\""),
-                    Anchor::End => out.push_str(" text-anchor=\"end\""),
-                }
-                if *size == TextSize::Title {
-                    out.push_str(" font-weight=\"bold\"");
-                }
-                out.push_str(" fill=\"");
-                push_hex(&mut out, *colour);
-                out.push_str("\">");
-                push_escaped(&mut out, text);
-                out.push_str("</text>\n");
-            }
+            } => push_text(&mut out, *at, *size, *anchor, *colour, text),
         }
     }
     out.push_str("</svg>\n");

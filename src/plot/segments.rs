@@ -129,12 +129,25 @@ fn panel(items: &mut Vec<Item>, seg: &SegmentCurve, top: f64, e_gpa: f64) {
         text: "GPa".into(),
     });
     items.push(Item::EndGroup);
+    panel_curves(items, seg, &values, &px, x1, y1);
+}
+
+/// The panel's three curves (one per axis, `values` per sample) and their legend right of
+/// `x1`, from `y1` down; `px` maps (t, E) to the picture.
+fn panel_curves(
+    items: &mut Vec<Item>,
+    seg: &SegmentCurve,
+    values: &[[f64; 3]],
+    px: &impl Fn(f64, f64) -> [f64; 2],
+    x1: f64,
+    y1: f64,
+) {
     items.push(Item::Group("curves"));
     for (i, (name, dash, colour)) in AXES.iter().enumerate() {
         let points: Vec<[f64; 2]> = seg
             .samples
             .iter()
-            .zip(&values)
+            .zip(values)
             .map(|((t, _), v)| px(*t, v[i]))
             .collect();
         for p in &points {
