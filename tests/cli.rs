@@ -442,9 +442,12 @@ fn design_by_the_shipped_networks_is_fe_verified() {
 fn design_with_manufacturing_limits_returns_printable_designs() {
     let dir = temp_dir("design-printable");
     let bone = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
+    let models = shipped_models();
     let out = trussforge(
         &[
             "design",
+            "--models",
+            &models,
             "--target",
             bone,
             "--samples",
@@ -581,4 +584,40 @@ fn command_line_numbers_are_validated_like_the_spec() {
         assert!(stderr(&out).contains(message), "{args:?}: {}", stderr(&out));
     }
     assert!(!dir.join("x.csv").exists());
+}
+
+/// The models folder: `--models` first, then `$TRUSSFORGE_MODELS`; a folder without models is
+/// named in the error.
+#[test]
+fn the_models_folder_is_named_or_taken_from_the_environment() {
+    let dir = temp_dir("models-folder");
+    let target = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
+    let missing = dir.join("no-models-here");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_trussforge"))
+            .args([
+                "design",
+                "--target",
+                target,
+                "--samples",
+                "8",
+                "--polish",
+                "0",
+                "--top",
+                "1",
+            ])
+            .args(extra)
+            .env("TRUSSFORGE_MODELS", &missing)
+            .current_dir(&dir)
+            .output()
+            .expect("binary runs")
+    };
+    let out = run(&[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    let err = stderr(&out);
+    assert!(err.contains("no-models-here"), "{err}");
+    assert_eq!(err.matches("error:").count(), 1, "{err}");
+    let models = shipped_models();
+    let out = run(&["--models", &models]);
+    assert!(out.status.success(), "{}", stderr(&out));
 }
