@@ -104,7 +104,6 @@
 //! at the default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7).
 //! For lattices where even that is too many, export the struts as a 3MF beam lattice
 //! instead (see [`crate::export`]).
-#![deny(clippy::too_many_lines)]
 
 mod broad_phase;
 mod check;

@@ -14,7 +14,6 @@
 //!
 //! [`PeriodicCell`]: crate::design_space::PeriodicCell
 
-#![deny(clippy::too_many_lines)]
 
 use nalgebra::Point3;
 use serde::{Deserialize, Serialize};

@@ -11,7 +11,6 @@
 //!
 //! All files are written into a temporary folder beside the output folder, which replaces the
 //! output folder only when every file is complete: a failed build leaves no partial output.
-#![deny(clippy::too_many_lines)]
 
 pub mod batch;
 mod cell_size;

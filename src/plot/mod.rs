@@ -50,7 +50,6 @@
 //!
 //! [`Stiffness::youngs_modulus`]: crate::mechanics::Stiffness::youngs_modulus
 
-#![deny(clippy::too_many_lines)]
 
 mod colormap;
 mod directional;

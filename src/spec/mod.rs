@@ -25,7 +25,6 @@
 //! mesh: {method: auto, resolution: 0.35}  # optional
 //! outputs: {stl: true, threemf: true, beam_lattice: true, step: true}   # optional
 //! ```
-#![deny(clippy::too_many_lines)]
 
 mod error;
 mod fill;
