@@ -1,6 +1,8 @@
 //! The `trussforge` command line: parses arguments, calls the library, prints, exits.
 //!
 //! Errors print one line, the error and its causes joined by `: `, and exit with code 2.
+// No function of the command line may exceed `clippy.toml`'s line limit.
+#![deny(clippy::too_many_lines)]
 
 mod cli;
 

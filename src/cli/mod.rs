@@ -1,7 +1,6 @@
 //! Subcommands of the `trussforge` binary. Each module turns parsed arguments into library
 //! calls and prints the result; no mechanics or geometry lives here.
 
-
 mod batch;
 mod bench;
 mod bench_inverse;

@@ -6,7 +6,6 @@
 //! before it is written. Output is deterministic: the same input gives the same bytes.
 //! Formats are specified in each submodule's docs.
 
-
 mod atomic;
 pub mod step;
 pub mod stl;

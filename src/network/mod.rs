@@ -14,7 +14,6 @@
 //!
 //! [`PeriodicCell`]: crate::design_space::PeriodicCell
 
-
 use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;

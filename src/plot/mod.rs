@@ -50,7 +50,6 @@
 //!
 //! [`Stiffness::youngs_modulus`]: crate::mechanics::Stiffness::youngs_modulus
 
-
 mod colormap;
 mod directional;
 mod lattice;
