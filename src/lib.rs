@@ -25,6 +25,7 @@
 
 pub mod dataset;
 pub mod design_space;
+pub mod error_text;
 pub mod export;
 pub mod fem;
 pub mod fsutil;

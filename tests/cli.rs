@@ -1,6 +1,8 @@
 //! Runs the `trussforge` binary as a user would, each test in its own temporary directory.
 
-use crate::common::{fixture, shipped_models, stderr, stdout, temp_dir, trussforge};
+use crate::common::{
+    fixture, shipped_models, stderr, stdout, temp_dir, trussforge, trussforge_with_env,
+};
 
 #[test]
 fn topologies_json_reports_the_count_and_why() {
@@ -594,23 +596,19 @@ fn the_models_folder_is_named_or_taken_from_the_environment() {
     let target = "0.268,0.087,0.152,-0.015,-0.011,-0.003,0.486,0.195,0.001,-0.066,0.023,0.677,0.01,0.044,0.011,0.175,-0.042,-0.005,0.198,0.001,0.112";
     let missing = dir.join("no-models-here");
     let run = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_trussforge"))
-            .args([
-                "design",
-                "--target",
-                target,
-                "--samples",
-                "8",
-                "--polish",
-                "0",
-                "--top",
-                "1",
-            ])
-            .args(extra)
-            .env("TRUSSFORGE_MODELS", &missing)
-            .current_dir(&dir)
-            .output()
-            .expect("binary runs")
+        let mut args = vec![
+            "design",
+            "--target",
+            target,
+            "--samples",
+            "8",
+            "--polish",
+            "0",
+            "--top",
+            "1",
+        ];
+        args.extend_from_slice(extra);
+        trussforge_with_env(&args, &dir, &[("TRUSSFORGE_MODELS", &missing)])
     };
     let out = run(&[]);
     assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));

@@ -30,8 +30,14 @@ pub fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs the `trussforge` binary in `dir`.
 pub fn trussforge(args: &[&str], dir: &Path) -> Output {
+    trussforge_with_env(args, dir, &[])
+}
+
+/// [`trussforge`] with extra environment variables set for the run.
+pub fn trussforge_with_env(args: &[&str], dir: &Path, env: &[(&str, &Path)]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_trussforge"))
         .args(args)
+        .envs(env.iter().copied())
         .current_dir(dir)
         .output()
         .expect("binary runs")

@@ -132,23 +132,12 @@ pub struct FailedSample {
     pub cause: GradingError,
 }
 
-/// Writes an error as `message: cause: cause…`, skipping a cause whose text the message
-/// already holds.
+/// Writes an error as `message: cause: cause…` ([`crate::error_text::one_line`]).
 fn serialize_error_chain<S: serde::Serializer>(
     error: &GradingError,
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
-    let mut text = error.to_string();
-    let mut cause = std::error::Error::source(error);
-    while let Some(c) = cause {
-        let part = c.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = c.source();
-    }
-    serializer.serialize_str(&text)
+    serializer.serialize_str(&crate::error_text::one_line(error))
 }
 
 /// The verification report.

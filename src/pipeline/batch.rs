@@ -60,6 +60,7 @@ use thiserror::Error;
 
 use super::build;
 pub use crate::dataset::Shard;
+use crate::error_text::one_line;
 use crate::spec::{RawSpec, Spec};
 
 /// The summary file name of an unsharded batch (see [`summary_path`]).
@@ -126,18 +127,6 @@ impl BatchError {
             source,
         }
     }
-}
-
-/// An error and its causes on one line, joined by `: ` (as the command line prints them).
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut line = e.to_string();
-    let mut cause = e.source();
-    while let Some(c) = cause {
-        line.push_str(": ");
-        line.push_str(&c.to_string());
-        cause = c.source();
-    }
-    line
 }
 
 /// Collects spec files from `inputs`, in order: a file is taken as it is (any extension), a
@@ -599,7 +588,7 @@ fn run_one(
     let spec = match Spec::load(&planned.path) {
         Ok(spec) => spec,
         Err(e) => {
-            outcome.error = Some(error_chain(&e));
+            outcome.error = Some(one_line(&e));
             return finish(outcome);
         }
     };
@@ -626,7 +615,7 @@ fn run_one(
             outcome.triangles = Some(report.mesh.triangles);
             outcome.struts = Some(report.struts);
         }
-        Ok(Err(e)) => outcome.error = Some(error_chain(&e)),
+        Ok(Err(e)) => outcome.error = Some(one_line(&e)),
         Err(panic) => {
             let message = panic
                 .downcast_ref::<&str>()
