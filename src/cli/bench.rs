@@ -77,6 +77,22 @@ pub struct Args {
     /// `optimum`: topologies refined to convergence after screening.
     #[arg(long, default_value_t = ExhaustiveOptions::default().finalists)]
     finalists: usize,
+    /// `graded`: generated specs to build.
+    #[arg(long, default_value_t = 40)]
+    specs: usize,
+    /// `graded`: folder for the generated specs, the builds and `bench-graded.json`
+    /// (default `output/bench-graded-<seed>`).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// `graded`: wall-clock limit per build, s.
+    #[arg(long, default_value_t = 900.0)]
+    timeout_s: f64,
+    /// `graded`: keep every build's output folder.
+    #[arg(long)]
+    keep: bool,
+    /// `graded`: build only these spec indices (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -92,6 +108,10 @@ enum Target {
     /// The bone targets' optimum: an exhaustive search of the design space (every topology,
     /// multi-start FE refinement) against the default `design --refine` (minutes per target).
     Optimum,
+    /// Graded implants for generated specs as users write them (cylinders, boxes, envelope
+    /// STLs; 2–6 points; targets of random printable designs and measured bone): outcome,
+    /// time, memory, size and accuracy per spec, then the summary (minutes per spec).
+    Graded,
 }
 
 fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
@@ -125,6 +145,22 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &options,
             )
         }
+        Target::Graded => super::bench_graded::run(&super::bench_graded::Options {
+            specs: args.specs,
+            seed: args.seed,
+            out: args
+                .out
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(format!("output/bench-graded-{}", args.seed))),
+            timeout_s: args.timeout_s,
+            keep: args.keep,
+            bone_targets: Some(
+                args.bone_targets
+                    .clone()
+                    .unwrap_or_else(|| PathBuf::from("fixtures/bone_targets.csv")),
+            ),
+            only: args.only.clone(),
+        }),
         Target::Optimum => {
             let targets = args
                 .bone_targets

@@ -3,6 +3,7 @@
 
 mod batch;
 mod bench;
+mod bench_graded;
 mod bench_inverse;
 mod build;
 mod cell;
