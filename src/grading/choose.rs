@@ -1,34 +1,40 @@
-//! Choosing one design per control point among its FE-verified candidates, trading accuracy
-//! against compatibility with the neighbours' cells.
+//! Choosing one design per control point among its FE-verified candidates, trading the
+//! accuracy of what will be *built* against the cell size and compatibility with the
+//! neighbours' cells.
 //!
 //! With `e_i(c)` the FE relative Frobenius error (4th-order tensors) of candidate `c` at point
-//! `i` and `e_i*` the best of point `i`,
-//! the choice minimizes
+//! `i`, the choice predicts the error of the cell built there, `ê_i = e_i(c)` when the point
+//! keeps a core (its design reproduced cell for cell, see the grading's cores) and
+//! `e_i(c) + NO_CORE_PENALTY` when its cell and a neighbour's do not both fit between the two
+//! points with the transition between them and its cell is the larger of the two along the
+//! segment (then it loses its core and is blended; the other keeps a one-cell core where its
+//! cell and the transition fit beside the first as a point), and minimizes
 //!
 //! ```text
-//! J = Σ_i [w_i (e_i(c_i) − e_i*) + μ ln(h_i(c_i) / h_i*)] + λ Σ_{i~j} D(c_i, c_j)
+//! J = Σ_i [MISS_COST·[ê_i > tol_i] + w_i (ê_i − e_i*) + μ ln(h_i(c_i) / h_i*)] + λ Σ_{i~j} D(c_i, c_j)
 //! ```
 //!
-//! over the pairs `i~j` of k-nearest neighbours, where `w_i` is the point's weight, `λ` the
-//! spec's `grading.smoothness`, `h_i(c)` the size of the cell candidate `c` needs (its longest
-//! body diagonal at the smallest printable cell size, mm; `h_i*` the smallest among the
-//! point's candidates), `μ` the spec's `grading.cell_size_weight` (a smaller
-//! cell puts more cells between the points, for cores and transitions) and `D` the
-//! [`cell_distance`]: how far apart two cells are up
-//! to the 24 cube rotations that [`super::align`] applies anyway (relative Frobenius distance
-//! of the primitive cells) plus ½ when their topologies differ (the blend then has to morph one
-//! strut set into the other). So a candidate may cost up to `λ` of relative Frobenius error per unit of cell distance
-//! it saves; `λ = 0` takes every point's most accurate candidate. Candidates above a point's
-//! `tolerance` are not considered unless none is within it.
+//! over the pairs `i~j` of k-nearest neighbours, where `e_i*` is the best design error of
+//! point `i`, `w_i` the point's weight, `λ` the spec's `grading.smoothness`, `h_i(c)` the size
+//! of the cell candidate `c` needs (its longest body diagonal at the smallest printable cell
+//! size, mm; `h_i*` the smallest among the point's candidates), `μ` the spec's
+//! `grading.cell_size_weight` (a smaller cell puts more cells between the points, for cores
+//! and transitions) and `D` the [`cell_distance`]: how far apart two cells are up to the 24
+//! cube rotations that [`super::align`] applies anyway (relative Frobenius distance of the
+//! primitive cells) plus ½ when their topologies differ (the blend then has to morph one strut
+//! set into the other). `MISS_COST` outweighs every other term, so the choice first keeps as
+//! many points as it can within their tolerance *as built*, then trades the rest: a design of
+//! error 0.08 whose 8.7 mm cell leaves no core is not taken over one of 0.0 at 2.5 mm that
+//! keeps it. `λ = 0` and no cell sizes take every point's most accurate candidate.
 //!
-//! When cell sizes are given, a neighbour pair whose cells (`h·F`, mm) are together wider
-//! along the segment between the points than the segment is long cannot have both designs
-//! reproduced there (see the grading's cores): each such pair costs [`MISFIT_COST`], so a
-//! fitting combination is chosen whenever one exists. The size term measures the cell by its
-//! longest body diagonal (mm), what the room between points is spent on.
+//! Two cells fit between points `p_i`, `p_j` at distance `d` when `(t + 2)/2 · (w_i + w_j) ≤ d`,
+//! `w` the cells' widths (`h·F`, mm) along the segment and `t` the transition cells: the ideal
+//! `(t + 1)/2 · (w_i + w_j)` of half a cell each side and `t` transition cells, plus one cell
+//! for moving the points to cell centres (as the grading's core clipping needs).
 //!
-//! The minimization is coordinate descent from the most accurate candidates, points in input
-//! order, until no point changes (at most 50 sweeps): deterministic, and `J` never increases.
+//! The minimization is coordinate descent on the whole `J` (a point's choice changes its
+//! neighbours' predicted errors too) from the most accurate candidates, points in input order,
+//! until no point changes (at most 50 sweeps): deterministic, and `J` never increases.
 
 use nalgebra::Matrix3;
 
@@ -83,29 +89,47 @@ pub struct ChoiceWeights {
     pub smoothness: f64,
     /// `μ`: relative Frobenius error a candidate may cost per e-fold of smaller cell.
     pub cell_size: f64,
+    /// `t`: free cell layers the grading keeps between two cores (`grading.transition_cells`).
+    pub transition_cells: usize,
 }
 
-/// The three terms of one point's part of `J` for its chosen candidate.
+/// The terms of one point's part of `J` for its chosen candidate.
 #[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize)]
 pub struct ChoiceCost {
-    /// `w_i (e_i(c) − e_i*)`: accuracy given up against the point's most accurate candidate.
+    /// `ê_i`: the predicted relative Frobenius error of the cell built at the point (the
+    /// design's, plus [`NO_CORE_PENALTY`] when a neighbour's cell leaves it no core).
+    pub predicted_error: f64,
+    /// Whether `ê_i` is above the point's tolerance (costs [`MISS_COST`]).
+    pub misses_tolerance: bool,
+    /// `w_i (ê_i − e_i*)`: accuracy given up against the point's most accurate design.
     pub accuracy: f64,
     /// `μ ln(h(c) / h_i*)`: the cell size against the smallest among the point's candidates.
     pub cell_size: f64,
     /// `λ Σ_j D(c, c_j)` over the neighbours.
     pub compatibility: f64,
-    /// Neighbours whose cell and this one do not both fit between the two points (each costs
-    /// [`MISFIT_COST`]).
+    /// Neighbours whose cell and this one do not both fit between the two points where this
+    /// point's cell is the larger (or does not fit beside the other's blend either): the point
+    /// then loses its core.
     pub misfits: usize,
 }
 
-/// What a neighbour pair whose cells do not fit between the points costs: more than any
-/// accuracy difference, so a fitting combination is taken whenever one exists.
-pub const MISFIT_COST: f64 = 1.0;
+/// What a point whose cell does not fit beside a neighbour's is predicted to lose against its
+/// design (relative Frobenius error): without a core the cell there is a least-squares blend
+/// of incompatible neighbours, not the design (measured 0.3–0.66 on `bench graded`).
+pub const NO_CORE_PENALTY: f64 = 0.5;
+
+/// What a predicted built error above the point's tolerance costs: more than every other term
+/// together, so the choice first keeps as many points within tolerance as it can.
+pub const MISS_COST: f64 = 100.0;
 
 impl ChoiceCost {
     fn total(&self) -> f64 {
-        self.accuracy + self.cell_size + self.compatibility + MISFIT_COST * self.misfits as f64
+        let miss = if self.misses_tolerance {
+            MISS_COST
+        } else {
+            0.0
+        };
+        miss + self.accuracy + self.cell_size + self.compatibility
     }
 }
 
@@ -113,6 +137,21 @@ impl ChoiceCost {
 fn width(a: &Matrix3<f64>, e: &nalgebra::Vector3<f64>) -> f64 {
     a.try_inverse()
         .map_or(f64::INFINITY, |inv| 1.0 / (inv * e).amax())
+}
+
+/// The distance (mm) two control points need for cells `a` at `from` and `b` at `to`
+/// (columns, mm) to both fit between them with `transition_cells` between (the fit rule of the
+/// module docs).
+pub fn needed_distance(
+    a: &Matrix3<f64>,
+    b: &Matrix3<f64>,
+    from: [f64; 3],
+    to: [f64; 3],
+    transition_cells: usize,
+) -> f64 {
+    let d = nalgebra::Vector3::from(to) - nalgebra::Vector3::from(from);
+    let e = d / d.norm();
+    0.5 * (transition_cells as f64 + 2.0) * (width(a, &e) + width(b, &e))
 }
 
 /// A candidate's cell in mm (`h·F`, columns) and its longest body diagonal, mm.
@@ -139,16 +178,7 @@ impl<'a> Problem<'a> {
         );
         let allowed: Vec<Vec<usize>> = points
             .iter()
-            .map(|p| {
-                let within: Vec<usize> = (0..p.candidates.len())
-                    .filter(|&c| p.tolerance.is_none_or(|t| p.candidates[c].1 <= t))
-                    .collect();
-                if within.is_empty() {
-                    (0..p.candidates.len()).collect()
-                } else {
-                    within
-                }
-            })
+            .map(|p| (0..p.candidates.len()).collect())
             .collect();
         let affine: Vec<Vec<Option<Matrix3<f64>>>> = points
             .iter()
@@ -208,11 +238,36 @@ impl<'a> Problem<'a> {
         let (Some((ai, _)), Some((aj, _))) = (&self.physical[i][a], &self.physical[j][b]) else {
             return true;
         };
-        let d = nalgebra::Vector3::from(self.points[j].position)
-            - nalgebra::Vector3::from(self.points[i].position);
+        let (from, to) = (self.points[i].position, self.points[j].position);
+        let length = (nalgebra::Vector3::from(to) - nalgebra::Vector3::from(from)).norm();
+        needed_distance(ai, aj, from, to, self.weights.transition_cells) <= length
+    }
+
+    /// The part of `J` that point `i`'s choice changes: its own terms and its neighbours'.
+    fn local_total(&self, i: usize, chosen: &[usize]) -> f64 {
+        std::iter::once(i)
+            .chain(self.near[i].iter().copied())
+            .map(|j| self.cost(j, chosen[j], chosen).total())
+            .sum()
+    }
+
+    /// Whether point `i` with candidate `a` loses its core beside point `j` with candidate
+    /// `b`: their cells do not both fit, and `i`'s is the larger along the segment or does not
+    /// fit beside `j` as a point-like blend either (as the grading's core clipping decides).
+    fn loses_core(&self, i: usize, a: usize, j: usize, b: usize) -> bool {
+        if self.fits(i, a, j, b) {
+            return false;
+        }
+        let (Some((ai, _)), Some((aj, _))) = (&self.physical[i][a], &self.physical[j][b]) else {
+            return false;
+        };
+        let (from, to) = (self.points[i].position, self.points[j].position);
+        let d = nalgebra::Vector3::from(to) - nalgebra::Vector3::from(from);
         let length = d.norm();
         let e = d / length;
-        width(ai, &e) + width(aj, &e) <= length
+        let (wi, wj) = (width(ai, &e), width(aj, &e));
+        let t = self.weights.transition_cells as f64;
+        wi >= wj || wi + 0.5 * t * (wi + wj) > length
     }
 
     fn cost(&self, i: usize, c: usize, chosen: &[usize]) -> ChoiceCost {
@@ -220,7 +275,7 @@ impl<'a> Problem<'a> {
         let size = self.physical[i][c].map_or(1.0, |(_, d)| d);
         let misfits = self.near[i]
             .iter()
-            .filter(|&&j| !self.fits(i, c, j, chosen[j]))
+            .filter(|&&j| self.loses_core(i, c, j, chosen[j]))
             .count();
         let compatibility = if self.weights.smoothness == 0.0 {
             0.0
@@ -231,8 +286,11 @@ impl<'a> Problem<'a> {
                 .sum();
             self.weights.smoothness * d
         };
+        let predicted = p.candidates[c].1 + if misfits > 0 { NO_CORE_PENALTY } else { 0.0 };
         ChoiceCost {
-            accuracy: p.weight * (p.candidates[c].1 - self.best_error[i]),
+            predicted_error: predicted,
+            misses_tolerance: p.tolerance.is_some_and(|t| predicted > t),
+            accuracy: p.weight * (predicted - self.best_error[i]),
             cell_size: self.weights.cell_size * (size / self.smallest_cell[i]).ln(),
             compatibility,
             misfits,
@@ -271,10 +329,12 @@ pub fn choose_designs(
     for _ in 0..50 {
         let mut changed = false;
         for i in 0..n {
-            let (mut pick, mut pick_cost) =
-                (chosen[i], problem.cost(i, chosen[i], &chosen).total());
+            let mut pick = chosen[i];
+            let mut pick_cost = problem.local_total(i, &chosen);
             for &c in &problem.allowed[i] {
-                let k = problem.cost(i, c, &chosen).total();
+                let mut trial = chosen.clone();
+                trial[i] = c;
+                let k = problem.local_total(i, &trial);
                 if k < pick_cost - 1e-12 {
                     (pick, pick_cost) = (c, k);
                 }
@@ -374,6 +434,7 @@ mod tests {
         ChoiceWeights {
             smoothness,
             cell_size: 0.0,
+            transition_cells: 1,
         }
     }
 
@@ -385,6 +446,7 @@ mod tests {
         let weights = ChoiceWeights {
             smoothness: 0.0,
             cell_size: 0.01,
+            transition_cells: 1,
         };
         // Halving the cell (cost 0.0069) is worth 0.005 of error; 0.1 more error is not worth
         // a six times smaller cell.
@@ -448,5 +510,50 @@ mod tests {
         p0.tolerance = Some(0.15);
         let points = vec![p0, point(5.0, vec![(bcc, 0.1)])];
         assert_eq!(choose_designs(&points, 4, w(10.0)), vec![0, 0]);
+    }
+
+    #[test]
+    fn the_choice_ranks_by_the_predicted_built_error_not_the_design_error() {
+        // Two points 20 mm apart. Point 0's most accurate design (0.08) needs a 12 mm cell:
+        // with the neighbour's 2.5 mm cell and one transition cell they need
+        // 1.5 · (12 + 2.5) = 21.75 mm > 20 mm, so point 0 (the larger cell) would lose its
+        // core (point 1 keeps one: 2.5 + 0.5 · (12 + 2.5) = 9.75 mm ≤ 20 mm). Its other
+        // design (0.156, 2.4 mm) misses the tolerance 0.1 too, but is built as designed.
+        let a = design(2, [1.0; 3], 0.0);
+        let b = design(0, [1.0; 3], 0.0);
+        let mut p0 = point(0.0, vec![(a.clone(), 0.08), (b.clone(), 0.156)]);
+        p0.cell_sizes = vec![12.0, 2.4];
+        p0.tolerance = Some(0.1);
+        let mut p1 = point(20.0, vec![(b.clone(), 0.0)]);
+        p1.cell_sizes = vec![2.5];
+        p1.tolerance = Some(0.1);
+        let points = vec![p0, p1];
+        let weights = w(0.1);
+        assert_eq!(choose_designs(&points, 4, weights), vec![1, 0]);
+        let costs = choice_costs(&points, 4, weights, &[0, 0]);
+        assert_eq!(costs[0].misfits, 1);
+        assert!((costs[0].predicted_error - (0.08 + NO_CORE_PENALTY)).abs() < 1e-12);
+        // The neighbour keeps its core beside the blend.
+        assert_eq!(costs[1].misfits, 0);
+        assert!(!costs[1].misses_tolerance);
+        let costs = choice_costs(&points, 4, weights, &[1, 0]);
+        assert_eq!(costs[0].misfits, 0);
+        assert!(!costs[1].misses_tolerance);
+        // Further apart (22 mm) the accurate design fits and is taken.
+        let mut far = points.clone();
+        far[1].position = [22.0, 0.0, 0.0];
+        assert_eq!(choose_designs(&far, 4, weights), vec![0, 0]);
+    }
+
+    #[test]
+    fn needed_distance_is_both_widths_with_the_transition_and_one_cell() {
+        let a = Matrix3::from_diagonal(&nalgebra::Vector3::new(2.0, 3.0, 4.0));
+        let b = Matrix3::from_diagonal(&nalgebra::Vector3::new(1.0, 1.0, 1.0));
+        // Along x: widths 2 and 1; t = 1 → (1 + 2)/2 · 3 = 4.5 mm.
+        let d = needed_distance(&a, &b, [0.0; 3], [10.0, 0.0, 0.0], 1);
+        assert!((d - 4.5).abs() < 1e-12, "{d}");
+        // Along z with t = 2: 2 · (4 + 1) = 10 mm.
+        let d = needed_distance(&a, &b, [0.0; 3], [0.0, 0.0, -7.0], 2);
+        assert!((d - 10.0).abs() < 1e-12, "{d}");
     }
 }

@@ -12,9 +12,11 @@
 //! at least `transition_cells` free cell layers between their blocks along some index axis.
 //! The clipping is done twice: first in mm along the segment between the points (a ray leaves
 //! `p_i + A_i[−κ, κ]³` after `κ / ‖A_i⁻¹ e‖_∞` mm), then exactly in index space once the
-//! scaffold has located the points. Where even `k = 0` leaves no room, both points lose their
-//! cores (they are blended as without cores, and their cells only approximate their designs)
-//! and a [`GradingError::PointsTooClose`] note gives the distance that would be needed.
+//! scaffold has located the points. Where even `k = 0` leaves no room, the point whose cell is
+//! the larger along the segment loses its core (it is blended as without a core, and its cell
+//! only approximates its design), the other keeps a one-cell core if its cell and the
+//! transition fit beside that point-like blend (else it loses its core too), and a
+//! [`GradingError::PointsTooClose`] note gives the distance that would be needed.
 
 use std::collections::BTreeMap;
 
@@ -72,9 +74,10 @@ fn needed(
 }
 
 /// The half-widths `k_i ≤ requested` that leave `transition` cell layers between every pair of
-/// cores along the segment joining them (first, mm-space clipping). Two points that leave no
-/// room even for `k = 0` lose their cores (`None`), with a [`GradingError::PointsTooClose`]
-/// note saying what distance would be needed.
+/// cores along the segment joining them (first, mm-space clipping). Of two points that leave
+/// no room even for `k = 0`, the larger cell along the segment loses its core (`None`), the
+/// other too unless its cell and the transition fit beside the first as a point; a
+/// [`GradingError::PointsTooClose`] note says what distance would be needed.
 pub(crate) fn clip_in_space(
     ids: &[String],
     positions: &[[f64; 3]],
@@ -95,8 +98,12 @@ pub(crate) fn clip_in_space(
             let d = Point3::from(positions[j]) - Point3::from(positions[i]);
             let dist = d.norm();
             let e = d / dist;
-            let fits = |ki, kj| needed(&inverse[i], &inverse[j], &e, ki, kj, transition) <= dist;
-            while !fits(half[i], half[j]) && (half[i] > 0 || half[j] > 0) {
+            let (ri, rj) = (reach(&inverse[i], &e), reach(&inverse[j], &e));
+            // A point that lost its core is point-like: only the transition's share of it counts.
+            let core = |k: usize, r: f64, lost: bool| if lost { 0.0 } else { (k as f64 + 0.5) * r };
+            let between = transition as f64 * 0.5 * (ri + rj);
+            let fits = |ki, kj, li, lj| core(ki, ri, li) + core(kj, rj, lj) + between <= dist;
+            while !fits(half[i], half[j], lost[i], lost[j]) && (half[i] > 0 || half[j] > 0) {
                 if half[i] >= half[j] {
                     half[i] -= 1;
                 }
@@ -104,9 +111,19 @@ pub(crate) fn clip_in_space(
                     half[j] -= 1;
                 }
             }
-            if !fits(half[i], half[j]) {
+            if !fits(half[i], half[j], lost[i], lost[j]) {
                 notes.push(too_close(ids, positions, lattices, i, j, transition));
-                (lost[i], lost[j]) = (true, true);
+                // The larger cell along the segment loses its core; the other keeps its own
+                // where it fits beside a point-like blend.
+                // Half a cell more for moving the point to its cell centre.
+                let (big, small) = if ri >= rj { (i, j) } else { (j, i) };
+                lost[big] = true;
+                let slack = 0.5 * ri.min(rj);
+                if !(fits(half[i], half[j], lost[i], lost[j])
+                    && between + slack <= dist - core(half[small], ri.min(rj), false))
+                {
+                    lost[small] = true;
+                }
             }
         }
     }
@@ -304,6 +321,35 @@ mod tests {
             }
             e => panic!("unexpected {e}"),
         }
+    }
+
+    #[test]
+    fn of_two_points_too_close_the_larger_cell_loses_its_core() {
+        // Cells of 4 mm and 1 mm, 4 mm apart: both cells and the transition need
+        // 2 + 0.5 + 2.5 = 5 mm; the small cell beside a point-like blend needs
+        // 0.5 + 0.5 (moving to its cell centre) + 2.5 = 3.5 mm.
+        let lattices = vec![Matrix3::identity() * 4.0, Matrix3::identity()];
+        let mut notes = Vec::new();
+        let half = clip_in_space(
+            &ids(2),
+            &[[0.0; 3], [4.0, 0.0, 0.0]],
+            &lattices,
+            1,
+            1,
+            &mut notes,
+        );
+        assert_eq!(half, vec![None, Some(0)]);
+        assert_eq!(notes.len(), 1);
+        // 3 mm apart the small one has no room either.
+        let half = clip_in_space(
+            &ids(2),
+            &[[0.0; 3], [3.0, 0.0, 0.0]],
+            &lattices,
+            1,
+            1,
+            &mut notes,
+        );
+        assert_eq!(half, vec![None, None]);
     }
 
     #[test]

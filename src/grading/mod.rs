@@ -86,8 +86,8 @@ use thiserror::Error;
 pub use align::{AlignedCell, Alignment, align, cube_rotations};
 pub use blend::{CellInfo, TransitionStats};
 pub use choose::{
-    ChoiceCost, ChoiceWeights, MISFIT_COST, PointOptions, cell_distance, choice_costs,
-    choose_designs,
+    ChoiceCost, ChoiceWeights, MISS_COST, NO_CORE_PENALTY, PointOptions, cell_distance,
+    choice_costs, choose_designs, needed_distance,
 };
 pub use cores::{Core, longest_diagonal};
 pub use interpolate::{DesignField, WeightKind};

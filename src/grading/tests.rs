@@ -992,6 +992,49 @@ fn cores_reproduce_every_design_exactly_at_its_own_cell_size() {
 }
 
 #[test]
+fn one_cell_cores_reproduce_every_design_exactly() {
+    // Cores of a single cell (core_cells: 0), the points closer together than 3 × 3 × 3 cores
+    // would allow: the cell at each point, cut out as a periodic cell and as the 1 × 1 × 1
+    // window of the written network, is still the design, strut for strut.
+    let mut points = cored_points();
+    points[1].position = [9.0, 0.0, 0.0];
+    points[2].position = [4.5, 8.0, 0.0];
+    let domain = Domain::new_box([-6.0, -6.0, -8.0], [21.0, 19.0, 8.0]).unwrap();
+    let options = GradingOptions {
+        core_cells: Some(0),
+        ..GradingOptions::default()
+    };
+    let graded = grade(&points, 3.0, &domain, &options).unwrap();
+    let v = verify(
+        &graded,
+        &points,
+        None,
+        &VerifyOptions {
+            samples_per_segment: 0,
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    for (i, check) in v.points.iter().enumerate() {
+        assert_eq!(graded.cores[i].half_cells, Some(0), "{:?}", graded.notes);
+        assert!(
+            check.vs_design.rel_frobenius < 1e-9,
+            "{}: {:?}",
+            check.id,
+            check.vs_design
+        );
+        let w = check.window.as_ref().expect("a window");
+        assert_eq!(w.cells_per_side, 1);
+        assert!(
+            w.vs_design.rel_frobenius < 1e-9,
+            "{}: {:?}",
+            check.id,
+            w.vs_design
+        );
+    }
+}
+
+#[test]
 fn the_window_sees_a_strut_missing_from_the_built_network() {
     let points = cored_points();
     let domain = Domain::new_box([-6.0, -6.0, -8.0], [21.0, 19.0, 8.0]).unwrap();

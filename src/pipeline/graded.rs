@@ -280,7 +280,7 @@ fn design_and_choose(
     let rooms = rooms(fill);
     for &i in &misfit {
         match design_points(spec, fill, proposer.as_deref(), &[i], &rooms, stage) {
-            Ok(mut more) => candidates[i].append(&mut more[0]),
+            Ok(more) => merge_candidates(&mut candidates[i], more.into_iter().flatten()),
             Err(_) => warnings.push(format!(
                 "control point {:?}: no printable design found whose cell is at most {:.2} mm \
                  wide (the room its nearest point leaves for both cells and a transition)",
@@ -292,11 +292,122 @@ fn design_and_choose(
     Ok((candidates, choice))
 }
 
+/// What the choice predicts will miss its tolerance as built, said before grading and meshing,
+/// with what would let each such point reach it: the spacing its most accurate design within
+/// tolerance needs beside its nearest conflicting neighbour, the finer printing (strut and
+/// pore limits scaled down together) that would shrink that cell into the room, or — when no
+/// design is within tolerance at all — that the target is out of this material's reach.
+fn tolerance_notes(
+    spec: &Spec,
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    choice: &Choice,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (i, p) in fill.points.iter().enumerate() {
+        let (cost, Some(tolerance)) = (&choice.costs[i], p.tolerance) else {
+            continue;
+        };
+        if !cost.misses_tolerance {
+            continue;
+        }
+        let within: Vec<&Candidate> = candidates[i]
+            .iter()
+            .filter(|c| c.fe_rel_frobenius <= tolerance)
+            .collect();
+        let best = candidates[i]
+            .iter()
+            .map(|c| c.fe_rel_frobenius)
+            .fold(f64::INFINITY, f64::min);
+        let head = format!(
+            "control point {:?} is predicted to miss its tolerance {tolerance} as built (predicted error {:.3})",
+            p.id, cost.predicted_error
+        );
+        if within.is_empty() {
+            notes.push(format!(
+                "{head}: no printable design found within it (best {best:.3}); a stiffer base material, another min_strut_diameter / min_pore_size or a larger tolerance would be needed"
+            ));
+            continue;
+        }
+        notes.push(match spacing_needed(fill, candidates, choice, i, &within) {
+            Some((j, needed, distance)) => {
+                let scale = distance / needed;
+                format!(
+                    "{head}: its designs within tolerance need cells too large for the {distance:.1} mm to {:?} (both cells and {} transition cell(s)); move the points at least {needed:.1} mm apart, or print finer (min_strut_diameter {:.3} mm and min_pore_size {:.3} mm shrink the cells {:.2}×)",
+                    fill.points[j].id,
+                    fill.transition_cells,
+                    spec.manufacturing.min_strut_diameter * scale,
+                    spec.manufacturing.min_pore_size * scale,
+                    scale
+                )
+            }
+            None => format!("{head}: its neighbours' cells leave it no core"),
+        });
+    }
+    notes
+}
+
+/// For point `i`'s candidates `within` its tolerance, the smallest spacing (mm) any of them
+/// needs beside the nearest neighbour whose chosen cell it conflicts with: (neighbour, needed,
+/// present distance).
+fn spacing_needed(
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    choice: &Choice,
+    i: usize,
+    within: &[&Candidate],
+) -> Option<(usize, f64, f64)> {
+    let cell = |c: &Candidate| Some(c.design.affine().ok()? * c.smallest_cell_size?);
+    let p = &fill.points[i];
+    let distance = |j: usize| {
+        let q = &fill.points[j];
+        (0..3)
+            .map(|k| (q.position[k] - p.position[k]).powi(2))
+            .sum::<f64>()
+            .sqrt()
+    };
+    let mut others: Vec<usize> = (0..fill.points.len()).filter(|&j| j != i).collect();
+    others.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+    for j in others {
+        let Some(theirs) = cell(&candidates[j][choice.chosen[j]]) else {
+            continue;
+        };
+        let needed = within
+            .iter()
+            .filter_map(|c| {
+                let ours = cell(c)?;
+                Some(crate::grading::needed_distance(
+                    &ours,
+                    &theirs,
+                    p.position,
+                    fill.points[j].position,
+                    fill.transition_cells,
+                ))
+            })
+            .fold(f64::INFINITY, f64::min);
+        if needed.is_finite() && needed > distance(j) {
+            return Some((j, needed, distance(j)));
+        }
+    }
+    None
+}
+
+/// Adds the candidates `more` that `list` does not hold yet (the same design: same topology
+/// and parameters), keeping the order.
+fn merge_candidates(list: &mut Vec<Candidate>, more: impl IntoIterator<Item = Candidate>) {
+    for c in more {
+        if !list.iter().any(|old| old.design == c.design) {
+            list.push(c);
+        }
+    }
+}
+
 /// The room every control point's cell has (see [`PrintableWithin::widest`]), mm: a cell at
-/// most `d / (transition_cells + 1)` wide, `d` the distance to the nearest other point, so
-/// that both points' cells and the transition fit between them (the points are then at least
-/// `transition_cells + 1` cell widths apart, and moving them to cell centres leaves each pair
-/// of cells `round(Δ)` index layers apart). Unlimited for a single point.
+/// most `d / (transition_cells + 1)` across (its longest body diagonal), `d` the distance to
+/// the nearest other point, so that both points' cells and the transition fit between them.
+/// The diagonal exceeds the width along any segment, which leaves room for moving the points
+/// to cell centres that the fit rule of [`crate::grading::choose_designs`] asks for (a cube
+/// cell of diagonal `d/2` is `d/(2√3) < d/3` wide). Unlimited for a single point.
 fn rooms(fill: &GradedFill) -> Vec<f64> {
     let points = &fill.points;
     let spacing = (fill.transition_cells + 1) as f64;
@@ -372,6 +483,7 @@ fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choi
     let weights = ChoiceWeights {
         smoothness: fill.smoothness,
         cell_size: fill.cell_size_weight,
+        transition_cells: fill.transition_cells,
     };
     let chosen = choose_designs(&options, fill.neighbours, weights);
     let costs = choice_costs(&options, fill.neighbours, weights, &chosen);
@@ -556,6 +668,10 @@ pub(super) fn prepare(
     let t = Instant::now();
     let (candidates, choice) = design_and_choose(spec, fill, stage, warnings)?;
     timings.design = t.elapsed().as_secs_f64();
+    for note in tolerance_notes(spec, fill, &candidates, &choice) {
+        stage(&format!("warning: {note}"));
+        warnings.push(note);
+    }
     let mut designs: Vec<Design> = (0..fill.points.len())
         .map(|i| candidates[i][choice.chosen[i]].design.clone())
         .collect();
