@@ -23,6 +23,7 @@
 // No function may exceed `clippy.toml`'s line limit; test modules with long case tables opt out.
 #![deny(clippy::too_many_lines)]
 
+pub mod cleanup;
 pub mod dataset;
 pub mod design_space;
 pub mod error_text;

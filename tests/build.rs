@@ -2,7 +2,10 @@
 
 use std::path::Path;
 
-use crate::common::{assert_bad_specs, build_fixture, fixture, stderr, temp_dir, trussforge};
+use crate::common::{
+    assert_bad_specs, build_fixture, check_with_slicer, check_written_files, fixture, stderr,
+    temp_dir, trussforge,
+};
 
 fn report_without_timings(path: &Path) -> serde_json::Value {
     let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -18,8 +21,34 @@ fn build_writes_checked_files_and_a_report_deterministically() {
         &dir,
         "specs/small_block.yaml",
         "small-block",
-        &["implant.stl", "implant.3mf", "implant.step", "report.json"],
+        &[
+            "implant.stl",
+            "implant.3mf",
+            "implant.beams.3mf",
+            "implant.step",
+            "report.json",
+        ],
     );
+    let listed: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["name"].as_str().unwrap())
+        .take(4)
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            "implant.stl",
+            "implant.3mf",
+            "implant.beams.3mf",
+            "implant.step"
+        ]
+    );
+    // The default 3MF slices (PrusaSlicer's default profile) to G-code.
+    let triangles = report["mesh"]["triangles"].as_u64().unwrap();
+    let gcode = dir.join("implant.gcode");
+    check_with_slicer(&folder.join("implant.3mf"), triangles, Some(&gcode));
     assert!(report["mesh"]["check"]["closed"].as_bool().unwrap());
     assert_eq!(report["mesh"]["check"]["self_intersections"], 0);
     let fraction = report["mesh"]["solid_volume_fraction"].as_f64().unwrap();
@@ -33,7 +62,12 @@ fn build_writes_checked_files_and_a_report_deterministically() {
     // A second build into another folder gives byte-identical files.
     let out2 = trussforge(&["build", spec.to_str().unwrap(), "--out", "again"], &dir);
     assert!(out2.status.success(), "{}", stderr(&out2));
-    for f in ["implant.stl", "implant.3mf", "implant.step"] {
+    for f in [
+        "implant.stl",
+        "implant.3mf",
+        "implant.beams.3mf",
+        "implant.step",
+    ] {
         assert!(
             std::fs::read(folder.join(f)).unwrap()
                 == std::fs::read(dir.join("again").join(f)).unwrap(),
@@ -266,4 +300,58 @@ fn build_never_writes_over_what_it_does_not_own() {
             stderr(&o)
         );
     }
+}
+
+/// Issue 27: the size guard's beam-lattice remedy works as written. A limit that the mesh
+/// files exceed is refused with advice naming `implant.beams.3mf` and the tools that read it;
+/// the outputs it suggests then build the beam lattice alone, without meshing anything.
+#[test]
+fn regression_issue_27_the_beams_only_remedy_builds_without_a_mesh() {
+    let dir = temp_dir("issue27-beams-only");
+    let text = std::fs::read_to_string(fixture("specs/small_block.yaml")).unwrap();
+    let outputs = "outputs: {stl: true, threemf: true, beam_lattice: true, step: true}";
+    assert!(text.contains(outputs));
+    let tight = text.replace(outputs, &outputs.replace('}', ", max_file_mb: 0.1}"));
+    std::fs::write(dir.join("s.yaml"), &tight).unwrap();
+    let refused = trussforge(&["build", "s.yaml"], &dir);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let err = stderr(&refused);
+    for word in [
+        "implant.stl would be about",
+        "implant.beams.3mf",
+        "Netfabb",
+        "nTop",
+    ] {
+        assert!(err.contains(word), "{word}: {err}");
+    }
+    // The outputs the message suggests, with the same limit.
+    let start = err.find("{stl: false").expect("the advice names outputs");
+    let advised = &err[start..start + err[start..].find('}').unwrap() + 1];
+    let beams_only = text.replace(
+        outputs,
+        &format!("outputs: {}", advised.replace('}', ", max_file_mb: 0.1}")),
+    );
+    std::fs::write(dir.join("s.yaml"), &beams_only).unwrap();
+    let built = trussforge(&["build", "s.yaml"], &dir);
+    assert!(built.status.success(), "{}", stderr(&built));
+    let folder = dir.join("output/small-block");
+    let mut names: Vec<String> = std::fs::read_dir(&folder)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["implant.beams.3mf", "plots", "report.json"]);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    assert!(report["mesh"].is_null(), "{}", report["mesh"]);
+    assert_eq!(report["timings_s"]["mesh"], 0.0);
+    assert_eq!(report["timings_s"]["check"], 0.0);
+    assert_eq!(report["files"][0]["name"], "implant.beams.3mf");
+    // The bounding box is the struts' solid, inside the domain widened by a strut radius.
+    let bbox = &report["bounding_box_mm"];
+    for k in 0..3 {
+        assert!(bbox[0][k].as_f64().unwrap() >= -0.5, "{bbox}");
+    }
+    assert!(bbox[1][2].as_f64().unwrap() <= 8.0, "{bbox}");
+    check_written_files(&folder, &report);
 }

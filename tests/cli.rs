@@ -2,6 +2,7 @@
 
 use crate::common::{
     fixture, shipped_models, stderr, stdout, temp_dir, trussforge, trussforge_with_env,
+    trussforge_within,
 };
 
 #[test]
@@ -618,4 +619,61 @@ fn the_models_folder_is_named_or_taken_from_the_environment() {
     let models = shipped_models();
     let out = run(&["--models", &models]);
     assert!(out.status.success(), "{}", stderr(&out));
+}
+
+/// Issue 23: a FIFO (here with no writer, so opening it for reading would block forever) as any
+/// input file is refused at once with an error saying what it is; in a batch it is a failed
+/// spec and the others are built.
+#[cfg(unix)]
+#[test]
+fn regression_issue_23_fifo_inputs_are_refused_at_once() {
+    let dir = temp_dir("fifo-inputs");
+    let fifo = dir.join("input.yaml");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    let f = fifo.to_str().unwrap();
+    let limit = std::time::Duration::from_secs(60);
+    let models = shipped_models();
+    let commands: [Vec<&str>; 7] = [
+        vec!["build", f],
+        vec!["design", "--targets", f, "--models", &models],
+        vec!["design", "--target", f, "--models", &models],
+        vec!["homogenize", f],
+        vec!["cell", f],
+        vec!["stiffness", f],
+        vec!["batch", f],
+    ];
+    for args in &commands {
+        let out = trussforge_within(args, &dir, limit);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        let err = stderr(&out);
+        assert!(
+            err.contains("FIFO") && err.contains("not a regular file"),
+            "{args:?}: {err}"
+        );
+    }
+    // A folder holding a good spec and a FIFO named *.yaml: the FIFO fails, the spec builds.
+    let specs = dir.join("specs");
+    std::fs::create_dir_all(&specs).unwrap();
+    std::fs::copy(fixture("specs/small_block.yaml"), specs.join("a.yaml")).unwrap();
+    let made = std::process::Command::new("mkfifo")
+        .arg(specs.join("b.yaml"))
+        .status();
+    assert!(made.unwrap().success());
+    let out = trussforge_within(
+        &["batch", "specs"],
+        &dir,
+        std::time::Duration::from_secs(300),
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let summary: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("output/batch-summary.json")).unwrap())
+            .unwrap();
+    assert_eq!(summary["built"], 1, "{summary}");
+    assert_eq!(summary["failed"], 1, "{summary}");
+    let failed = &summary["specs"][1];
+    assert!(
+        failed["error"].as_str().unwrap().contains("FIFO"),
+        "{failed}"
+    );
 }

@@ -12,7 +12,13 @@ fn graded_build_reproduces_each_point_and_is_deterministic() {
         &dir,
         "specs/graded_block.yaml",
         "graded-block",
-        &["implant.stl", "implant.3mf", "implant.step", "report.json"],
+        &[
+            "implant.stl",
+            "implant.3mf",
+            "implant.beams.3mf",
+            "implant.step",
+            "report.json",
+        ],
     );
     let points = report["graded"]["control_points"].as_array().unwrap();
     assert_eq!(points.len(), 2);
@@ -43,7 +49,12 @@ fn graded_build_reproduces_each_point_and_is_deterministic() {
 
     let again = trussforge(&["build", spec.to_str().unwrap(), "--out", "again"], &dir);
     assert!(again.status.success(), "{}", stderr(&again));
-    for f in ["implant.stl", "implant.3mf", "implant.step"] {
+    for f in [
+        "implant.stl",
+        "implant.3mf",
+        "implant.beams.3mf",
+        "implant.step",
+    ] {
         assert!(
             std::fs::read(folder.join(f)).unwrap()
                 == std::fs::read(dir.join("again").join(f)).unwrap(),
@@ -330,6 +341,57 @@ fn control_points_closer_than_a_fixed_cell_are_refused_before_any_design() {
         "{}",
         stderr(&out)
     );
+    assert!(
+        !dir.join("output").exists() || std::fs::read_dir(dir.join("output")).unwrap().count() == 0
+    );
+}
+
+/// Issue 23: 500 control points 2 mm apart with `cell_size: auto` and struts of at least 2 mm
+/// cannot all get their cells (no design of the space prints at a cell under 2.43 mm with such
+/// struts): refused before any inverse design, naming the spacing needed.
+#[test]
+fn regression_issue_23_crowded_points_are_refused_before_design() {
+    let dir = temp_dir("crowded-points");
+    let mut text = String::from(
+        "name: crowded\nunits: {length: mm, stiffness: GPa}\n\
+         base_material: {name: Ti-6Al-4V, youngs_modulus: 114, poisson_ratio: 0.3}\n\
+         domain:\n  box: {min: [0, 0, 0], max: [20, 20, 10]}\ncell_size: auto\n\
+         manufacturing: {min_strut_diameter: 2, min_pore_size: 0.3}\n\
+         design_options: {method: network, samples: 1000, top: 5, refine: true, seed: 1}\n\
+         control_points:\n",
+    );
+    let cubic = "[2.28, 0, 0, 0, 0, 0, 2.28, 0, 0, 0, 0, 2.28, 0, 0, 0, 0.020634, 0, 0, 0.020634, 0, 0.020634]";
+    for n in 0..500 {
+        let (i, j, k) = (n % 10, (n / 10) % 10, n / 100);
+        text.push_str(&format!(
+            "  - {{id: p{n}, position: [{}, {}, {}], stiffness: {cubic}}}\n",
+            1 + 2 * i,
+            1 + 2 * j,
+            1 + 2 * k
+        ));
+    }
+    text.push_str("outputs: {stl: true, threemf: false, beam_lattice: false, step: false}\n");
+    std::fs::write(dir.join("crowded.yaml"), text).unwrap();
+    let models = shipped_models();
+    let start = std::time::Instant::now();
+    let out = crate::common::trussforge_with_env(
+        &["build", "crowded.yaml"],
+        &dir,
+        &[("TRUSSFORGE_MODELS", std::path::Path::new(&models))],
+    );
+    eprintln!(
+        "500-point spec refused in {:.3} s",
+        start.elapsed().as_secs_f64()
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    for part in [
+        "control points \"p0\" and \"p1\" are 2.000 mm apart",
+        "move them at least 2.427 mm apart",
+        "min_strut_diameter 2 mm",
+    ] {
+        assert!(err.contains(part), "{part}: {err}");
+    }
     assert!(
         !dir.join("output").exists() || std::fs::read_dir(dir.join("output")).unwrap().count() == 0
     );

@@ -96,20 +96,22 @@ fn print_graded(g: &GradedReport) {
 
 /// The mesh lines of the summary.
 fn print_mesh(report: &BuildReport) {
+    let Some(mesh) = &report.mesh else {
+        println!("  mesh: none (no STL or mesh 3MF asked for)");
+        return;
+    };
     println!(
         "  mesh ({:?}{}): {} triangles, closed and 2-manifold, {} shells, solid volume fraction {:.4}",
-        report.mesh.mesher.method,
-        report
-            .mesh
-            .mesher
+        mesh.mesher.method,
+        mesh.mesher
             .fallback
             .as_ref()
             .map_or_else(String::new, |f| format!(", explicit refused: {f}")),
-        report.mesh.triangles,
-        report.mesh.check.shells,
-        report.mesh.solid_volume_fraction,
+        mesh.triangles,
+        mesh.check.shells,
+        mesh.solid_volume_fraction,
     );
-    if let (Some(c), Some(h)) = (&report.mesh.mesher.conditioning, &report.mesh.mesher.hubs) {
+    if let (Some(c), Some(h)) = (&mesh.mesher.conditioning, &mesh.mesher.hubs) {
         println!(
             "  explicit mesh: {} short struts absorbed, {} interfering pairs fused ({} struts split), nodes moved <= {:.3} mm; {} large hubs (largest {:.1} x the strut radius)",
             c.struts_absorbed,
@@ -120,7 +122,7 @@ fn print_mesh(report: &BuildReport) {
             h.largest_hub_ratio
         );
     }
-    if let Some(l) = &report.mesh.mesher.local {
+    if let Some(l) = &mesh.mesher.local {
         let r = &l.reasons;
         println!(
             "  local implicit patches: {} nodes ({} sharp angles, {} hubs too large, {} struts too short, {} degenerate hulls, {} too close to another piece, {} neighbours), {} struts, {} cuts stitched, {} triangles",
@@ -199,7 +201,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let t = report.timings_s;
     println!(
-        "  time: cell {:.2}s, tile {:.2}s, design {:.2}s, grading {:.2}s, verify {:.2}s, mesh {:.2}s, check {:.2}s, stl {:.2}s, 3mf {:.2}s, step {:.2}s, plots {:.2}s, total {:.2}s",
+        "  time: cell {:.2}s, tile {:.2}s, design {:.2}s, grading {:.2}s, verify {:.2}s, mesh {:.2}s, check {:.2}s, stl {:.2}s, 3mf {:.2}s, beams {:.2}s, step {:.2}s, plots {:.2}s, total {:.2}s",
         t.cell,
         t.tile,
         t.design,
@@ -209,6 +211,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         t.check,
         t.stl,
         t.threemf,
+        t.beam_lattice,
         t.step,
         t.plots,
         t.total

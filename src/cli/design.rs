@@ -143,8 +143,8 @@ struct TargetResult {
 
 fn read_targets(args: &Args) -> anyhow::Result<Vec<Vec<f64>>> {
     if let Some(path) = &args.targets {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let text = trussforge::fsutil::read_regular_to_string(path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let mut out = Vec::new();
         let mut first = true;
         for (k, line) in text.lines().enumerate() {
@@ -177,9 +177,11 @@ fn read_targets(args: &Args) -> anyhow::Result<Vec<Vec<f64>>> {
         .target
         .as_deref()
         .expect("clap requires --target or --targets");
-    let text = if std::path::Path::new(arg).is_file() {
-        let text =
-            std::fs::read_to_string(arg).with_context(|| format!("reading --target {arg}"))?;
+    // An existing path is read as a file (anything but a regular file is refused, as a FIFO
+    // would block); any other text is the constants themselves.
+    let text = if std::path::Path::new(arg).exists() {
+        let text = trussforge::fsutil::read_regular_to_string(std::path::Path::new(arg))
+            .with_context(|| format!("reading --target {arg}"))?;
         // `#` comment lines are allowed in a target file (as in fixtures/bone_targets.csv).
         let rows: Vec<&str> = text
             .lines()

@@ -34,9 +34,11 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         "--youngs-modulus {} must be a positive number of GPa",
         args.youngs_modulus
     );
-    let is_file = std::path::Path::new(&args.stiffness).is_file();
+    // An existing path is read as a file (anything but a regular file is refused, as a FIFO
+    // would block); any other text is the constants themselves.
+    let is_file = std::path::Path::new(&args.stiffness).exists();
     let text = if is_file {
-        std::fs::read_to_string(&args.stiffness)
+        trussforge::fsutil::read_regular_to_string(std::path::Path::new(&args.stiffness))
             .with_context(|| format!("reading {}", args.stiffness))?
     } else {
         args.stiffness.clone()

@@ -144,7 +144,7 @@ pub enum CellSource {
 /// # Errors
 /// [`DesignError::Parse`] with the path, line and the parser's message.
 pub fn read_cell_source(path: &Path) -> Result<CellSource, DesignError> {
-    let text = std::fs::read_to_string(path)
+    let text = crate::fsutil::read_regular_to_string(path)
         .map_err(|e| DesignError::Parse(format!("cannot read {}: {e}", path.display())))?;
     let value: serde_yaml::Value = serde_yaml::from_str(&text)
         .map_err(|e| DesignError::Parse(format!("{}: {e}", path.display())))?;

@@ -9,6 +9,8 @@
 mod atomic;
 pub mod step;
 pub mod stl;
+#[cfg(test)]
+pub(crate) mod test_readers;
 pub mod threemf;
 
 use thiserror::Error;

@@ -148,6 +148,8 @@ mod tests {
         assert!(same_triangles(&m, &back));
         assert_eq!(back.vertices().len(), 8);
         assert!(check(&back).ok());
+        // PrusaSlicer opens it as one closed part of the same 12 facets.
+        crate::export::test_readers::check_with_slicer(&path, 12);
         // Deterministic bytes.
         let path2 = dir.path().join("cube2.stl");
         write_stl(&path2, &m).unwrap();

@@ -1,4 +1,10 @@
-//! 3MF: the core triangle mesh, optionally the Beam Lattice extension.
+//! 3MF: the core triangle mesh, or the struts as a Beam Lattice.
+//!
+//! `trussforge build` writes two files: `implant.3mf`, the mesh only (one object, one build
+//! item, no required extension: what slicers such as PrusaSlicer, Cura, Bambu Studio and
+//! OrcaSlicer open), and, with `outputs.beam_lattice`, `implant.beams.3mf`, the lattice only
+//! (for beam-aware tools such as Netfabb and nTop; a reader without the extension must refuse
+//! it, as the extension is required).
 //!
 //! # Package
 //! A zip (deflate level 3, every entry stamped 1980-01-01 00:00, mode 0644, fixed order, so the same
@@ -16,9 +22,12 @@
 //!   (namespace [`BALLS_NS`], as lib3mf writes them) per node whose radius differs from it.
 //!   Each strut is one `<b:beam v1 v2 r1 r2>`; `r2` is omitted when equal to `r1`, both when
 //!   equal to the default radius. Coordinates and radii are rounded to
-//!   [`ThreeMfOptions::decimals`] places. The extension is marked required.
+//!   [`ThreeMfOptions::decimals`] places. The extension is marked required (the Beam Lattice
+//!   spec, v1.2 ch. 2: "if a beamlattice is added to a mesh object, the mesh MAY consist of no
+//!   triangles", which relaxes the core rule and is why the extension must be required).
 //! - Both: object 1 is the mesh, object 2 the lattice with `representationmesh="1"` (the mesh
-//!   is a preview; consumers manufacture the lattice); build item 2.
+//!   is a preview; consumers manufacture the lattice); build item 2. Slicers cannot open this
+//!   (their only build item needs the extension), so the build does not write it.
 //!
 //! The 3MF beam-lattice solid is a linearly graded frustum with spherical caps per beam plus a
 //! ball per node (radius = largest end radius there, which the sphere caps already cover);
@@ -89,7 +98,8 @@ impl Default for ThreeMfOptions {
     }
 }
 
-/// What goes into the 3MF file (at least one of the two).
+/// What goes into the 3MF file (at least one of the two). A mesh alone is the file slicers
+/// open; a lattice alone is the beam-lattice file for beam-aware tools.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ThreeMfContent<'a> {
     /// The triangle mesh: the printable object, or the lattice's representation mesh when a

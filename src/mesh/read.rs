@@ -18,7 +18,7 @@ pub fn read_stl(path: impl AsRef<Path>) -> Result<TriMesh, MeshError> {
         source,
     };
     check_stl_file(path, MAX_STL_BYTES).map_err(err)?;
-    let file = std::fs::File::open(path).map_err(err)?;
+    let file = crate::fsutil::open_regular_file(path).map_err(err)?;
     let mut reader = std::io::BufReader::new(file);
     let indexed = stl_io::read_stl(&mut reader).map_err(err)?;
     let vertices: Vec<Point3<f64>> = indexed
@@ -53,24 +53,22 @@ pub const MAX_STL_BYTES: u64 = 4 << 30;
 /// or a text file starting with `solid`.
 ///
 /// # Errors
-/// An [`std::io::ErrorKind::InvalidData`] error saying which of these fails, with the numbers.
+/// [`crate::fsutil::check_regular_file`]'s error for anything but a regular file; an
+/// [`std::io::ErrorKind::InvalidData`] error saying which of the other checks fails, with the
+/// numbers.
 pub fn check_stl_file(path: &Path, max_bytes: u64) -> std::io::Result<()> {
     use std::io::Read;
     let bad = |msg: String| std::io::Error::new(std::io::ErrorKind::InvalidData, msg);
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(bad(
-            "not a regular file (a device, pipe or folder); give an STL file".into(),
-        ));
-    }
-    let len = meta.len();
+    let len = crate::fsutil::check_regular_file(path)?.len();
     if len > max_bytes {
         return Err(bad(format!(
             "{len} bytes, larger than the {max_bytes}-byte limit for an STL"
         )));
     }
     let mut head = Vec::with_capacity(84);
-    std::fs::File::open(path)?.take(84).read_to_end(&mut head)?;
+    crate::fsutil::open_regular_file(path)?
+        .take(84)
+        .read_to_end(&mut head)?;
     if head.len() == 84 {
         let count = u64::from(u32::from_le_bytes([head[80], head[81], head[82], head[83]]));
         // Trailing bytes after the triangles are tolerated (some writers pad); fewer are not.

@@ -130,8 +130,9 @@ impl BatchError {
 }
 
 /// Collects spec files from `inputs`, in order: a file is taken as it is (any extension), a
-/// folder contributes the `*.yaml` and `*.yml` files directly inside it (not in sub-folders,
-/// not hidden `.*` files), sorted by path. A file named twice (also through another path to
+/// folder contributes the `*.yaml` and `*.yml` entries directly inside it that are not
+/// folders (not in sub-folders, not hidden `.*` files), sorted by path. A FIFO or device among
+/// them is kept and fails in [`run`] with its own error, without being opened. A file named twice (also through another path to
 /// it) is kept at its first place only.
 ///
 /// # Errors
@@ -155,7 +156,9 @@ pub fn collect_specs(inputs: &[PathBuf]) -> Result<Vec<PathBuf>, BatchError> {
                     path.extension().and_then(|e| e.to_str()),
                     Some("yaml" | "yml")
                 );
-                if yaml && !name.starts_with('.') && path.is_file() {
+                // Anything but a folder is kept: a FIFO or device named `*.yaml` is then
+                // refused by `Spec::load` with its own error (and never opened).
+                if yaml && !name.starts_with('.') && !path.is_dir() {
                     files.push(path);
                 }
             }
@@ -255,9 +258,10 @@ pub fn plan(inputs: &[PathBuf], shard: Shard) -> Result<Plan, BatchError> {
     })
 }
 
-/// The `name:` of a spec file, if it parses as a spec.
+/// The `name:` of a spec file, if it is a regular file that parses as a spec (a FIFO is not
+/// opened: it would block).
 fn read_name(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
+    let text = crate::fsutil::read_regular_to_string(path).ok()?;
     serde_yaml::from_str::<RawSpec>(&text).ok().map(|r| r.name)
 }
 
@@ -612,7 +616,7 @@ fn run_one(
     match result {
         Ok(Ok(report)) => {
             outcome.status = Status::Built;
-            outcome.triangles = Some(report.mesh.triangles);
+            outcome.triangles = report.mesh.as_ref().map(|m| m.triangles);
             outcome.struts = Some(report.struts);
         }
         Ok(Err(e)) => outcome.error = Some(one_line(&e)),

@@ -544,6 +544,51 @@ fn check_spacing(fill: &GradedFill, sizes: &[f64]) -> Result<(), BuildError> {
     Ok(())
 }
 
+/// Refuses the closest pair of control points when it is closer than
+/// [`smallest_cell_size_of_the_space`](super::cell_size::smallest_cell_size_of_the_space):
+/// every cell size `auto` can give a point is at least that, so [`check_spacing`] after
+/// design would refuse the pair anyway (the bound is sound: it never refuses a spec the exact
+/// check would pass). Targets are not used: the stretching bound gives a *lower* bound on a
+/// target's density, and a denser design prints at a *smaller* cell, so only the top of the
+/// density range bounds the cell from below. Takes O(n²) distance computations, no design.
+fn check_spacing_bound(spec: &Spec, fill: &GradedFill) -> Result<(), BuildError> {
+    let needed = super::cell_size::smallest_cell_size_of_the_space(&spec.manufacturing);
+    let Some((i, j, distance)) = closest_pair(fill) else {
+        return Ok(());
+    };
+    if distance >= needed {
+        return Ok(());
+    }
+    Err(BuildError::ControlPointsTooClose {
+        a: fill.points[j].id.clone(),
+        b: fill.points[i].id.clone(),
+        distance,
+        needed,
+        min_strut_diameter: spec.manufacturing.min_strut_diameter,
+        unit_strut: super::cell_size::thickest_unit_strut(),
+        max_density: crate::design_space::DENSITY_RANGE.1,
+        max_stretch: crate::design_space::STRETCH_RANGE.1,
+    })
+}
+
+/// The closest pair of control points `(i, j, distance)` with `j < i` (the first in spec order
+/// among equals), `None` for fewer than two points.
+fn closest_pair(fill: &GradedFill) -> Option<(usize, usize, f64)> {
+    let mut best: Option<(usize, usize, f64)> = None;
+    for (i, a) in fill.points.iter().enumerate() {
+        for (j, b) in fill.points[..i].iter().enumerate() {
+            let d = (0..3)
+                .map(|k| (a.position[k] - b.position[k]).powi(2))
+                .sum::<f64>()
+                .sqrt();
+            if best.is_none_or(|(_, _, m)| d < m) {
+                best = Some((i, j, d));
+            }
+        }
+    }
+    best
+}
+
 /// Grades the designs at their cell sizes and verifies the result; adds the times taken to
 /// `timings`.
 fn grade_and_verify(
@@ -662,8 +707,12 @@ pub(super) fn prepare(
 ) -> Result<(Prepared, GradedReport), BuildError> {
     // With a fixed cell size every point's cell is known before any design: points closer
     // than one cell are refused at once (with `auto` the sizes follow the designs).
-    if let CellSize::Fixed(h) = spec.cell_size {
-        check_spacing(fill, &vec![h; fill.points.len()])?;
+    // With `auto`, no cell can be smaller than the smallest any design of the space prints
+    // at, so points closer than that are refused before any design (in bounded time); the
+    // exact check follows the design ([`point_cell_sizes`]).
+    match spec.cell_size {
+        CellSize::Fixed(h) => check_spacing(fill, &vec![h; fill.points.len()])?,
+        CellSize::Auto => check_spacing_bound(spec, fill)?,
     }
     let t = Instant::now();
     let (candidates, choice) = design_and_choose(spec, fill, stage, warnings)?;

@@ -1,5 +1,7 @@
-//! The build pipeline (`trussforge build`, [`build`]): spec → strut network → watertight mesh → full mesh check → STL, 3MF
-//! (+ beam lattice), STEP, `report.json` and plots.
+//! The build pipeline (`trussforge build`, [`build`]): spec → strut network → watertight mesh
+//! → full mesh check → STL, mesh 3MF (`implant.3mf`), beam-lattice 3MF (`implant.beams.3mf`),
+//! STEP, `report.json` and plots. With neither STL nor the mesh 3MF asked for, nothing is
+//! meshed.
 //!
 //! The network comes from one of two fills ([`crate::spec::Fill`]):
 //! - **uniform**: one design's periodic cell (mm) → manufacturing checks → tiling and trimming;
@@ -104,6 +106,35 @@ pub enum BuildError {
         cell_size: f64,
         /// Why, and what to change.
         reason: String,
+    },
+    /// Two control points are closer than the smallest cell any design of the design space
+    /// prints at (found before any design): their cells could never both be reproduced.
+    /// Fix: move them at least `needed` apart, or lower `manufacturing.min_strut_diameter`.
+    #[error(
+        "control points {a:?} and {b:?} are {distance:.3} mm apart, closer than the smallest \
+         cell any design prints at with manufacturing.min_strut_diameter {min_strut_diameter} \
+         mm ({needed:.3} mm: at relative density <= {max_density} with stretches <= \
+         {max_stretch}, no strut is thicker than {unit_strut:.3} cell edges), so both cells \
+         cannot be reproduced; move them at least {needed:.3} mm apart or lower \
+         min_strut_diameter"
+    )]
+    ControlPointsTooClose {
+        /// The first point's id.
+        a: String,
+        /// The second point's id.
+        b: String,
+        /// Their distance, mm.
+        distance: f64,
+        /// The spacing needed: the smallest cell size of the design space, mm.
+        needed: f64,
+        /// `manufacturing.min_strut_diameter`, mm.
+        min_strut_diameter: f64,
+        /// The thickest strut of any design, in cell edges.
+        unit_strut: f64,
+        /// The top of the density range.
+        max_density: f64,
+        /// The top of the stretch range.
+        max_stretch: f64,
     },
     /// The trained models of the network method could not be loaded.
     #[error("loading the models from {}", dir.display())]
@@ -417,24 +448,19 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             (p, None, Some(r))
         }
     };
-    let (mesh, mesh_stats) = mesh(spec, &prepared.network, &mut timings, stage)?;
-    stage("check");
-    let t = Instant::now();
-    let (mesh, mesh_check) = check_and_repair(mesh, &mut warnings)?;
-    timings.check = t.elapsed().as_secs_f64();
+    let meshed = mesh_and_check(spec, &prepared.network, &mut timings, &mut warnings, stage)?;
 
     let staging = output_dir::Staging::create(out_dir)?;
     let report = staging.fill(|dir| {
-        let files = write_files(spec, &prepared, &mesh, dir, &mut timings, stage)?;
+        let mesh = meshed.as_ref().map(|m| &m.mesh);
+        let files = write_files(spec, &prepared, mesh, dir, &mut timings, stage)?;
         timings.total = total.elapsed().as_secs_f64();
         let report = BuildReport::new(
             spec,
             &prepared,
             uniform_report,
             graded_report,
-            &mesh,
-            &mesh_stats,
-            &mesh_check,
+            meshed.as_ref(),
             domain_volume(&spec.domain),
             files,
             timings,
@@ -457,6 +483,39 @@ impl BuildError {
             source,
         }
     }
+}
+
+/// The checked mesh of a build, with how it was made.
+pub(crate) struct Meshed {
+    /// The mesh, after the full check and its repairs.
+    pub mesh: TriMesh,
+    /// Which mesher ran.
+    pub stats: MeshStats,
+    /// The full check of `mesh`.
+    pub check: MeshReport,
+}
+
+/// Meshes and checks the network when a mesh file is asked for (`outputs.stl` or
+/// `outputs.threemf`); otherwise (beam lattice, STEP or plots only) nothing is meshed and the
+/// sizes of the files asked for are checked against `outputs.max_file_mb` here.
+fn mesh_and_check(
+    spec: &Spec,
+    network: &StrutNetwork,
+    timings: &mut Timings,
+    warnings: &mut Vec<String>,
+    stage: &dyn Fn(&str),
+) -> Result<Option<Meshed>, BuildError> {
+    if !(spec.outputs.stl || spec.outputs.threemf) {
+        let struts = network.struts().len();
+        check_sizes(spec, 0, struts, "estimated before writing", SizeCause::None)?;
+        return Ok(None);
+    }
+    let (mesh, stats) = mesh(spec, network, timings, stage)?;
+    stage("check");
+    let t = Instant::now();
+    let (mesh, check) = check_and_repair(mesh, warnings)?;
+    timings.check = t.elapsed().as_secs_f64();
+    Ok(Some(Meshed { mesh, stats, check }))
 }
 
 /// Triangles of the explicit mesh of `struts` struts at the spec's chord tolerance.
@@ -578,11 +637,11 @@ fn check_and_repair(
 }
 
 /// Writes the mesh and lattice files and the plots the spec asks for into `dir`; adds the
-/// times taken to `timings`.
+/// times taken to `timings`. `mesh` is there whenever `outputs.stl` or `outputs.threemf` is on.
 fn write_files(
     spec: &Spec,
     prepared: &Prepared,
-    mesh: &TriMesh,
+    mesh: Option<&TriMesh>,
     dir: &Path,
     timings: &mut Timings,
     stage: &dyn Fn(&str),
@@ -590,10 +649,11 @@ fn write_files(
     let network = &prepared.network;
     let struts = network.struts().len();
     let mut files = Vec::new();
+    let mesh_needed = || mesh.expect("meshed when a mesh file is asked for");
     if spec.outputs.stl {
         stage("stl");
         let t = Instant::now();
-        write_stl(dir.join("implant.stl"), mesh)?;
+        write_stl(dir.join("implant.stl"), mesh_needed())?;
         timings.stl = t.elapsed().as_secs_f64();
         files.push(FileReport::of(dir, "implant.stl", struts));
     }
@@ -601,20 +661,19 @@ fn write_files(
         stage("3mf");
         let t = Instant::now();
         let content = ThreeMfContent {
-            mesh: Some(mesh),
-            lattice: spec.outputs.beam_lattice.then_some(network),
+            mesh: Some(mesh_needed()),
+            lattice: None,
         };
-        let stats = write_3mf(
-            dir.join("implant.3mf"),
+        write_3mf(
+            dir.join(size::MESH_3MF),
             &content,
             &ThreeMfOptions::default(),
         )?;
         timings.threemf = t.elapsed().as_secs_f64();
-        let mut f = FileReport::of(dir, "implant.3mf", struts);
-        if stats.beams > 0 {
-            f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
-        }
-        files.push(f);
+        files.push(FileReport::of(dir, size::MESH_3MF, struts));
+    }
+    if spec.outputs.beam_lattice {
+        files.push(write_beams(network, dir, timings, stage)?);
     }
     if spec.outputs.step {
         stage("step");
@@ -630,6 +689,33 @@ fn write_files(
         timings.plots = t.elapsed().as_secs_f64();
     }
     Ok(files)
+}
+
+/// Writes the beam-lattice 3MF (`implant.beams.3mf`: beams and balls, no triangles) into
+/// `dir`; adds the time taken to `timings`.
+fn write_beams(
+    network: &StrutNetwork,
+    dir: &Path,
+    timings: &mut Timings,
+    stage: &dyn Fn(&str),
+) -> Result<FileReport, BuildError> {
+    stage("beam lattice");
+    let t = Instant::now();
+    let content = ThreeMfContent {
+        mesh: None,
+        lattice: Some(network),
+    };
+    let stats = write_3mf(
+        dir.join(size::BEAMS_3MF),
+        &content,
+        &ThreeMfOptions::default(),
+    )?;
+    timings.beam_lattice = t.elapsed().as_secs_f64();
+    let mut f = FileReport::of(dir, size::BEAMS_3MF, network.struts().len());
+    if stats.beams > 0 {
+        f.beam_lattice_bytes_per_beam = Some(stats.beam_bytes as f64 / stats.beams as f64);
+    }
+    Ok(f)
 }
 
 /// The uniform path: one design's cell, checked against the manufacturing limits, FE

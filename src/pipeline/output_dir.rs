@@ -5,7 +5,8 @@
 //! non-empty folder that is not a previous trussforge output (recognised by its `report.json`,
 //! which names the spec and its digest). Only such a previous output is ever replaced (whole,
 //! once the new one is complete). [`clean_stale`] removes the hidden `.NAME.partial-PID` and
-//! `.NAME.old-PID` folders that builds of processes no longer alive left beside it.
+//! `.NAME.old-PID` folders that builds of processes no longer alive left beside it; an
+//! interrupted build (SIGINT, SIGTERM) removes its own at once ([`crate::cleanup`]).
 
 use std::path::{Path, PathBuf};
 
@@ -146,6 +147,9 @@ pub(crate) struct Staging {
     name: String,
     /// The staging folder.
     pub dir: PathBuf,
+    /// Records the staging folder as this process's until it is swapped in or removed, so an
+    /// interrupted build removes it ([`crate::cleanup`]).
+    _owned: crate::cleanup::Owned,
 }
 
 impl Staging {
@@ -164,9 +168,17 @@ impl Staging {
             .unwrap_or_else(|| "out".into());
         clean_stale(&parent, &name);
         let dir = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).map_err(BuildError::io(&dir))?;
-        Ok(Self { parent, name, dir })
+        let (owned, ()) = crate::cleanup::own(&dir, |dir| {
+            let _ = std::fs::remove_dir_all(dir);
+            std::fs::create_dir(dir)
+        })
+        .map_err(BuildError::io(&dir))?;
+        Ok(Self {
+            parent,
+            name,
+            dir,
+            _owned: owned,
+        })
     }
 
     /// Runs `write` on the staging folder; removes the folder when it fails.
@@ -181,9 +193,11 @@ impl Staging {
 
     /// Swaps the finished folder in as `out_dir`: the old output is removed only once the new
     /// one is whole. The folder was checked before the work but may have changed since, so it
-    /// is checked again (`spec`: the spec file). The staging folder is removed on failure.
+    /// is checked again (`spec`: the spec file). The staging folder is removed on failure. An
+    /// interruption waits for the swap ([`crate::cleanup::critical`]), so the output folder is
+    /// always the previous output or the new one, whole.
     pub(crate) fn swap_in(self, out_dir: &Path, spec: &Path) -> Result<(), BuildError> {
-        let result = self.swap(out_dir, spec);
+        let result = crate::cleanup::critical(|| self.swap(out_dir, spec));
         if result.is_err() {
             let _ = std::fs::remove_dir_all(&self.dir);
         }
@@ -210,6 +224,16 @@ impl Staging {
             })?;
         }
         Ok(())
+    }
+}
+
+impl Drop for Staging {
+    /// Removes the staging folder unless it was swapped in (then it no longer exists): also
+    /// after a panic inside the build, which `batch` catches and goes on from.
+    fn drop(&mut self) {
+        if self.dir.exists() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 

@@ -107,7 +107,9 @@ pub(super) fn write_plots(
     prepared: &Prepared,
 ) -> Result<Vec<FileReport>, BuildError> {
     let plots = dir.join("plots");
-    std::fs::create_dir_all(&plots).map_err(BuildError::io(&plots))?;
+    // Not `create_dir_all`: should the staging folder be gone (an interrupted build), this
+    // fails rather than create it again.
+    std::fs::create_dir(&plots).map_err(BuildError::io(&plots))?;
     let mut out = PlotFiles {
         dir,
         plots,

@@ -8,10 +8,10 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::graded::{GradedReport, rows};
-use super::{CellNeeds, Prepared};
+use super::{CellNeeds, Meshed, Prepared};
 use crate::design_space::{Design, PeriodicCell};
 use crate::mechanics::Stiffness;
-use crate::mesh::{MeshReport, MeshStats, TriMesh};
+use crate::mesh::{MeshReport, MeshStats};
 use crate::network::{TileStats, TiledNetwork};
 use crate::spec::{CellSize, Spec};
 
@@ -37,8 +37,10 @@ pub struct Timings {
     pub check: f64,
     /// STL writing.
     pub stl: f64,
-    /// 3MF writing.
+    /// Mesh 3MF writing (`implant.3mf`).
     pub threemf: f64,
+    /// Beam-lattice 3MF writing (`implant.beams.3mf`).
+    pub beam_lattice: f64,
     /// STEP writing.
     pub step: f64,
     /// The whole build.
@@ -54,7 +56,7 @@ pub struct FileReport {
     pub bytes: u64,
     /// Size per strut of the network, bytes.
     pub bytes_per_strut: f64,
-    /// Uncompressed beam-lattice XML per beam (3MF only), bytes.
+    /// Uncompressed beam-lattice XML per beam (`implant.beams.3mf` only), bytes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub beam_lattice_bytes_per_beam: Option<f64>,
 }
@@ -167,11 +169,14 @@ pub struct BuildReport {
     pub struts: usize,
     /// Domain volume, mm³.
     pub domain_volume_mm3: f64,
-    /// Bounding box of the mesh, mm (min, max).
+    /// Bounding box of the mesh, mm (min, max); without a mesh, of the struts (their nodes
+    /// widened by the node radii).
     pub bounding_box_mm: [[f64; 3]; 2],
-    /// The mesh.
-    pub mesh: MeshSummary,
-    /// Written files.
+    /// The mesh; `null` when no mesh file was asked for (`outputs.stl` and `outputs.threemf`
+    /// off), so nothing was meshed.
+    pub mesh: Option<MeshSummary>,
+    /// Written files (`implant.stl`, `implant.3mf`, `implant.beams.3mf`, `implant.step`,
+    /// plots), in that order.
     pub files: Vec<FileReport>,
     /// Timings.
     pub timings_s: Timings,
@@ -186,9 +191,7 @@ impl BuildReport {
         prepared: &Prepared,
         uniform: Option<UniformReport>,
         graded: Option<GradedReport>,
-        mesh: &TriMesh,
-        mesh_stats: &MeshStats,
-        check: &MeshReport,
+        meshed: Option<&Meshed>,
         domain_volume: f64,
         files: Vec<FileReport>,
         timings_s: Timings,
@@ -202,8 +205,13 @@ impl BuildReport {
         let (dmin, dmax) = diameters.fold((f64::INFINITY, 0.0f64), |(lo, hi), d| {
             (lo.min(d), hi.max(d))
         });
-        let (bmin, bmax) = mesh.bounding_box().unwrap_or_default();
-        let volume = mesh.volume();
+        let bounding_box_mm = match meshed {
+            Some(m) => {
+                let (lo, hi) = m.mesh.bounding_box().unwrap_or_default();
+                [lo.into(), hi.into()]
+            }
+            None => network_box(network),
+        };
         Self {
             name: spec.name.clone(),
             spec: spec.source.display().to_string(),
@@ -219,18 +227,46 @@ impl BuildReport {
             nodes: network.nodes().len(),
             struts: network.struts().len(),
             domain_volume_mm3: domain_volume,
-            bounding_box_mm: [bmin.into(), bmax.into()],
-            mesh: MeshSummary {
-                triangles: mesh.triangles().len(),
-                vertices: mesh.vertices().len(),
-                volume_mm3: volume,
-                mesher: mesh_stats.clone(),
-                solid_volume_fraction: volume / domain_volume,
-                check: check.clone(),
-            },
+            bounding_box_mm,
+            mesh: meshed.map(|m| MeshSummary::new(m, domain_volume)),
             files,
             timings_s,
             warnings,
         }
     }
+}
+
+impl MeshSummary {
+    fn new(meshed: &Meshed, domain_volume: f64) -> Self {
+        let volume = meshed.mesh.volume();
+        Self {
+            triangles: meshed.mesh.triangles().len(),
+            vertices: meshed.mesh.vertices().len(),
+            volume_mm3: volume,
+            mesher: meshed.stats.clone(),
+            solid_volume_fraction: volume / domain_volume,
+            check: meshed.check.clone(),
+        }
+    }
+}
+
+/// The bounding box of the struts' solid, mm: every node widened by its radius (the largest
+/// end radius there, which bounds the strut frusta and the ball).
+fn network_box(network: &crate::network::StrutNetwork) -> [[f64; 3]; 2] {
+    let radii = network.node_radii();
+    let mut lo = [f64::INFINITY; 3];
+    let mut hi = [f64::NEG_INFINITY; 3];
+    for s in network.struts() {
+        for n in [s.a, s.b] {
+            let (p, r) = (network.nodes()[n.index()], radii[n.index()]);
+            for k in 0..3 {
+                lo[k] = lo[k].min(p[k] - r);
+                hi[k] = hi[k].max(p[k] + r);
+            }
+        }
+    }
+    if lo[0] > hi[0] {
+        return [[0.0; 3]; 2];
+    }
+    [lo, hi]
 }

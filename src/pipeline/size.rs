@@ -4,16 +4,24 @@
 //! The explicit mesher writes `2n` triangles per strut prism and about `3n` more per strut in
 //! the hubs (`n` sides per ring, [`crate::mesh::hub::segments`]); measured 48–50 triangles
 //! per strut at `n = 10` on uniform and graded lattices. A binary STL takes 50 bytes per
-//! triangle plus 84; the 3MF, zipped, about 14 bytes per triangle and 100 per beam (measured
-//! 13.4); the STEP file about 22 kB per strut (one solid per strut and node, measured
-//! 21.6–21.9 kB). Sizes are in bytes; the limit is in MB (10⁶ bytes).
+//! triangle plus 84; the mesh 3MF (`implant.3mf`), zipped, about 14 bytes per triangle
+//! (measured 13.4); the beam-lattice 3MF (`implant.beams.3mf`) at most 100 bytes per beam
+//! (measured 19 zipped); the STEP file about 22 kB per strut (one solid per strut and node,
+//! measured 21.6–21.9 kB). Sizes are in bytes; the limit is in MB (10⁶ bytes).
 
 use crate::spec::RawOutputs;
+
+/// The mesh 3MF: one object, one build item, no required extension (what slicers open).
+pub(crate) const MESH_3MF: &str = "implant.3mf";
+/// The beam-lattice 3MF: the struts as 3MF Beam Lattice beams and balls, no triangles (for
+/// beam-aware tools such as Netfabb and nTop; slicers cannot read it).
+pub(crate) const BEAMS_3MF: &str = "implant.beams.3mf";
 
 /// Bytes of a binary STL per triangle, and its header plus count.
 const STL_PER_TRIANGLE: u64 = 50;
 const STL_HEADER: u64 = 84;
-/// Zipped 3MF bytes per triangle and per beam (upper estimates of the measured figures).
+/// Zipped 3MF bytes per triangle (mesh file) and per beam (beam-lattice file): upper estimates
+/// of the measured figures.
 const THREEMF_PER_TRIANGLE: u64 = 16;
 const THREEMF_PER_BEAM: u64 = 100;
 /// STEP bytes per strut.
@@ -45,13 +53,10 @@ pub(crate) fn sizes(outputs: &RawOutputs, triangles: u64, struts: usize) -> Size
         ));
     }
     if outputs.threemf {
-        let beams = if outputs.beam_lattice { struts } else { 0 };
-        files.push((
-            "implant.3mf",
-            THREEMF_PER_TRIANGLE
-                .saturating_mul(triangles)
-                .saturating_add(THREEMF_PER_BEAM.saturating_mul(beams)),
-        ));
+        files.push((MESH_3MF, THREEMF_PER_TRIANGLE.saturating_mul(triangles)));
+    }
+    if outputs.beam_lattice {
+        files.push((BEAMS_3MF, THREEMF_PER_BEAM.saturating_mul(struts)));
     }
     if outputs.step {
         files.push(("implant.step", STEP_PER_STRUT.saturating_mul(struts)));
@@ -82,16 +87,23 @@ pub(crate) fn first_too_large(outputs: &RawOutputs, sizes: &Sizes) -> Option<(&'
         .find(|&(_, mb)| mb > outputs.max_file_mb)
 }
 
-/// What would shrink a file that is too large.
+/// What would shrink a file that is too large. Every remedy works as stated: with the
+/// beam-lattice-only outputs the build meshes nothing, so no mesh size applies.
 pub(crate) fn how_to_shrink(file: &str) -> &'static str {
     match file {
         "implant.step" => {
             "turn STEP off (outputs: {step: false}) or use a larger cell_size (fewer struts)"
         }
+        BEAMS_3MF => {
+            "turn the beam lattice off (outputs: {beam_lattice: false}) or use a larger \
+             cell_size (fewer struts)"
+        }
         _ => {
             "raise mesh.chord_tolerance (fewer sides per strut: 0.1 gives 7), use a larger \
-             cell_size (fewer struts), or write only the 3MF beam lattice (outputs: {stl: \
-             false, step: false}, threemf with beam_lattice) and let the slicer mesh the beams"
+             cell_size (fewer struts), or, for beam-aware tools only (Netfabb, nTop; slicers \
+             such as PrusaSlicer, Cura or Bambu Studio cannot read it), write just the beam \
+             lattice implant.beams.3mf, which is not meshed at all (outputs: {stl: false, \
+             threemf: false, beam_lattice: true, step: false})"
         }
     }
 }
@@ -108,7 +120,8 @@ mod tests {
             s.files,
             vec![
                 ("implant.stl", 84 + 50_000),
-                ("implant.3mf", 16_000 + 2_000),
+                ("implant.3mf", 16_000),
+                ("implant.beams.3mf", 2_000),
                 ("implant.step", 460_000),
             ]
         );
@@ -133,5 +146,23 @@ mod tests {
         assert_eq!(name, "implant.step");
         assert!((mb - 2.3).abs() < 1e-9);
         assert!(how_to_shrink(name).contains("step: false"));
+    }
+
+    #[test]
+    fn the_beam_lattice_remedy_names_the_file_and_outputs_that_skip_the_mesh() {
+        let advice = how_to_shrink("implant.stl");
+        assert_eq!(how_to_shrink("implant.3mf"), advice);
+        for word in ["implant.beams.3mf", "Netfabb", "nTop", "beam-aware"] {
+            assert!(advice.contains(word), "{advice}");
+        }
+        // The outputs it suggests parse as a spec's outputs and ask for the beams file only,
+        // with no limit on a mesh (none is made).
+        let start = advice.find("{stl").unwrap();
+        let end = start + advice[start..].find('}').unwrap() + 1;
+        let outputs: RawOutputs = serde_yaml::from_str(&advice[start..end]).unwrap();
+        let s = sizes(&outputs, 1_000_000_000, 20);
+        assert_eq!(s.files, vec![("implant.beams.3mf", 2_000)]);
+        assert_eq!(max_triangles(&outputs), u64::MAX);
+        assert!(how_to_shrink("implant.beams.3mf").contains("beam_lattice: false"));
     }
 }

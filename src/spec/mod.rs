@@ -93,15 +93,17 @@ pub struct Spec {
 }
 
 impl Spec {
-    /// Reads and validates a spec file.
+    /// Reads and validates a spec file. Anything but a regular file (a FIFO, a device, a
+    /// folder) is refused before it is opened.
     ///
     /// # Errors
     /// A [`SpecError`] naming the field, its line, the value and what is allowed.
     pub fn load(path: &Path) -> Result<Self, SpecError> {
-        let text = std::fs::read_to_string(path).map_err(|source| SpecError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text =
+            crate::fsutil::read_regular_to_string(path).map_err(|source| SpecError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
         Self::parse(&text, path)
     }
 

@@ -127,10 +127,13 @@ pub struct RawOutputs {
     /// `implant.stl` (binary).
     #[serde(default = "yes")]
     pub stl: bool,
-    /// `implant.3mf` with the triangle mesh.
+    /// `implant.3mf`: the triangle mesh as one object and one build item, no required
+    /// extension (what slicers such as PrusaSlicer, Cura, Bambu Studio and OrcaSlicer open).
     #[serde(default = "yes")]
     pub threemf: bool,
-    /// Add the 3MF Beam Lattice to `implant.3mf`.
+    /// `implant.beams.3mf`: the struts as a 3MF Beam Lattice (beams and balls, no triangles,
+    /// the extension marked required), for beam-aware tools such as Netfabb and nTop. With
+    /// `stl` and `threemf` off the network is not meshed at all.
     #[serde(default = "yes")]
     pub beam_lattice: bool,
     /// `implant.step` (one solid per strut and node).

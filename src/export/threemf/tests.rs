@@ -148,6 +148,9 @@ fn mesh_round_trip() {
     let p = parse(&xml);
     assert_eq!(p.build_items, [1]);
     assert_eq!(&p.triangles[&1], mesh.triangles());
+    // The mesh file declares no extension: a slicer opens it as one closed part.
+    assert!(!xml.contains("requiredextensions"), "{}", &xml[..300]);
+    crate::export::test_readers::check_with_slicer(&path, mesh.triangles().len());
     let v = &p.vertices[&1];
     assert_eq!(v.len(), mesh.vertices().len());
     for (a, b) in v.iter().zip(mesh.vertices()) {
@@ -353,7 +356,17 @@ fn files_pass_lib3mf_strict_mode() {
                 mesh: None,
                 lattice: Some(&net),
             },
-            vec!["--triangles", "0", "--beams", "5", "--beam0", "0.2,0.2"],
+            // lib3mf counts a ball per node in ballmode "all" (4 nodes are used).
+            vec![
+                "--triangles",
+                "0",
+                "--beams",
+                "5",
+                "--balls",
+                "4",
+                "--beam0",
+                "0.2,0.2",
+            ],
         ),
         (
             "both.3mf",
