@@ -60,16 +60,6 @@ pub enum ExportError {
     /// The network has no struts.
     #[error("the strut network has no struts")]
     EmptyNetwork,
-    /// A beam whose end nodes coincide after rounding. Fix: raise `decimals` or merge nodes.
-    #[error("strut {strut} has length {length} mm after rounding to {decimals} decimals")]
-    BeamTooShort {
-        /// Strut index.
-        strut: usize,
-        /// Its length after rounding, mm.
-        length: f64,
-        /// Decimal places used.
-        decimals: usize,
-    },
     /// A radius that rounds to zero. Fix: raise `decimals`.
     #[error("strut {strut} has radius {radius} mm, which rounds to 0 at {decimals} decimals")]
     RadiusTooSmall {

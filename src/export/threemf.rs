@@ -233,34 +233,44 @@ fn prepare_lattice(
         return Err(ExportError::EmptyNetwork);
     }
     let (remap, used) = remap_used_nodes(net);
-    let rounded: Vec<[f64; 3]> = used
+    // Nodes that coincide at the file's precision become one vertex (the beam between them,
+    // shorter than 10^-decimals mm, is covered by the balls and is dropped).
+    let all_radii = net.node_radii();
+    let mut vertex_of: std::collections::HashMap<[String; 3], u32> =
+        std::collections::HashMap::new();
+    let mut vertices: Vec<[String; 3]> = Vec::new();
+    let mut vertex_radius: Vec<f64> = Vec::new();
+    let canon: Vec<u32> = used
         .iter()
         .map(|&i| {
             let p = net.nodes()[i];
-            [p.x, p.y, p.z].map(|c| fixed(c, d).parse::<f64>().unwrap_or(c))
+            let key = [fixed(p.x, d), fixed(p.y, d), fixed(p.z, d)];
+            let v = *vertex_of.entry(key.clone()).or_insert_with(|| {
+                vertices.push(key);
+                vertex_radius.push(0.0);
+                (vertices.len() - 1) as u32
+            });
+            vertex_radius[v as usize] = vertex_radius[v as usize].max(all_radii[i]);
+            v
         })
         .collect();
-    let vertices = used
+    let rounded: Vec<[f64; 3]> = vertices
         .iter()
-        .map(|&i| {
-            let p = net.nodes()[i];
-            [fixed(p.x, d), fixed(p.y, d), fixed(p.z, d)]
-        })
+        .map(|v| v.clone().map(|c| c.parse::<f64>().unwrap_or(0.0)))
         .collect();
     let mut min_len = f64::INFINITY;
     let mut beams = Vec::with_capacity(net.struts().len());
     for (k, s) in net.struts().iter().enumerate() {
-        let (a, b) = (remap[s.a.index()], remap[s.b.index()]);
+        let (a, b) = (
+            canon[remap[s.a.index()] as usize],
+            canon[remap[s.b.index()] as usize],
+        );
+        if a == b {
+            continue;
+        }
         let (pa, pb) = (rounded[a as usize], rounded[b as usize]);
         let len =
             ((pa[0] - pb[0]).powi(2) + (pa[1] - pb[1]).powi(2) + (pa[2] - pb[2]).powi(2)).sqrt();
-        if len == 0.0 {
-            return Err(ExportError::BeamTooShort {
-                strut: k,
-                length: len,
-                decimals: d,
-            });
-        }
         min_len = min_len.min(len);
         let (r1, r2) = (fixed(s.radius_a, d), fixed(s.radius_b, d));
         for (r, radius) in [(&r1, s.radius_a), (&r2, s.radius_b)] {
@@ -274,12 +284,12 @@ fn prepare_lattice(
         }
         beams.push((a, b, r1, r2));
     }
+    if beams.is_empty() {
+        return Err(ExportError::EmptyNetwork);
+    }
     let radius = mode(beams.iter().flat_map(|b| [&b.2, &b.3])).unwrap_or_else(|| "1".into());
     let minlength = format!("{}", (1e-4f64).min(0.5 * min_len));
-    let node_r: Vec<String> = {
-        let all = net.node_radii();
-        used.iter().map(|&i| fixed(all[i], d)).collect()
-    };
+    let node_r: Vec<String> = vertex_radius.iter().map(|&r| fixed(r, d)).collect();
     let ballradius = mode(node_r.iter()).unwrap_or_else(|| radius.clone());
     let balls = match options.ball_mode {
         BallMode::None => Vec::new(),
@@ -376,7 +386,7 @@ fn write_lattice_object(
 ///
 /// # Errors
 /// [`ExportError::NothingToWrite`] if `content` is empty; [`ExportError::InvalidMesh`] if the
-/// mesh fails [`check_topology`]; [`ExportError::EmptyNetwork`], [`ExportError::BeamTooShort`] or
+/// mesh fails [`check_topology`]; [`ExportError::EmptyNetwork`] or
 /// [`ExportError::RadiusTooSmall`] for a lattice that cannot be written at
 /// `options.decimals`; [`ExportError::Io`] / [`ExportError::Zip`] on write errors.
 pub fn write_3mf(

@@ -283,6 +283,44 @@ fn nothing_or_bad_lattice_is_an_error_and_leaves_nothing() {
     assert!(!path.exists());
 }
 
+#[test]
+fn nodes_that_coincide_at_the_files_precision_become_one_vertex() {
+    // Node 2 lies 2·10⁻⁵ mm from node 1: at 4 decimals they are one point, the strut between
+    // them has no length. They are written as one vertex and that beam is left out (the balls
+    // cover it); the other beams keep their ends, the merged vertex the larger ball.
+    let nodes = vec![
+        Point3::new(0.0, 0.0, 0.0),
+        Point3::new(2.0, 0.0, 0.0),
+        Point3::new(2.00002, 0.0, 0.0),
+        Point3::new(2.0, 2.0, 0.0),
+    ];
+    let s = |a, b, r| Strut {
+        a: NodeId(a),
+        b: NodeId(b),
+        radius_a: r,
+        radius_b: r,
+    };
+    let net =
+        StrutNetwork::try_new(nodes, vec![s(0, 1, 0.2), s(1, 2, 0.3), s(2, 3, 0.25)]).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("beams.3mf");
+    let stats = write_3mf(
+        &path,
+        &ThreeMfContent {
+            mesh: None,
+            lattice: Some(&net),
+        },
+        &ThreeMfOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(stats.beams, 2);
+    let (xml, _) = read_model(&path);
+    let p = parse(&xml);
+    assert_eq!(p.vertices[&1].len(), 3);
+    let ends: Vec<(u32, u32)> = p.beams.iter().map(|b| (b.0, b.1)).collect();
+    assert_eq!(ends, vec![(0, 1), (1, 2)]);
+}
+
 /// Bytes per beam on a 1000-strut graded lattice with random radii (every beam has r1 ≠ r2).
 #[test]
 fn bytes_per_beam_on_a_large_lattice() {
