@@ -8,7 +8,8 @@
 //! `e_i(c) + NO_CORE_PENALTY` when its cell and a neighbour's do not both fit between the two
 //! points with the transition between them and its cell is the larger of the two along the
 //! segment (then it loses its core and is blended; the other keeps a one-cell core where its
-//! cell and the transition fit beside the first as a point), and minimizes
+//! cell and the transition fit beside the first as a point) or when its cell, centred on the
+//! point, reaches out of the domain (the boundary cuts it), and minimizes
 //!
 //! ```text
 //! J = Σ_i [MISS_COST·[ê_i > tol_i] + w_i (ê_i − e_i*) + μ ln(h_i(c_i) / h_i*)] + λ Σ_{i~j} D(c_i, c_j)
@@ -55,6 +56,9 @@ pub struct PointOptions {
     pub candidates: Vec<(Design, f64)>,
     /// Each candidate's cell size, mm (same order; empty when the size does not matter).
     pub cell_sizes: Vec<f64>,
+    /// Whether each candidate's cell, centred on the point, lies inside the domain (same
+    /// order; empty: all do). One that does not is cut by the boundary and keeps no core.
+    pub inside_domain: Vec<bool>,
 }
 
 /// Distance between two designs' cells up to cube rotations: `min_Q ‖F_a Q − F_b‖_F /
@@ -465,6 +469,7 @@ mod tests {
             tolerance: None,
             candidates,
             cell_sizes: Vec::new(),
+            inside_domain: Vec::new(),
         }
     }
 

@@ -341,7 +341,10 @@ fn tolerance_notes(
                     scale
                 )
             }
-            None => format!("{head}: its neighbours' cells leave it no core"),
+            None => format!(
+                "{head}: its cells within tolerance reach out of the domain around it or \
+                 leave it no core beside its neighbours' cells"
+            ),
         });
     }
     notes
@@ -478,6 +481,13 @@ fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choi
             } else {
                 Vec::new()
             },
+            inside_domain: if sized {
+                list.iter()
+                    .map(|c| cell_inside(&spec.domain, p.position, c))
+                    .collect()
+            } else {
+                Vec::new()
+            },
         })
         .collect();
     let weights = ChoiceWeights {
@@ -488,6 +498,24 @@ fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choi
     let chosen = choose_designs(&options, fill.neighbours, weights);
     let costs = choice_costs(&options, fill.neighbours, weights, &chosen);
     Choice { chosen, costs }
+}
+
+/// Whether candidate `c`'s cell at its smallest printable size, centred on `position`, has
+/// all eight corners inside the domain (for a convex domain: lies inside it).
+fn cell_inside(domain: &crate::network::Domain, position: [f64; 3], c: &Candidate) -> bool {
+    let (Ok(f), Some(h)) = (c.design.affine(), c.smallest_cell_size) else {
+        return true;
+    };
+    let a = f * h;
+    let centre = nalgebra::Point3::from(position);
+    (0..8).all(|k| {
+        let s = nalgebra::Vector3::new(
+            f64::from(k & 1) - 0.5,
+            f64::from((k >> 1) & 1) - 0.5,
+            f64::from((k >> 2) & 1) - 0.5,
+        );
+        domain.contains(&(centre + a * s))
+    })
 }
 
 /// Every point's cell size (mm): the fixed one, or the smallest its own design prints at.

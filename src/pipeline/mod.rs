@@ -453,7 +453,15 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     let staging = output_dir::Staging::create(out_dir)?;
     let report = staging.fill(|dir| {
         let mesh = meshed.as_ref().map(|m| &m.mesh);
-        let files = write_files(spec, &prepared, mesh, dir, &mut timings, stage)?;
+        let files = write_files(
+            spec,
+            &prepared,
+            mesh,
+            dir,
+            &mut timings,
+            &mut warnings,
+            stage,
+        )?;
         timings.total = total.elapsed().as_secs_f64();
         let report = BuildReport::new(
             spec,
@@ -644,6 +652,7 @@ fn write_files(
     mesh: Option<&TriMesh>,
     dir: &Path,
     timings: &mut Timings,
+    warnings: &mut Vec<String>,
     stage: &dyn Fn(&str),
 ) -> Result<Vec<FileReport>, BuildError> {
     let network = &prepared.network;
@@ -675,7 +684,17 @@ fn write_files(
     if spec.outputs.beam_lattice {
         files.push(write_beams(network, dir, timings, stage)?);
     }
-    if spec.outputs.step {
+    let step = size::writes_step(&spec.outputs, struts);
+    if spec.outputs.step.is_none() && !step {
+        warnings.push(format!(
+            "implant.step was not written: about {:.0} MB for {struts} struts, more than \
+             outputs.max_file_mb = {} (ask for it with outputs: {{step: true}} and a larger \
+             max_file_mb)",
+            size::step_megabytes(struts),
+            spec.outputs.max_file_mb
+        ));
+    }
+    if step {
         stage("step");
         let t = Instant::now();
         write_step(dir.join("implant.step"), network, &StepOptions::default())?;

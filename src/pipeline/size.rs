@@ -17,6 +17,22 @@ pub(crate) const MESH_3MF: &str = "implant.3mf";
 /// beam-aware tools such as Netfabb and nTop; slicers cannot read it).
 pub(crate) const BEAMS_3MF: &str = "implant.beams.3mf";
 
+/// The STEP file.
+pub(crate) const STEP: &str = "implant.step";
+
+/// Whether the STEP file of a network of `struts` struts is written: as the spec says, or
+/// (not given) when its estimate is within `outputs.max_file_mb`.
+pub(crate) fn writes_step(outputs: &RawOutputs, struts: usize) -> bool {
+    outputs
+        .step
+        .unwrap_or_else(|| step_megabytes(struts) <= outputs.max_file_mb)
+}
+
+/// The estimated STEP file of `struts` struts, MB.
+pub(crate) fn step_megabytes(struts: usize) -> f64 {
+    STEP_PER_STRUT.saturating_mul(struts as u64) as f64 / 1e6
+}
+
 /// Bytes of a binary STL per triangle, and its header plus count.
 const STL_PER_TRIANGLE: u64 = 50;
 const STL_HEADER: u64 = 84;
@@ -58,8 +74,8 @@ pub(crate) fn sizes(outputs: &RawOutputs, triangles: u64, struts: usize) -> Size
     if outputs.beam_lattice {
         files.push((BEAMS_3MF, THREEMF_PER_BEAM.saturating_mul(struts)));
     }
-    if outputs.step {
-        files.push(("implant.step", STEP_PER_STRUT.saturating_mul(struts)));
+    if outputs.step != Some(false) {
+        files.push((STEP, STEP_PER_STRUT.saturating_mul(struts)));
     }
     Sizes { files }
 }
@@ -84,6 +100,8 @@ pub(crate) fn first_too_large(outputs: &RawOutputs, sizes: &Sizes) -> Option<(&'
         .files
         .iter()
         .map(|&(name, bytes)| (name, bytes as f64 / 1e6))
+        // A STEP file the spec did not ask for is left out when too large, never refused.
+        .filter(|&(name, _)| name != STEP || outputs.step.is_some())
         .find(|&(_, mb)| mb > outputs.max_file_mb)
 }
 
@@ -126,7 +144,7 @@ mod tests {
             ]
         );
         outputs.stl = false;
-        outputs.step = false;
+        outputs.step = Some(false);
         outputs.beam_lattice = false;
         assert_eq!(
             sizes(&outputs, 1000, 20).files,
@@ -136,12 +154,18 @@ mod tests {
 
     #[test]
     fn a_file_over_the_limit_is_named_with_its_size() {
-        let outputs = RawOutputs {
+        let mut outputs = RawOutputs {
             max_file_mb: 1.0,
             ..RawOutputs::default()
         };
-        // 100 struts at n = 10: 5000 triangles, STL 0.25 MB, STEP 2.3 MB.
+        // 100 struts at n = 10: 5000 triangles, STL 0.25 MB, STEP 2.3 MB. A STEP file the
+        // spec did not ask for is left out, not refused.
         let s = sizes(&outputs, estimate_triangles(100, 10), 100);
+        assert_eq!(first_too_large(&outputs, &s), None);
+        assert!(!writes_step(&outputs, 100));
+        assert!(writes_step(&outputs, 40));
+        outputs.step = Some(true);
+        assert!(writes_step(&outputs, 100));
         let (name, mb) = first_too_large(&outputs, &s).unwrap();
         assert_eq!(name, "implant.step");
         assert!((mb - 2.3).abs() < 1e-9);

@@ -136,9 +136,12 @@ pub struct RawOutputs {
     /// `stl` and `threemf` off the network is not meshed at all.
     #[serde(default = "yes")]
     pub beam_lattice: bool,
-    /// `implant.step` (one solid per strut and node).
-    #[serde(default = "yes")]
-    pub step: bool,
+    /// `implant.step` (one solid per strut and node). Not given (`None`): written when it fits
+    /// within `max_file_mb`, else left out with a warning (a STEP file is ~23 kB per strut, so
+    /// a large graded part would exceed any limit); `true`: always, and a build that would
+    /// exceed the limit stops with an error; `false`: never.
+    #[serde(default)]
+    pub step: Option<bool>,
     /// `plots/`: directional Young's modulus per control point and a lattice picture (SVG and
     /// PNG).
     #[serde(default = "yes")]
@@ -166,7 +169,7 @@ impl Default for RawOutputs {
             stl: true,
             threemf: true,
             beam_lattice: true,
-            step: true,
+            step: None,
             plots: true,
             max_file_mb: DEFAULT_MAX_FILE_MB,
         }
