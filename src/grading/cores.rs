@@ -204,6 +204,23 @@ pub(crate) fn clip_in_index_space(
     changed
 }
 
+/// Shrinks the cores of the points named in `near` that are larger than one cell by one cell.
+/// Returns whether anything changed.
+pub(crate) fn shrink_named_to_one_cell(
+    ids: &[String],
+    near: &[String],
+    half: &mut [Option<usize>],
+) -> bool {
+    let mut changed = false;
+    for (i, id) in ids.iter().enumerate() {
+        if let Some(k) = half[i].filter(|&k| k > 0 && near.contains(id)) {
+            half[i] = Some(k - 1);
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// Shrinks the cores of the points named in `near` by one cell, or removes a core of
 /// `k = 0` (with a note). Returns whether anything changed.
 pub(crate) fn shrink_named(

@@ -542,6 +542,10 @@ fn control_cells(
         .collect()
 }
 
+/// Transition layers a folding scaffold may add to `grading.transition_cells` before cores are
+/// dropped.
+const MAX_WIDENING: usize = 2;
+
 /// The field with cores of `requested` half-cells (clipped where points are too close or a
 /// transition folds the scaffold, with notes), the scaffold pinned to the cores, and the cores.
 fn fit_with_cores(
@@ -558,6 +562,8 @@ fn fit_with_cores(
         lattices,
     } = controls;
     let no_pins = BTreeMap::new();
+    let mut t = t;
+    let widest = t + MAX_WIDENING;
     let mut half = cores::clip_in_space(ids, positions, lattices, requested, t, notes);
     loop {
         // A point without a core is a point-like core (zero only at the point).
@@ -575,8 +581,28 @@ fn fit_with_cores(
         let pins = cores::pins(positions, lattices, &cells, &half);
         let pinned = match fitter.fit(&field, &pins) {
             Ok(s) => s,
-            // A transition too short for the change between two cores folds a cell:
-            // shrink (then drop) the cores of the points blending there and refit.
+            // A transition too short for the change between two cores folds a cell: shrink
+            // the cores of the points blending there to one cell, then widen the transitions
+            // (where the room allows), then drop those cores, and refit.
+            Err(GradingError::InvertedCell { points: near, .. })
+                if cores::shrink_named_to_one_cell(ids, &near, &mut half) =>
+            {
+                continue;
+            }
+            Err(GradingError::InvertedCell { .. }) if t < widest => {
+                t += 1;
+                let mut wider_notes = Vec::new();
+                let wider =
+                    cores::clip_in_space(ids, positions, lattices, requested, t, &mut wider_notes);
+                for (k, w) in half.iter_mut().zip(wider) {
+                    *k = match (*k, w) {
+                        (Some(a), Some(b)) => Some(a.min(b)),
+                        _ => None,
+                    };
+                }
+                notes.extend(wider_notes);
+                continue;
+            }
             Err(GradingError::InvertedCell { points: near, .. })
                 if cores::shrink_named(ids, &near, &mut half, notes) =>
             {
