@@ -31,7 +31,7 @@ fn spawn(args: &[&str], dir: &Path) -> Child {
 }
 
 /// Sends `signal` to the child and returns its exit code (`None`: killed by a signal).
-fn interrupt(mut child: Child, signal: i32) -> Option<i32> {
+fn interrupt(child: Child, signal: i32) -> Option<i32> {
     // SAFETY: kill(2) on the id of a child this test spawned and has not yet waited for.
     let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
     assert_eq!(sent, 0, "kill failed");
