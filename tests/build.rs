@@ -45,7 +45,7 @@ fn build_writes_checked_files_and_a_report_deterministically() {
             "implant.step"
         ]
     );
-    // The default 3MF slices (PrusaSlicer's default profile) to G-code.
+    // The default 3MF slices (PrusaSlicer's default profile, on a raft) to G-code.
     let triangles = report["mesh"]["triangles"].as_u64().unwrap();
     let gcode = dir.join("implant.gcode");
     check_with_slicer(&folder.join("implant.3mf"), triangles, Some(&gcode));

@@ -13,7 +13,7 @@ fn slow_spec(dir: &Path, file: &str, name: &str) {
     let text = std::fs::read_to_string(fixture("specs/small_block.yaml")).unwrap();
     let text = text
         .replace("name: small-block", &format!("name: {name}"))
-        .replace("max: [6, 6, 7.5]", "max: [12, 12, 12]")
+        .replace("max: [6, 6, 7.5]", "max: [16, 16, 16]")
         .replace("step: true}", "step: false}");
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(dir.join(file), text).unwrap();
@@ -31,7 +31,7 @@ fn spawn(args: &[&str], dir: &Path) -> Child {
 }
 
 /// Sends `signal` to the child and returns its exit code (`None`: killed by a signal).
-fn interrupt(mut child: Child, signal: i32) -> Option<i32> {
+fn interrupt(child: Child, signal: i32) -> Option<i32> {
     // SAFETY: kill(2) on the id of a child this test spawned and has not yet waited for.
     let sent = unsafe { libc::kill(child.id() as libc::pid_t, signal) };
     assert_eq!(sent, 0, "kill failed");
@@ -133,7 +133,17 @@ fn regression_issue_23_interrupted_batches_keep_finished_specs_and_roll_back_the
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(start.elapsed().mul_f64(0.3));
+        // …while its staging folder is being written.
+        let staging = |root: &Path| {
+            std::fs::read_dir(root)
+                .unwrap()
+                .flatten()
+                .any(|e| e.file_name().to_string_lossy().starts_with(".pb.partial-"))
+        };
+        let wait = Instant::now();
+        while !staging(&dir.join("output")) && wait.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(2));
+        }
         assert_eq!(interrupt(child, signal), Some(code));
         assert_finished(&dir.join("output/pa"));
         for name in ["pb", "pc"] {

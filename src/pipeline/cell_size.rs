@@ -240,7 +240,7 @@ mod tests {
         assert_eq!(topologies.len(), 560);
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(23);
         for n in 0..400 {
-            let topology = topologies[rng.random_range(0..topologies.len())].clone();
+            let topology = topologies[rng.random_range(0..topologies.len())];
             let mut stretch = || {
                 if n % 2 == 0 {
                     STRETCH_RANGE.1

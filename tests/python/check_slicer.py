@@ -5,8 +5,10 @@ Usage: check_slicer.py FILE [--facets N] [--gcode OUT.gcode]
 
 Runs `prusa-slicer --info FILE` and requires that it loads the file, reports `manifold = yes`
 and, with --facets, `number_of_facets = N`. With --gcode it then slices the file with the
-default printer profile (`prusa-slicer --export-gcode --output OUT FILE`) and requires a
-non-empty G-code file. Prints a JSON summary (the key = value lines of --info) and exits
+default printer profile on a 2-layer raft with supports (`prusa-slicer --export-gcode
+--raft-layers 2 --support-material --output OUT FILE`: a lattice touches the bed only at the
+caps of its lowest nodes, too small for a first layer of their own, so it is printed on a raft
+as in practice) and requires a non-empty G-code file. Prints a JSON summary (the key = value lines of --info) and exits
 non-zero if anything fails.
 
 PrusaSlicer is a GUI program; --info and --export-gcode need no display, but Qt/GTK may look
@@ -58,7 +60,19 @@ def main() -> int:
     if args.facets is not None and info.get("number_of_facets") != str(args.facets):
         fail(f"expected {args.facets} facets, found {info.get('number_of_facets')}")
     if ok and args.gcode:
-        g = run(["prusa-slicer", "--export-gcode", "--output", args.gcode, args.file], env)
+        g = run(
+            [
+                "prusa-slicer",
+                "--export-gcode",
+                "--raft-layers",
+                "2",
+                "--support-material",
+                "--output",
+                args.gcode,
+                args.file,
+            ],
+            env,
+        )
         size = os.path.getsize(args.gcode) if os.path.exists(args.gcode) else 0
         print(json.dumps({"gcode": args.gcode, "returncode": g.returncode, "bytes": size}))
         if g.returncode != 0 or size == 0:
