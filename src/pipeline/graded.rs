@@ -362,15 +362,9 @@ fn spacing_needed(
 ) -> Option<(usize, f64, f64)> {
     let cell = |c: &Candidate| Some(c.design.affine().ok()? * c.smallest_cell_size?);
     let p = &fill.points[i];
-    let distance = |j: usize| {
-        let q = &fill.points[j];
-        (0..3)
-            .map(|k| (q.position[k] - p.position[k]).powi(2))
-            .sum::<f64>()
-            .sqrt()
-    };
+    let apart = |j: usize| distance(fill.points[j].position, p.position);
     let mut others: Vec<usize> = (0..fill.points.len()).filter(|&j| j != i).collect();
-    others.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
+    others.sort_by(|&a, &b| apart(a).total_cmp(&apart(b)));
     for j in others {
         let Some(theirs) = cell(&candidates[j][choice.chosen[j]]) else {
             continue;
@@ -388,8 +382,8 @@ fn spacing_needed(
                 ))
             })
             .fold(f64::INFINITY, f64::min);
-        if needed.is_finite() && needed > distance(j) {
-            return Some((j, needed, distance(j)));
+        if needed.is_finite() && needed > apart(j) {
+            return Some((j, needed, apart(j)));
         }
     }
     None
@@ -422,12 +416,7 @@ fn rooms(fill: &GradedFill) -> Vec<f64> {
                 .iter()
                 .enumerate()
                 .filter(|&(j, _)| j != i)
-                .map(|(_, q)| {
-                    (0..3)
-                        .map(|k| (q.position[k] - p.position[k]).powi(2))
-                        .sum::<f64>()
-                        .sqrt()
-                })
+                .map(|(_, q)| distance(q.position, p.position))
                 .fold(f64::INFINITY, f64::min)
                 / spacing
         })
@@ -546,15 +535,17 @@ fn point_cell_sizes(
     Ok(sizes)
 }
 
+/// The distance between two points, mm.
+fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
+    (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
+}
+
 /// Two control points closer than the larger of their cell sizes cannot both have their cells:
 /// an error naming them and the distance needed.
 fn check_spacing(fill: &GradedFill, sizes: &[f64]) -> Result<(), BuildError> {
     for (i, a) in fill.points.iter().enumerate() {
         for (j, b) in fill.points[..i].iter().enumerate() {
-            let d = (0..3)
-                .map(|k| (a.position[k] - b.position[k]).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let d = distance(a.position, b.position);
             let h = sizes[i].max(sizes[j]);
             if d < h {
                 return Err(BuildError::CellSizeIncompatible {
@@ -605,10 +596,7 @@ fn closest_pair(fill: &GradedFill) -> Option<(usize, usize, f64)> {
     let mut best: Option<(usize, usize, f64)> = None;
     for (i, a) in fill.points.iter().enumerate() {
         for (j, b) in fill.points[..i].iter().enumerate() {
-            let d = (0..3)
-                .map(|k| (a.position[k] - b.position[k]).powi(2))
-                .sum::<f64>()
-                .sqrt();
+            let d = distance(a.position, b.position);
             if best.is_none_or(|(_, _, m)| d < m) {
                 best = Some((i, j, d));
             }
