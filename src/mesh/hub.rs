@@ -61,7 +61,7 @@ use rayon::prelude::*;
 
 use super::TriMesh;
 use super::hull::{HullScratch, convex_hull};
-use crate::geom::distance::{point_segment_distance, segment_distance};
+use crate::geom::distance::{closest_segment_param, point_segment_distance, segment_distance};
 use crate::network::{NodeId, StrutId, StrutNetwork};
 
 /// Angular margin between the caps of two struts at a node, rad.
@@ -1153,8 +1153,12 @@ impl std::fmt::Display for Piece {
     }
 }
 
-/// Every pair of pieces sharing no node that come too close: node balls `B(v, ρ_v)` and
-/// prism capsules (radius the larger ring radius around the axis between the rings), sorted.
+/// Every pair of pieces sharing no node that come too close: node hubs and prism capsules
+/// (radius the larger ring radius around the axis between the rings), sorted. A hub is
+/// bounded by its ball `B(v, ρ_v)` and, where that ball meets the other piece, by the plane
+/// normal to the line between them at the hub's support (its rings, apexes and node ball;
+/// see `Primitives::hub_support`): hubs set back far for two struts at a small angle are
+/// long in those directions only, and the ball alone refused pieces well clear of them.
 pub(super) fn interfering_pairs(
     nodes: &[Point3<f64>],
     struts: &[crate::network::Strut],
@@ -1183,6 +1187,7 @@ pub(super) fn interfering_pairs(
         struts,
         layout,
         rho,
+        setback,
         seg,
         live,
     };
@@ -1223,6 +1228,7 @@ struct Primitives<'a> {
     struts: &'a [crate::network::Strut],
     layout: &'a Layout,
     rho: &'a [f64],
+    setback: &'a [[f64; 2]],
     seg: Vec<(Point3<f64>, Point3<f64>, f64)>,
     live: Vec<usize>,
 }
@@ -1272,16 +1278,52 @@ impl Primitives<'_> {
                     return false;
                 }
                 let (a, b, r) = seg[p];
-                point_segment_distance(nodes[v].coords, a.coords, b.coords) <= r + rho[v]
+                let c = nodes[v].coords;
+                if point_segment_distance(c, a.coords, b.coords) > r + rho[v] {
+                    return false;
+                }
+                // The ball is loose where the hub is long in a few directions only: try the
+                // plane normal to the line from the node to the strut's closest point.
+                let t = closest_segment_param(c, a.coords, b.coords);
+                let gap = (a + (b - a) * t) - nodes[v];
+                let Some(u) = gap.try_normalize(1e-12) else {
+                    return true;
+                };
+                let strut_low = (a - nodes[v]).dot(&u).min((b - nodes[v]).dot(&u)) - r;
+                self.hub_support(v, &u) + PLANE_MARGIN * r >= strut_low
             }
             _ => {
                 let (v, w) = (self.live[p - ns], self.live[q - ns]);
                 if self.adjacent(v, w) {
                     return false;
                 }
-                (nodes[v] - nodes[w]).norm() <= rho[v] + rho[w]
+                let d = nodes[w] - nodes[v];
+                let dist = d.norm();
+                if dist > rho[v] + rho[w] {
+                    return false;
+                }
+                let Some(u) = d.try_normalize(1e-12) else {
+                    return true;
+                };
+                let margin = PLANE_MARGIN * self.layout.node_ring(v).max(self.layout.node_ring(w));
+                self.hub_support(v, &u) + self.hub_support(w, &-u) + margin >= dist
             }
         }
+    }
+
+    /// An upper bound of the support function of node `v`'s hub in unit direction `u`, from
+    /// the node (mm): the hub is the hull of its rings (circumradius `ring` about the axis at
+    /// the set-back), their apexes and points on the ball of the largest ring radius.
+    fn hub_support(&self, v: usize, u: &Vector3<f64>) -> f64 {
+        let layout = self.layout;
+        let apex = APEX_HEIGHT * self.rho[v];
+        layout.inc(v).iter().fold(layout.node_ring(v), |m, e| {
+            let (d, ring) = (layout.dir(e), layout.radius(e));
+            let s = self.setback[e.strut as usize][e.end as usize];
+            let c = d.dot(u);
+            let side = (1.0 - c * c).max(0.0).sqrt();
+            m.max(s * c + ring * side).max((s + apex) * c)
+        })
     }
 
     /// The piece primitive `p` stands for.

@@ -500,8 +500,8 @@ fn explicit_checked(
         Ok((mesh, hubs)) => (mesh, hubs, None),
         // Under Auto, only the refused neighbourhoods go implicit.
         Err(blames) if settings.method == MeshMethod::Auto => {
-            let h = settings.resolution.min(local::MAX_PATCH_RESOLUTION) * net.smallest_radius();
-            match local::mesh_local(&net, n, h, settings.max_cells, blames) {
+            let resolution = settings.resolution.min(local::MAX_PATCH_RESOLUTION);
+            match local::mesh_local(&net, n, resolution, settings.max_cells, blames) {
                 Ok((mesh, hubs, stats)) => (mesh, hubs, Some(stats)),
                 Err(e) => return Ok(Err(e)),
             }

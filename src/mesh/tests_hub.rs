@@ -338,3 +338,88 @@ fn example_spec_network() {
     );
     assert!(report.ok(), "{report:?}");
 }
+
+/// A node whose two struts meet at 30° needs a hub set back to several ring radii; a strut
+/// passing on the node's other side, clear of the hub's actual hull but inside its bounding
+/// ball, is judged by the tighter support-plane bound and meshes explicitly, with no
+/// self-intersection (the full check's exhaustive triangle test is the truth).
+#[test]
+fn a_strut_inside_a_long_hubs_ball_but_clear_of_the_hub_meshes_explicitly() {
+    let half = 15f64.to_radians();
+    let (c, s) = (half.cos(), half.sin());
+    let r = 0.15;
+    let nodes = vec![
+        Point3::origin(),
+        Point3::new(3.0 * c, 3.0 * s, 0.0),
+        Point3::new(3.0 * c, -3.0 * s, 0.0),
+        // The passing strut: parallel to z, behind the node (−x side), 0.55 mm from it.
+        Point3::new(-0.55, 0.0, -2.0),
+        Point3::new(-0.55, 0.0, 2.0),
+    ];
+    let network = net(nodes, vec![(0, 1, r, r), (0, 2, r, r), (3, 4, r, r)]);
+    let n = hub::segments(MeshSettings::default().chord_tolerance);
+    let layout = hub::Layout::new(&network, n);
+    let (_, rho, _) = layout.setbacks(hub::RHO_MAX_FACTOR);
+    let ring = layout.ring_radius(2);
+    assert!(
+        0.55 < rho[0] + ring,
+        "the ball test would clash: ρ {} + ring {ring}",
+        rho[0]
+    );
+    let (mesh, _) = hub::mesh_explicit(&network, n)
+        .unwrap_or_else(|e| panic!("the explicit mesher refused the network: {e}"));
+    let report = check(&mesh);
+    assert!(report.ok(), "{report:?}");
+    assert_eq!(report.shells, 2);
+}
+
+/// Random stars with a strut passing near the node: whenever the explicit mesher accepts
+/// (the support-plane bound says the hub and the strut are apart), the full check finds no
+/// self-intersection; and some are accepted that the bounding-ball test alone would refuse.
+#[test]
+fn hub_support_planes_never_accept_touching_pieces() {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let n = hub::segments(MeshSettings::default().chord_tolerance);
+    let (mut accepted, mut inside_ball) = (0, 0);
+    for case in 0..150 {
+        let k = rng.random_range(2..=5);
+        let mut nodes = vec![Point3::origin()];
+        let mut struts = Vec::new();
+        let base = random_unit(&mut rng);
+        for j in 0..k {
+            // Struts within ~50° of one direction: long hubs.
+            let d = (base + random_unit(&mut rng) * 0.6).normalize();
+            nodes.push(Point3::from(d * rng.random_range(2.0..3.0)));
+            struts.push((0, j + 1, 0.15, 0.15));
+        }
+        let side = random_unit(&mut rng);
+        let along = side.cross(&random_unit(&mut rng)).normalize();
+        let offset = side * rng.random_range(0.3..1.2);
+        let first = nodes.len() as u32;
+        nodes.push(Point3::from(offset - along * 2.5));
+        nodes.push(Point3::from(offset + along * 2.5));
+        struts.push((first, first + 1, 0.15, 0.15));
+        let network = net(nodes, struts);
+        let layout = hub::Layout::new(&network, n);
+        let (setback, rho, _) = layout.setbacks(hub::RHO_MAX_FACTOR);
+        let passing = network.struts().len() - 1;
+        let Ok((mesh, _)) = hub::mesh_explicit(&network, n) else {
+            continue;
+        };
+        accepted += 1;
+        let report = check(&mesh);
+        assert!(report.ok(), "case {case}: {report:?}");
+        let ring = layout.ring_radius(passing);
+        // The passing prism's axis between its rings.
+        let s = network.struts()[passing];
+        let (a, b) = (network.nodes()[s.a.index()], network.nodes()[s.b.index()]);
+        let u = (b - a).normalize();
+        let (a, b) = (a + u * setback[passing][0], b - u * setback[passing][1]);
+        let dist =
+            crate::geom::distance::point_segment_distance(Vector3::zeros(), a.coords, b.coords);
+        inside_ball += usize::from(dist <= rho[0] + ring);
+    }
+    eprintln!("accepted {accepted}/150, of which {inside_ball} inside the hub's ball");
+    assert!(accepted >= 30, "{accepted}");
+    assert!(inside_ball >= 5, "{inside_ball}");
+}

@@ -39,7 +39,7 @@ fn patched(net: &StrutNetwork, label: &str) -> LocalStats {
         Ok(_) => panic!("{label}: the explicit mesher accepted the network"),
     };
     let (mesh, _, stats) =
-        local::mesh_local(net, n, settings.spacing(net), settings.max_cells, blames)
+        local::mesh_local(net, n, settings.resolution, settings.max_cells, blames)
             .unwrap_or_else(|e| panic!("{label}: {e}"));
     let report = check(&mesh);
     assert!(report.ok(), "{label}: {report:?}");
