@@ -84,10 +84,7 @@ fn read_bone(path: &Path) -> anyhow::Result<Vec<[f64; 21]>> {
         .map(str::trim)
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .map(|l| {
-            let values: Vec<f64> = l
-                .split(',')
-                .map(|v| v.trim().parse::<f64>())
-                .collect::<Result<_, _>>()
+            let values = trussforge::mechanics::parse_stiffness_values(l)
                 .with_context(|| format!("{}: {l:?} is not 21 numbers", path.display()))?;
             <[f64; 21]>::try_from(values)
                 .map_err(|v| anyhow::anyhow!("{}: {} values, 21 needed", path.display(), v.len()))
