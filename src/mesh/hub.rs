@@ -458,6 +458,54 @@ impl Layout {
         let g = &self.geo[i];
         g.ring[0].max(g.ring[1])
     }
+
+    /// An upper bound of the support function of node `v`'s hub in unit direction `u`, from
+    /// the node (mm), with the set-backs `setback` and hub ball radius `rho_v` of
+    /// [`Self::setbacks`]: the hub is the hull of its rings (circumradius about the axis at
+    /// the set-back), their apexes and points on the ball of the largest ring radius.
+    pub(super) fn hub_support(
+        &self,
+        setback: &[[f64; 2]],
+        rho_v: f64,
+        v: usize,
+        u: &Vector3<f64>,
+    ) -> f64 {
+        let apex = APEX_HEIGHT * rho_v;
+        self.inc(v).iter().fold(self.node_ring(v), |m, e| {
+            let (d, ring) = (self.dir(e), self.radius(e));
+            let s = setback[e.strut as usize][e.end as usize];
+            let c = d.dot(u);
+            let side = (1.0 - c * c).max(0.0).sqrt();
+            m.max(s * c + ring * side).max((s + apex) * c)
+        })
+    }
+
+    /// Whether node `v`'s hub (at `centre`, in its ball of radius `rho_v`) may come within
+    /// `reach` mm of the segment `p–q`: its ball does, and the plane normal to the line from
+    /// the node to the segment's closest point does not separate them (the ball is loose
+    /// where the hub is long in a few directions only, for struts at small angles).
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn hub_reaches(
+        &self,
+        setback: &[[f64; 2]],
+        rho_v: f64,
+        v: usize,
+        centre: Point3<f64>,
+        p: Point3<f64>,
+        q: Point3<f64>,
+        reach: f64,
+    ) -> bool {
+        let c = centre.coords;
+        if point_segment_distance(c, p.coords, q.coords) > rho_v + reach {
+            return false;
+        }
+        let t = closest_segment_param(c, p.coords, q.coords);
+        let Some(u) = ((p + (q - p) * t) - centre).try_normalize(1e-12) else {
+            return true;
+        };
+        let low = (p - centre).dot(&u).min((q - centre).dot(&u)) - reach;
+        self.hub_support(setback, rho_v, v, &u) >= low
+    }
 }
 
 /// How far the explicit mesher's hubs reach out from their nodes.
@@ -1278,19 +1326,9 @@ impl Primitives<'_> {
                     return false;
                 }
                 let (a, b, r) = seg[p];
-                let c = nodes[v].coords;
-                if point_segment_distance(c, a.coords, b.coords) > r + rho[v] {
-                    return false;
-                }
-                // The ball is loose where the hub is long in a few directions only: try the
-                // plane normal to the line from the node to the strut's closest point.
-                let t = closest_segment_param(c, a.coords, b.coords);
-                let gap = (a + (b - a) * t) - nodes[v];
-                let Some(u) = gap.try_normalize(1e-12) else {
-                    return true;
-                };
-                let strut_low = (a - nodes[v]).dot(&u).min((b - nodes[v]).dot(&u)) - r;
-                self.hub_support(v, &u) + PLANE_MARGIN * r >= strut_low
+                let reach = r * (1.0 + PLANE_MARGIN);
+                self.layout
+                    .hub_reaches(self.setback, rho[v], v, nodes[v], a, b, reach)
             }
             _ => {
                 let (v, w) = (self.live[p - ns], self.live[q - ns]);
@@ -1305,25 +1343,14 @@ impl Primitives<'_> {
                 let Some(u) = d.try_normalize(1e-12) else {
                     return true;
                 };
-                let margin = PLANE_MARGIN * self.layout.node_ring(v).max(self.layout.node_ring(w));
-                self.hub_support(v, &u) + self.hub_support(w, &-u) + margin >= dist
+                let layout = self.layout;
+                let margin = PLANE_MARGIN * layout.node_ring(v).max(layout.node_ring(w));
+                layout.hub_support(self.setback, rho[v], v, &u)
+                    + layout.hub_support(self.setback, rho[w], w, &-u)
+                    + margin
+                    >= dist
             }
         }
-    }
-
-    /// An upper bound of the support function of node `v`'s hub in unit direction `u`, from
-    /// the node (mm): the hub is the hull of its rings (circumradius `ring` about the axis at
-    /// the set-back), their apexes and points on the ball of the largest ring radius.
-    fn hub_support(&self, v: usize, u: &Vector3<f64>) -> f64 {
-        let layout = self.layout;
-        let apex = APEX_HEIGHT * self.rho[v];
-        layout.inc(v).iter().fold(layout.node_ring(v), |m, e| {
-            let (d, ring) = (layout.dir(e), layout.radius(e));
-            let s = self.setback[e.strut as usize][e.end as usize];
-            let c = d.dot(u);
-            let side = (1.0 - c * c).max(0.0).sqrt();
-            m.max(s * c + ring * side).max((s + apex) * c)
-        })
     }
 
     /// The piece primitive `p` stands for.

@@ -40,7 +40,7 @@ use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR}
 use super::sdf::RoundCone;
 use super::{TriMesh, check_topology};
 use crate::geom::boxes::BoxTree;
-use crate::geom::distance::{point_segment_distance, segment_distance};
+use crate::geom::distance::segment_distance;
 use crate::network::{NodeId, Strut, StrutNetwork};
 
 /// The coarsest patch grid, as a fraction of the smallest strut radius (the default implicit
@@ -158,6 +158,8 @@ struct Context<'a> {
     reach: f64,
     /// Grid spacing of the patches, mm.
     h: f64,
+    /// Ring frames and incidences of the whole network (for the hubs' extents).
+    layout: Layout,
 }
 
 impl<'a> Context<'a> {
@@ -187,7 +189,15 @@ impl<'a> Context<'a> {
             tree,
             reach,
             h,
+            layout,
         }
+    }
+
+    /// Whether explicit node `v`'s hub comes within `reach` mm of the segment `p–q`
+    /// ([`Layout::hub_reaches`]).
+    fn hub_reaches(&self, v: usize, p: Point3<f64>, q: Point3<f64>, reach: f64) -> bool {
+        self.layout
+            .hub_reaches(&self.setback, self.rho[v], v, self.nodes[v], p, q, reach)
     }
 
     fn axis(&self, i: usize) -> (Vector3<f64>, Vector3<f64>) {
@@ -441,7 +451,6 @@ fn isolated(
     ring: f64,
     clear: f64,
 ) -> bool {
-    let point_dist = |v: usize| point_segment_distance(cx.nodes[v].coords, lo.coords, hi.coords);
     for j in cx.near(lo, hi, ring + clear) {
         let s = cx.struts[j];
         if j == i || s.a.index() == outer || s.b.index() == outer {
@@ -452,7 +461,7 @@ fn isolated(
             return false;
         }
         for v in [s.a.index(), s.b.index()] {
-            if !member[v] && point_dist(v) <= cx.rho[v] + ring + clear {
+            if !member[v] && cx.hub_reaches(v, lo, hi, ring + clear) {
                 return false;
             }
         }
@@ -503,9 +512,7 @@ fn crowding_patch(cx: &Context, member: &[bool], cuts: &[Cut]) -> Vec<usize> {
                 if member[v] {
                     continue;
                 }
-                if point_segment_distance(cx.nodes[v].coords, p.coords, q.coords)
-                    <= cx.rho[v] + r + clear
-                {
+                if cx.hub_reaches(v, p, q, r + clear) {
                     grow.push(v);
                 }
             }
