@@ -221,30 +221,32 @@ pub(crate) fn shrink_named_to_one_cell(
     changed
 }
 
-/// Shrinks the cores of the points named in `near` by one cell, or removes a core of
-/// `k = 0` (with a note). Returns whether anything changed.
-pub(crate) fn shrink_named(
+/// Removes the core of one point named in `near` (with a note): of those that still have one,
+/// the point with the largest cell (`|det A|`, the lowest index on ties), whose cell the
+/// transition to its neighbours has to change most. The others keep theirs, so a fold between
+/// two cores costs one of them, not both. Returns whether a core was removed.
+pub(crate) fn drop_largest_named(
     ids: &[String],
     near: &[String],
+    lattices: &[Matrix3<f64>],
     half: &mut [Option<usize>],
     notes: &mut Vec<GradingError>,
 ) -> bool {
-    let mut changed = false;
-    for (i, id) in ids.iter().enumerate() {
-        if !near.contains(id) {
-            continue;
-        }
-        match half[i] {
-            Some(0) => {
-                half[i] = None;
-                notes.push(GradingError::CoreRemoved { id: id.clone() });
-            }
-            Some(k) => half[i] = Some(k - 1),
-            None => continue,
-        }
-        changed = true;
-    }
-    changed
+    let largest = (0..ids.len())
+        .filter(|&i| half[i].is_some() && near.contains(&ids[i]))
+        .max_by(|&i, &j| {
+            let (vi, vj) = (
+                lattices[i].determinant().abs(),
+                lattices[j].determinant().abs(),
+            );
+            vi.total_cmp(&vj).then(j.cmp(&i))
+        });
+    let Some(i) = largest else {
+        return false;
+    };
+    half[i] = None;
+    notes.push(GradingError::CoreRemoved { id: ids[i].clone() });
+    true
 }
 
 /// The pinned scaffold corners of the cores: corner index `m` of core `i` (cell `n_i`,
@@ -367,6 +369,46 @@ mod tests {
             &mut notes,
         );
         assert_eq!(half, vec![None, None]);
+    }
+
+    #[test]
+    fn a_fold_costs_the_core_of_the_largest_named_cell_only() {
+        // Three points; a fold names p0 and p1: of those, p1 has the larger cell and loses its
+        // core; p0 and the unnamed p2 (larger still) keep theirs.
+        let lattices = vec![
+            Matrix3::identity() * 2.0,
+            Matrix3::from_diagonal(&nalgebra::Vector3::new(3.0, 2.0, 2.5)),
+            Matrix3::identity() * 5.0,
+        ];
+        let mut half = vec![Some(0), Some(0), Some(1)];
+        let mut notes = Vec::new();
+        let near = vec!["p0".to_string(), "p1".to_string()];
+        assert!(drop_largest_named(
+            &ids(3),
+            &near,
+            &lattices,
+            &mut half,
+            &mut notes
+        ));
+        assert_eq!(half, vec![Some(0), None, Some(1)]);
+        assert!(matches!(&notes[..], [GradingError::CoreRemoved { id }] if id == "p1"));
+        // Then p0; then nothing named is left to drop.
+        assert!(drop_largest_named(
+            &ids(3),
+            &near,
+            &lattices,
+            &mut half,
+            &mut notes
+        ));
+        assert_eq!(half, vec![None, None, Some(1)]);
+        assert!(!drop_largest_named(
+            &ids(3),
+            &near,
+            &lattices,
+            &mut half,
+            &mut notes
+        ));
+        assert_eq!(notes.len(), 2);
     }
 
     #[test]

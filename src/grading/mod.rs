@@ -543,8 +543,34 @@ fn control_cells(
 }
 
 /// Transition layers a folding scaffold may add to `grading.transition_cells` before cores are
-/// dropped.
+/// dropped. A fold is resolved in this order: the cores of the points blending there shrink
+/// to one cell; the transitions widen, only while the room between the points keeps every
+/// core (a widening that costs a core in index space is undone); then one core at a time is
+/// dropped, the largest named cell's first.
 const MAX_WIDENING: usize = 2;
+
+/// Whether `t` transition cells still leave every point that has a core in `half` one (the
+/// room between the points allows the wider transitions): widening where it does not would
+/// trade a fold for the cores of every pair it no longer fits.
+fn widening_keeps_cores(
+    controls: &Controls,
+    requested: usize,
+    t: usize,
+    half: &[Option<usize>],
+) -> bool {
+    let mut ignored = Vec::new();
+    let wider = cores::clip_in_space(
+        &controls.ids,
+        &controls.positions,
+        &controls.lattices,
+        requested,
+        t,
+        &mut ignored,
+    );
+    half.iter()
+        .zip(&wider)
+        .all(|(k, w)| k.is_none() || w.is_some())
+}
 
 /// The field with cores of `requested` half-cells (clipped where points are too close or a
 /// transition folds the scaffold, with notes), the scaffold pinned to the cores, and the cores.
@@ -565,6 +591,10 @@ fn fit_with_cores(
     let mut t = t;
     let widest = t + MAX_WIDENING;
     let mut half = cores::clip_in_space(ids, positions, lattices, requested, t, notes);
+    // Before the last widening (transitions, cores, notes so far): restored when the wider
+    // transitions cost a core in index space, after which folds drop cores instead.
+    let mut widened_from: Option<(usize, Vec<Option<usize>>, usize)> = None;
+    let mut may_widen = true;
     loop {
         // A point without a core is a point-like core (zero only at the point).
         let field = plain.clone().with_cores(
@@ -575,7 +605,20 @@ fn fit_with_cores(
         field.check_segments(16)?;
         let free = fitter.fit(&field, &no_pins)?;
         let cells = control_cells(&free, points)?;
-        if cores::clip_in_index_space(ids, positions, lattices, &cells, &mut half, t, notes) {
+        let clipped =
+            cores::clip_in_index_space(ids, positions, lattices, &cells, &mut half, t, notes);
+        let widened = widened_from.take();
+        if clipped {
+            if let Some((t0, before, kept_notes)) = widened
+                && before
+                    .iter()
+                    .zip(&half)
+                    .any(|(b, k)| b.is_some() && k.is_none())
+            {
+                (t, half) = (t0, before);
+                notes.truncate(kept_notes);
+                may_widen = false;
+            }
             continue;
         }
         let pins = cores::pins(positions, lattices, &cells, &half);
@@ -583,28 +626,31 @@ fn fit_with_cores(
             Ok(s) => s,
             // A transition too short for the change between two cores folds a cell: shrink
             // the cores of the points blending there to one cell, then widen the transitions
-            // (where the room allows), then drop those cores, and refit.
+            // (where the room keeps every core), then drop the largest of those cores, and
+            // refit (see MAX_WIDENING).
             Err(GradingError::InvertedCell { points: near, .. })
                 if cores::shrink_named_to_one_cell(ids, &near, &mut half) =>
             {
                 continue;
             }
-            Err(GradingError::InvertedCell { .. }) if t < widest => {
+            Err(GradingError::InvertedCell { .. })
+                if may_widen
+                    && t < widest
+                    && widening_keeps_cores(controls, requested, t + 1, &half) =>
+            {
+                widened_from = Some((t, half.clone(), notes.len()));
                 t += 1;
                 let mut wider_notes = Vec::new();
                 let wider =
                     cores::clip_in_space(ids, positions, lattices, requested, t, &mut wider_notes);
                 for (k, w) in half.iter_mut().zip(wider) {
-                    *k = match (*k, w) {
-                        (Some(a), Some(b)) => Some(a.min(b)),
-                        _ => None,
-                    };
+                    *k = k.zip(w).map(|(a, b)| a.min(b));
                 }
                 notes.extend(wider_notes);
                 continue;
             }
             Err(GradingError::InvertedCell { points: near, .. })
-                if cores::shrink_named(ids, &near, &mut half, notes) =>
+                if cores::drop_largest_named(ids, &near, lattices, &mut half, notes) =>
             {
                 continue;
             }
