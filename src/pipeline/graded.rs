@@ -222,7 +222,6 @@ fn design_points(
             widest: widest[i],
         };
         stage(&format!("design {} ({}/{})", point.id, n + 1, which.len()));
-        let t0 = std::time::Instant::now();
         let list = match (&point.design, proposer) {
             (Some(design), _) => vec![pinned(design, point, spec)?],
             (None, Some(proposer)) => {
@@ -250,15 +249,6 @@ fn design_points(
             }
             (None, None) => unreachable!("a proposer exists when a point needs one"),
         };
-        if std::env::var_os("TF_DEBUG_TIME").is_some() {
-            eprintln!(
-                "DBG design {} widest {:.2}: {:.2}s, {} candidates",
-                point.id,
-                widest[i],
-                t0.elapsed().as_secs_f64(),
-                list.len()
-            );
-        }
         all.push(list);
     }
     Ok(all)
