@@ -1205,7 +1205,7 @@ impl std::fmt::Display for Piece {
 /// (radius the larger ring radius around the axis between the rings), sorted. A hub is
 /// bounded by its ball `B(v, ρ_v)` and, where that ball meets the other piece, by the plane
 /// normal to the line between them at the hub's support (its rings, apexes and node ball;
-/// see `Primitives::hub_support`): hubs set back far for two struts at a small angle are
+/// see [`Layout::hub_support`]): hubs set back far for two struts at a small angle are
 /// long in those directions only, and the ball alone refused pieces well clear of them.
 pub(super) fn interfering_pairs(
     nodes: &[Point3<f64>],

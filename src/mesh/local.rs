@@ -217,20 +217,14 @@ impl<'a> Context<'a> {
         found.into_iter()
     }
 
-    /// The smallest end radius of the struts with a node in the patch (`member`), mm; the
-    /// whole network's where the patch is empty.
-    fn smallest_patch_radius(&self, member: &[bool]) -> f64 {
+    /// The smallest end radius of the struts with a node in the patch (`member`), mm; `None`
+    /// where the patch has no strut.
+    fn smallest_patch_radius(&self, member: &[bool]) -> Option<f64> {
         self.struts
             .iter()
             .filter(|s| member[s.a.index()] || member[s.b.index()])
             .map(|s| s.radius_a.min(s.radius_b))
             .reduce(f64::min)
-            .unwrap_or_else(|| {
-                self.struts
-                    .iter()
-                    .map(|s| s.radius_a.min(s.radius_b))
-                    .fold(f64::INFINITY, f64::min)
-            })
     }
 
     /// The strut radius of `i` at distance `s` mm from node `from` along it.
@@ -245,7 +239,8 @@ impl<'a> Context<'a> {
 
 /// Meshes `net` explicitly except around the nodes `blames` names, which are meshed
 /// implicitly (grid spacing `resolution` × the smallest strut radius in the patch, at most
-/// `max_cells` cells) and stitched in (see the module docs). Returns the mesh, the explicit hubs' statistics and what the fallback did.
+/// `max_cells` cells) and stitched in (see the module docs). Returns the mesh, the explicit
+/// hubs' statistics and what the fallback did.
 ///
 /// # Errors
 /// [`ExplicitFailure::Patch`] when the patch does not settle, takes too many nodes, or its
@@ -271,7 +266,9 @@ pub(super) fn mesh_local(
     // Cut positions skipped per strut after failed stitches.
     let mut shifts: HashMap<usize, usize> = HashMap::new();
     for _ in 0..MAX_ROUNDS {
-        cx.h = resolution * cx.smallest_patch_radius(&patch.member);
+        if let Some(r) = cx.smallest_patch_radius(&patch.member) {
+            cx.h = resolution * r;
+        }
         if let Some(done) = patch_round(&cx, &mut patch, &mut shifts, n, max_cells)? {
             return Ok(done);
         }
