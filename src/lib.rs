@@ -39,4 +39,5 @@ pub mod mesh;
 pub mod network;
 pub mod pipeline;
 pub mod plot;
+pub mod simulate;
 pub mod spec;

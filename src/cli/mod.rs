@@ -11,6 +11,7 @@ mod check;
 mod dataset;
 mod design;
 mod homogenize;
+mod simulate;
 mod stiffness;
 mod topologies;
 mod train;
@@ -48,6 +49,9 @@ enum Command {
     Homogenize(homogenize::Args),
     /// Sample designs, homogenize them and write a training dataset (CSV), or merge shards.
     Dataset(dataset::Args),
+    /// Load the written strut network whole between rigid plates: reactions, apparent vs
+    /// target modulus, strut stresses; optionally a CalculiX/Abaqus deck.
+    Simulate(simulate::Args),
     /// Print throughput figures (per-item rates) for a stage of the engine.
     Bench(bench::Args),
     /// Train the forward (surrogate) or inverse networks on dataset CSV files.
@@ -66,6 +70,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Homogenize(a) => homogenize::run(a),
         Command::Dataset(a) => dataset::run(a),
         Command::Design(a) => design::run(a),
+        Command::Simulate(a) => simulate::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),
     }

@@ -27,7 +27,7 @@ mod trim;
 
 pub(crate) use connectivity::compact as compact_network;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
-pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
+pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError, DomainShape};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
 pub use ids::{NodeId, StrutId};
 pub use tile::{
