@@ -117,7 +117,7 @@ fn single_strut_axial_force_is_ea_epsilon() {
 
 #[test]
 fn single_strut_bending_and_torsion_match_closed_forms() {
-    let (l, r) = (5.0, 0.4);
+    let (l, r): (f64, f64) = (5.0, 0.4);
     let i = PI * r.powi(4) / 4.0;
     let g = E_MPA / (2.0 * (1.0 + NU));
     let input = single_strut(l, r);
