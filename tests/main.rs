@@ -7,3 +7,4 @@ mod common;
 mod fuzz;
 mod graded;
 mod interrupt;
+mod predict;

@@ -11,6 +11,7 @@ mod check;
 mod dataset;
 mod design;
 mod homogenize;
+mod predict;
 mod stiffness;
 mod topologies;
 mod train;
@@ -52,6 +53,9 @@ enum Command {
     Bench(bench::Args),
     /// Train the forward (surrogate) or inverse networks on dataset CSV files.
     Train(train::Args),
+    /// The networks alone on a dataset CSV: F's stiffness per row, or G's one proposal per row
+    /// homogenized by FE, with per-component R² against the CSV's constants.
+    Predict(predict::Args),
 }
 
 /// Runs one parsed command.
@@ -68,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Design(a) => design::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),
+        Command::Predict(a) => predict::run(a),
     }
 }
 
