@@ -7,4 +7,5 @@ mod common;
 mod fuzz;
 mod graded;
 mod interrupt;
+mod predict;
 mod simulate;

@@ -11,6 +11,7 @@ mod check;
 mod dataset;
 mod design;
 mod homogenize;
+mod predict;
 mod simulate;
 mod stiffness;
 mod topologies;
@@ -56,6 +57,9 @@ enum Command {
     Bench(bench::Args),
     /// Train the forward (surrogate) or inverse networks on dataset CSV files.
     Train(train::Args),
+    /// The networks alone on a dataset CSV: F's stiffness per row, or G's one proposal per row
+    /// homogenized by FE, with per-component R² against the CSV's constants.
+    Predict(predict::Args),
 }
 
 /// Runs one parsed command.
@@ -73,6 +77,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(a) => simulate::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),
+        Command::Predict(a) => predict::run(a),
     }
 }
 

@@ -13,7 +13,7 @@ use super::normalize::{MinMax, Normalizers};
 use super::rotation::rotation_tensor;
 use super::{CsvProblem, LearnError};
 use crate::dataset::{ORTHOTROPIC, design_from_fields, voigt21_names};
-use crate::design_space::Design;
+use crate::design_space::{Design, DesignError};
 use crate::mechanics::bond_matrix;
 
 /// The design inputs of one design as the networks see them.
@@ -39,8 +39,8 @@ impl DesignFeatures {
     /// Features of a design.
     ///
     /// # Errors
-    /// [`LearnError::Design`] when a rotation axis is zero or not finite.
-    pub fn of(d: &Design) -> Result<DesignFeatures, LearnError> {
+    /// [`DesignError`] when a rotation axis is zero or not finite.
+    pub fn of(d: &Design) -> Result<DesignFeatures, DesignError> {
         let t = d.topology.choices();
         Ok(DesignFeatures {
             rho_u: [d.relative_density, d.u[0], d.u[1], d.u[2]],
@@ -96,14 +96,25 @@ const DESIGN_COLUMNS: [&str; 19] = [
 struct Columns {
     design: Vec<usize>,
     c: Vec<usize>,
-    ort: Vec<usize>,
-    hat: Vec<usize>,
+    /// The orthotropic `Cort*` and `Chat*` columns: needed to train F1 and F2, not to
+    /// predict.
+    ort: Option<Vec<usize>>,
+    hat: Option<Vec<usize>>,
     row: Option<usize>,
+}
+
+/// Which columns a reader needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Needs {
+    /// The design, C and the intermediate stiffnesses F1 and F2 are trained on.
+    Training,
+    /// The design and C.
+    Prediction,
 }
 
 impl Columns {
     /// Finds the columns in `header` (of the file `path`, named in errors).
-    fn find(header: &[&str], path: &Path) -> Result<Columns, LearnError> {
+    fn find(header: &[&str], path: &Path, needs: Needs) -> Result<Columns, LearnError> {
         let col = |name: &str| -> Result<usize, LearnError> {
             header
                 .iter()
@@ -116,14 +127,74 @@ impl Columns {
         let all = |names: &mut dyn Iterator<Item = &str>| -> Result<Vec<usize>, LearnError> {
             names.map(col).collect()
         };
+        let training = |names: &mut dyn Iterator<Item = &str>| match needs {
+            Needs::Training => all(names).map(Some),
+            Needs::Prediction => Ok(None),
+        };
         Ok(Columns {
             design: all(&mut DESIGN_COLUMNS.iter().copied())?,
             c: all(&mut voigt21_names("C").iter().map(String::as_str))?,
-            ort: all(&mut ORTHOTROPIC.iter().map(|(_, n)| *n))?,
-            hat: all(&mut voigt21_names("Chat").iter().map(String::as_str))?,
+            ort: training(&mut ORTHOTROPIC.iter().map(|(_, n)| *n))?,
+            hat: training(&mut voigt21_names("Chat").iter().map(String::as_str))?,
             row: col("row").ok(),
         })
     }
+
+    /// The design, C and row index of the parsed line `fields`; `index` is the row's position
+    /// in the file, used when there is no `row` column.
+    fn labelled(
+        &self,
+        fields: &[f64],
+        index: usize,
+    ) -> Result<(u64, Design, [f64; 21]), CsvProblem> {
+        let dfields: Vec<f64> = self.design.iter().map(|&k| fields[k]).collect();
+        let design = design_from_fields(&dfields)?;
+        let c: [f64; 21] = std::array::from_fn(|k| fields[self.c[k]]);
+        let row = match self.row {
+            Some(k) => fields[k] as u64,
+            None => index as u64,
+        };
+        Ok((row, design, c))
+    }
+}
+
+/// Calls `each(fields, columns, index)` for every non-empty data line of the dataset CSV
+/// `path` (read line by line, so memory stays bounded by what `each` keeps), until `each`
+/// returns `Ok(false)`.
+fn for_each_row(
+    path: &Path,
+    needs: Needs,
+    mut each: impl FnMut(&[f64], &Columns, usize) -> Result<bool, CsvProblem>,
+) -> Result<(), LearnError> {
+    use std::io::BufRead;
+    let io = |source| LearnError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = std::fs::File::open(path).map_err(io)?;
+    let mut lines = std::io::BufReader::new(file).lines();
+    let header_line = lines.next().transpose().map_err(io)?.unwrap_or_default();
+    let header: Vec<&str> = header_line.split(',').collect();
+    let columns = Columns::find(&header, path, needs)?;
+    let mut fields: Vec<f64> = Vec::with_capacity(header.len());
+    let mut index = 0;
+    for (ln, line) in lines.enumerate() {
+        let line = line.map_err(io)?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let bad = |problem: CsvProblem| LearnError::Csv {
+            path: path.to_path_buf(),
+            line: ln + 2,
+            problem,
+        };
+        parse_fields(&line, header.len(), &mut fields).map_err(bad)?;
+        if !each(&fields, &columns, index).map_err(bad)? {
+            break;
+        }
+        index += 1;
+    }
+    Ok(())
 }
 
 /// Parses the comma-separated `line` into `fields`, checking it has `width` of them.
@@ -235,27 +306,10 @@ impl Table {
     }
 
     fn read_one(&mut self, path: &Path) -> Result<(), LearnError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LearnError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut lines = text.lines();
-        let header: Vec<&str> = lines.next().unwrap_or("").split(',').collect();
-        let columns = Columns::find(&header, path)?;
-        let mut fields: Vec<f64> = Vec::with_capacity(header.len());
-        for (ln, line) in lines.enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let bad = |problem: CsvProblem| LearnError::Csv {
-                path: path.to_path_buf(),
-                line: ln + 2,
-                problem,
-            };
-            parse_fields(line, header.len(), &mut fields).map_err(bad)?;
-            self.push_row(&fields, &columns, bad)?;
-        }
-        Ok(())
+        for_each_row(path, Needs::Training, |fields, columns, index| {
+            self.push_row(fields, columns, index)?;
+            Ok(true)
+        })
     }
 
     /// Appends the row of `fields` (laid out as `columns` says).
@@ -263,23 +317,22 @@ impl Table {
         &mut self,
         fields: &[f64],
         columns: &Columns,
-        bad: impl Fn(CsvProblem) -> LearnError,
-    ) -> Result<(), LearnError> {
-        let dfields: Vec<f64> = columns.design.iter().map(|&k| fields[k]).collect();
-        let design = design_from_fields(&dfields).map_err(|e| bad(e.into()))?;
+        index: usize,
+    ) -> Result<(), CsvProblem> {
+        let (row, design, c) = columns.labelled(fields, index)?;
         let features = DesignFeatures::of(&design)?;
-        let c: [f64; 21] = std::array::from_fn(|k| fields[columns.c[k]]);
-        let c_ort: [f64; 9] = std::array::from_fn(|k| fields[columns.ort[k]]);
-        let c_hat: [f64; 21] = std::array::from_fn(|k| fields[columns.hat[k]]);
+        let (ort, hat) = match (&columns.ort, &columns.hat) {
+            (Some(o), Some(h)) => (o, h),
+            _ => unreachable!("training columns are found by Columns::find"),
+        };
+        let c_ort: [f64; 9] = std::array::from_fn(|k| fields[ort[k]]);
+        let c_hat: [f64; 21] = std::array::from_fn(|k| fields[hat[k]]);
         let mut ort21 = [0.0; 21];
         for (r, &(k, _)) in ORTHOTROPIC.iter().enumerate() {
             ort21[k] = c_ort[r];
         }
         self.c_rot.push(rotate21(&ort21, &features.r1));
-        self.row.push(match columns.row {
-            Some(k) => fields[k] as u64,
-            None => self.row.len() as u64,
-        });
+        self.row.push(row);
         self.design.push(features);
         self.c.push(c);
         self.c_ort.push(c_ort);
@@ -319,6 +372,54 @@ impl Table {
             c_hat: MinMax::fit(train.iter().map(|&i| &self.c_hat[i][..])),
             c: MinMax::fit(train.iter().map(|&i| &self.c[i][..])),
         }
+    }
+}
+
+/// Designs with their FE stiffness, as read from dataset CSVs for prediction (the design
+/// columns, the 21 `C` constants normalized by E_b, and `row`).
+#[derive(Debug, Clone, Default)]
+pub struct LabelledDesigns {
+    /// `row` column (generation index; the position in the file where there is none).
+    pub row: Vec<u64>,
+    /// The designs.
+    pub designs: Vec<Design>,
+    /// Their stiffness C (21 constants, normalized by E_b).
+    pub c: Vec<[f64; 21]>,
+}
+
+impl LabelledDesigns {
+    /// Reads the first `max_rows` rows (all with `None`) of the dataset files `paths`, in
+    /// order. Only the design columns and `C11`…`C66` are needed.
+    ///
+    /// # Errors
+    /// [`LearnError::Io`] for an unreadable file, [`LearnError::MissingColumn`] naming an
+    /// absent column, [`LearnError::Csv`] (file, line, what is wrong) for a malformed line.
+    pub fn read(paths: &[PathBuf], max_rows: Option<usize>) -> Result<Self, LearnError> {
+        let mut out = LabelledDesigns::default();
+        let limit = max_rows.unwrap_or(usize::MAX);
+        for p in paths {
+            if out.len() >= limit {
+                break;
+            }
+            for_each_row(p, Needs::Prediction, |fields, columns, index| {
+                let (row, design, c) = columns.labelled(fields, index)?;
+                out.row.push(row);
+                out.designs.push(design);
+                out.c.push(c);
+                Ok(out.len() < limit)
+            })?;
+        }
+        Ok(out)
+    }
+
+    /// Number of rows.
+    pub fn len(&self) -> usize {
+        self.row.len()
+    }
+
+    /// Whether there are no rows.
+    pub fn is_empty(&self) -> bool {
+        self.row.is_empty()
     }
 }
 

@@ -20,6 +20,7 @@
 
 pub mod config;
 pub mod data;
+pub mod evaluate;
 pub mod forward;
 pub mod gumbel;
 pub mod inverse;
@@ -101,6 +102,15 @@ pub enum CsvProblem {
     /// The design columns do not make a design.
     #[error(transparent)]
     Design(#[from] crate::dataset::DesignFieldsError),
+    /// A rotation axis of the design is zero or not finite.
+    #[error(transparent)]
+    Rotation(Box<crate::design_space::DesignError>),
+}
+
+impl From<crate::design_space::DesignError> for CsvProblem {
+    fn from(e: crate::design_space::DesignError) -> Self {
+        CsvProblem::Rotation(Box::new(e))
+    }
 }
 
 /// What is wrong with a model file (weights, configuration or normalizers).

@@ -632,26 +632,6 @@ fn predict_chain(
     (c, ort, hat)
 }
 
-/// The median over rows of the relative Frobenius error (tensor norm: shear terms weighted 2)
-/// of `predicted` against `truth`.
-fn median_relative_error(predicted: &[[f64; 21]], truth: &[[f64; 21]]) -> f64 {
-    let mut rel: Vec<f64> = predicted
-        .iter()
-        .zip(truth)
-        .map(|(p, t)| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for (k, (i, j)) in super::rotation::upper21().into_iter().enumerate() {
-                let w = if i == j { 1.0 } else { 2.0 };
-                num += w * (p[k] - t[k]).powi(2);
-                den += w * t[k].powi(2);
-            }
-            (num / den).sqrt()
-        })
-        .collect();
-    rel.sort_by(f64::total_cmp);
-    rel[rel.len() / 2]
-}
-
 /// The forward report: test-split figures of the whole chain.
 fn forward_report(
     model: &ForwardModel,
@@ -670,7 +650,9 @@ fn forward_report(
         r2_c: r_squared(&c, &true_c).to_vec(),
         r2_c_ort: r_squared(&ort, &true_ort).to_vec(),
         r2_c_hat: r_squared(&hat, &pick(&table.c_hat)).to_vec(),
-        median_relative_error: median_relative_error(&c, &true_c),
+        median_relative_error: super::evaluate::summarize(&c, &true_c)
+            .1
+            .median_relative_error,
     }
 }
 
@@ -836,19 +818,6 @@ fn best_of_samples(
     Ok((best_designs, best_c))
 }
 
-/// The FE stiffness (normalized by E) of a design; `None` when it has no valid cell or does
-/// not homogenize.
-fn fe_constants(d: &crate::design_space::Design) -> Option<[f64; 21]> {
-    let cell = d.cell(crate::design_space::RangePolicy::Strict).ok()?;
-    crate::fem::homogenize(
-        &cell,
-        &crate::design_space::Material::default(),
-        &crate::fem::FemOptions::default(),
-    )
-    .ok()
-    .map(|h| h.stiffness.to_constants())
-}
-
 /// FE stiffness of the mode, best-of and polished proposals of the first test targets, for
 /// the targets whose three designs all homogenize.
 #[derive(Default)]
@@ -872,7 +841,7 @@ impl FeCheck {
     ) -> FeCheck {
         use rayon::prelude::*;
         type Triple = ([f64; 21], [f64; 21], [f64; 21]);
-        let fe = fe_constants;
+        let fe = super::evaluate::fe_constants;
         let triples: Vec<Option<Triple>> = (0..n)
             .into_par_iter()
             .map(|i| Some((fe(&mode[i])?, fe(&best[i])?, fe(&polished[i])?)))

@@ -51,6 +51,7 @@
 //! [`Stiffness::youngs_modulus`]: crate::mechanics::Stiffness::youngs_modulus
 
 mod colormap;
+mod correlation;
 mod directional;
 mod lattice;
 mod raster;
@@ -60,6 +61,7 @@ mod segments;
 #[cfg(test)]
 mod tests;
 
+pub use correlation::{MAX_POINTS as CORRELATION_MAX_POINTS, Panel as CorrelationPanel};
 pub use directional::{ANGULAR_SAMPLES, Curve};
 pub use lattice::{LatticeOverlay, LatticeView, OverlayBox};
 pub use segments::{MAX_PANELS, SegmentCurve};
@@ -112,6 +114,29 @@ pub fn directional_modulus_svg(title: &str, curves: &[Curve], youngs_modulus_gpa
 /// ```
 pub fn directional_modulus_png(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> Vec<u8> {
     raster::to_png(&directional::scene(title, curves, youngs_modulus_gpa))
+}
+
+/// Predicted against true values, one square panel per constant (7 per row), as a PNG: true
+/// value on x, predicted on y over one common range per panel, the line y = x, the label and
+/// R² under each panel. At most [`CORRELATION_MAX_POINTS`] points are drawn per panel (an
+/// even stride through the rows). Units are the caller's (the engine passes stiffness
+/// normalized by E_b).
+///
+/// # Example
+/// ```
+/// use trussforge::plot::{CorrelationPanel, correlation_png};
+/// let (p, t) = ([0.1, 0.2], [0.1, 0.21]);
+/// let png = correlation_png("F vs FE", &[CorrelationPanel { label: "C11", predicted: &p, truth: &t, r_squared: 0.98 }]);
+/// assert_eq!(&png[1..4], b"PNG");
+/// ```
+pub fn correlation_png(title: &str, panels: &[CorrelationPanel<'_>]) -> Vec<u8> {
+    raster::to_png(&correlation::scene(title, panels))
+}
+
+/// The same picture as [`correlation_png`] as an SVG document (points in a group of class
+/// `points`).
+pub fn correlation_svg(title: &str, panels: &[CorrelationPanel<'_>]) -> String {
+    scene::to_svg(&correlation::scene(title, panels))
 }
 
 /// An orthographic picture of `network` as an SVG document, struts coloured by diameter with
