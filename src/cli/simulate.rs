@@ -32,7 +32,8 @@ pub enum Axis {
 /// The deck's dialect.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum Dialect {
-    /// CalculiX 2.20 (B32R beams with mid nodes, plate-node translations prescribed).
+    /// CalculiX 2.20 (B32 beams with mid nodes, area-matched sections, plate-node translations
+    /// prescribed).
     Calculix,
     /// Abaqus (B31 beams, rigid-body plates on reference nodes).
     Abaqus,

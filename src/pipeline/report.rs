@@ -184,6 +184,10 @@ pub struct BuildReport {
     pub timings_s: Timings,
     /// Things a person should look at.
     pub warnings: Vec<String>,
+    /// The whole-part beam simulations of `verify.load_cases`, in spec order (absent when
+    /// the spec has no `verify`); see [`crate::simulate::Simulation`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Vec<crate::simulate::Simulation>>,
 }
 
 impl BuildReport {
@@ -235,6 +239,7 @@ impl BuildReport {
             files,
             timings_s,
             warnings,
+            verify: None,
         }
     }
 }

@@ -292,6 +292,7 @@ fn draw_struts(
     proj: &[[f64; 2]],
     frame: &Frame,
     (c_lo, c_hi): (f64, f64),
+    colouring: Colouring,
 ) {
     let nodes = network.nodes();
     let struts = network.struts();
@@ -316,12 +317,16 @@ fn draw_struts(
     for k in painter_order(network, toward) {
         let s = &struts[k];
         let d = s.radius_a + s.radius_b;
+        let value = match colouring {
+            Colouring::Diameter => d,
+            Colouring::Values { values, .. } => values[k],
+        };
         let back = 1.0 - (depth(s) - z_lo) / span;
         items.push(Item::Segment {
             a: frame.to_px(proj[s.a.index()]),
             b: frame.to_px(proj[s.b.index()]),
             width: (d * frame.scale).max(MIN_WIDTH_PX),
-            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
+            colour: fade(viridis((value - c_lo) / (c_hi - c_lo)), fade_by * back),
         });
     }
     items.push(Item::EndGroup);
@@ -345,12 +350,49 @@ fn colour_range(d_min: f64, d_max: f64) -> (f64, f64) {
     }
 }
 
+/// What the struts' colours show.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Colouring<'a> {
+    /// The mean diameter, mm.
+    Diameter,
+    /// One value per strut (strut order), with the colour bar's two label lines.
+    Values {
+        /// The values.
+        values: &'a [f64],
+        /// The colour bar's label, e.g. `["stress", "[MPa]"]`.
+        label: [&'a str; 2],
+    },
+}
+
 pub(crate) fn scene(
     network: &StrutNetwork,
     title: &str,
     view: &LatticeView,
     overlay: &LatticeOverlay,
 ) -> Scene {
+    coloured_scene(network, title, view, overlay, Colouring::Diameter)
+}
+
+/// [`scene`] with the struts coloured as `colouring` says.
+///
+/// # Panics
+/// As [`scene`]; also if `colouring` has values of another length than the struts, or
+/// values that are not finite.
+pub(crate) fn coloured_scene(
+    network: &StrutNetwork,
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+    colouring: Colouring,
+) -> Scene {
+    if let Colouring::Values { values, .. } = colouring {
+        assert!(
+            values.len() == network.struts().len() && values.iter().all(|v| v.is_finite()),
+            "{} finite strut values expected, {} given",
+            network.struts().len(),
+            values.len()
+        );
+    }
     assert!(
         (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
             && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
@@ -395,7 +437,28 @@ pub(crate) fn scene(
         return finish(items, view, title);
     }
     let frame = Frame::fit(area, lo, hi);
-    let (c_lo, c_hi) = colour_range(d_min, d_max);
+    let (c_lo, c_hi) = match colouring {
+        Colouring::Diameter => colour_range(d_min, d_max),
+        Colouring::Values { values, .. } => {
+            let (lo, hi) = values
+                .iter()
+                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                    (l.min(*v), h.max(*v))
+                });
+            if hi - lo > 1e-9 * hi.abs().max(1e-300) {
+                (lo, hi)
+            } else {
+                (
+                    lo - 0.05 * lo.abs().max(1e-9),
+                    hi + 0.05 * hi.abs().max(1e-9),
+                )
+            }
+        }
+    };
+    let label = match colouring {
+        Colouring::Diameter => ["diameter", "[mm]"],
+        Colouring::Values { label, .. } => label,
+    };
 
     let place = |v: [f64; 3]| frame.to_px(project(v));
     let domain_pen = Pen::solid(Rgb::GREY, 1.0);
@@ -415,6 +478,7 @@ pub(crate) fn scene(
         &proj,
         &frame,
         (c_lo, c_hi),
+        colouring,
     );
     let core_pen = Pen {
         colour: CORE,
@@ -431,7 +495,7 @@ pub(crate) fn scene(
     );
     overlay_points(&mut items, &overlay.points, &place);
 
-    colour_bar(&mut items, view, c_lo, c_hi);
+    colour_bar(&mut items, view, c_lo, c_hi, label);
     axis_triad(&mut items, view, right, up);
     finish(items, view, title)
 }
@@ -445,15 +509,15 @@ fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {
     }
 }
 
-/// The vertical colour bar with diameter ticks in the right column.
-fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64) {
+/// The vertical colour bar with ticks and its two-line `label` in the right column.
+fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64, label: [&str; 2]) {
     let (w, h) = (view.width_px as f64, view.height_px as f64);
     let x = w - BAR_COLUMN + 40.0;
     let top = TITLE_BAND + 52.0;
     let bar_h = ((h - TITLE_BAND) * 0.5).max(80.0);
     let bar_w = 16.0;
     items.push(Item::Group("colourbar"));
-    for (k, line) in ["diameter", "[mm]"].into_iter().enumerate() {
+    for (k, line) in label.into_iter().enumerate() {
         items.push(Item::Text {
             at: [w - BAR_COLUMN / 2.0, TITLE_BAND + 14.0 + 18.0 * k as f64],
             size: TextSize::Normal,

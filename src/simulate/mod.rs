@@ -34,10 +34,10 @@ use nalgebra::Vector3;
 use serde::Serialize;
 
 pub use error::SimulateError;
-pub use inp::{InpDialect, write_inp};
+pub use inp::{CALCULIX_DIAMETER_FACTOR, InpDialect, write_inp};
 pub use model::{AxisChoice, LoadCase, LoadFrame, Model, build_model, load_frame};
 pub use predict::{Prediction, ProfilePoint};
-pub use read::{SimInput, Target, read_output};
+pub use read::{SimInput, Target, input_from_report, read_output};
 pub use stress::{StressSummary, TI64_AS_BUILT_FATIGUE_MPA};
 
 use crate::fem::{FemOptions, FrameSolution, Threads, solve_frame};

@@ -91,15 +91,28 @@ pub fn read_output(folder: &Path) -> Result<SimInput, SimulateError> {
         path: report.clone(),
         source,
     })?;
-    let raw: RawReport =
-        serde_json::from_str(&text).map_err(|source| SimulateError::BadReport {
-            path: report.clone(),
-            source,
-        })?;
-    let domain = raw
-        .domain
-        .clone()
-        .ok_or_else(|| SimulateError::NoDomain { path: report })?;
+    input_from_report(network, &text, &report)
+}
+
+/// The input of a simulation from a network and the text of its build's `report.json`
+/// (domain, base material, targets); `report` names the file in errors.
+///
+/// # Errors
+/// [`SimulateError::BadReport`] when the text is not a build report,
+/// [`SimulateError::NoDomain`] when it records no domain, [`SimulateError::Target`] for a
+/// target that is not a valid stiffness.
+pub fn input_from_report(
+    network: StrutNetwork,
+    text: &str,
+    report: &Path,
+) -> Result<SimInput, SimulateError> {
+    let raw: RawReport = serde_json::from_str(text).map_err(|source| SimulateError::BadReport {
+        path: report.to_path_buf(),
+        source,
+    })?;
+    let domain = raw.domain.clone().ok_or_else(|| SimulateError::NoDomain {
+        path: report.to_path_buf(),
+    })?;
     let targets = targets(&raw, &domain)?;
     Ok(SimInput {
         network,

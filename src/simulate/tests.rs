@@ -391,10 +391,17 @@ fn the_calculix_deck_lists_the_model() {
         .filter(|l| !l.starts_with('*'))
         .count();
     assert_eq!(elements, input.network.struts().len());
+    // one radius; orientation lines: y for the x struts, x for the y and z struts
     assert_eq!(
         text.matches("*BEAM SECTION").count(),
-        3,
-        "one section per orientation"
+        2,
+        "one section per radius and orientation line"
+    );
+    assert!(text.contains("TYPE=B32,"));
+    let d = format!("{:.9e}", 0.4 * CALCULIX_DIAMETER_FACTOR);
+    assert!(
+        text.contains(&format!("{d}, {d}\n")),
+        "area-matched diameter"
     );
     assert!(text.contains("*NODE PRINT, NSET=LOADED, TOTALS=ONLY\nRF\n"));
     // 8 plate nodes × 3 prescribed translations
