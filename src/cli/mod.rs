@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod bench_graded;
 mod bench_inverse;
+mod bench_simulate;
 mod build;
 mod cell;
 mod check;

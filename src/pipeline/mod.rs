@@ -485,7 +485,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             warnings,
         );
         if !spec.verify.is_empty() {
-            stage("verify");
+            stage("simulate");
             let (results, files) = verify::verify(spec, &prepared.network, &report, dir)?;
             report.files.extend(files);
             report.verify = Some(results);
