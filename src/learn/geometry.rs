@@ -62,7 +62,7 @@ fn lattice_struts() -> &'static [Vec<Vector3<f64>>; LATTICE_COUNT] {
 
 /// Length weight of histogram bin `bin` per strut of its lattice at 1x (1 for 1x, 4 for 2x).
 fn bin_weight(bin: usize) -> f64 {
-    if bin % 2 == 0 { 1.0 } else { 4.0 }
+    if bin.is_multiple_of(2) { 1.0 } else { 4.0 }
 }
 
 /// The 14-bin topology histogram of three (lattice, tessellation) choices, as
