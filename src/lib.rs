@@ -40,3 +40,4 @@ pub mod network;
 pub mod pipeline;
 pub mod plot;
 pub mod spec;
+pub mod surface;
