@@ -199,7 +199,7 @@ impl ForwardModel {
             ]);
         }
         if self.f2_sees_geometry {
-            f2_in.push(stretched_geometry(norms, &batch, hist));
+            f2_in.push(stretched_geometry(norms, ops, &batch, hist));
         }
         let c_hat = self.f2.forward(Tensor::cat(f2_in, 1));
         let c_physical = ops.rotate(norms.c_hat.invert(c_hat.clone()), batch.r2);
@@ -220,6 +220,7 @@ impl ForwardModel {
 /// `hist: [batch, 14]` → `[batch, 21]`
 pub(crate) fn stretched_geometry(
     norms: &NormalizerTensors,
+    ops: &VoigtOps,
     batch: &DesignBatch,
     hist: Tensor<2>,
 ) -> Tensor<2> {
@@ -227,7 +228,7 @@ pub(crate) fn stretched_geometry(
     let u = norms.rho_u.invert(batch.rho_u.clone()).narrow(1, 1, 3);
     let v = norms.v.invert(batch.v.clone());
     let a = v.reshape([b, 3, 1]) * batch.r1.clone() * u.reshape([b, 1, 3]);
-    super::geometry::stretched_moment_tensor(hist, a)
+    super::geometry::stretched_moment_tensor(ops, hist, a)
 }
 
 #[cfg(test)]

@@ -27,7 +27,7 @@ use nalgebra::{Matrix3, Vector3};
 use crate::design_space::{LATTICE_COUNT, LatticeChoice, Topology, unit_graph};
 use crate::mechanics::stretching_bound;
 
-use super::rotation::upper21;
+use super::rotation::{VoigtOps, upper21};
 
 /// Width of the geometry input: the 21 upper-triangle entries of the moment.
 pub const GEOMETRY_FEATURES: usize = 21;
@@ -130,18 +130,13 @@ fn strut_constants() -> &'static (Vec<f32>, Vec<f32>, usize) {
 ///
 /// # Shapes
 /// `histogram: [batch, 14]`, `a: [batch, 3, 3]` → `[batch, 21]`
-pub fn stretched_moment_tensor(histogram: Tensor<2>, a: Tensor<3>) -> Tensor<2> {
+pub fn stretched_moment_tensor(ops: &VoigtOps, histogram: Tensor<2>, a: Tensor<3>) -> Tensor<2> {
     let device = histogram.device();
     let [b, _] = histogram.dims();
     let (vectors, weights, n) = strut_constants();
     let n = *n;
     let x = Tensor::<2>::from_data(TensorData::new(vectors.clone(), [n, 3]), &device);
     let bins = Tensor::<2>::from_data(TensorData::new(weights.clone(), [BINS, n]), &device);
-    let mut pick = vec![0f32; 36 * GEOMETRY_FEATURES];
-    for (k, (i, j)) in upper21().into_iter().enumerate() {
-        pick[(i * 6 + j) * GEOMETRY_FEATURES + k] = 1.0;
-    }
-    let pick = Tensor::<2>::from_data(TensorData::new(pick, [36, GEOMETRY_FEATURES]), &device);
 
     let w = histogram.clamp_max(1.0).matmul(bins).reshape([b, n, 1]);
     // y_s = A x_s for every strut: [b, n, 3].
@@ -168,7 +163,7 @@ pub fn stretched_moment_tensor(histogram: Tensor<2>, a: Tensor<3>) -> Tensor<2> 
     let scaled = outer.clone() * (w.clone() / (l2 * l.clone()));
     let moment = scaled.swap_dims(1, 2).matmul(outer);
     let total = (w * l).sum_dim(1);
-    (moment / total).reshape([b, 36]).matmul(pick)
+    ops.to_constants(moment / total)
 }
 
 #[cfg(test)]
@@ -176,6 +171,7 @@ mod tests {
     use super::*;
     use crate::design_space::{AxisAngle, Design, RangePolicy};
     use crate::learn::DeviceChoice;
+    use crate::learn::data::DesignFeatures;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
 
@@ -205,17 +201,12 @@ mod tests {
         }
     }
 
+    fn histogram_of(d: &Design) -> [f64; BINS] {
+        histogram(&DesignFeatures::of(d).unwrap().topology)
+    }
+
     fn moment_of(d: &Design) -> [f64; 21] {
-        let t = d.topology.choices();
-        let topo = [
-            t[0].lattice,
-            t[1].lattice,
-            t[2].lattice,
-            t[0].tessellation,
-            t[1].tessellation,
-            t[2].tessellation,
-        ];
-        stretched_moment(&histogram(&topo), &d.affine().unwrap())
+        stretched_moment(&histogram_of(d), &d.affine().unwrap())
     }
 
     /// Truth: the stretching bound of the exactly built cell (union graph, strut diameter from
@@ -281,23 +272,14 @@ mod tests {
         let mut hist = Vec::new();
         let mut a = Vec::new();
         for d in &designs {
-            let t = d.topology.choices();
-            let topo = [
-                t[0].lattice,
-                t[1].lattice,
-                t[2].lattice,
-                t[0].tessellation,
-                t[1].tessellation,
-                t[2].tessellation,
-            ];
-            hist.extend(histogram(&topo).map(|v| v as f32));
+            hist.extend(histogram_of(d).map(|v| v as f32));
             let m = d.affine().unwrap();
             a.extend((0..9).map(|k| m[(k / 3, k % 3)] as f32));
         }
         let b = designs.len();
         let h = Tensor::<2>::from_data(TensorData::new(hist, [b, BINS]), &device);
         let at = Tensor::<3>::from_data(TensorData::new(a, [b, 3, 3]), &device);
-        let got: Vec<f32> = stretched_moment_tensor(h, at)
+        let got: Vec<f32> = stretched_moment_tensor(&VoigtOps::new(&device), h, at)
             .into_data()
             .convert::<f32>()
             .try_into_vec::<f32>()

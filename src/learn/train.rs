@@ -1033,11 +1033,15 @@ mod tests {
         let feats: Vec<&crate::learn::data::DesignFeatures> = table.design.iter().collect();
         let batch = design_batch(&feats, &norms, &device);
         let hist = topology_histogram(batch.topology.clone());
-        let chain: Vec<f32> =
-            super::super::forward::stretched_geometry(&norms.tensors(&device), &batch, hist)
-                .into_data()
-                .try_into_vec::<f32>()
-                .unwrap();
+        let chain: Vec<f32> = super::super::forward::stretched_geometry(
+            &norms.tensors(&device),
+            &VoigtOps::new(&device),
+            &batch,
+            hist,
+        )
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
         let offset = config.f2_inputs() - super::super::geometry::GEOMETRY_FEATURES;
         for i in 0..table.len() {
             for k in 0..super::super::geometry::GEOMETRY_FEATURES {

@@ -118,13 +118,13 @@ use thiserror::Error;
 
 use crate::network::StrutNetwork;
 
-pub use condition::ConditionStats;
-pub use hub::{ExplicitFailure, HubStats, PatchFailure, Piece};
-pub use local::{LocalStats, PatchReasons};
 pub use crate::surface::{
     MAX_STL_BYTES, MeshReport, SurfaceError, TriMesh, check, check_stl_file, check_topology,
     drop_floating_pieces, fill_voids, read_stl, weld_and_clean,
 };
+pub use condition::ConditionStats;
+pub use hub::{ExplicitFailure, HubStats, PatchFailure, Piece};
+pub use local::{LocalStats, PatchReasons};
 
 /// Why meshing, reading or checking a mesh failed.
 #[derive(Debug, Error)]

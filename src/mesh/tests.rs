@@ -420,7 +420,10 @@ fn cube_with_deleted_triangle_is_open() {
     let r = check(&TriMesh::try_new(v, t).unwrap());
     assert!(!r.closed && !r.ok());
     assert_eq!(r.open_edges, 3);
-    assert!(matches!(r.into_result(), Err(SurfaceError::OpenEdge { .. })));
+    assert!(matches!(
+        r.into_result(),
+        Err(SurfaceError::OpenEdge { .. })
+    ));
 }
 
 #[test]
@@ -441,7 +444,10 @@ fn inside_out_cube_fails() {
     let (v, t) = cube(Vector3::zeros(), 1.0).into_parts();
     let t = t.into_iter().map(|[a, b, c]| [a, c, b]).collect();
     let r = check(&TriMesh::try_new(v, t).unwrap());
-    assert!(matches!(r.into_result(), Err(SurfaceError::InsideOut { .. })));
+    assert!(matches!(
+        r.into_result(),
+        Err(SurfaceError::InsideOut { .. })
+    ));
 }
 
 #[test]

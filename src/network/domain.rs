@@ -10,7 +10,6 @@ use thiserror::Error;
 use super::BOUNDARY_TOLERANCE;
 use super::envelope::Envelope;
 
-
 /// Why a domain was rejected.
 #[derive(Debug, Error, Clone, PartialEq)]
 #[non_exhaustive]

@@ -360,13 +360,7 @@ pub(crate) fn scene(
     );
     let (right, up, toward) = basis(view.direction);
     let (w, h) = (view.width_px as f64, view.height_px as f64);
-    let mut items = vec![Item::Text {
-        at: [w / 2.0, 30.0],
-        size: TextSize::Title,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: title.to_string(),
-    }];
+    let mut items = vec![Item::title(w, title)];
 
     let nodes = network.nodes();
     let struts = network.struts();
