@@ -41,3 +41,4 @@ pub mod pipeline;
 pub mod plot;
 pub mod simulate;
 pub mod spec;
+pub mod surface;

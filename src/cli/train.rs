@@ -65,6 +65,10 @@ pub struct Args {
     /// rotated stiffness and V).
     #[arg(long)]
     f2_sees_design: bool,
+    /// Forward only: F2 also gets the stretched geometry, the length-weighted fourth moment of
+    /// the strut directions of the `V·R_I·U·X` cell (21 inputs).
+    #[arg(long)]
+    f2_sees_geometry: bool,
     /// Continue an interrupted run from the checkpoints in `--out/checkpoints`.
     #[arg(long)]
     resume: bool,
@@ -213,6 +217,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                     ..mlp
                 },
                 f2_sees_design: args.f2_sees_design,
+                f2_sees_geometry: args.f2_sees_geometry,
             };
             let r = train_forward(
                 &args.data,

@@ -48,7 +48,9 @@ fn header() -> [u8; 80] {
 /// [`ExportError::InvalidMesh`] if the mesh fails the check,
 /// [`ExportError::TooManyTriangles`] past `u32::MAX`, [`ExportError::Io`] on write errors.
 pub fn write_stl(path: impl AsRef<Path>, mesh: &TriMesh) -> Result<(), ExportError> {
-    check_topology(mesh).into_result()?;
+    check_topology(mesh)
+        .into_result()
+        .map_err(crate::mesh::MeshError::from)?;
     write_stl_unchecked(path, mesh)
 }
 
@@ -165,9 +167,9 @@ mod tests {
         let m = TriMesh::try_new(v, t).unwrap();
         assert!(matches!(
             write_stl(&path, &m),
-            Err(ExportError::InvalidMesh(
-                crate::mesh::MeshError::OpenEdge { .. }
-            ))
+            Err(ExportError::InvalidMesh(crate::mesh::MeshError::Surface(
+                crate::surface::SurfaceError::OpenEdge { .. }
+            )))
         ));
         assert!(!path.exists());
     }

@@ -399,7 +399,9 @@ pub fn write_3mf(
         return Err(ExportError::NothingToWrite);
     }
     if let Some(m) = content.mesh {
-        check_topology(m).into_result()?;
+        check_topology(m)
+            .into_result()
+            .map_err(crate::mesh::MeshError::from)?;
     }
     let lattice = content
         .lattice

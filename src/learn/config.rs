@@ -49,6 +49,25 @@ pub struct ForwardConfig {
     /// did not lower F2's validation loss over the first 10 epochs).
     #[serde(default)]
     pub f2_sees_design: bool,
+    /// Also feed F2 the stretched geometry: the strut-length-weighted fourth moment of the
+    /// strut directions of the `V·R_I·U·X` cell ([`super::geometry`], 21 inputs), which
+    /// carries where the struts point after the stretch `V` (default false: the paper's F2).
+    #[serde(default)]
+    pub f2_sees_geometry: bool,
+}
+
+impl ForwardConfig {
+    /// Width of F2's input under this configuration.
+    pub fn f2_inputs(&self) -> usize {
+        let mut n = super::forward::F2_INPUT;
+        if self.f2_sees_design {
+            n += super::forward::F2_DESIGN_INPUTS;
+        }
+        if self.f2_sees_geometry {
+            n += super::geometry::GEOMETRY_FEATURES;
+        }
+        n
+    }
 }
 
 /// The inverse model G = (G1, G2).

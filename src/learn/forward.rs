@@ -23,9 +23,9 @@ use super::rotation::VoigtOps;
 pub const F1_INPUT: usize = 4 + 14;
 /// Width of F2's input: rotated orthotropic stiffness (21) + `V` (3).
 pub const F2_INPUT: usize = 21 + 3;
-/// Width of F2's input with [`ForwardConfig::f2_sees_design`]: + `[ρ, U]` (4), the topology
-/// histogram (14) and `R_I` (9).
-pub const F2_INPUT_WITH_DESIGN: usize = F2_INPUT + 4 + 14 + 9;
+/// Inputs F2 gets in addition with [`ForwardConfig::f2_sees_design`]: `[ρ, U]` (4), the
+/// topology histogram (14) and `R_I` (9).
+pub const F2_DESIGN_INPUTS: usize = 4 + 14 + 9;
 
 /// A multilayer perceptron with a linear output layer.
 #[derive(Module, Debug)]
@@ -78,20 +78,18 @@ pub struct ForwardModel {
     pub f2: Mlp,
     #[module(skip)]
     f2_sees_design: bool,
+    #[module(skip)]
+    f2_sees_geometry: bool,
 }
 
 impl ForwardModel {
     /// Freshly initialized networks.
     pub fn new(config: &ForwardConfig, device: &Device) -> ForwardModel {
-        let f2_in = if config.f2_sees_design {
-            F2_INPUT_WITH_DESIGN
-        } else {
-            F2_INPUT
-        };
         ForwardModel {
             f1: Mlp::new(&config.f1, F1_INPUT, 9, device),
-            f2: Mlp::new(&config.f2, f2_in, 21, device),
+            f2: Mlp::new(&config.f2, config.f2_inputs(), 21, device),
             f2_sees_design: config.f2_sees_design,
+            f2_sees_geometry: config.f2_sees_geometry,
         }
     }
 
@@ -101,6 +99,7 @@ impl ForwardModel {
             f1,
             f2,
             f2_sees_design: config.f2_sees_design,
+            f2_sees_geometry: config.f2_sees_geometry,
         }
     }
 }
@@ -175,6 +174,11 @@ impl ForwardModel {
         norms.c_rot.apply(ops.rotate(c21, r1))
     }
 
+    /// Whether F2 also sees the stretched geometry ([`super::geometry`]).
+    pub fn f2_sees_geometry(&self) -> bool {
+        self.f2_sees_geometry
+    }
+
     /// The whole chain `design → C`.
     pub fn chain(
         &self,
@@ -184,13 +188,19 @@ impl ForwardModel {
     ) -> ChainOutput {
         let [b, _] = batch.rho_u.dims();
         let hist = topology_histogram(batch.topology.clone());
-        let c_ort = self.f1(batch.rho_u.clone(), batch.topology);
+        let c_ort = self.f1(batch.rho_u.clone(), batch.topology.clone());
         let c_rot = Self::rotated_orthotropic(norms, ops, c_ort.clone(), batch.r1.clone());
-        let f2_in = if self.f2_sees_design {
-            vec![c_rot, batch.v, batch.rho_u, hist, batch.r1.reshape([b, 9])]
-        } else {
-            vec![c_rot, batch.v]
-        };
+        let mut f2_in = vec![c_rot, batch.v.clone()];
+        if self.f2_sees_design {
+            f2_in.extend([
+                batch.rho_u.clone(),
+                hist.clone(),
+                batch.r1.clone().reshape([b, 9]),
+            ]);
+        }
+        if self.f2_sees_geometry {
+            f2_in.push(stretched_geometry(norms, ops, &batch, hist));
+        }
         let c_hat = self.f2.forward(Tensor::cat(f2_in, 1));
         let c_physical = ops.rotate(norms.c_hat.invert(c_hat.clone()), batch.r2);
         let c = norms.c.apply(c_physical.clone());
@@ -201,6 +211,24 @@ impl ForwardModel {
             c,
         }
     }
+}
+
+/// The stretched moment of the batch's designs: `A = V·R_I·U` from the unnormalized `U` and
+/// `V`, the lattices from the topology histogram.
+///
+/// # Shapes
+/// `hist: [batch, 14]` → `[batch, 21]`
+pub(crate) fn stretched_geometry(
+    norms: &NormalizerTensors,
+    ops: &VoigtOps,
+    batch: &DesignBatch,
+    hist: Tensor<2>,
+) -> Tensor<2> {
+    let [b, _] = hist.dims();
+    let u = norms.rho_u.invert(batch.rho_u.clone()).narrow(1, 1, 3);
+    let v = norms.v.invert(batch.v.clone());
+    let a = v.reshape([b, 3, 1]) * batch.r1.clone() * u.reshape([b, 1, 3]);
+    super::geometry::stretched_moment_tensor(ops, hist, a)
 }
 
 #[cfg(test)]

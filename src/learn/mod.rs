@@ -22,6 +22,7 @@ pub mod config;
 pub mod data;
 pub mod evaluate;
 pub mod forward;
+pub mod geometry;
 pub mod gumbel;
 pub mod inverse;
 pub mod model_files;

@@ -530,14 +530,11 @@ fn f1_targets(table: &Table, norms: &Normalizers) -> Matrix {
 }
 
 /// F2's inputs `[rotated Cort, V]` (normalized), with F1's inputs `x1` and `R_I` appended when
-/// F2 sees the design.
+/// F2 sees the design, then the stretched moment ([`super::geometry`]) when it sees the
+/// geometry — the order of [`super::forward::ForwardModel::chain`].
 fn f2_inputs(table: &Table, norms: &Normalizers, config: &ForwardConfig, x1: &Matrix) -> Matrix {
     Matrix::new(
-        if config.f2_sees_design {
-            super::forward::F2_INPUT_WITH_DESIGN
-        } else {
-            super::forward::F2_INPUT
-        },
+        config.f2_inputs(),
         table
             .c_rot
             .iter()
@@ -551,6 +548,16 @@ fn f2_inputs(table: &Table, norms: &Normalizers, config: &ForwardConfig, x1: &Ma
                 if config.f2_sees_design {
                     v.extend_from_slice(x1.row(i));
                     v.extend(f.r1.iter().map(|&r| r as f32));
+                }
+                if config.f2_sees_geometry {
+                    let a = nalgebra::Matrix3::from_fn(|r, c| {
+                        f.v[r] * f.r1[3 * r + c] * f.rho_u[1 + c]
+                    });
+                    let m = super::geometry::stretched_moment(
+                        &super::geometry::histogram(&f.topology),
+                        &a,
+                    );
+                    v.extend(m.iter().map(|&x| x as f32));
                 }
                 v
             }),
@@ -1004,6 +1011,45 @@ mod tests {
         )
         .unwrap();
         csv
+    }
+
+    /// F2 is trained on the rows' stretched moment computed in f64 and run on the chain's,
+    /// computed in tensor ops from the normalized batch: the two must agree.
+    #[test]
+    fn f2_geometry_inputs_in_training_equal_the_chains() {
+        let dir = std::env::temp_dir().join(format!("trussforge-learn-geo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let csv = tiny_dataset(&dir);
+        let table = Table::read(std::slice::from_ref(&csv)).unwrap();
+        let all: Vec<usize> = (0..table.len()).collect();
+        let norms = table.fit_normalizers(&all);
+        let device = DeviceChoice::Cpu.device().unwrap();
+        let config = ForwardConfig {
+            f2_sees_geometry: true,
+            ..ForwardConfig::default()
+        };
+        let x1 = f1_inputs(&table, &norms, &device);
+        let x2 = f2_inputs(&table, &norms, &config, &x1);
+        let feats: Vec<&crate::learn::data::DesignFeatures> = table.design.iter().collect();
+        let batch = design_batch(&feats, &norms, &device);
+        let hist = topology_histogram(batch.topology.clone());
+        let chain: Vec<f32> = super::super::forward::stretched_geometry(
+            &norms.tensors(&device),
+            &VoigtOps::new(&device),
+            &batch,
+            hist,
+        )
+        .into_data()
+        .try_into_vec::<f32>()
+        .unwrap();
+        let offset = config.f2_inputs() - super::super::geometry::GEOMETRY_FEATURES;
+        for i in 0..table.len() {
+            for k in 0..super::super::geometry::GEOMETRY_FEATURES {
+                let (t, c) = (x2.row(i)[offset + k], chain[i * 21 + k]);
+                assert!((t - c).abs() < 1e-4, "row {i} k {k}: {t} vs {c}");
+            }
+        }
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

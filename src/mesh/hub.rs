@@ -1246,7 +1246,7 @@ pub(super) fn interfering_pairs(
     let boxes: Vec<(Point3<f64>, Point3<f64>)> = (0..np).map(|p| prims.bbox(p)).collect();
     let (lo, cell) = grid_cell(&boxes);
     // The lowest clashing pair, so the reported pair does not depend on the thread count.
-    super::broad_phase::overlapping_pairs(&boxes, lo, cell, |p, q| prims.clash(p, q))
+    crate::surface::broad_phase::overlapping_pairs(&boxes, lo, cell, |p, q| prims.clash(p, q))
         .into_iter()
         .map(|(p, q)| (prims.piece(p), prims.piece(q)))
         .collect()

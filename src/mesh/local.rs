@@ -883,7 +883,7 @@ fn crossing_cuts(mesh: &TriMesh, first: usize, cuts: &[Cut]) -> Vec<usize> {
         .filter(|&k| inside(&tris[k]))
         .chain(first..tris.len())
         .collect();
-    let mut bad: Vec<usize> = super::check::self_intersections_among(mesh, &local)
+    let mut bad: Vec<usize> = crate::surface::check::self_intersections_among(mesh, &local)
         .into_iter()
         .filter_map(|(x, _)| {
             let t = tris[x];

@@ -105,17 +105,12 @@
 //! For lattices where even that is too many, export the struts as a 3MF beam lattice
 //! instead (see [`crate::export`]).
 
-mod broad_phase;
-mod check;
 mod condition;
 mod contour;
 pub mod hub;
 mod hull;
 mod local;
-mod read;
-mod repair;
 mod sdf;
-mod trimesh;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -123,13 +118,13 @@ use thiserror::Error;
 
 use crate::network::StrutNetwork;
 
-pub use check::{MeshReport, check, check_topology, drop_floating_pieces, fill_voids};
+pub use crate::surface::{
+    MAX_STL_BYTES, MeshReport, SurfaceError, TriMesh, check, check_stl_file, check_topology,
+    drop_floating_pieces, fill_voids, read_stl, weld_and_clean,
+};
 pub use condition::ConditionStats;
 pub use hub::{ExplicitFailure, HubStats, PatchFailure, Piece};
 pub use local::{LocalStats, PatchReasons};
-pub use read::{MAX_STL_BYTES, check_stl_file, read_stl};
-pub use repair::weld_and_clean;
-pub use trimesh::TriMesh;
 
 /// Why meshing, reading or checking a mesh failed.
 #[derive(Debug, Error)]
@@ -175,78 +170,6 @@ pub enum MeshError {
         /// Why the explicit mesher was not used (under `Auto`).
         fallback: Option<ExplicitFailure>,
     },
-    /// A triangle names a vertex that does not exist.
-    #[error("triangle {triangle} names vertex {index}, but the mesh has {vertices} vertices")]
-    BadIndex {
-        /// Triangle index.
-        triangle: usize,
-        /// The vertex index named.
-        index: u32,
-        /// Number of vertices.
-        vertices: usize,
-    },
-    /// A vertex with a NaN or infinite coordinate.
-    #[error("vertex {vertex} has a non-finite coordinate")]
-    NonFiniteVertex {
-        /// Vertex index.
-        vertex: usize,
-    },
-    /// An edge used by one triangle only: the mesh has a hole.
-    #[error("the mesh is open: edge ({a}, {b}) belongs to a single triangle")]
-    OpenEdge {
-        /// First vertex of the edge.
-        a: u32,
-        /// Second vertex of the edge.
-        b: u32,
-    },
-    /// An edge shared by more than two triangles.
-    #[error("edge ({a}, {b}) is shared by {triangles} triangles; a 2-manifold needs exactly 2")]
-    NonManifoldEdge {
-        /// First vertex.
-        a: u32,
-        /// Second vertex.
-        b: u32,
-        /// Number of triangles using it.
-        triangles: usize,
-    },
-    /// A vertex whose triangles form more than one fan (two surfaces touching at a point).
-    #[error("vertex {vertex} is non-manifold: its triangles form {fans} separate fans")]
-    NonManifoldVertex {
-        /// Vertex index.
-        vertex: u32,
-        /// Number of fans.
-        fans: usize,
-    },
-    /// Two triangles traverse a shared edge in the same direction: one of them is flipped.
-    #[error("inconsistent orientation: edge ({a}, {b}) is traversed twice in the same direction")]
-    InconsistentOrientation {
-        /// First vertex.
-        a: u32,
-        /// Second vertex.
-        b: u32,
-    },
-    /// The enclosed volume is negative or zero: the whole mesh is inside out.
-    #[error("the signed volume is {volume} mm³; an outward-oriented closed mesh has volume > 0")]
-    InsideOut {
-        /// Signed volume, mm³.
-        volume: f64,
-    },
-    /// A triangle with (near) zero area or a repeated vertex.
-    #[error("triangle {triangle} is degenerate (zero area or repeated vertex)")]
-    DegenerateTriangle {
-        /// Triangle index.
-        triangle: usize,
-    },
-    /// Two non-adjacent triangles intersect.
-    #[error("triangles {first} and {second} intersect ({count} intersecting pairs in total)")]
-    SelfIntersection {
-        /// First triangle.
-        first: usize,
-        /// Second triangle.
-        second: usize,
-        /// Number of intersecting pairs found.
-        count: usize,
-    },
     /// [`MeshMethod::Explicit`] was asked for but the network cannot be meshed explicitly.
     /// Fix: use [`MeshMethod::Auto`] (falls back to the implicit mesher) or `Implicit`.
     #[error("explicit meshing failed: {0}")]
@@ -258,14 +181,10 @@ pub enum MeshError {
         /// The rejected value.
         tolerance: f64,
     },
-    /// Reading an STL file failed.
-    #[error("reading STL {path}")]
-    ReadStl {
-        /// The file.
-        path: std::path::PathBuf,
-        /// The I/O or parse error.
-        source: std::io::Error,
-    },
+    /// A triangle mesh (read, built or checked) is not a valid closed surface, or an STL
+    /// could not be read.
+    #[error(transparent)]
+    Surface(#[from] crate::surface::SurfaceError),
 }
 
 /// Which mesher [`mesh_network`] uses.

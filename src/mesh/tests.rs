@@ -420,7 +420,10 @@ fn cube_with_deleted_triangle_is_open() {
     let r = check(&TriMesh::try_new(v, t).unwrap());
     assert!(!r.closed && !r.ok());
     assert_eq!(r.open_edges, 3);
-    assert!(matches!(r.into_result(), Err(MeshError::OpenEdge { .. })));
+    assert!(matches!(
+        r.into_result(),
+        Err(SurfaceError::OpenEdge { .. })
+    ));
 }
 
 #[test]
@@ -432,7 +435,7 @@ fn flipped_triangle_fails_orientation() {
     assert_eq!(r.misoriented_edges, 3);
     assert!(matches!(
         r.into_result(),
-        Err(MeshError::InconsistentOrientation { .. })
+        Err(SurfaceError::InconsistentOrientation { .. })
     ));
 }
 
@@ -441,7 +444,10 @@ fn inside_out_cube_fails() {
     let (v, t) = cube(Vector3::zeros(), 1.0).into_parts();
     let t = t.into_iter().map(|[a, b, c]| [a, c, b]).collect();
     let r = check(&TriMesh::try_new(v, t).unwrap());
-    assert!(matches!(r.into_result(), Err(MeshError::InsideOut { .. })));
+    assert!(matches!(
+        r.into_result(),
+        Err(SurfaceError::InsideOut { .. })
+    ));
 }
 
 #[test]
@@ -453,7 +459,7 @@ fn overlapping_cubes_self_intersect_and_separate_cubes_do_not() {
     assert!(r.self_intersections > 0, "{r:?}");
     assert!(matches!(
         r.into_result(),
-        Err(MeshError::SelfIntersection { .. })
+        Err(SurfaceError::SelfIntersection { .. })
     ));
     let far = cube(Vector3::new(3.0, 0.0, 0.0), 1.0);
     let r = check(&concat(&a, &far));
@@ -472,7 +478,7 @@ fn cubes_touching_at_a_vertex_are_non_manifold() {
     assert_eq!(r.non_manifold_vertices, 1);
     assert!(matches!(
         r.into_result(),
-        Err(MeshError::NonManifoldVertex { fans: 2, .. })
+        Err(SurfaceError::NonManifoldVertex { fans: 2, .. })
     ));
 }
 
@@ -492,11 +498,11 @@ fn degenerate_triangle_is_reported() {
 fn try_new_rejects_bad_input() {
     assert!(matches!(
         TriMesh::try_new(vec![Point3::origin()], vec![[0, 0, 1]]),
-        Err(MeshError::BadIndex { index: 1, .. })
+        Err(SurfaceError::BadIndex { index: 1, .. })
     ));
     assert!(matches!(
         TriMesh::try_new(vec![Point3::new(f64::NAN, 0.0, 0.0)], vec![]),
-        Err(MeshError::NonFiniteVertex { vertex: 0 })
+        Err(SurfaceError::NonFiniteVertex { vertex: 0 })
     ));
 }
 

@@ -8,10 +8,8 @@ use nalgebra::{Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::BOUNDARY_TOLERANCE;
 use super::envelope::Envelope;
-
-/// Distance (mm) within which a point counts as lying on the domain boundary.
-pub const BOUNDARY_TOLERANCE: f64 = 1e-9;
 
 /// Why a domain was rejected.
 #[derive(Debug, Error, Clone, PartialEq)]

@@ -18,13 +18,12 @@ use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
 use nalgebra::{Point3, Vector3};
-use rstar::RTree;
-use rstar::primitives::GeomWithData;
 use thiserror::Error;
 
-use super::domain::BOUNDARY_TOLERANCE;
+use super::BOUNDARY_TOLERANCE;
 use crate::geom::boxes::BoxTree;
 use crate::geom::distance::closest_point_on_triangle;
+use crate::surface;
 
 /// Relative weld tolerance: vertices closer than this times the bounding-box diagonal merge.
 pub const WELD_RELATIVE_TOLERANCE: f64 = 1e-6;
@@ -113,9 +112,9 @@ impl Envelope {
             path: path.to_path_buf(),
             source,
         };
-        crate::mesh::check_stl_file(path, crate::mesh::MAX_STL_BYTES).map_err(io)?;
+        surface::check_stl_file(path, surface::MAX_STL_BYTES).map_err(io)?;
         let mut f = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
-        let tris = read_triangles(&mut f).map_err(io)?;
+        let tris = surface::read_stl_triangles(&mut f).map_err(io)?;
         Self::from_triangles(&tris)
     }
 
@@ -124,7 +123,7 @@ impl Envelope {
     /// # Errors
     /// [`EnvelopeError::Parse`] if unparsable, otherwise as [`Envelope::from_triangles`].
     pub fn from_stl_reader<R: Read + Seek>(reader: &mut R) -> Result<Self, EnvelopeError> {
-        let tris = read_triangles(reader).map_err(EnvelopeError::Parse)?;
+        let tris = surface::read_stl_triangles(reader).map_err(EnvelopeError::Parse)?;
         Self::from_triangles(&tris)
     }
 
@@ -143,16 +142,15 @@ impl Envelope {
             .sum::<f64>()
             .sqrt();
         let weld = (WELD_RELATIVE_TOLERANCE * diag).max(f64::MIN_POSITIVE);
-        let (vertices, triangles) = weld_triangles(tris, weld);
+        let (vertices, triangles) = surface::weld_within(tris, weld);
         if triangles.is_empty() {
             return Err(EnvelopeError::Empty {
                 triangles: tris.len(),
             });
         }
         check_closed(&vertices, &triangles)?;
-        let surface =
-            crate::mesh::TriMesh::from_parts_unchecked(vertices.clone(), triangles.clone());
-        let report = crate::mesh::check(&surface);
+        let mesh = surface::TriMesh::from_parts_unchecked(vertices.clone(), triangles.clone());
+        let report = surface::check(&mesh);
         if let Some((first, second)) = report.first_self_intersection {
             return Err(EnvelopeError::SelfIntersecting {
                 first,
@@ -400,36 +398,6 @@ fn finite_bounds(tris: &[[Point3<f64>; 3]]) -> Result<([f64; 3], [f64; 3]), Enve
     Ok((min, max))
 }
 
-/// Welds vertices closer than `weld` with a point tree, in input order (deterministic),
-/// dropping triangles that collapse; returns `(vertices, triangles)`.
-fn weld_triangles(tris: &[[Point3<f64>; 3]], weld: f64) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
-    let mut vertices: Vec<Point3<f64>> = Vec::new();
-    let mut vtree: RTree<GeomWithData<[f64; 3], u32>> = RTree::new();
-    let mut triangles = Vec::with_capacity(tris.len());
-    for t in tris {
-        let mut ids = [0u32; 3];
-        for (j, v) in t.iter().enumerate() {
-            let key = [v.x, v.y, v.z];
-            let found = vtree
-                .nearest_neighbor(key)
-                .filter(|n| (vertices[n.data as usize] - v).norm() <= weld);
-            ids[j] = match found {
-                Some(n) => n.data,
-                None => {
-                    let id = vertices.len() as u32;
-                    vertices.push(*v);
-                    vtree.insert(GeomWithData::new(key, id));
-                    id
-                }
-            };
-        }
-        if ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2] {
-            triangles.push(ids);
-        }
-    }
-    (vertices, triangles)
-}
-
 /// Checks that every edge is shared by exactly two triangles.
 ///
 /// # Errors
@@ -495,19 +463,6 @@ fn ray_triangle(
         t: f * e2.dot(&qv),
         near_edge,
     }
-}
-
-fn read_triangles<R: Read + Seek>(r: &mut R) -> std::io::Result<Vec<[Point3<f64>; 3]>> {
-    let reader = stl_io::create_stl_reader(r)?;
-    let mut out = Vec::new();
-    for t in reader {
-        let t = t?;
-        out.push(
-            t.vertices
-                .map(|v| Point3::new(v[0] as f64, v[1] as f64, v[2] as f64)),
-        );
-    }
-    Ok(out)
 }
 
 /// Test helpers: programmatic closed surfaces and STL bytes.

@@ -18,6 +18,10 @@ use nalgebra::Point3;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+/// Distance (mm) within which a point counts as lying on the domain boundary: every query of
+/// [`Domain`] and [`Envelope`] that needs a tolerance takes this one.
+pub const BOUNDARY_TOLERANCE: f64 = 1e-9;
+
 mod connectivity;
 mod domain;
 mod envelope;
@@ -27,7 +31,7 @@ mod trim;
 
 pub(crate) use connectivity::compact as compact_network;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
-pub use domain::{BOUNDARY_TOLERANCE, Domain, DomainError, DomainShape};
+pub use domain::{Domain, DomainError, DomainShape};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
 pub use ids::{NodeId, StrutId};
 pub use tile::{

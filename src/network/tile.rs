@@ -29,8 +29,9 @@ use nalgebra::{Point3, Vector3};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::BOUNDARY_TOLERANCE;
 use super::connectivity::{compact, dangling_mask, largest_component_mask};
-use super::domain::{BOUNDARY_TOLERANCE, Domain, DomainError};
+use super::domain::{Domain, DomainError};
 use super::trim::trim_to_domain;
 use super::{NetworkError, NodeId, Strut, StrutNetwork};
 use crate::design_space::PeriodicCell;

@@ -630,7 +630,10 @@ fn check_and_repair(
     warnings: &mut Vec<String>,
 ) -> Result<(TriMesh, MeshReport), BuildError> {
     let mut mesh_check = check(&mesh);
-    mesh_check.clone().into_result()?;
+    mesh_check
+        .clone()
+        .into_result()
+        .map_err(crate::mesh::MeshError::from)?;
     let mesh = if mesh_check.voids > 0 {
         let (filled, voids, volume) = crate::mesh::fill_voids(&mesh);
         mesh_check = check(&filled);

@@ -41,13 +41,7 @@ pub(crate) fn scene(title: &str, panels: &[Panel<'_>]) -> Scene {
     let rows = panels.len().div_ceil(COLUMNS).max(1);
     let width = 2.0 * MARGIN + COLUMNS as f64 * PANEL + (COLUMNS - 1) as f64 * GAP;
     let height = TOP + rows as f64 * (PANEL + GAP + 14.0) + 10.0;
-    let mut items = vec![Item::Text {
-        at: [width / 2.0, 30.0],
-        size: TextSize::Title,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: title.to_string(),
-    }];
+    let mut items = vec![Item::title(width, title)];
     for (k, panel) in panels.iter().enumerate() {
         let x0 = MARGIN + (k % COLUMNS) as f64 * (PANEL + GAP);
         let y0 = TOP + (k / COLUMNS) as f64 * (PANEL + GAP + 14.0) + 14.0;

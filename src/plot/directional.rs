@@ -241,13 +241,7 @@ pub(crate) fn scene(title: &str, curves: &[Curve], youngs_modulus_gpa: f64) -> S
     let r_max = step * rings as f64;
     let px_per_gpa = RADIUS / r_max;
 
-    let mut items = vec![Item::Text {
-        at: [width / 2.0, 30.0],
-        size: TextSize::Title,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: title.to_string(),
-    }];
+    let mut items = vec![Item::title(width, title)];
     let cy = TOP + 70.0 + RADIUS;
     for (k, plane) in Plane::ALL.into_iter().enumerate() {
         let cx = MARGIN + PANEL * (k as f64 + 0.5);

@@ -282,18 +282,31 @@ impl Frame {
     }
 }
 
-/// The struts back to front, coloured by diameter over `(c_lo, c_hi)`; `proj` holds the
-/// projected nodes.
+/// Where the struts land in the picture.
+#[derive(Clone, Copy)]
+struct Placement<'a> {
+    /// The unit vector from the scene towards the viewer.
+    toward: [f64; 3],
+    /// The projected nodes (mm, y up), node order.
+    proj: &'a [[f64; 2]],
+    /// Projected mm to picture px.
+    frame: &'a Frame,
+}
+
+/// The struts back to front, coloured as `colouring` says over `(c_lo, c_hi)`.
 fn draw_struts(
     items: &mut Vec<Item>,
     network: &StrutNetwork,
     view: &LatticeView,
-    toward: [f64; 3],
-    proj: &[[f64; 2]],
-    frame: &Frame,
+    placement: &Placement,
     (c_lo, c_hi): (f64, f64),
     colouring: Colouring,
 ) {
+    let Placement {
+        toward,
+        proj,
+        frame,
+    } = *placement;
     let nodes = network.nodes();
     let struts = network.struts();
     // Depth cue: struts further back fade towards white, so layers read apart.
@@ -364,6 +377,39 @@ pub(crate) enum Colouring<'a> {
     },
 }
 
+impl<'a> Colouring<'a> {
+    /// The colour bar's range: the values' (or, for [`Colouring::Diameter`], the diameters'
+    /// `d_min..d_max`, mm) range, widened by ±5 % when all are alike.
+    fn range(self, d_min: f64, d_max: f64) -> (f64, f64) {
+        match self {
+            Colouring::Diameter => colour_range(d_min, d_max),
+            Colouring::Values { values, .. } => {
+                let (lo, hi) = values
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                        (l.min(*v), h.max(*v))
+                    });
+                if hi - lo > 1e-9 * hi.abs().max(1e-300) {
+                    (lo, hi)
+                } else {
+                    (
+                        lo - 0.05 * lo.abs().max(1e-9),
+                        hi + 0.05 * hi.abs().max(1e-9),
+                    )
+                }
+            }
+        }
+    }
+
+    /// The colour bar's two label lines.
+    fn label(self) -> [&'a str; 2] {
+        match self {
+            Colouring::Diameter => ["diameter", "[mm]"],
+            Colouring::Values { label, .. } => label,
+        }
+    }
+}
+
 pub(crate) fn scene(
     network: &StrutNetwork,
     title: &str,
@@ -385,30 +431,10 @@ pub(crate) fn coloured_scene(
     overlay: &LatticeOverlay,
     colouring: Colouring,
 ) -> Scene {
-    if let Colouring::Values { values, .. } = colouring {
-        assert!(
-            values.len() == network.struts().len() && values.iter().all(|v| v.is_finite()),
-            "{} finite strut values expected, {} given",
-            network.struts().len(),
-            values.len()
-        );
-    }
-    assert!(
-        (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
-            && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
-        "picture size {}×{} px outside {MIN_WIDTH}..={MAX_SIDE} × {MIN_HEIGHT}..={MAX_SIDE}",
-        view.width_px,
-        view.height_px
-    );
+    check_inputs(network, view, colouring);
     let (right, up, toward) = basis(view.direction);
     let (w, h) = (view.width_px as f64, view.height_px as f64);
-    let mut items = vec![Item::Text {
-        at: [w / 2.0, 30.0],
-        size: TextSize::Title,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: title.to_string(),
-    }];
+    let mut items = vec![Item::title(w, title)];
 
     let nodes = network.nodes();
     let struts = network.struts();
@@ -437,28 +463,7 @@ pub(crate) fn coloured_scene(
         return finish(items, view, title);
     }
     let frame = Frame::fit(area, lo, hi);
-    let (c_lo, c_hi) = match colouring {
-        Colouring::Diameter => colour_range(d_min, d_max),
-        Colouring::Values { values, .. } => {
-            let (lo, hi) = values
-                .iter()
-                .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
-                    (l.min(*v), h.max(*v))
-                });
-            if hi - lo > 1e-9 * hi.abs().max(1e-300) {
-                (lo, hi)
-            } else {
-                (
-                    lo - 0.05 * lo.abs().max(1e-9),
-                    hi + 0.05 * hi.abs().max(1e-9),
-                )
-            }
-        }
-    };
-    let label = match colouring {
-        Colouring::Diameter => ["diameter", "[mm]"],
-        Colouring::Values { label, .. } => label,
-    };
+    let (c_lo, c_hi) = colouring.range(d_min, d_max);
 
     let place = |v: [f64; 3]| frame.to_px(project(v));
     let domain_pen = Pen::solid(Rgb::GREY, 1.0);
@@ -470,13 +475,16 @@ pub(crate) fn coloured_scene(
         domain_pen,
         &place,
     );
+    let placement = Placement {
+        toward,
+        proj: &proj,
+        frame: &frame,
+    };
     draw_struts(
         &mut items,
         network,
         view,
-        toward,
-        &proj,
-        &frame,
+        &placement,
         (c_lo, c_hi),
         colouring,
     );
@@ -495,9 +503,29 @@ pub(crate) fn coloured_scene(
     );
     overlay_points(&mut items, &overlay.points, &place);
 
-    colour_bar(&mut items, view, c_lo, c_hi, label);
+    colour_bar(&mut items, view, c_lo, c_hi, colouring.label());
     axis_triad(&mut items, view, right, up);
     finish(items, view, title)
+}
+
+/// Panics, as [`coloured_scene`] documents, on a picture size out of range or strut values
+/// that do not fit the network.
+fn check_inputs(network: &StrutNetwork, view: &LatticeView, colouring: Colouring) {
+    if let Colouring::Values { values, .. } = colouring {
+        assert!(
+            values.len() == network.struts().len() && values.iter().all(|v| v.is_finite()),
+            "{} finite strut values expected, {} given",
+            network.struts().len(),
+            values.len()
+        );
+    }
+    assert!(
+        (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
+            && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
+        "picture size {}×{} px outside {MIN_WIDTH}..={MAX_SIDE} × {MIN_HEIGHT}..={MAX_SIDE}",
+        view.width_px,
+        view.height_px
+    );
 }
 
 fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {

@@ -125,6 +125,20 @@ pub(crate) enum Item {
     },
 }
 
+impl Item {
+    /// A picture's title: black, title size, centred at the top (30 px down) of a scene
+    /// `width` px wide.
+    pub(crate) fn title(width: f64, text: &str) -> Item {
+        Item::Text {
+            at: [width / 2.0, 30.0],
+            size: TextSize::Title,
+            anchor: Anchor::Middle,
+            colour: Rgb::BLACK,
+            text: text.to_string(),
+        }
+    }
+}
+
 /// A picture: size in px and its drawing instructions.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Scene {

@@ -35,13 +35,7 @@ const AXES: [(&str, &[f64], Rgb); 3] = [
 pub(crate) fn scene(title: &str, segments: &[SegmentCurve], youngs_modulus_gpa: f64) -> Scene {
     let shown = &segments[..segments.len().min(MAX_PANELS)];
     let height = TOP + shown.len().max(1) as f64 * (PANEL_H + GAP) + 10.0;
-    let mut items = vec![Item::Text {
-        at: [WIDTH / 2.0, 30.0],
-        size: TextSize::Title,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: title.to_string(),
-    }];
+    let mut items = vec![Item::title(WIDTH, title)];
     if shown.is_empty() {
         items.push(Item::Text {
             at: [WIDTH / 2.0, TOP + 40.0],

@@ -734,11 +734,18 @@ fn an_unreachable_stiffness_says_which_way() {
 fn verify_load_cases_are_read_and_checked() {
     use crate::simulate::LoadCase;
     assert!(parse(UNIFORM).unwrap().verify.is_empty());
-    let spec = parse(&format!("{UNIFORM}verify: {{load_cases: [axial, torsion]}}\n")).unwrap();
+    let spec = parse(&format!(
+        "{UNIFORM}verify: {{load_cases: [axial, torsion]}}\n"
+    ))
+    .unwrap();
     assert_eq!(spec.verify, [LoadCase::Axial, LoadCase::Torsion]);
     for (cases, field, value) in [
         ("[axial, shear]", "verify.load_cases[1]", "\"shear\""),
-        ("[axial, axial]", "verify.load_cases[1]", "\"axial\" (given twice)"),
+        (
+            "[axial, axial]",
+            "verify.load_cases[1]",
+            "\"axial\" (given twice)",
+        ),
         ("[]", "verify.load_cases", "[]"),
     ] {
         let text = format!("{UNIFORM}verify: {{load_cases: {cases}}}\n");

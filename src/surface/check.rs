@@ -12,7 +12,7 @@
 use nalgebra::Point3;
 use rayon::prelude::*;
 
-use super::{MeshError, TriMesh};
+use super::{SurfaceError, TriMesh};
 use crate::geom::predicates::segment_crosses_triangle;
 
 /// The result of [`check`]. Counts plus the first offender of each kind.
@@ -90,30 +90,30 @@ impl MeshReport {
     /// self-intersection.
     ///
     /// # Errors
-    /// The [`MeshError`] variant naming the first failure and its vertices or triangles.
-    pub fn into_result(&self) -> Result<(), MeshError> {
+    /// The [`SurfaceError`] variant naming the first failure and its vertices or triangles.
+    pub fn into_result(&self) -> Result<(), SurfaceError> {
         if let Some((a, b)) = self.first_open_edge {
-            return Err(MeshError::OpenEdge { a, b });
+            return Err(SurfaceError::OpenEdge { a, b });
         }
         if let Some((a, b, triangles)) = self.first_non_manifold_edge {
-            return Err(MeshError::NonManifoldEdge { a, b, triangles });
+            return Err(SurfaceError::NonManifoldEdge { a, b, triangles });
         }
         if let Some((vertex, fans)) = self.first_non_manifold_vertex {
-            return Err(MeshError::NonManifoldVertex { vertex, fans });
+            return Err(SurfaceError::NonManifoldVertex { vertex, fans });
         }
         if let Some((a, b)) = self.first_misoriented_edge {
-            return Err(MeshError::InconsistentOrientation { a, b });
+            return Err(SurfaceError::InconsistentOrientation { a, b });
         }
         if !self.oriented {
-            return Err(MeshError::InsideOut {
+            return Err(SurfaceError::InsideOut {
                 volume: self.signed_volume,
             });
         }
         if let Some(triangle) = self.first_degenerate {
-            return Err(MeshError::DegenerateTriangle { triangle });
+            return Err(SurfaceError::DegenerateTriangle { triangle });
         }
         if let Some((first, second)) = self.first_self_intersection {
-            return Err(MeshError::SelfIntersection {
+            return Err(SurfaceError::SelfIntersection {
                 first,
                 second,
                 count: self.self_intersections,
@@ -163,7 +163,7 @@ pub fn check(mesh: &TriMesh) -> MeshReport {
 /// Checks everything but self-intersections (`self_intersections_checked` is false and
 /// `self_intersections` 0): closed, manifold, oriented, outward, degenerate triangles,
 /// Euler characteristic, shells, volume. Roughly 10× faster than [`check`]; this is what
-/// [`mesh_network`](super::mesh_network) and the writers run, since the mesher is
+/// [`mesh_network`](crate::mesh::mesh_network) and the writers run, since the mesher is
 /// self-intersection-free by construction.
 pub fn check_topology(mesh: &TriMesh) -> MeshReport {
     let tris = mesh.triangles();
@@ -478,7 +478,7 @@ fn self_intersections(mesh: &TriMesh) -> Vec<(usize, usize)> {
 /// The intersecting pairs among the triangles `subset` of `mesh` (ascending indices), as
 /// pairs `(i, j)` of triangle indices, `i < j`, sorted. The same pairs as checking a mesh of
 /// only those triangles (over all of `mesh`'s vertices), without building it.
-pub(super) fn self_intersections_among(mesh: &TriMesh, subset: &[usize]) -> Vec<(usize, usize)> {
+pub(crate) fn self_intersections_among(mesh: &TriMesh, subset: &[usize]) -> Vec<(usize, usize)> {
     intersections_among(mesh, subset.len(), |k| subset[k])
 }
 

@@ -2,7 +2,7 @@
 
 use nalgebra::{Point3, Vector3};
 
-use super::MeshError;
+use super::SurfaceError;
 
 /// An indexed triangle mesh in mm. Triangles are counter-clockwise seen from outside
 /// (outward normals). Invariants (checked by [`TriMesh::try_new`]): finite coordinates and
@@ -18,7 +18,7 @@ impl TriMesh {
     /// Builds a mesh from vertex positions (mm) and vertex-index triples.
     ///
     /// # Errors
-    /// [`MeshError::NonFiniteVertex`] or [`MeshError::BadIndex`] for the first offender.
+    /// [`SurfaceError::NonFiniteVertex`] or [`SurfaceError::BadIndex`] for the first offender.
     ///
     /// # Example
     /// ```
@@ -29,21 +29,21 @@ impl TriMesh {
     ///     vec![[0, 1, 2]],
     /// )?;
     /// assert!((m.area() - 0.5).abs() < 1e-12);
-    /// # Ok::<(), trussforge::mesh::MeshError>(())
+    /// # Ok::<(), trussforge::mesh::SurfaceError>(())
     /// ```
     pub fn try_new(
         vertices: Vec<Point3<f64>>,
         triangles: Vec<[u32; 3]>,
-    ) -> Result<Self, MeshError> {
+    ) -> Result<Self, SurfaceError> {
         if let Some(vertex) = vertices
             .iter()
             .position(|p| !p.iter().all(|c| c.is_finite()))
         {
-            return Err(MeshError::NonFiniteVertex { vertex });
+            return Err(SurfaceError::NonFiniteVertex { vertex });
         }
         for (triangle, t) in triangles.iter().enumerate() {
             if let Some(&index) = t.iter().find(|&&i| i as usize >= vertices.len()) {
-                return Err(MeshError::BadIndex {
+                return Err(SurfaceError::BadIndex {
                     triangle,
                     index,
                     vertices: vertices.len(),

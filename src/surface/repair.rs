@@ -5,6 +5,8 @@
 //! separately) and as a safety net.
 
 use nalgebra::Point3;
+use rstar::RTree;
+use rstar::primitives::GeomWithData;
 
 use super::TriMesh;
 
@@ -52,4 +54,35 @@ pub fn weld_and_clean(vertices: &[Point3<f64>], triangles: &[[u32; 3]]) -> TriMe
         }));
     }
     TriMesh::from_parts_unchecked(out_vertices, out_triangles)
+}
+
+/// Welds the corners of separate triangles (e.g. an STL's) closer than `weld` (mm) with a
+/// point tree, in input order (deterministic),
+/// dropping triangles that collapse; returns `(vertices, triangles)`.
+pub fn weld_within(tris: &[[Point3<f64>; 3]], weld: f64) -> (Vec<Point3<f64>>, Vec<[u32; 3]>) {
+    let mut vertices: Vec<Point3<f64>> = Vec::new();
+    let mut vtree: RTree<GeomWithData<[f64; 3], u32>> = RTree::new();
+    let mut triangles = Vec::with_capacity(tris.len());
+    for t in tris {
+        let mut ids = [0u32; 3];
+        for (j, v) in t.iter().enumerate() {
+            let key = [v.x, v.y, v.z];
+            let found = vtree
+                .nearest_neighbor(key)
+                .filter(|n| (vertices[n.data as usize] - v).norm() <= weld);
+            ids[j] = match found {
+                Some(n) => n.data,
+                None => {
+                    let id = vertices.len() as u32;
+                    vertices.push(*v);
+                    vtree.insert(GeomWithData::new(key, id));
+                    id
+                }
+            };
+        }
+        if ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2] {
+            triangles.push(ids);
+        }
+    }
+    (vertices, triangles)
 }

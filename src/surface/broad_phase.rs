@@ -9,7 +9,7 @@ use rayon::prelude::*;
 /// (same unit as the boxes; > 0) anchored at `lo` (≤ every box's min corner); a pair is tested
 /// only in the cell holding the low corner of the boxes' overlap, so `test` runs once per
 /// overlapping pair.
-pub(super) fn overlapping_pairs(
+pub(crate) fn overlapping_pairs(
     boxes: &[(Point3<f64>, Point3<f64>)],
     lo: Point3<f64>,
     cell: f64,

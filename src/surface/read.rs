@@ -4,16 +4,16 @@ use std::path::Path;
 
 use nalgebra::Point3;
 
-use super::{MeshError, TriMesh, weld_and_clean};
+use super::{SurfaceError, TriMesh, weld_and_clean};
 
 /// Reads an STL file (binary or ASCII) into a [`TriMesh`], welding identical vertices.
 /// Coordinates are taken as mm.
 ///
 /// # Errors
-/// [`MeshError::ReadStl`] when the file cannot be opened or parsed.
-pub fn read_stl(path: impl AsRef<Path>) -> Result<TriMesh, MeshError> {
+/// [`SurfaceError::ReadStl`] when the file cannot be opened or parsed.
+pub fn read_stl(path: impl AsRef<Path>) -> Result<TriMesh, SurfaceError> {
     let path = path.as_ref();
-    let err = |source| MeshError::ReadStl {
+    let err = |source| SurfaceError::ReadStl {
         path: path.to_path_buf(),
         source,
     };
@@ -42,6 +42,26 @@ pub fn read_stl(path: impl AsRef<Path>) -> Result<TriMesh, MeshError> {
         .map(|f| f.vertices.map(|i| i as u32))
         .collect();
     Ok(weld_and_clean(&vertices, &triangles))
+}
+
+/// Reads ASCII or binary STL data into separate triangles (corners as stored, mm), for
+/// callers that weld with a tolerance of their own ([`super::weld_within`]).
+///
+/// # Errors
+/// The reader's I/O error, or [`std::io::ErrorKind::InvalidData`] if the data is not STL.
+pub fn read_stl_triangles<R: std::io::Read + std::io::Seek>(
+    r: &mut R,
+) -> std::io::Result<Vec<[Point3<f64>; 3]>> {
+    let reader = stl_io::create_stl_reader(r)?;
+    let mut out = Vec::new();
+    for t in reader {
+        let t = t?;
+        out.push(
+            t.vertices
+                .map(|v| Point3::new(v[0] as f64, v[1] as f64, v[2] as f64)),
+        );
+    }
+    Ok(out)
 }
 
 /// Largest STL file read, bytes (4 GiB: about 86 M triangles in binary).
