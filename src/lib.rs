@@ -39,5 +39,6 @@ pub mod mesh;
 pub mod network;
 pub mod pipeline;
 pub mod plot;
+pub mod simulate;
 pub mod spec;
 pub mod surface;

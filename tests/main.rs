@@ -8,3 +8,4 @@ mod fuzz;
 mod graded;
 mod interrupt;
 mod predict;
+mod simulate;

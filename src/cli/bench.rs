@@ -93,6 +93,11 @@ pub struct Args {
     /// `graded`: build only these spec indices (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<usize>,
+    /// `simulate`: build output folders to simulate (comma-separated; default the README
+    /// example `output/shaft-spacer` and `output/bench-cylinder`, built from
+    /// `specs/bench-cylinder.yaml`).
+    #[arg(long, value_delimiter = ',')]
+    folders: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -112,6 +117,10 @@ enum Target {
     /// STLs; 2–6 points; targets of random printable designs and measured bone): outcome,
     /// time, memory, size and accuracy per spec, then the summary (minutes per spec).
     Graded,
+    /// The whole-part beam simulation (`simulate`) of built output folders: read, model,
+    /// solve and post-processing times per load case (run under `/usr/bin/time -v` for the
+    /// peak RSS).
+    Simulate,
 }
 
 fn cells_per_second(cells: &[PeriodicCell], fem: &mut Homogenizer) -> f64 {
@@ -145,6 +154,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
                 &options,
             )
         }
+        Target::Simulate => super::bench_simulate::run(&args.folders),
         Target::Graded => super::bench_graded::run(&super::bench_graded::Options {
             specs: args.specs,
             seed: args.seed,

@@ -5,6 +5,7 @@ mod batch;
 mod bench;
 mod bench_graded;
 mod bench_inverse;
+mod bench_simulate;
 mod build;
 mod cell;
 mod check;
@@ -12,6 +13,7 @@ mod dataset;
 mod design;
 mod homogenize;
 mod predict;
+mod simulate;
 mod stiffness;
 mod topologies;
 mod train;
@@ -49,6 +51,9 @@ enum Command {
     Homogenize(homogenize::Args),
     /// Sample designs, homogenize them and write a training dataset (CSV), or merge shards.
     Dataset(dataset::Args),
+    /// Load the written strut network whole between rigid plates: reactions, apparent vs
+    /// target modulus, strut stresses; optionally a CalculiX/Abaqus deck.
+    Simulate(simulate::Args),
     /// Print throughput figures (per-item rates) for a stage of the engine.
     Bench(bench::Args),
     /// Train the forward (surrogate) or inverse networks on dataset CSV files.
@@ -70,6 +75,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Homogenize(a) => homogenize::run(a),
         Command::Dataset(a) => dataset::run(a),
         Command::Design(a) => design::run(a),
+        Command::Simulate(a) => simulate::run(a),
         Command::Bench(a) => bench::run(a),
         Command::Train(a) => train::run(a),
         Command::Predict(a) => predict::run(a),

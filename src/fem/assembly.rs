@@ -9,12 +9,12 @@
 
 use nalgebra::{Matrix6, SMatrix, Vector3};
 
-use super::element::{BeamSection, global_stiffness};
+use super::element::{BeamSection, Matrix12, global_stiffness};
 use super::periodic::Topology;
 use crate::design_space::PeriodicCell;
 
 /// Marks a pinned DOF in [`Pattern::element_dofs`].
-const PINNED: u32 = u32::MAX;
+pub(crate) const PINNED: u32 = u32::MAX;
 
 /// The sparsity pattern (upper triangle, CSC) and scatter maps of one topology.
 #[derive(Debug, Clone)]
@@ -36,55 +36,47 @@ pub(crate) struct Pattern {
 }
 
 impl Pattern {
-    /// Builds the pattern of a topology.
+    /// Builds the pattern of a periodic topology.
     pub fn build(topo: &Topology) -> Self {
-        let nn = topo.total_nodes;
-        let n = topo.dofs();
-        let mut adj: Vec<Vec<u32>> = (0..nn).map(|i| vec![i as u32]).collect();
-        for e in &topo.elements {
-            adj[e.p as usize].push(e.q);
-            adj[e.q as usize].push(e.p);
+        let pairs: Vec<(u32, u32)> = topo.elements.iter().map(|e| (e.p, e.q)).collect();
+        Self::from_elements(topo.total_nodes, topo.dofs(), &pairs, |node, c| {
+            topo.dof(node, c)
+        })
+    }
+
+    /// Builds the pattern of `nodes` nodes joined by two-node elements `(p, q)` (each with
+    /// 6 DOFs per node), where `dof(node, c)` is the reduced index of DOF `c` (0..6) of
+    /// `node` in `0..n` (`None` if the DOF is fixed). Reduced indices must increase with the
+    /// node, then with `c`.
+    pub fn from_elements(
+        nodes: usize,
+        n: usize,
+        elements: &[(u32, u32)],
+        dof: impl Fn(usize, usize) -> Option<usize>,
+    ) -> Self {
+        let mut adj: Vec<Vec<u32>> = (0..nodes).map(|i| vec![i as u32]).collect();
+        for &(p, q) in elements {
+            adj[p as usize].push(q);
+            adj[q as usize].push(p);
         }
         for a in &mut adj {
             a.sort_unstable();
             a.dedup();
         }
-        let mut col_ptr = Vec::with_capacity(n + 1);
-        let mut row_idx = Vec::new();
-        let mut diag = Vec::with_capacity(n);
-        col_ptr.push(0);
-        for (c, neighbours) in adj.iter().enumerate() {
-            for cc in 0..6 {
-                let Some(col) = topo.dof(c, cc) else { continue };
-                for &r in neighbours.iter().take_while(|&&r| r as usize <= c) {
-                    for rc in 0..6 {
-                        match topo.dof(r as usize, rc) {
-                            Some(row) if row <= col => {
-                                if row == col {
-                                    diag.push(row_idx.len());
-                                }
-                                row_idx.push(row);
-                            }
-                            _ => {}
-                        }
-                    }
-                }
-                col_ptr.push(row_idx.len());
-            }
-        }
+        let (col_ptr, row_idx, diag) = upper_pattern(n, &adj, &dof);
         let slot = |row: usize, col: usize| -> u32 {
             let rows = &row_idx[col_ptr[col]..col_ptr[col + 1]];
             let i = rows.binary_search(&row).expect("entry in the pattern");
             (col_ptr[col] + i) as u32
         };
-        let mut element_dofs = Vec::with_capacity(topo.elements.len());
-        let mut scatter_ptr = Vec::with_capacity(topo.elements.len() + 1);
+        let mut element_dofs = Vec::with_capacity(elements.len());
+        let mut scatter_ptr = Vec::with_capacity(elements.len() + 1);
         let mut scatter = Vec::new();
         scatter_ptr.push(0);
-        for e in &topo.elements {
+        for &(p, q) in elements {
             let dofs: [u32; 12] = std::array::from_fn(|l| {
-                let node = if l < 6 { e.p } else { e.q } as usize;
-                topo.dof(node, l % 6).map_or(PINNED, |d| d as u32)
+                let node = if l < 6 { p } else { q } as usize;
+                dof(node, l % 6).map_or(PINNED, |d| d as u32)
             });
             for i in 0..12 {
                 for j in 0..12 {
@@ -107,6 +99,47 @@ impl Pattern {
             scatter,
         }
     }
+
+    /// Adds the upper triangle of element `e`'s matrix `ke` into `values`.
+    #[inline]
+    pub fn scatter_element(&self, e: usize, ke: &Matrix12, values: &mut [f64]) {
+        for &(slot, local) in &self.scatter[self.scatter_ptr[e]..self.scatter_ptr[e + 1]] {
+            values[slot as usize] += ke[((local / 12) as usize, (local % 12) as usize)];
+        }
+    }
+}
+
+/// Column pointers, row indices and diagonal slots of the upper triangle (CSC) for nodes
+/// with adjacency `adj` (each list sorted, holding the node itself).
+fn upper_pattern(
+    n: usize,
+    adj: &[Vec<u32>],
+    dof: &impl Fn(usize, usize) -> Option<usize>,
+) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
+    let mut col_ptr = Vec::with_capacity(n + 1);
+    let mut row_idx = Vec::new();
+    let mut diag = Vec::with_capacity(n);
+    col_ptr.push(0);
+    for (c, neighbours) in adj.iter().enumerate() {
+        for cc in 0..6 {
+            let Some(col) = dof(c, cc) else { continue };
+            for &r in neighbours.iter().take_while(|&&r| r as usize <= c) {
+                for rc in 0..6 {
+                    match dof(r as usize, rc) {
+                        Some(row) if row <= col => {
+                            if row == col {
+                                diag.push(row_idx.len());
+                            }
+                            row_idx.push(row);
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            col_ptr.push(row_idx.len());
+        }
+    }
+    (col_ptr, row_idx, diag)
 }
 
 /// The macroscopic strain tensor of unit Voigt strain `i` (engineering shear: `γ₂₃ = 1`
@@ -164,10 +197,7 @@ pub(crate) fn assemble(
         let strut = &struts[e.strut as usize];
         let span = cell.strut_vector(strut) / k;
         let kg = global_stiffness(&sections[e.strut as usize], &span);
-        for &(slot, local) in &pattern.scatter[pattern.scatter_ptr[ei]..pattern.scatter_ptr[ei + 1]]
-        {
-            values[slot as usize] += kg[((local / 12) as usize, (local % 12) as usize)];
-        }
+        pattern.scatter_element(ei, &kg, values);
         let jumps = affine_jumps(&span);
         // K_e q̄ for each load: q̄ has the jump in the second node's translations (6..9)
         let kq: SMatrix<f64, 12, 6> = kg.fixed_columns::<3>(6) * jumps;

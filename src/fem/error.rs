@@ -106,6 +106,19 @@ pub enum FemError {
         /// The likely cause.
         hint: String,
     },
+    /// A group of struts of a whole frame is connected to no support: it floats as a rigid
+    /// body and the system is singular. Remove the piece (e.g. keep the largest component)
+    /// or connect it to the rest.
+    #[error(
+        "a floating piece: {nodes} nodes (including node {node}) are connected to no \
+         supported node, so the stiffness matrix is singular; remove the piece or connect it"
+    )]
+    FloatingPiece {
+        /// The lowest-numbered node of the piece.
+        node: usize,
+        /// How many nodes the piece has.
+        nodes: usize,
+    },
     /// The homogenized stiffness is not positive definite: some macroscopic strain costs no
     /// energy. The cell is a mechanism for that strain (e.g. a layer of struts that is not
     /// connected across the cell in one direction, or a node set that only spans a plane).

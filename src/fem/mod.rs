@@ -35,6 +35,7 @@
 mod assembly;
 mod element;
 mod error;
+mod frame;
 mod options;
 mod periodic;
 mod solve;
@@ -42,6 +43,7 @@ mod solve;
 use std::collections::HashMap;
 
 pub use error::{Axis, Dof, FemError};
+pub use frame::{FrameBeam, FrameSolution, Prescribed, Threads, solve_frame};
 pub use options::{BeamTheory, FemOptions, ShearCorrection};
 
 use crate::design_space::{Material, PeriodicCell};

@@ -32,6 +32,10 @@ pub(crate) struct CholeskySolver {
     pivots: Vec<f64>,
     /// `fwd[j]`: the original index of permuted index `j` (empty: identity).
     fwd: Vec<usize>,
+    /// Right-hand sides solved at once.
+    columns: usize,
+    /// Parallelism of the numeric factorization and solve.
+    par: Par,
 }
 
 impl std::fmt::Debug for CholeskySolver {
@@ -43,8 +47,15 @@ impl std::fmt::Debug for CholeskySolver {
 }
 
 impl CholeskySolver {
-    /// Symbolic analysis (AMD ordering, elimination tree, supernodes) of a pattern.
+    /// Symbolic analysis (AMD ordering, elimination tree, supernodes) of a pattern, for six
+    /// right-hand sides solved sequentially (the homogenization's load cases).
     pub fn new(pattern: &Pattern) -> Result<Self, FemError> {
+        Self::with_columns(pattern, 6, Par::Seq)
+    }
+
+    /// Symbolic analysis of a pattern for `columns` right-hand sides, factorizing and
+    /// solving with parallelism `par`.
+    pub fn with_columns(pattern: &Pattern, columns: usize, par: Par) -> Result<Self, FemError> {
         let n = pattern.n;
         let a =
             SymbolicSparseColMatRef::new_checked(n, n, &pattern.col_ptr, None, &pattern.row_idx);
@@ -60,8 +71,8 @@ impl CholeskySolver {
         )
         .map_err(FemError::Solver)?;
         let req = StackReq::any_of(&[
-            symbolic.factorize_numeric_llt_scratch::<f64>(Par::Seq, Default::default()),
-            symbolic.solve_in_place_scratch::<f64>(6, Par::Seq),
+            symbolic.factorize_numeric_llt_scratch::<f64>(par, Default::default()),
+            symbolic.solve_in_place_scratch::<f64>(columns, par),
         ]);
         let mem = MemBuffer::try_new(req).map_err(|e| FemError::Solver(e.into()))?;
         let l_values = vec![0.0; symbolic.len_val()];
@@ -74,7 +85,14 @@ impl CholeskySolver {
             mem,
             pivots: vec![0.0; n],
             fwd,
+            columns,
+            par,
         })
+    }
+
+    /// Stored entries of the factor `L`.
+    pub fn factor_entries(&self) -> usize {
+        self.l_values.len()
     }
 
     fn original(&self, j: usize) -> usize {
@@ -82,7 +100,8 @@ impl CholeskySolver {
     }
 
     /// Factorizes the matrix with the given values (upper triangle, the pattern's layout),
-    /// checks every pivot, and solves `K X = rhs` in place (`rhs`: `n × 6`, column-major).
+    /// checks every pivot, and solves `K X = rhs` in place (`rhs`: `n × columns`,
+    /// column-major).
     pub fn factor_solve(
         &mut self,
         pattern: &Pattern,
@@ -101,7 +120,7 @@ impl CholeskySolver {
                 a,
                 Side::Upper,
                 regularization,
-                Par::Seq,
+                self.par,
                 MemStack::new(&mut self.mem),
                 Default::default(),
             );
@@ -148,8 +167,8 @@ impl CholeskySolver {
             return Err(worst);
         }
         let llt = LltRef::<'_, usize, f64>::new(&self.symbolic, &self.l_values);
-        let rhs = MatMut::from_column_major_slice_mut(rhs, n, 6);
-        llt.solve_in_place_with_conj(Conj::No, rhs, Par::Seq, MemStack::new(&mut self.mem));
+        let rhs = MatMut::from_column_major_slice_mut(rhs, n, self.columns);
+        llt.solve_in_place_with_conj(Conj::No, rhs, self.par, MemStack::new(&mut self.mem));
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 //! lattice nodes that lie on a face up to rounding are treated as lying on it.
 
 use nalgebra::{Point3, Vector3};
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::BOUNDARY_TOLERANCE;
@@ -102,7 +103,68 @@ fn v3(a: [f64; 3]) -> Vector3<f64> {
     Vector3::new(a[0], a[1], a[2])
 }
 
+/// The shape of a domain as `report.json` records it (mm): what a later reader (e.g.
+/// `trussforge simulate`) needs to know of the domain without the spec or the envelope file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
+pub enum DomainShape {
+    /// An axis-aligned box, corners in mm.
+    Box {
+        /// Lower corner, mm.
+        min: [f64; 3],
+        /// Upper corner, mm.
+        max: [f64; 3],
+    },
+    /// A right circular cylinder.
+    Cylinder {
+        /// Centre of the bottom disc, mm.
+        base: [f64; 3],
+        /// Unit direction from the bottom to the top disc.
+        axis: [f64; 3],
+        /// Radius, mm.
+        radius: f64,
+        /// Height, mm.
+        height: f64,
+    },
+    /// A closed STL envelope, recorded by its bounding box (it has no flat end faces in
+    /// general).
+    Envelope {
+        /// Lower corner of the bounding box, mm.
+        min: [f64; 3],
+        /// Upper corner of the bounding box, mm.
+        max: [f64; 3],
+    },
+}
+
 impl Domain {
+    /// The shape record of this domain (the cylinder axis normalized).
+    pub fn shape(&self) -> DomainShape {
+        match self {
+            Domain::Box { min, max } => DomainShape::Box {
+                min: *min,
+                max: *max,
+            },
+            Domain::Cylinder {
+                base,
+                axis,
+                radius,
+                height,
+            } => {
+                let a = v3(*axis).normalize();
+                DomainShape::Cylinder {
+                    base: *base,
+                    axis: [a.x, a.y, a.z],
+                    radius: *radius,
+                    height: *height,
+                }
+            }
+            Domain::Envelope(env) => {
+                let (min, max) = env.bounding_box();
+                DomainShape::Envelope { min, max }
+            }
+        }
+    }
+
     /// A validated box domain with corners `min` and `max` (mm).
     ///
     /// # Errors

@@ -31,7 +31,7 @@ mod trim;
 
 pub(crate) use connectivity::compact as compact_network;
 pub use connectivity::{ComponentRemoval, components, keep_largest_component, remove_dangling};
-pub use domain::{Domain, DomainError};
+pub use domain::{Domain, DomainError, DomainShape};
 pub use envelope::{Envelope, EnvelopeError, WELD_RELATIVE_TOLERANCE};
 pub use ids::{NodeId, StrutId};
 pub use tile::{

@@ -22,6 +22,7 @@ mod plots;
 mod pores;
 mod report;
 mod size;
+mod verify;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -195,6 +196,15 @@ pub enum BuildError {
         fix: &'static str,
         /// What explains the size.
         why: SizeCause,
+    },
+    /// The whole-part simulation of `verify.load_cases` failed (e.g. a floating piece of
+    /// network, or a domain without end faces along the load axis).
+    #[error("verify: the {case} simulation of the built network")]
+    Verify {
+        /// The load case.
+        case: &'static str,
+        /// Why it failed.
+        source: crate::simulate::SimulateError,
     },
     /// A file-system operation on the output folder failed.
     #[error("{}", path.display())]
@@ -463,7 +473,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             stage,
         )?;
         timings.total = total.elapsed().as_secs_f64();
-        let report = BuildReport::new(
+        let mut report = BuildReport::new(
             spec,
             &prepared,
             uniform_report,
@@ -474,6 +484,12 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
             timings,
             warnings,
         );
+        if !spec.verify.is_empty() {
+            stage("simulate");
+            let (results, files) = verify::verify(spec, &prepared.network, &report, dir)?;
+            report.files.extend(files);
+            report.verify = Some(results);
+        }
         let json = serde_json::to_vec_pretty(&report).expect("report serializes");
         let path = dir.join("report.json");
         crate::fsutil::atomic_write_bytes(&path, &json).map_err(BuildError::io(&path))?;

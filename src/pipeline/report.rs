@@ -12,7 +12,7 @@ use super::{CellNeeds, Meshed, Prepared};
 use crate::design_space::{Design, PeriodicCell};
 use crate::mechanics::Stiffness;
 use crate::mesh::{MeshReport, MeshStats};
-use crate::network::{TileStats, TiledNetwork};
+use crate::network::{DomainShape, TileStats, TiledNetwork};
 use crate::spec::{CellSize, Spec};
 
 /// Seconds spent in each stage.
@@ -169,6 +169,8 @@ pub struct BuildReport {
     pub struts: usize,
     /// Domain volume, mm³.
     pub domain_volume_mm3: f64,
+    /// The domain's shape (what `trussforge simulate` reads to find the end faces).
+    pub domain: DomainShape,
     /// Bounding box of the mesh, mm (min, max); without a mesh, of the struts (their nodes
     /// widened by the node radii).
     pub bounding_box_mm: [[f64; 3]; 2],
@@ -182,6 +184,10 @@ pub struct BuildReport {
     pub timings_s: Timings,
     /// Things a person should look at.
     pub warnings: Vec<String>,
+    /// The whole-part beam simulations of `verify.load_cases`, in spec order (absent when
+    /// the spec has no `verify`); see [`crate::simulate::Simulation`].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verify: Option<Vec<crate::simulate::Simulation>>,
 }
 
 impl BuildReport {
@@ -227,11 +233,13 @@ impl BuildReport {
             nodes: network.nodes().len(),
             struts: network.struts().len(),
             domain_volume_mm3: domain_volume,
+            domain: spec.domain.shape(),
             bounding_box_mm,
             mesh: meshed.map(|m| MeshSummary::new(m, domain_volume)),
             files,
             timings_s,
             warnings,
+            verify: None,
         }
     }
 }

@@ -282,17 +282,31 @@ impl Frame {
     }
 }
 
-/// The struts back to front, coloured by diameter over `(c_lo, c_hi)`; `proj` holds the
-/// projected nodes.
+/// Where the struts land in the picture.
+#[derive(Clone, Copy)]
+struct Placement<'a> {
+    /// The unit vector from the scene towards the viewer.
+    toward: [f64; 3],
+    /// The projected nodes (mm, y up), node order.
+    proj: &'a [[f64; 2]],
+    /// Projected mm to picture px.
+    frame: &'a Frame,
+}
+
+/// The struts back to front, coloured as `colouring` says over `(c_lo, c_hi)`.
 fn draw_struts(
     items: &mut Vec<Item>,
     network: &StrutNetwork,
     view: &LatticeView,
-    toward: [f64; 3],
-    proj: &[[f64; 2]],
-    frame: &Frame,
+    placement: &Placement,
     (c_lo, c_hi): (f64, f64),
+    colouring: Colouring,
 ) {
+    let Placement {
+        toward,
+        proj,
+        frame,
+    } = *placement;
     let nodes = network.nodes();
     let struts = network.struts();
     // Depth cue: struts further back fade towards white, so layers read apart.
@@ -316,12 +330,16 @@ fn draw_struts(
     for k in painter_order(network, toward) {
         let s = &struts[k];
         let d = s.radius_a + s.radius_b;
+        let value = match colouring {
+            Colouring::Diameter => d,
+            Colouring::Values { values, .. } => values[k],
+        };
         let back = 1.0 - (depth(s) - z_lo) / span;
         items.push(Item::Segment {
             a: frame.to_px(proj[s.a.index()]),
             b: frame.to_px(proj[s.b.index()]),
             width: (d * frame.scale).max(MIN_WIDTH_PX),
-            colour: fade(viridis((d - c_lo) / (c_hi - c_lo)), fade_by * back),
+            colour: fade(viridis((value - c_lo) / (c_hi - c_lo)), fade_by * back),
         });
     }
     items.push(Item::EndGroup);
@@ -345,19 +363,75 @@ fn colour_range(d_min: f64, d_max: f64) -> (f64, f64) {
     }
 }
 
+/// What the struts' colours show.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Colouring<'a> {
+    /// The mean diameter, mm.
+    Diameter,
+    /// One value per strut (strut order), with the colour bar's two label lines.
+    Values {
+        /// The values.
+        values: &'a [f64],
+        /// The colour bar's label, e.g. `["stress", "[MPa]"]`.
+        label: [&'a str; 2],
+    },
+}
+
+impl<'a> Colouring<'a> {
+    /// The colour bar's range: the values' (or, for [`Colouring::Diameter`], the diameters'
+    /// `d_min..d_max`, mm) range, widened by ±5 % when all are alike.
+    fn range(self, d_min: f64, d_max: f64) -> (f64, f64) {
+        match self {
+            Colouring::Diameter => colour_range(d_min, d_max),
+            Colouring::Values { values, .. } => {
+                let (lo, hi) = values
+                    .iter()
+                    .fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), v| {
+                        (l.min(*v), h.max(*v))
+                    });
+                if hi - lo > 1e-9 * hi.abs().max(1e-300) {
+                    (lo, hi)
+                } else {
+                    (
+                        lo - 0.05 * lo.abs().max(1e-9),
+                        hi + 0.05 * hi.abs().max(1e-9),
+                    )
+                }
+            }
+        }
+    }
+
+    /// The colour bar's two label lines.
+    fn label(self) -> [&'a str; 2] {
+        match self {
+            Colouring::Diameter => ["diameter", "[mm]"],
+            Colouring::Values { label, .. } => label,
+        }
+    }
+}
+
 pub(crate) fn scene(
     network: &StrutNetwork,
     title: &str,
     view: &LatticeView,
     overlay: &LatticeOverlay,
 ) -> Scene {
-    assert!(
-        (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
-            && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
-        "picture size {}×{} px outside {MIN_WIDTH}..={MAX_SIDE} × {MIN_HEIGHT}..={MAX_SIDE}",
-        view.width_px,
-        view.height_px
-    );
+    coloured_scene(network, title, view, overlay, Colouring::Diameter)
+}
+
+/// [`scene`] with the struts coloured as `colouring` says.
+///
+/// # Panics
+/// As [`scene`]; also if `colouring` has values of another length than the struts, or
+/// values that are not finite.
+pub(crate) fn coloured_scene(
+    network: &StrutNetwork,
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+    colouring: Colouring,
+) -> Scene {
+    check_inputs(network, view, colouring);
     let (right, up, toward) = basis(view.direction);
     let (w, h) = (view.width_px as f64, view.height_px as f64);
     let mut items = vec![Item::title(w, title)];
@@ -389,7 +463,7 @@ pub(crate) fn scene(
         return finish(items, view, title);
     }
     let frame = Frame::fit(area, lo, hi);
-    let (c_lo, c_hi) = colour_range(d_min, d_max);
+    let (c_lo, c_hi) = colouring.range(d_min, d_max);
 
     let place = |v: [f64; 3]| frame.to_px(project(v));
     let domain_pen = Pen::solid(Rgb::GREY, 1.0);
@@ -401,14 +475,18 @@ pub(crate) fn scene(
         domain_pen,
         &place,
     );
+    let placement = Placement {
+        toward,
+        proj: &proj,
+        frame: &frame,
+    };
     draw_struts(
         &mut items,
         network,
         view,
-        toward,
-        &proj,
-        &frame,
+        &placement,
         (c_lo, c_hi),
+        colouring,
     );
     let core_pen = Pen {
         colour: CORE,
@@ -425,9 +503,29 @@ pub(crate) fn scene(
     );
     overlay_points(&mut items, &overlay.points, &place);
 
-    colour_bar(&mut items, view, c_lo, c_hi);
+    colour_bar(&mut items, view, c_lo, c_hi, colouring.label());
     axis_triad(&mut items, view, right, up);
     finish(items, view, title)
+}
+
+/// Panics, as [`coloured_scene`] documents, on a picture size out of range or strut values
+/// that do not fit the network.
+fn check_inputs(network: &StrutNetwork, view: &LatticeView, colouring: Colouring) {
+    if let Colouring::Values { values, .. } = colouring {
+        assert!(
+            values.len() == network.struts().len() && values.iter().all(|v| v.is_finite()),
+            "{} finite strut values expected, {} given",
+            network.struts().len(),
+            values.len()
+        );
+    }
+    assert!(
+        (MIN_WIDTH..=MAX_SIDE).contains(&view.width_px)
+            && (MIN_HEIGHT..=MAX_SIDE).contains(&view.height_px),
+        "picture size {}×{} px outside {MIN_WIDTH}..={MAX_SIDE} × {MIN_HEIGHT}..={MAX_SIDE}",
+        view.width_px,
+        view.height_px
+    );
 }
 
 fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {
@@ -439,15 +537,15 @@ fn finish(items: Vec<Item>, view: &LatticeView, title: &str) -> Scene {
     }
 }
 
-/// The vertical colour bar with diameter ticks in the right column.
-fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64) {
+/// The vertical colour bar with ticks and its two-line `label` in the right column.
+fn colour_bar(items: &mut Vec<Item>, view: &LatticeView, lo: f64, hi: f64, label: [&str; 2]) {
     let (w, h) = (view.width_px as f64, view.height_px as f64);
     let x = w - BAR_COLUMN + 40.0;
     let top = TITLE_BAND + 52.0;
     let bar_h = ((h - TITLE_BAND) * 0.5).max(80.0);
     let bar_w = 16.0;
     items.push(Item::Group("colourbar"));
-    for (k, line) in ["diameter", "[mm]"].into_iter().enumerate() {
+    for (k, line) in label.into_iter().enumerate() {
         items.push(Item::Text {
             at: [w - BAR_COLUMN / 2.0, TITLE_BAND + 14.0 + 18.0 * k as f64],
             size: TextSize::Normal,

@@ -6,7 +6,10 @@
 //!   `n` in the 1-2, 1-3 and 2-3 planes, three panels side by side, one curve per labelled
 //!   stiffness (as Fig. 3A of Bastek et al., PNAS 2022, doi:10.1073/pnas.2111505119).
 //! - [`lattice_svg`] / [`lattice_png`]: an orthographic view of a [`StrutNetwork`], struts
-//!   coloured by diameter (viridis), with a colour bar in mm.
+//!   coloured by diameter (viridis), with a colour bar in mm; [`lattice_values_svg`] /
+//!   [`lattice_values_png`]: the same view coloured by one value per strut (e.g. stress, MPa).
+//! - [`profile_svg`] / [`profile_png`]: moduli (GPa) against the position along a load axis
+//!   (mm), e.g. a simulated part's apparent modulus beside its targets'.
 //!
 //! # Conventions
 //! - Stiffnesses come in normalized by the base material's Young's modulus E_b (as everywhere
@@ -54,6 +57,7 @@ mod colormap;
 mod correlation;
 mod directional;
 mod lattice;
+mod profile;
 mod raster;
 mod scene;
 mod segments;
@@ -64,6 +68,7 @@ mod tests;
 pub use correlation::{MAX_POINTS as CORRELATION_MAX_POINTS, Panel as CorrelationPanel};
 pub use directional::{ANGULAR_SAMPLES, Curve};
 pub use lattice::{LatticeOverlay, LatticeView, OverlayBox};
+pub use profile::ProfileCurve;
 pub use segments::{MAX_PANELS, SegmentCurve};
 
 use crate::network::StrutNetwork;
@@ -217,4 +222,53 @@ pub fn segments_svg(title: &str, segments: &[SegmentCurve], youngs_modulus_gpa: 
 /// [`segments_svg`] as a PNG.
 pub fn segments_png(title: &str, segments: &[SegmentCurve], youngs_modulus_gpa: f64) -> Vec<u8> {
     raster::to_png(&segments::scene(title, segments, youngs_modulus_gpa))
+}
+
+/// The lattice picture of [`lattice_svg_with`] with each strut coloured by `values[k]`
+/// (viridis over the values' range) and the colour bar labelled by the two lines of `label`
+/// (e.g. `["stress", "[MPa]"]`); stroke widths are still the diameters.
+///
+/// # Panics
+/// As [`lattice_svg`]; also if `values` does not hold one finite value per strut.
+pub fn lattice_values_svg(
+    network: &StrutNetwork,
+    values: &[f64],
+    label: [&str; 2],
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+) -> String {
+    let colouring = lattice::Colouring::Values { values, label };
+    scene::to_svg(&lattice::coloured_scene(
+        network, title, view, overlay, colouring,
+    ))
+}
+
+/// [`lattice_values_svg`] as a PNG.
+///
+/// # Panics
+/// As [`lattice_values_svg`].
+pub fn lattice_values_png(
+    network: &StrutNetwork,
+    values: &[f64],
+    label: [&str; 2],
+    title: &str,
+    view: &LatticeView,
+    overlay: &LatticeOverlay,
+) -> Vec<u8> {
+    let colouring = lattice::Colouring::Values { values, label };
+    raster::to_png(&lattice::coloured_scene(
+        network, title, view, overlay, colouring,
+    ))
+}
+
+/// Moduli along an axis as an SVG document: one panel, each [`ProfileCurve`] with its own
+/// colour and dash, positions (mm) labelled `x_label` on the horizontal axis, GPa up from 0.
+pub fn profile_svg(title: &str, x_label: &str, curves: &[ProfileCurve]) -> String {
+    scene::to_svg(&profile::scene(title, x_label, curves))
+}
+
+/// [`profile_svg`] as a PNG.
+pub fn profile_png(title: &str, x_label: &str, curves: &[ProfileCurve]) -> Vec<u8> {
+    raster::to_png(&profile::scene(title, x_label, curves))
 }

@@ -24,6 +24,7 @@
 //! # grading: {neighbours: 4, power: 2, smoothness: 0.1, samples_per_segment: 5}
 //! mesh: {method: auto, resolution: 0.35}  # optional
 //! outputs: {stl: true, threemf: true, beam_lattice: true, step: true}   # optional
+//! verify: {load_cases: [axial]}   # optional: whole-part beam FE after the build
 //! ```
 
 mod error;
@@ -43,7 +44,7 @@ pub use fill::{
 };
 pub use raw::{
     RawCellSize, RawControlPoint, RawDesignOptions, RawDomain, RawGrading, RawManufacturing,
-    RawMaterial, RawMesh, RawOutputs, RawSpec, RawStiffness, RawUnits,
+    RawMaterial, RawMesh, RawOutputs, RawSpec, RawStiffness, RawUnits, RawVerify,
 };
 pub use units::{LENGTH_UNITS, STIFFNESS_UNITS};
 
@@ -87,6 +88,10 @@ pub struct Spec {
     pub mesh: MeshSettings,
     /// Which files to write.
     pub outputs: RawOutputs,
+    /// Load cases of the whole-part beam simulation after the build (`verify.load_cases`);
+    /// empty (the default): none, and the build's files are those of a spec without
+    /// `verify`.
+    pub verify: Vec<crate::simulate::LoadCase>,
     /// A digest of the spec text (FNV-1a, 64 bits, hex): equal digests mean the same spec,
     /// so a finished build can be recognised and skipped (`batch` resume).
     pub digest: String,
@@ -160,6 +165,7 @@ impl Spec {
         let fill = file.fill(&raw, units, &domain)?;
         let mesh = file.mesh_settings(&raw.mesh)?;
         file.check_outputs(&raw.outputs)?;
+        let verify = file.verify(raw.verify.as_ref())?;
         Ok(Spec {
             name: raw.name,
             source: path.to_path_buf(),
@@ -173,6 +179,7 @@ impl Spec {
             fill,
             mesh,
             outputs: raw.outputs,
+            verify,
             digest: digest(text),
         })
     }
@@ -517,6 +524,44 @@ impl SpecFile<'_> {
             ));
         }
         Ok(())
+    }
+}
+
+impl SpecFile<'_> {
+    /// The `verify.load_cases`: known names, each once, at least one.
+    fn verify(&self, raw: Option<&RawVerify>) -> Result<Vec<crate::simulate::LoadCase>, SpecError> {
+        use crate::simulate::LoadCase;
+        const ALLOWED: &str = "a list of load cases, each axial, bending or torsion, at most once";
+        let Some(raw) = raw else {
+            return Ok(Vec::new());
+        };
+        if raw.load_cases.is_empty() {
+            return Err(self.invalid("verify.load_cases", "[]".to_string(), ALLOWED));
+        }
+        let mut cases = Vec::with_capacity(raw.load_cases.len());
+        for (k, name) in raw.load_cases.iter().enumerate() {
+            let case = match name.as_str() {
+                "axial" => LoadCase::Axial,
+                "bending" => LoadCase::Bending,
+                "torsion" => LoadCase::Torsion,
+                _ => {
+                    return Err(self.invalid(
+                        &format!("verify.load_cases[{k}]"),
+                        format!("{name:?}"),
+                        ALLOWED,
+                    ));
+                }
+            };
+            if cases.contains(&case) {
+                return Err(self.invalid(
+                    &format!("verify.load_cases[{k}]"),
+                    format!("{name:?} (given twice)"),
+                    ALLOWED,
+                ));
+            }
+            cases.push(case);
+        }
+        Ok(cases)
     }
 }
 

@@ -357,4 +357,16 @@ pub struct RawSpec {
     /// Which files to write.
     #[serde(default)]
     pub outputs: RawOutputs,
+    /// Whole-part verification by beam FE after the build (opt-in; default none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verify: Option<RawVerify>,
+}
+
+/// The `verify:` section: load cases of a whole-part beam simulation run after the build
+/// (see [`crate::simulate`]); results go into `report.json` and `plots/`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawVerify {
+    /// Load cases, each `axial`, `bending` or `torsion`, at most once each (at least one).
+    pub load_cases: Vec<String>,
 }

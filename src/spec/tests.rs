@@ -729,3 +729,34 @@ fn an_unreachable_stiffness_says_which_way() {
     assert!(matches!(e, SpecError::Unreachable { .. }), "{e}");
     assert_names(&e, &["control point \"a\" is unreachable", "too stiff"]);
 }
+
+#[test]
+fn verify_load_cases_are_read_and_checked() {
+    use crate::simulate::LoadCase;
+    assert!(parse(UNIFORM).unwrap().verify.is_empty());
+    let spec = parse(&format!(
+        "{UNIFORM}verify: {{load_cases: [axial, torsion]}}\n"
+    ))
+    .unwrap();
+    assert_eq!(spec.verify, [LoadCase::Axial, LoadCase::Torsion]);
+    for (cases, field, value) in [
+        ("[axial, shear]", "verify.load_cases[1]", "\"shear\""),
+        (
+            "[axial, axial]",
+            "verify.load_cases[1]",
+            "\"axial\" (given twice)",
+        ),
+        ("[]", "verify.load_cases", "[]"),
+    ] {
+        let text = format!("{UNIFORM}verify: {{load_cases: {cases}}}\n");
+        let message = error(&text).to_string();
+        assert!(
+            message.contains(&format!("{field} = {value}"))
+                && message.contains("axial, bending or torsion")
+                && message.contains("line 18"),
+            "{message}"
+        );
+    }
+    let unknown = error(&format!("{UNIFORM}verify: {{cases: [axial]}}\n")).to_string();
+    assert!(unknown.contains("unknown field `cases`"), "{unknown}");
+}
