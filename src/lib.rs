@@ -34,6 +34,7 @@ pub mod geom;
 pub mod grading;
 pub mod inverse;
 pub mod learn;
+pub mod manufacturing;
 pub mod mechanics;
 pub mod mesh;
 pub mod network;

@@ -14,9 +14,9 @@ use trussforge::inverse::{
     exhaustive_search, fe_stiffness,
 };
 use trussforge::learn::Models;
+use trussforge::manufacturing::Manufacturing;
+use trussforge::manufacturing::PrintableWithin;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
-use trussforge::pipeline::PrintableWithin;
-use trussforge::spec::Manufacturing;
 
 /// The manufacturing limits of the shipped example specs (Ti-6Al-4V, laser powder-bed fusion).
 const LIMITS: Manufacturing = Manufacturing {

@@ -8,9 +8,9 @@ use trussforge::inverse::{
     design_for_target, design_for_target_printable, reach_message,
 };
 use trussforge::learn::PolishOptions;
+use trussforge::manufacturing::Manufacturing;
+use trussforge::manufacturing::PrintableWithin;
 use trussforge::mechanics::{Stiffness, parse_stiffness_values};
-use trussforge::pipeline::PrintableWithin;
-use trussforge::spec::Manufacturing;
 
 /// Where proposals come from.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]

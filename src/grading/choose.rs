@@ -196,7 +196,7 @@ impl<'a> Problem<'a> {
                     .enumerate()
                     .map(|(c, f)| {
                         let a = f.as_ref()? * *p.cell_sizes.get(c)?;
-                        let diagonal = crate::grading::cores::longest_diagonal(&a);
+                        let diagonal = crate::manufacturing::longest_diagonal(&a);
                         Some((a, diagonal))
                     })
                     .collect()

@@ -39,20 +39,6 @@ pub struct Core {
     pub requested: usize,
 }
 
-/// The longest body diagonal of the cell `A[−½, ½]³` (columns, mm): its largest width in any
-/// direction.
-pub fn longest_diagonal(a: &Matrix3<f64>) -> f64 {
-    [
-        [1.0, 1.0, 1.0],
-        [1.0, 1.0, -1.0],
-        [1.0, -1.0, 1.0],
-        [-1.0, 1.0, 1.0],
-    ]
-    .iter()
-    .map(|s| (a * Vector3::from(*s)).norm())
-    .fold(0.0, f64::max)
-}
-
 /// The extent (mm) of one cell `A[−½, ½]³` along the unit vector `e`: `1 / ‖A⁻¹ e‖_∞` (a ray
 /// from the centre of a block of half-width `κ` cells leaves it after `κ` times this).
 fn reach(inverse: &Matrix3<f64>, e: &Vector3<f64>) -> f64 {

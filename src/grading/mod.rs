@@ -83,13 +83,14 @@ use nalgebra::{Matrix3, Point3};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+pub use crate::manufacturing::longest_diagonal;
 pub use align::{AlignedCell, Alignment, align, cube_rotations};
 pub use blend::{CellInfo, TransitionStats};
 pub use choose::{
     ChoiceCost, ChoiceWeights, MISS_COST, NO_CORE_PENALTY, PointOptions, cell_distance,
     choice_costs, choose_designs, needed_distance,
 };
-pub use cores::{Core, longest_diagonal};
+pub use cores::Core;
 pub use interpolate::{DesignField, WeightKind};
 pub use scaffold::{Scaffold, ScaffoldStats};
 pub use verify::{

@@ -279,14 +279,7 @@ fn rows(m: &Voigt) -> [[f64; 6]; 6] {
     std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
 }
 
-/// Which designs print, and at what cell size: the manufacturing limits as inverse design sees
-/// them. Strut diameters and pores do not change when a cell is turned as a whole, so neither
-/// may the answer (inverse design orients designs without asking again).
-pub trait Printability: Sync {
-    /// The smallest cell edge (mm) at which `design` prints (0: at any size), or `None` if it
-    /// prints at no allowed cell size.
-    fn smallest_cell_size(&self, design: &Design) -> Option<f64>;
-}
+pub use crate::manufacturing::Printability;
 
 /// Every design prints, at no particular size (no manufacturing limits).
 struct Unconstrained;

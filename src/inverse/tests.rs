@@ -178,8 +178,8 @@ fn shipped_networks_match_held_out_targets() {
 /// tensor at round-off) and come close for all, among printable designs only.
 #[test]
 fn refinement_recovers_printable_designs() {
-    use crate::pipeline::PrintableWithin;
-    let limits = crate::spec::Manufacturing {
+    use crate::manufacturing::PrintableWithin;
+    let limits = crate::manufacturing::Manufacturing {
         min_strut_diameter: 0.25,
         min_pore_size: 0.4,
     };

@@ -6,7 +6,6 @@ use std::time::Instant;
 
 use serde::Serialize;
 
-use super::cell_size::{CellNeeds, PrintableWithin};
 use super::{
     BuildError, CellLocation, GradedOverlay, InverseStep, PointStiffness, Prepared, Timings,
     check_fits_domain,
@@ -23,6 +22,7 @@ use crate::inverse::{
     fe_errors, refine_where,
 };
 use crate::learn::Models;
+use crate::manufacturing::{CellNeeds, PrintableWithin};
 use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::spec::{CellSize, ControlPointSpec, DesignMethod, GradedFill, Spec};
 
@@ -518,7 +518,8 @@ fn point_cell_sizes(
         let need = CellNeeds::of(&design.cell(RangePolicy::Strict)?);
         sizes.push(match spec.cell_size {
             CellSize::Fixed(h) => {
-                need.check(
+                super::printable_at(
+                    &need,
                     h,
                     &spec.manufacturing,
                     &CellLocation::ControlPoint(p.id.clone()),
@@ -564,14 +565,14 @@ fn check_spacing(fill: &GradedFill, sizes: &[f64]) -> Result<(), BuildError> {
 }
 
 /// Refuses the closest pair of control points when it is closer than
-/// [`smallest_cell_size_of_the_space`](super::cell_size::smallest_cell_size_of_the_space):
+/// [`smallest_cell_size_of_the_space`](crate::manufacturing::smallest_cell_size_of_the_space):
 /// every cell size `auto` can give a point is at least that, so [`check_spacing`] after
 /// design would refuse the pair anyway (the bound is sound: it never refuses a spec the exact
 /// check would pass). Targets are not used: the stretching bound gives a *lower* bound on a
 /// target's density, and a denser design prints at a *smaller* cell, so only the top of the
 /// density range bounds the cell from below. Takes O(n²) distance computations, no design.
 fn check_spacing_bound(spec: &Spec, fill: &GradedFill) -> Result<(), BuildError> {
-    let needed = super::cell_size::smallest_cell_size_of_the_space(&spec.manufacturing);
+    let needed = crate::manufacturing::smallest_cell_size_of_the_space(&spec.manufacturing);
     let Some((i, j, distance)) = closest_pair(fill) else {
         return Ok(());
     };
@@ -584,7 +585,7 @@ fn check_spacing_bound(spec: &Spec, fill: &GradedFill) -> Result<(), BuildError>
         distance,
         needed,
         min_strut_diameter: spec.manufacturing.min_strut_diameter,
-        unit_strut: super::cell_size::thickest_unit_strut(),
+        unit_strut: crate::manufacturing::thickest_unit_strut(),
         max_density: crate::design_space::DENSITY_RANGE.1,
         max_stretch: crate::design_space::STRETCH_RANGE.1,
     })

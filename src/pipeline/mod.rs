@@ -15,11 +15,9 @@
 //! output folder only when every file is complete: a failed build leaves no partial output.
 
 pub mod batch;
-mod cell_size;
 mod graded;
 mod output_dir;
 mod plots;
-mod pores;
 mod report;
 mod size;
 mod verify;
@@ -29,9 +27,7 @@ use std::time::Instant;
 
 use thiserror::Error;
 
-pub use cell_size::{CellNeeds, PrintableWithin};
 pub use graded::{CandidateSummary, ComponentRow, GradedReport, PointReport, SegmentReport};
-pub use pores::smallest_gap;
 pub use report::{BuildReport, FileReport, Timings, UniformReport};
 
 use crate::design_space::{Design, DesignError, RangePolicy};
@@ -42,6 +38,7 @@ use crate::fem::{FemError, FemOptions, homogenize};
 use crate::grading::GradingError;
 use crate::inverse::InverseError;
 use crate::learn::LearnError;
+use crate::manufacturing::{CellNeeds, LimitViolation};
 use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::mesh::{
     ExplicitFailure, MeshError, MeshReport, MeshSettings, MeshStats, TriMesh, check,
@@ -756,6 +753,41 @@ fn write_beams(
     Ok(f)
 }
 
+/// [`CellNeeds::check`] at cell size `h` (mm), the miss as a build error naming `at`.
+fn printable_at(
+    needs: &CellNeeds,
+    h: f64,
+    limits: &crate::manufacturing::Manufacturing,
+    at: &CellLocation,
+) -> Result<(), BuildError> {
+    needs.check(h, limits).map_err(|miss| match miss {
+        LimitViolation::StrutTooThin {
+            diameter,
+            limit,
+            cell_size,
+            fix,
+        } => BuildError::StrutTooThin {
+            diameter,
+            limit,
+            cell_size,
+            fix,
+            at: at.clone(),
+        },
+        LimitViolation::PoreTooSmall {
+            pore,
+            limit,
+            cell_size,
+            fix,
+        } => BuildError::PoreTooSmall {
+            pore,
+            limit,
+            cell_size,
+            fix,
+            at: at.clone(),
+        },
+    })
+}
+
 /// The uniform path: one design's cell, checked against the manufacturing limits, FE
 /// homogenized, tiled over the domain.
 fn uniform(
@@ -771,7 +803,7 @@ fn uniform(
     let needs = CellNeeds::of(&unit);
     let h = match spec.cell_size {
         CellSize::Fixed(h) => {
-            needs.check(h, &spec.manufacturing, &CellLocation::Uniform)?;
+            printable_at(&needs, h, &spec.manufacturing, &CellLocation::Uniform)?;
             h
         }
         CellSize::Auto => needs.smallest_cell_size(&spec.manufacturing),

@@ -8,8 +8,9 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::graded::{GradedReport, rows};
-use super::{CellNeeds, Meshed, Prepared};
+use super::{Meshed, Prepared};
 use crate::design_space::{Design, PeriodicCell};
+use crate::manufacturing::CellNeeds;
 use crate::mechanics::Stiffness;
 use crate::mesh::{MeshReport, MeshStats};
 use crate::network::{DomainShape, TileStats, TiledNetwork};

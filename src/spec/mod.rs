@@ -52,14 +52,7 @@ use crate::design_space::{Design, DesignError, Material, RangePolicy};
 use crate::mesh::MeshSettings;
 use crate::network::{Domain, Envelope};
 
-/// Printability limits, mm.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Manufacturing {
-    /// Smallest printable strut diameter, mm.
-    pub min_strut_diameter: f64,
-    /// Smallest pore (gap between strut surfaces), mm.
-    pub min_pore_size: f64,
-}
+pub use crate::manufacturing::Manufacturing;
 
 /// A validated implant spec, in mm and GPa.
 #[derive(Debug, Clone)]

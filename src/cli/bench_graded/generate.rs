@@ -6,8 +6,8 @@ use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 use trussforge::design_space::{AxisAngle, Design, LatticeChoice, Material, RangePolicy, Topology};
 use trussforge::fem::{FemOptions, Homogenizer};
-use trussforge::pipeline::CellNeeds;
-use trussforge::spec::Manufacturing;
+use trussforge::manufacturing::CellNeeds;
+use trussforge::manufacturing::Manufacturing;
 
 use super::shapes::{Shape, list, round};
 

@@ -2,13 +2,10 @@
 //! between strut surfaces) scales linearly with the cell size `h`, so each limit is a lower
 //! bound on `h`.
 
-use super::{BuildError, CellLocation, smallest_gap};
+use super::{Manufacturing, smallest_gap};
 use crate::design_space::{
-    DENSITY_RANGE, Design, LatticeChoice, PeriodicCell, RangePolicy, STRETCH_RANGE, Topology,
-    unit_graph,
+    DENSITY_RANGE, LatticeChoice, PeriodicCell, STRETCH_RANGE, Topology, unit_graph,
 };
-use crate::inverse::Printability;
-use crate::spec::Manufacturing;
 
 /// What a unit cell (edge 1) needs from the cell size.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -68,25 +65,18 @@ impl CellNeeds {
         round_up(by_strut.max(by_pore), 100.0)
     }
 
-    /// Checks the limits at cell size `h` (mm); `at` names the place for messages.
+    /// Checks the limits at cell size `h` (mm).
     ///
     /// # Errors
-    /// [`BuildError::StrutTooThin`] or [`BuildError::PoreTooSmall`] with the smallest cell size
-    /// that fixes it.
-    pub fn check(
-        &self,
-        h: f64,
-        limits: &Manufacturing,
-        at: &CellLocation,
-    ) -> Result<(), BuildError> {
+    /// The first limit missed, with the smallest cell size that meets it.
+    pub fn check(&self, h: f64, limits: &Manufacturing) -> Result<(), LimitViolation> {
         let diameter = self.unit_diameter * h;
         if diameter < limits.min_strut_diameter {
-            return Err(BuildError::StrutTooThin {
+            return Err(LimitViolation::StrutTooThin {
                 diameter,
                 limit: limits.min_strut_diameter,
                 cell_size: h,
                 fix: round_up(limits.min_strut_diameter / self.unit_diameter, 1000.0),
-                at: at.clone(),
             });
         }
         if let Some(unit_pore) = self.unit_pore {
@@ -97,17 +87,43 @@ impl CellNeeds {
                 } else {
                     f64::INFINITY
                 };
-                return Err(BuildError::PoreTooSmall {
+                return Err(LimitViolation::PoreTooSmall {
                     pore,
                     limit: limits.min_pore_size,
                     cell_size: h,
                     fix,
-                    at: at.clone(),
                 });
             }
         }
         Ok(())
     }
+}
+
+/// A manufacturing limit a cell misses at a cell size (all lengths mm).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LimitViolation {
+    /// Struts thinner than the printer can make.
+    StrutTooThin {
+        /// The design's strut diameter.
+        diameter: f64,
+        /// `min_strut_diameter`.
+        limit: f64,
+        /// The cell size checked.
+        cell_size: f64,
+        /// The smallest cell size that meets the limit.
+        fix: f64,
+    },
+    /// Pores smaller than powder can be removed from.
+    PoreTooSmall {
+        /// The smallest gap between strut surfaces.
+        pore: f64,
+        /// `min_pore_size`.
+        limit: f64,
+        /// The cell size checked.
+        cell_size: f64,
+        /// The smallest cell size that meets the limit (infinite where struts touch).
+        fix: f64,
+    },
 }
 
 /// The thickest strut any design of the design space has, in cell edges (the cell size `h`
@@ -147,7 +163,7 @@ pub(crate) fn thickest_unit_strut() -> f64 {
 }
 
 /// The total strut length of a topology's unit graph (cell of edge 1, before the affine map).
-pub(crate) fn total_unit_length(topology: &Topology) -> f64 {
+fn total_unit_length(topology: &Topology) -> f64 {
     let graph = unit_graph(topology);
     let nodes = graph.nodes();
     graph
@@ -171,7 +187,7 @@ pub(crate) fn smallest_cell_size_of_the_space(limits: &Manufacturing) -> f64 {
 }
 
 /// `x` rounded up to a multiple of `1/per`, so a suggested fix always satisfies its limit.
-pub(crate) fn round_up(x: f64, per: f64) -> f64 {
+fn round_up(x: f64, per: f64) -> f64 {
     (x * per * (1.0 - 1e-12)).ceil() / per
 }
 
@@ -206,13 +222,8 @@ mod tests {
         for rho in [0.005, 0.03, 0.1] {
             let needs = CellNeeds::of(&unit(rho));
             let h = needs.smallest_cell_size(&limits);
-            needs.check(h, &limits, &CellLocation::Uniform).unwrap();
-            assert!(
-                needs
-                    .check(h - 0.011, &limits, &CellLocation::Uniform)
-                    .is_err(),
-                "rho {rho}"
-            );
+            needs.check(h, &limits).unwrap();
+            assert!(needs.check(h - 0.011, &limits).is_err(), "rho {rho}");
         }
     }
 
@@ -288,43 +299,15 @@ mod tests {
             min_pore_size: 0.01,
         };
         let needs = CellNeeds::of(&unit(0.01));
-        let err = needs
-            .check(1.0, &limits, &CellLocation::ControlPoint("a".into()))
-            .unwrap_err();
-        let BuildError::StrutTooThin { fix, .. } = &err else {
-            panic!("{err}")
+        let err = needs.check(1.0, &limits).unwrap_err();
+        let LimitViolation::StrutTooThin { fix, diameter, .. } = err else {
+            panic!("{err:?}")
         };
-        needs.check(*fix, &limits, &CellLocation::Uniform).unwrap();
-        assert!(err.to_string().contains("control point \"a\""), "{err}");
-    }
-}
-
-/// The manufacturing limits at cell sizes up to `largest` (mm), as inverse design sees them:
-/// a design prints if its strut diameter and smallest pore meet the limits at some cell edge
-/// up to `largest`, and the smallest such edge is what ranks equally accurate designs.
-#[derive(Debug, Clone, Copy)]
-pub struct PrintableWithin<'a> {
-    /// The largest allowed cell edge, mm.
-    pub largest: f64,
-    /// The limits.
-    pub limits: &'a Manufacturing,
-    /// Room around a graded control point, mm: the design's cell at its smallest printable
-    /// size may be at most this wide in any direction (its longest body diagonal, `max |A s|`
-    /// over `s = (±1, ±1, 1)`; independent of the cell's orientation). `f64::INFINITY` for no
-    /// limit.
-    pub widest: f64,
-}
-
-impl Printability for PrintableWithin<'_> {
-    fn smallest_cell_size(&self, design: &Design) -> Option<f64> {
-        let unit = design.cell(RangePolicy::Strict).ok()?;
-        let h = CellNeeds::printable_within(&unit, self.largest, self.limits)
-            .map(|needs| needs.smallest_cell_size(self.limits))?;
-        if self.widest.is_finite()
-            && crate::grading::longest_diagonal(&(design.affine().ok()? * h)) > self.widest
-        {
-            return None;
-        }
-        Some(h)
+        assert!(diameter < 0.3 && fix > 1.0, "{err:?}");
+        needs.check(fix, &limits).unwrap();
+        assert!(
+            needs.check(fix - 0.002, &limits).is_err(),
+            "{fix} is not the smallest"
+        );
     }
 }
