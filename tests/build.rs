@@ -355,3 +355,39 @@ fn regression_issue_27_the_beams_only_remedy_builds_without_a_mesh() {
     assert!(bbox[1][2].as_f64().unwrap() <= 8.0, "{bbox}");
     check_written_files(&folder, &report);
 }
+
+/// The example spec's network (4,642 struts): which mesher `Auto` picks, and the explicit
+/// mesh passes the full check. Prints timings (see the bench for figures).
+#[test]
+fn the_example_specs_network_meshes_explicitly_and_checks() {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/ti-block.yaml");
+    let spec = trussforge::spec::Spec::load(&path).unwrap();
+    let (trussforge::spec::Fill::Uniform(design), trussforge::spec::CellSize::Fixed(h)) =
+        (&spec.fill, spec.cell_size)
+    else {
+        panic!("ti-block is one design with a fixed cell size")
+    };
+    let cell = design
+        .cell(trussforge::design_space::RangePolicy::Strict)
+        .unwrap()
+        .scaled(h);
+    let n = trussforge::network::tile(&cell, &spec.domain, spec.origin)
+        .unwrap()
+        .network;
+    let t = std::time::Instant::now();
+    let (mesh, stats) = trussforge::mesh::mesh_network_with_stats(&n, &spec.mesh).unwrap();
+    let mesh_s = t.elapsed().as_secs_f64();
+    let t = std::time::Instant::now();
+    let report = trussforge::mesh::check(&mesh);
+    let check_s = t.elapsed().as_secs_f64();
+    eprintln!(
+        "ti-block: {} struts, {:?} (fallback {:?}), {} triangles ({:.1}/strut), mesh {mesh_s:.3} s, \
+         full check {check_s:.3} s",
+        n.struts().len(),
+        stats.method,
+        stats.fallback.as_ref().map(|f| f.to_string()),
+        mesh.triangles().len(),
+        mesh.triangles().len() as f64 / n.struts().len() as f64
+    );
+    assert!(report.ok(), "{report:?}");
+}

@@ -7,5 +7,6 @@ mod common;
 mod fuzz;
 mod graded;
 mod interrupt;
+mod layering;
 mod predict;
 mod simulate;

@@ -77,7 +77,9 @@ pub struct FrameSolution {
     pub factor_entries: usize,
 }
 
-/// Solves a frame (see the [module docs](self)).
+/// Solves a frame: nodes in mm with six DOFs each, beams rigidly joined, the prescribed
+/// nodes' motions given, the free nodes unloaded; `K_ff u_f = −K_fp u_p` by one sparse
+/// Cholesky factorization. Forces in N, moments in N·mm.
 ///
 /// `material.youngs_modulus` is in GPa (used as `E` = 1000 × GPa MPa).
 ///

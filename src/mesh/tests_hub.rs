@@ -308,37 +308,6 @@ mod prop {
     }
 }
 
-/// The example spec's network (4,642 struts): which mesher `Auto` picks, and the explicit
-/// mesh passes the full check. Prints timings (debug-profile figures; see the bench).
-#[test]
-fn example_spec_network() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("specs/ti-block.yaml");
-    let spec = crate::spec::Spec::load(&path).unwrap();
-    let (crate::spec::Fill::Uniform(design), crate::spec::CellSize::Fixed(h)) =
-        (&spec.fill, spec.cell_size)
-    else {
-        panic!("ti-block is one design with a fixed cell size")
-    };
-    let cell = design.cell(RangePolicy::Strict).unwrap().scaled(h);
-    let n = tile(&cell, &spec.domain, spec.origin).unwrap().network;
-    let t = std::time::Instant::now();
-    let (mesh, stats) = mesh_network_with_stats(&n, &spec.mesh).unwrap();
-    let mesh_s = t.elapsed().as_secs_f64();
-    let t = std::time::Instant::now();
-    let report = check(&mesh);
-    let check_s = t.elapsed().as_secs_f64();
-    eprintln!(
-        "ti-block: {} struts, {:?} (fallback {:?}), {} triangles ({:.1}/strut), mesh {mesh_s:.3} s, \
-         full check {check_s:.3} s",
-        n.struts().len(),
-        stats.method,
-        stats.fallback.as_ref().map(|f| f.to_string()),
-        mesh.triangles().len(),
-        mesh.triangles().len() as f64 / n.struts().len() as f64
-    );
-    assert!(report.ok(), "{report:?}");
-}
-
 /// A node whose two struts meet at 30° needs a hub set back to several ring radii; a strut
 /// passing on the node's other side, clear of the hub's actual hull but inside its bounding
 /// ball, is judged by the tighter support-plane bound and meshes explicitly, with no
