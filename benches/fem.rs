@@ -4,7 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix3, Point3, Vector3};
 use std::hint::black_box;
-use trussforge::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut};
+use trussforge::design_space::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
 use trussforge::fem::{FemOptions, Homogenizer};
 
 /// All struts of length `length` between nodes and their images (offsets −1..=1), once each.
@@ -28,8 +28,8 @@ fn neighbour_cell(
                             - nodes[i];
                         if (v.norm() - length).abs() < 1e-9 {
                             struts.push(PeriodicStrut {
-                                a: NodeId(i as u32),
-                                b: NodeId(j as u32),
+                                a: CellNodeId(i as u32),
+                                b: CellNodeId(j as u32),
                                 offset,
                                 diameter: 1.0,
                             });

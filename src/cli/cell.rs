@@ -67,7 +67,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         strut_length_min: lengths.iter().copied().fold(f64::INFINITY, f64::min),
         strut_length_max: lengths.iter().copied().fold(0.0, f64::max),
         node_valences: cell.node_valences(),
-        stretching_bound_voigt: std::array::from_fn(|i| std::array::from_fn(|j| bound[(i, j)])),
+        stretching_bound_voigt: trussforge::mechanics::voigt_rows(&bound),
     };
     if args.json {
         return super::print_json(&summary);

@@ -389,7 +389,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         let v = target.voigt();
         results.push(TargetResult {
-            target_voigt: std::array::from_fn(|i| std::array::from_fn(|j| v[(i, j)])),
+            target_voigt: trussforge::mechanics::voigt_rows(v),
             youngs_modulus: args.youngs_modulus,
             warning,
             candidates,

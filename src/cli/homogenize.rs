@@ -49,11 +49,6 @@ struct Output {
     youngs_modulus_extremes: DirectionalExtremes,
     seconds: f64,
 }
-
-fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
-    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
-}
-
 /// Relative density above which beam models of a truss lose accuracy (struts no longer
 /// slender); the design space stops at 0.1.
 const MAX_BEAM_DENSITY: f64 = 0.3;
@@ -166,10 +161,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let seconds = start.elapsed().as_secs_f64();
     let c = &h.stiffness;
     let out = Output {
-        stiffness_voigt: rows(c.voigt()),
+        stiffness_voigt: trussforge::mechanics::voigt_rows(c.voigt()),
         voigt21: c.to_constants(),
-        stiffness_voigt_gpa: rows(&c.to_gpa(material.youngs_modulus)),
-        stretching_bound_voigt: rows(&cell.stretching_bound()),
+        stiffness_voigt_gpa: trussforge::mechanics::voigt_rows(&c.to_gpa(material.youngs_modulus)),
+        stretching_bound_voigt: trussforge::mechanics::voigt_rows(&cell.stretching_bound()),
         relative_density: cell.relative_density(),
         diameter: cell.struts()[0].diameter,
         youngs_modulus: material.youngs_modulus,

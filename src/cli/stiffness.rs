@@ -98,7 +98,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 fn analyze(c: &Stiffness, youngs_modulus: f64) -> Output {
     let v = c.voigt();
     Output {
-        voigt_gpa: std::array::from_fn(|i| std::array::from_fn(|j| v[(i, j)])),
+        voigt_gpa: trussforge::mechanics::voigt_rows(v),
         voigt21_gpa: c.to_constants(),
         normalized_voigt21: c.scaled(1.0 / youngs_modulus).to_constants(),
         eigenvalues_gpa: c.eigenvalues(),

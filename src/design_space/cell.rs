@@ -8,7 +8,7 @@ use crate::mechanics::{Voigt, stretching_bound};
 
 /// Index of a node in a [`PeriodicCell`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct NodeId(pub u32);
+pub struct CellNodeId(pub u32);
 
 /// One strut of a periodic cell: it joins node `a` to the periodic image of node `b` shifted
 /// by `offset[0]·a₁ + offset[1]·a₂ + offset[2]·a₃`.
@@ -18,9 +18,9 @@ pub struct NodeId(pub u32);
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct PeriodicStrut {
     /// Start node.
-    pub a: NodeId,
+    pub a: CellNodeId,
     /// End node (before the shift).
-    pub b: NodeId,
+    pub b: CellNodeId,
     /// Integer lattice shift of the end node.
     pub offset: [i32; 3],
     /// Strut diameter, in the cell's length unit (mm for a sized cell; cell edges for a design

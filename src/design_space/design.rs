@@ -7,7 +7,7 @@ use nalgebra::{Matrix3, Point3};
 use serde::{Deserialize, Serialize};
 
 use super::DesignError;
-use super::cell::{NodeId, PeriodicCell, PeriodicStrut};
+use super::cell::{CellNodeId, PeriodicCell, PeriodicStrut};
 use super::topology::{Topology, UnitGraph};
 use crate::mechanics::rotation_from_axis_angle_deg;
 
@@ -222,8 +222,8 @@ impl Design {
                 .struts()
                 .iter()
                 .map(|&(a, b, offset)| PeriodicStrut {
-                    a: NodeId(a),
-                    b: NodeId(b),
+                    a: CellNodeId(a),
+                    b: CellNodeId(b),
                     offset,
                     diameter: 1.0,
                 })

@@ -19,7 +19,7 @@ use nalgebra::{Matrix3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 
 use super::DesignError;
-use super::cell::{Material, NodeId, PeriodicCell, PeriodicStrut};
+use super::cell::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
 use super::design::Design;
 
 /// The periodic-truss file, as serialized.
@@ -78,8 +78,8 @@ impl TrussFile {
             .struts
             .iter()
             .map(|&(a, b, offset)| PeriodicStrut {
-                a: NodeId(a),
-                b: NodeId(b),
+                a: CellNodeId(a),
+                b: CellNodeId(b),
                 offset,
                 diameter: 1.0,
             })

@@ -82,7 +82,7 @@ pub struct Homogenized {
 /// # Example
 /// ```
 /// use nalgebra::{Matrix3, Point3};
-/// use trussforge::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut};
+/// use trussforge::design_space::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
 /// use trussforge::fem::{FemOptions, homogenize};
 ///
 /// // simple cubic: one node, three struts to its own images
@@ -90,7 +90,7 @@ pub struct Homogenized {
 ///     .map(|i| {
 ///         let mut offset = [0; 3];
 ///         offset[i] = 1;
-///         PeriodicStrut { a: NodeId(0), b: NodeId(0), offset, diameter: 0.05 }
+///         PeriodicStrut { a: CellNodeId(0), b: CellNodeId(0), offset, diameter: 0.05 }
 ///     })
 ///     .collect();
 /// let cell = PeriodicCell::try_new(Matrix3::identity(), vec![Point3::origin()], struts).unwrap();

@@ -9,7 +9,7 @@ use rand_chacha::ChaCha8Rng;
 use super::assembly::{affine_jumps, unit_strain};
 use super::element::{BeamSection, global_stiffness};
 use super::*;
-use crate::design_space::{NodeId, PeriodicStrut};
+use crate::design_space::{CellNodeId, PeriodicStrut};
 use crate::mechanics::bond_matrix;
 
 const NU: f64 = 0.3;
@@ -20,8 +20,8 @@ fn mat() -> Material {
 
 fn strut(a: u32, b: u32, offset: [i32; 3]) -> PeriodicStrut {
     PeriodicStrut {
-        a: NodeId(a),
-        b: NodeId(b),
+        a: CellNodeId(a),
+        b: CellNodeId(b),
         offset,
         diameter: 1.0,
     }
@@ -142,8 +142,8 @@ fn supercell(cell: &PeriodicCell, m: i32) -> PeriodicCell {
             let wrapped = t.map(|v| v.rem_euclid(m));
             let offset = t.map(|v| v.div_euclid(m));
             struts.push(PeriodicStrut {
-                a: NodeId(index(*c, s.a.0 as i32) as u32),
-                b: NodeId(index(wrapped, s.b.0 as i32) as u32),
+                a: CellNodeId(index(*c, s.a.0 as i32) as u32),
+                b: CellNodeId(index(wrapped, s.b.0 as i32) as u32),
                 offset,
                 diameter: s.diameter,
             });
@@ -604,7 +604,7 @@ fn invariant_under_rotation_translation_relabelling_and_subdivision() {
         assert_close(&c_of(&moved), &c, 1e-10, 1e-15, "translation");
         // relabelling: reverse the node order, flip every other strut, reverse the strut list
         let nn = cell.nodes().len() as u32;
-        let relabel = |i: NodeId| NodeId(nn - 1 - i.0);
+        let relabel = |i: CellNodeId| CellNodeId(nn - 1 - i.0);
         let nodes: Vec<Point3<f64>> = cell.nodes().iter().rev().copied().collect();
         let struts: Vec<PeriodicStrut> = cell
             .struts()

@@ -826,7 +826,7 @@ fn struts_crossing_cell_faces_are_joined_straight_again() {
     // control point, the pieces clipped at the faces must be re-joined into the straight struts
     // of the tiled periodic cell.
     use super::align::AlignedGraph;
-    use crate::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+    use crate::design_space::{CellNodeId, PeriodicCell, PeriodicStrut};
     use crate::geom::exact::RatPoint;
     use nalgebra::Matrix3;
     use std::sync::Arc;
@@ -876,8 +876,8 @@ fn struts_crossing_cell_faces_are_joined_straight_again() {
         let mut offset = [0; 3];
         offset[i] = 1;
         PeriodicStrut {
-            a: NodeId(0),
-            b: NodeId(0),
+            a: CellNodeId(0),
+            b: CellNodeId(0),
             offset,
             diameter: cell.diameter,
         }

@@ -25,7 +25,7 @@ use super::blend::{
 };
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
 use super::{CheckSite, ControlPoint, GradedLattice, GradingError};
-use crate::design_space::{Material, NodeId, PeriodicCell, PeriodicStrut, RangePolicy};
+use crate::design_space::{Material, CellNodeId, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::geom::exact::RatPoint;
 use crate::mechanics::{ErrorMetrics, Stiffness};
@@ -302,8 +302,8 @@ fn periodic_cell(
         .map(|((p, q), d)| {
             let (qw, off) = q.wrapped();
             PeriodicStrut {
-                a: NodeId(kept[p]),
-                b: NodeId(kept[&qw]),
+                a: CellNodeId(kept[p]),
+                b: CellNodeId(kept[&qw]),
                 offset: off.map(|v| v as i32),
                 diameter: *d,
             }

@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use nalgebra::{Matrix3, Point3, Vector3};
 
-use crate::design_space::{DesignError, NodeId, PeriodicCell, PeriodicStrut};
+use crate::design_space::{DesignError, CellNodeId, PeriodicCell, PeriodicStrut};
 
 use super::GradedLattice;
 
@@ -194,8 +194,8 @@ pub fn graded_window(
         .into_iter()
         .filter(|((a, b, off), _)| a != b || *off != [0; 3])
         .map(|((a, b, offset), diameter)| PeriodicStrut {
-            a: NodeId(a),
-            b: NodeId(b),
+            a: CellNodeId(a),
+            b: CellNodeId(b),
             offset,
             diameter,
         })

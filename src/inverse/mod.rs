@@ -44,7 +44,7 @@ pub use shapes::{SHAPE_TABLE, ShapeTable, shape_of};
 use crate::design_space::{Design, Material, unit_graph};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::mechanics::{
-    ErrorMetrics, Stiffness, Voigt, invariant_distance, rotation_invariants, tensor_norm,
+    ErrorMetrics, Stiffness, invariant_distance, rotation_invariants, tensor_norm,
 };
 
 /// Why inverse design failed.
@@ -275,10 +275,6 @@ pub struct Candidate {
     pub refined: bool,
 }
 
-fn rows(m: &Voigt) -> [[f64; 6]; 6] {
-    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
-}
-
 pub use crate::manufacturing::Printability;
 
 /// Every design prints, at no particular size (no manufacturing limits).
@@ -290,8 +286,8 @@ impl Printability for Unconstrained {
     }
 }
 
-/// Proposes, pre-ranks by the proposer's own stiffness (relative Frobenius error), keeps the
-/// `top` best distinct topologies, FE-verifies (and optionally refines) each in parallel, and
+/// Proposes, pre-ranks by the distance of the proposals' predicted rotation invariants to the
+/// target's (orientation is free later), keeps the `top` best distinct topologies, FE-verifies (and optionally refines) each in parallel, and
 /// returns them ranked by FE relative Frobenius error, best first.
 ///
 /// # Errors
@@ -502,7 +498,7 @@ impl Verified {
             fe_nmse: self.fe.nmse,
             fe_rel_frobenius_unrefined: self.unrefined.rel_frobenius,
             fe_nmse_unrefined: self.unrefined.nmse,
-            fe_stiffness_voigt: rows(self.stiffness.voigt()),
+            fe_stiffness_voigt: crate::mechanics::voigt_rows(self.stiffness.voigt()),
             design: self.design,
             refined,
         }

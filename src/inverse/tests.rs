@@ -97,7 +97,7 @@ fn refinement_recovers_a_perturbed_design() {
 fn unreachable_targets_are_named() {
     let iso = |e: f64| {
         let (l, m) = (e * 0.3 / (1.3 * 0.4), e / 2.6);
-        let mut v = Voigt::zeros();
+        let mut v = crate::mechanics::Voigt::zeros();
         for i in 0..3 {
             for j in 0..3 {
                 v[(i, j)] = l + if i == j { 2.0 * m } else { 0.0 };

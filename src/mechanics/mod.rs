@@ -34,3 +34,8 @@ pub use stiffness::{
 
 /// The 6×6 Voigt matrix type used throughout the engine.
 pub type Voigt = nalgebra::Matrix6<f64>;
+
+/// The six rows of a Voigt matrix, for files and reports (row `i` holds `C_i1 … C_i6`).
+pub fn voigt_rows(m: &Voigt) -> [[f64; 6]; 6] {
+    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
+}

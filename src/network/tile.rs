@@ -173,9 +173,9 @@ pub enum TileError {
 /// # Example
 /// ```
 /// use nalgebra::{Matrix3, Point3};
-/// use trussforge::design_space::{NodeId, PeriodicCell, PeriodicStrut};
+/// use trussforge::design_space::{CellNodeId, PeriodicCell, PeriodicStrut};
 /// use trussforge::network::{Domain, tile};
-/// let s = |offset| PeriodicStrut { a: NodeId(0), b: NodeId(0), offset, diameter: 0.3 };
+/// let s = |offset| PeriodicStrut { a: CellNodeId(0), b: CellNodeId(0), offset, diameter: 0.3 };
 /// let cell = PeriodicCell::try_new(
 ///     Matrix3::identity() * 2.0,
 ///     vec![Point3::origin()],
@@ -445,14 +445,14 @@ mod tests {
     use nalgebra::{Matrix3, Rotation3};
 
     use super::*;
-    use crate::design_space::{NodeId, PeriodicStrut};
+    use crate::design_space::{CellNodeId, PeriodicStrut};
     use crate::network::envelope::shapes::{binary_stl, box_triangles, sphere_triangles};
     use crate::network::{Envelope, components};
 
     fn simple_cubic(h: f64, d: f64) -> PeriodicCell {
         let s = |offset| PeriodicStrut {
-            a: NodeId(0),
-            b: NodeId(0),
+            a: CellNodeId(0),
+            b: CellNodeId(0),
             offset,
             diameter: d,
         };
@@ -477,8 +477,8 @@ mod tests {
         let mut struts = Vec::new();
         for e in [[1, 0, 0], [0, 1, 0], [0, 0, 1]] {
             struts.push(PeriodicStrut {
-                a: NodeId(0),
-                b: NodeId(0),
+                a: CellNodeId(0),
+                b: CellNodeId(0),
                 offset: e,
                 diameter: 0.2,
             });
@@ -486,8 +486,8 @@ mod tests {
         for c in 0..8 {
             let off = [c & 1, (c >> 1) & 1, (c >> 2) & 1];
             struts.push(PeriodicStrut {
-                a: NodeId(1),
-                b: NodeId(0),
+                a: CellNodeId(1),
+                b: CellNodeId(0),
                 offset: off,
                 diameter: 0.15,
             });
@@ -738,8 +738,8 @@ mod tests {
     fn duplicate_listed_struts_appear_once() {
         let mut struts = simple_cubic(2.0, 0.4).struts().to_vec();
         struts.push(PeriodicStrut {
-            a: NodeId(0),
-            b: NodeId(0),
+            a: CellNodeId(0),
+            b: CellNodeId(0),
             offset: [-1, 0, 0],
             diameter: 0.4,
         });
@@ -755,8 +755,8 @@ mod tests {
     fn disconnected_sublattices_keep_the_largest() {
         // Two interpenetrating simple-cubic nets that never touch.
         let s = |n, offset| PeriodicStrut {
-            a: NodeId(n),
-            b: NodeId(n),
+            a: CellNodeId(n),
+            b: CellNodeId(n),
             offset,
             diameter: 0.2,
         };

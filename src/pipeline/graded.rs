@@ -23,6 +23,7 @@ use crate::inverse::{
 };
 use crate::learn::Models;
 use crate::manufacturing::{CellNeeds, PrintableWithin};
+use crate::mechanics::voigt_rows;
 use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::spec::{CellSize, ControlPointSpec, DesignMethod, GradedFill, Spec};
 
@@ -157,11 +158,6 @@ pub struct GradedReport {
     /// Segment samples whose graded cell could not be homogenized.
     pub failed_samples: Vec<FailedSample>,
 }
-
-pub(super) fn rows(m: &nalgebra::Matrix6<f64>) -> [[f64; 6]; 6] {
-    std::array::from_fn(|i| std::array::from_fn(|j| m[(i, j)]))
-}
-
 /// Voigt indices of the 21 constants, upper triangle row by row.
 fn component_names() -> Vec<(usize, usize)> {
     (0..6).flat_map(|i| (i..6).map(move |j| (i, j))).collect()
@@ -436,7 +432,7 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
         fe_nmse: m.nmse,
         fe_rel_frobenius_unrefined: m.rel_frobenius,
         fe_nmse_unrefined: m.nmse,
-        fe_stiffness_voigt: rows(fe.stiffness.voigt()),
+        fe_stiffness_voigt: voigt_rows(fe.stiffness.voigt()),
         smallest_cell_size: Some(CellNeeds::of(&cell).smallest_cell_size(&spec.manufacturing)),
         refined: false,
     })
@@ -847,7 +843,7 @@ fn graded_report(
             .iter()
             .map(|s| SegmentReport {
                 sample: s.clone(),
-                voigt_gpa: rows(&s.stiffness.to_gpa(e)),
+                voigt_gpa: voigt_rows(&s.stiffness.to_gpa(e)),
             })
             .collect(),
         max_step_change: verification.max_step_change,
@@ -1000,10 +996,13 @@ fn point_reports(
             core: graded.cores.get(i).cloned(),
             strut_diameter_mm: need.unit_diameter * h,
             smallest_pore_mm: need.unit_pore.map(|g| g * h),
-            target_voigt_gpa: rows(&tg),
-            design_voigt_gpa: rows(&dg),
-            graded_voigt_gpa: rows(&gg),
-            window_voigt_gpa: check.window.as_ref().map(|w| rows(&w.stiffness.to_gpa(e))),
+            target_voigt_gpa: voigt_rows(&tg),
+            design_voigt_gpa: voigt_rows(&dg),
+            graded_voigt_gpa: voigt_rows(&gg),
+            window_voigt_gpa: check
+                .window
+                .as_ref()
+                .map(|w| voigt_rows(&w.stiffness.to_gpa(e))),
             design_vs_target: ErrorMetrics::between(&p.target, &check.design_stiffness),
             graded_vs_target,
             graded_vs_design: check.vs_design,

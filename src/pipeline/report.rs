@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use super::graded::{GradedReport, rows};
+use super::graded::GradedReport;
 use super::{Meshed, Prepared};
 use crate::design_space::{Design, PeriodicCell};
 use crate::manufacturing::CellNeeds;
@@ -129,8 +129,10 @@ impl UniformReport {
             lattice_vectors_mm: [0, 1, 2].map(|c| [l[(0, c)], l[(1, c)], l[(2, c)]]),
             design_relative_density: design.relative_density,
             smallest_pore_mm: needs.unit_pore.map(|g| g * h),
-            stiffness_voigt: rows(stiffness.voigt()),
-            stiffness_voigt_gpa: rows(&stiffness.to_gpa(spec.material.youngs_modulus)),
+            stiffness_voigt: crate::mechanics::voigt_rows(stiffness.voigt()),
+            stiffness_voigt_gpa: crate::mechanics::voigt_rows(
+                &stiffness.to_gpa(spec.material.youngs_modulus),
+            ),
             tiling: tiled.stats,
         }
     }

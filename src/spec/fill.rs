@@ -83,7 +83,8 @@ pub struct GradedFill {
     pub neighbours: usize,
     /// Inverse-distance weights.
     pub weight: WeightKind,
-    /// NMSE a candidate may cost per unit of cell-shape distance to its neighbours.
+    /// Relative Frobenius error a candidate may cost per unit of cell distance to its
+    /// neighbours (`λ` of the design choice).
     pub smoothness: f64,
     /// Stiffness samples per segment between neighbouring points.
     pub samples_per_segment: usize,
