@@ -4,7 +4,7 @@
 use criterion::{Criterion, criterion_group, criterion_main};
 use nalgebra::{Matrix3, Point3, Vector3};
 use std::hint::black_box;
-use trussforge::design_space::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
+use trussforge::design_space::{CellNodeId, Material, PeriodicCell, PeriodicStrut};
 use trussforge::fem::{FemOptions, Homogenizer};
 
 /// All struts of length `length` between nodes and their images (offsets −1..=1), once each.

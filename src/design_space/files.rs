@@ -19,7 +19,7 @@ use nalgebra::{Matrix3, Point3, Vector3};
 use serde::{Deserialize, Serialize};
 
 use super::DesignError;
-use super::cell::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
+use super::cell::{CellNodeId, Material, PeriodicCell, PeriodicStrut};
 use super::design::Design;
 
 /// The periodic-truss file, as serialized.

@@ -13,7 +13,7 @@ mod lattices;
 mod topology;
 
 pub use canonical::{Equivalence, TopologyCatalog, TopologyClass};
-pub use cell::{Material, CellNodeId, PeriodicCell, PeriodicStrut};
+pub use cell::{CellNodeId, Material, PeriodicCell, PeriodicStrut};
 pub use design::{AxisAngle, DENSITY_RANGE, Design, RangePolicy, STRETCH_RANGE, unit_graph};
 pub use error::DesignError;
 pub use files::{CellSource, TrussFile, read_cell_source, read_design};

@@ -16,14 +16,14 @@
 //! the larger along the segment loses its core (it is blended as without a core, and its cell
 //! only approximates its design), the other keeps a one-cell core if its cell and the
 //! transition fit beside that point-like blend (else it loses its core too), and a
-//! [`GradingError::PointsTooClose`] note gives the distance that would be needed.
+//! [`GradingNote::PointsTooClose`] note gives the distance that would be needed.
 
 use std::collections::BTreeMap;
 
 use nalgebra::{Matrix3, Point3, Vector3};
 use serde::Serialize;
 
-use super::GradingError;
+use super::GradingNote;
 
 /// One control point's core as built.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,14 +63,14 @@ fn needed(
 /// cores along the segment joining them (first, mm-space clipping). Of two points that leave
 /// no room even for `k = 0`, the larger cell along the segment loses its core (`None`), the
 /// other too unless its cell and the transition fit beside the first as a point; a
-/// [`GradingError::PointsTooClose`] note says what distance would be needed.
+/// [`GradingNote::PointsTooClose`] note says what distance would be needed.
 pub(crate) fn clip_in_space(
     ids: &[String],
     positions: &[[f64; 3]],
     lattices: &[Matrix3<f64>],
     requested: usize,
     transition: usize,
-    notes: &mut Vec<GradingError>,
+    notes: &mut Vec<GradingNote>,
 ) -> Vec<Option<usize>> {
     let n = positions.len();
     let inverse: Vec<Matrix3<f64>> = lattices
@@ -126,12 +126,12 @@ fn too_close(
     i: usize,
     j: usize,
     transition: usize,
-) -> GradingError {
+) -> GradingNote {
     let d = Point3::from(positions[j]) - Point3::from(positions[i]);
     let inv = |a: &Matrix3<f64>| a.try_inverse().unwrap_or_else(Matrix3::zeros);
     let e = d / d.norm();
     // One more cell than the ideal: the points are moved to cell centres on the way.
-    GradingError::PointsTooClose {
+    GradingNote::PointsTooClose {
         a: ids[i].clone(),
         b: ids[j].clone(),
         distance: d.norm(),
@@ -158,7 +158,7 @@ pub(crate) fn index_gap(ni: [i64; 3], ki: usize, nj: [i64; 3], kj: usize) -> i64
 
 /// Shrinks the half-widths until every pair of cores (cells `cells`) has `transition` free
 /// layers between them in index space; two cores of `k = 0` that still touch are removed with
-/// a [`GradingError::PointsTooClose`] note. Returns whether anything changed.
+/// a [`GradingNote::PointsTooClose`] note. Returns whether anything changed.
 pub(crate) fn clip_in_index_space(
     ids: &[String],
     positions: &[[f64; 3]],
@@ -166,7 +166,7 @@ pub(crate) fn clip_in_index_space(
     cells: &[[i64; 3]],
     half: &mut [Option<usize>],
     transition: usize,
-    notes: &mut Vec<GradingError>,
+    notes: &mut Vec<GradingNote>,
 ) -> bool {
     let mut changed = false;
     for i in 0..cells.len() {
@@ -216,7 +216,7 @@ pub(crate) fn drop_largest_named(
     near: &[String],
     lattices: &[Matrix3<f64>],
     half: &mut [Option<usize>],
-    notes: &mut Vec<GradingError>,
+    notes: &mut Vec<GradingNote>,
 ) -> bool {
     let largest = (0..ids.len())
         .filter(|&i| half[i].is_some() && near.contains(&ids[i]))
@@ -231,7 +231,7 @@ pub(crate) fn drop_largest_named(
         return false;
     };
     half[i] = None;
-    notes.push(GradingError::CoreRemoved { id: ids[i].clone() });
+    notes.push(GradingNote::CoreRemoved { id: ids[i].clone() });
     true
 }
 
@@ -318,7 +318,7 @@ mod tests {
         assert_eq!(none, vec![None, None]);
         assert_eq!(notes.len(), 1);
         match notes.pop().unwrap() {
-            GradingError::PointsTooClose {
+            GradingNote::PointsTooClose {
                 needed, distance, ..
             } => {
                 assert_eq!(distance, 3.0);
@@ -369,12 +369,12 @@ mod tests {
         let mut half = vec![Some(0), Some(0), Some(1)];
         let mut notes = Vec::new();
         let near = vec!["p0".to_string(), "p1".to_string()];
-        let drop = |half: &mut Vec<Option<usize>>, notes: &mut Vec<GradingError>| {
+        let drop = |half: &mut Vec<Option<usize>>, notes: &mut Vec<GradingNote>| {
             drop_largest_named(&ids(3), &near, &lattices, half, notes)
         };
         assert!(drop(&mut half, &mut notes));
         assert_eq!(half, vec![Some(0), None, Some(1)]);
-        assert!(matches!(&notes[..], [GradingError::CoreRemoved { id }] if id == "p1"));
+        assert!(matches!(&notes[..], [GradingNote::CoreRemoved { id }] if id == "p1"));
         // Then p0; then nothing named is left to drop.
         assert!(drop(&mut half, &mut notes));
         assert_eq!(half, vec![None, None, Some(1)]);

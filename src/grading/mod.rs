@@ -73,6 +73,7 @@ mod blend;
 mod choose;
 mod cores;
 mod interpolate;
+mod note;
 mod scaffold;
 mod verify;
 mod window;
@@ -92,6 +93,7 @@ pub use choose::{
 };
 pub use cores::Core;
 pub use interpolate::{DesignField, WeightKind};
+pub use note::GradingNote;
 pub use scaffold::{Scaffold, ScaffoldStats};
 pub use verify::{
     ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, WindowCheck,
@@ -257,8 +259,8 @@ pub struct GradedLattice {
     pub cores: Vec<Core>,
     /// What the diameter rule did per control point region and per transition.
     pub transitions: Vec<TransitionStats>,
-    /// Points that lost their cores, and the distance they would need (in words).
-    pub notes: Vec<String>,
+    /// Points that lost their cores, and the distance they would need.
+    pub notes: Vec<GradingNote>,
     /// The options used.
     pub options: GradingOptions,
 }
@@ -426,35 +428,6 @@ pub enum GradingError {
     /// The network failed its invariants (a bug).
     #[error(transparent)]
     Network(#[from] NetworkError),
-    /// Two control points are too close for their cores and a transition between them.
-    /// Fix: move them apart, use smaller cells there, or fewer `transition_cells`.
-    #[error(
-        "control points {a:?} and {b:?} are {distance:.3} mm apart: their cells and \
-         {transition_cells} transition cell(s) between them need at least {needed:.3} mm; move \
-         them apart or choose designs with smaller cells there"
-    )]
-    PointsTooClose {
-        /// First id.
-        a: String,
-        /// Second id.
-        b: String,
-        /// Their distance, mm.
-        distance: f64,
-        /// The distance that would be needed, mm.
-        needed: f64,
-        /// The transition layers asked for.
-        transition_cells: usize,
-    },
-    /// A point's core was removed because the transition to its neighbours folded the
-    /// scaffold (reported as a note: the build goes on without that core).
-    #[error(
-        "control point {id:?}: its core was removed because the transition to the neighbouring \
-         cells folded the scaffold; move the points apart or choose more alike cells"
-    )]
-    CoreRemoved {
-        /// The control point.
-        id: String,
-    },
     /// A control point lies outside the scaffold (verification).
     #[error("control point {id:?} at {position:?} mm lies outside the scaffold")]
     OutsideScaffold {
@@ -581,7 +554,7 @@ fn fit_with_cores(
     controls: &Controls,
     fitter: &ScaffoldFit,
     (requested, t): (usize, usize),
-    notes: &mut Vec<GradingError>,
+    notes: &mut Vec<GradingNote>,
 ) -> Result<(DesignField, Scaffold, Vec<Core>), GradingError> {
     let Controls {
         ids,
@@ -741,7 +714,7 @@ pub fn grade(
         cell_sizes,
         cores,
         transitions: blended.transitions,
-        notes: notes.iter().map(ToString::to_string).collect(),
+        notes,
         options: *options,
     })
 }

@@ -1080,7 +1080,22 @@ fn points_too_close_for_cores_lose_them_with_the_distance_needed() {
     assert_eq!(graded.cores[1].half_cells, None);
     assert!(graded.cores[2].half_cells.is_some());
     assert_eq!(graded.notes.len(), 1, "{:?}", graded.notes);
-    let note = &graded.notes[0];
+    let GradingNote::PointsTooClose {
+        a,
+        b,
+        distance,
+        needed,
+        ..
+    } = &graded.notes[0]
+    else {
+        panic!("{:?}", graded.notes)
+    };
+    assert_eq!((a.as_str(), b.as_str()), ("a", "b"));
+    assert!(
+        (distance - 3.0).abs() < 1e-9 && *needed > *distance,
+        "{distance} {needed}"
+    );
+    let note = graded.notes[0].to_string();
     assert!(
         note.contains("\"a\"") && note.contains("\"b\"") && note.contains("3.000 mm apart"),
         "{note}"

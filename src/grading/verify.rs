@@ -25,7 +25,7 @@ use super::blend::{
 };
 use super::window::{MAX_WINDOW_HALF_CELLS, graded_window};
 use super::{CheckSite, ControlPoint, GradedLattice, GradingError};
-use crate::design_space::{Material, CellNodeId, PeriodicCell, PeriodicStrut, RangePolicy};
+use crate::design_space::{CellNodeId, Material, PeriodicCell, PeriodicStrut, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
 use crate::geom::exact::RatPoint;
 use crate::mechanics::{ErrorMetrics, Stiffness};

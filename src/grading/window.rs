@@ -22,7 +22,7 @@ use std::collections::BTreeMap;
 
 use nalgebra::{Matrix3, Point3, Vector3};
 
-use crate::design_space::{DesignError, CellNodeId, PeriodicCell, PeriodicStrut};
+use crate::design_space::{CellNodeId, DesignError, PeriodicCell, PeriodicStrut};
 
 use super::GradedLattice;
 
