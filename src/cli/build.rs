@@ -186,10 +186,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         report.cell_size_mm,
         if report.cell_size_auto { " (auto)" } else { "" }
     );
-    if let Some(u) = &report.uniform {
+    if let Some(u) = report.uniform() {
         print_uniform(u);
     }
-    if let Some(g) = &report.graded {
+    if let Some(g) = report.graded() {
         print_graded(g);
     }
     print_mesh(&report);
@@ -220,7 +220,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         eprintln!("warning: {w}");
     }
     if args.strict
-        && let Some(g) = &report.graded
+        && let Some(g) = report.graded()
     {
         check_strict(g, &out);
     }

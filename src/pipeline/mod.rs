@@ -28,7 +28,7 @@ use std::time::Instant;
 use thiserror::Error;
 
 pub use graded::{CandidateSummary, ComponentRow, GradedReport, PointReport, SegmentReport};
-pub use report::{BuildReport, FileReport, Timings, UniformReport};
+pub use report::{BuildReport, FileReport, FillReport, Timings, UniformReport};
 
 use crate::design_space::{Design, DesignError, RangePolicy};
 use crate::export::{
@@ -445,14 +445,14 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
     output_dir::check_output_dir(out_dir, &spec.source)?;
     let mut timings = Timings::default();
     let mut warnings = Vec::new();
-    let (prepared, uniform_report, graded_report) = match &spec.fill {
+    let (prepared, fill_report) = match &spec.fill {
         Fill::Uniform(design) => {
             let (p, r) = uniform(spec, design, &mut timings, &mut warnings, stage)?;
-            (p, Some(r), None)
+            (p, FillReport::Uniform(Box::new(r)))
         }
         Fill::Graded(fill) => {
             let (p, r) = graded::prepare(spec, fill, &mut timings, &mut warnings, stage)?;
-            (p, None, Some(r))
+            (p, FillReport::Graded { graded: Box::new(r) })
         }
     };
     let meshed = mesh_and_check(spec, &prepared.network, &mut timings, &mut warnings, stage)?;
@@ -473,8 +473,7 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         let mut report = BuildReport::new(
             spec,
             &prepared,
-            uniform_report,
-            graded_report,
+            fill_report,
             meshed.as_ref(),
             domain_volume(&spec.domain),
             files,

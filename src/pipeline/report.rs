@@ -138,6 +138,37 @@ impl UniformReport {
     }
 }
 
+/// What filled the domain, as `report.json` shows it.
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum FillReport {
+    /// One design everywhere; its fields appear at the top level of the JSON.
+    Uniform(Box<UniformReport>),
+    /// Graded between control points, under the key `graded`.
+    Graded {
+        /// The per-point and per-segment report.
+        graded: Box<GradedReport>,
+    },
+}
+
+impl BuildReport {
+    /// The one-design report, if the domain holds one design.
+    pub fn uniform(&self) -> Option<&UniformReport> {
+        match &self.fill {
+            FillReport::Uniform(u) => Some(u),
+            FillReport::Graded { .. } => None,
+        }
+    }
+
+    /// The graded report, if the domain is graded between control points.
+    pub fn graded(&self) -> Option<&GradedReport> {
+        match &self.fill {
+            FillReport::Graded { graded } => Some(graded),
+            FillReport::Uniform(_) => None,
+        }
+    }
+}
+
 /// Everything a build reports.
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
@@ -158,12 +189,10 @@ pub struct BuildReport {
     pub cell_size_mm: f64,
     /// Whether the cell size was chosen by `cell_size: auto`.
     pub cell_size_auto: bool,
-    /// One design everywhere (its fields appear at the top level of the JSON).
+    /// How the domain was filled: one design (its fields at the top level of the JSON) or
+    /// graded between control points (under `graded`).
     #[serde(flatten)]
-    pub uniform: Option<UniformReport>,
-    /// Graded between control points.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub graded: Option<GradedReport>,
+    pub fill: FillReport,
     /// Strut diameter range in the network, mm.
     pub strut_diameter_mm: [f64; 2],
     /// Network nodes.
@@ -198,8 +227,7 @@ impl BuildReport {
     pub(crate) fn new(
         spec: &Spec,
         prepared: &Prepared,
-        uniform: Option<UniformReport>,
-        graded: Option<GradedReport>,
+        fill: FillReport,
         meshed: Option<&Meshed>,
         domain_volume: f64,
         files: Vec<FileReport>,
@@ -230,8 +258,7 @@ impl BuildReport {
             poisson_ratio: spec.material.poisson_ratio,
             cell_size_mm: prepared.cell_size,
             cell_size_auto: spec.cell_size == CellSize::Auto,
-            uniform,
-            graded,
+            fill,
             strut_diameter_mm: [dmin, dmax],
             nodes: network.nodes().len(),
             struts: network.struts().len(),
