@@ -107,8 +107,8 @@ pub fn recovery(
         ("orthotropic", rows.iter().filter(|r| r.0).collect()),
         ("rotated", rows.iter().filter(|r| !r.0).collect()),
     ] {
-        let mut frob: Vec<f64> = subset.iter().map(|r| r.1.fe_rel_frobenius).collect();
-        let mut nmse: Vec<f64> = subset.iter().map(|r| r.1.fe_nmse).collect();
+        let mut frob: Vec<f64> = subset.iter().map(|r| r.1.fe.rel_frobenius).collect();
+        let mut nmse: Vec<f64> = subset.iter().map(|r| r.1.fe.nmse).collect();
         frob.sort_by(f64::total_cmp);
         nmse.sort_by(f64::total_cmp);
         let within = |t: f64| frob.iter().filter(|&&e| e <= t).count();
@@ -187,7 +187,7 @@ pub fn optimum(
         let design_seconds = t.elapsed().as_secs_f64();
         let (opt, top) = (&best[0], &found[0]);
         // The optimum is the best of both (the default run may find a better basin).
-        let optimum = opt.errors.rel_frobenius.min(top.fe_rel_frobenius);
+        let optimum = opt.errors.rel_frobenius.min(top.fe.rel_frobenius);
         println!(
             "{:>6} {:>30} {:>9.4} {:>9.4} | {:>30} {:>9.4} {:>9.4} {:>7.3} {:>7.2} | {:>7.0}",
             k + 1,
@@ -195,9 +195,9 @@ pub fn optimum(
             opt.errors.rel_frobenius,
             opt.errors.nmse,
             topology_label(&top.design),
-            top.fe_rel_frobenius,
-            top.fe_nmse,
-            top.fe_rel_frobenius / optimum,
+            top.fe.rel_frobenius,
+            top.fe.nmse,
+            top.fe.rel_frobenius / optimum,
             design_seconds,
             search_seconds
         );

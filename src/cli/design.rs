@@ -322,12 +322,14 @@ fn print_candidate(args: &Args, i: usize, c: &Candidate) -> anyhow::Result<()> {
         i + 1,
         topo,
         c.design.relative_density,
-        c.surrogate_rel_frobenius
-            .map_or_else(|| "shape".to_string(), |e| format!("{e:.4}")),
-        c.fe_rel_frobenius,
-        c.fe_rel_frobenius_unrefined,
-        c.fe_nmse,
-        c.fe_nmse_unrefined,
+        c.surrogate.map_or_else(
+            || "shape".to_string(),
+            |e| format!("{:.4}", e.rel_frobenius)
+        ),
+        c.fe.rel_frobenius,
+        c.fe_unrefined.rel_frobenius,
+        c.fe.nmse,
+        c.fe_unrefined.nmse,
         h,
         d
     );
@@ -377,13 +379,13 @@ pub fn run(args: Args) -> anyhow::Result<()> {
             None => design_for_target(target, &material, proposer.as_ref(), &options)?,
         };
         if let Some(best) = candidates.first()
-            && best.fe_rel_frobenius > POOR_MATCH
+            && best.fe.rel_frobenius > POOR_MATCH
         {
             eprintln!(
                 "warning: the best FE relative Frobenius error is {:.3} (NMSE {:.3}): no close \
                  match in the design space ({})",
-                best.fe_rel_frobenius,
-                best.fe_nmse,
+                best.fe.rel_frobenius,
+                best.fe.nmse,
                 proposer.name()
             );
         }

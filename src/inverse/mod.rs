@@ -251,28 +251,55 @@ impl Default for DesignOptions {
 /// One FE-verified candidate. Errors are against the target: the relative Frobenius error of
 /// the 4th-order tensors (the ranking objective) and Eq. 8's NMSE (the paper's figure).
 #[derive(Debug, Clone, Serialize)]
+#[serde(into = "CandidateRecord")]
 pub struct Candidate {
     /// The design (after refinement when `refined`).
     pub design: Design,
-    /// Relative Frobenius error of the proposer's predicted stiffness (none for a shape start,
-    /// whose stiffness was not predicted).
-    pub surrogate_rel_frobenius: Option<f64>,
-    /// NMSE of the proposer's predicted stiffness (none for a shape start).
-    pub surrogate_nmse: Option<f64>,
-    /// Relative Frobenius error of the FE stiffness of the returned design.
-    pub fe_rel_frobenius: f64,
-    /// NMSE of the FE stiffness of the returned design.
-    pub fe_nmse: f64,
-    /// Relative Frobenius error of the FE stiffness before refinement.
-    pub fe_rel_frobenius_unrefined: f64,
-    /// NMSE of the FE stiffness before refinement.
-    pub fe_nmse_unrefined: f64,
+    /// Errors of the proposer's predicted stiffness (none for a shape start, whose stiffness
+    /// was not predicted).
+    pub surrogate: Option<ErrorMetrics>,
+    /// Errors of the FE stiffness of the returned design.
+    pub fe: ErrorMetrics,
+    /// Errors of the FE stiffness before refinement.
+    pub fe_unrefined: ErrorMetrics,
     /// FE stiffness, normalized by E (Voigt 6×6).
     pub fe_stiffness_voigt: [[f64; 6]; 6],
     /// Smallest cell edge (mm) the design prints at, when a [`Printability`] was given.
     pub smallest_cell_size: Option<f64>,
     /// Whether the design was refined against the FE model.
     pub refined: bool,
+}
+
+/// A [`Candidate`] as JSON shows it: the errors as flat named fields.
+#[derive(Serialize)]
+struct CandidateRecord {
+    design: Design,
+    surrogate_rel_frobenius: Option<f64>,
+    surrogate_nmse: Option<f64>,
+    fe_rel_frobenius: f64,
+    fe_nmse: f64,
+    fe_rel_frobenius_unrefined: f64,
+    fe_nmse_unrefined: f64,
+    fe_stiffness_voigt: [[f64; 6]; 6],
+    smallest_cell_size: Option<f64>,
+    refined: bool,
+}
+
+impl From<Candidate> for CandidateRecord {
+    fn from(c: Candidate) -> Self {
+        Self {
+            design: c.design,
+            surrogate_rel_frobenius: c.surrogate.map(|s| s.rel_frobenius),
+            surrogate_nmse: c.surrogate.map(|s| s.nmse),
+            fe_rel_frobenius: c.fe.rel_frobenius,
+            fe_nmse: c.fe.nmse,
+            fe_rel_frobenius_unrefined: c.fe_unrefined.rel_frobenius,
+            fe_nmse_unrefined: c.fe_unrefined.nmse,
+            fe_stiffness_voigt: c.fe_stiffness_voigt,
+            smallest_cell_size: c.smallest_cell_size,
+            refined: c.refined,
+        }
+    }
 }
 
 pub use crate::manufacturing::Printability;
@@ -372,7 +399,7 @@ fn by_error(a: &Verified, b: &Verified) -> std::cmp::Ordering {
 
 /// Keeps the best candidate (by FE relative Frobenius error) of each topology, best first.
 fn best_per_topology(candidates: &mut Vec<Candidate>) {
-    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
+    candidates.sort_by(|a, b| a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius));
     let mut graphs = Vec::with_capacity(candidates.len());
     candidates.retain(|c| {
         let graph = unit_graph(&c.design.topology);
@@ -492,12 +519,9 @@ impl Verified {
     fn candidate(self, refined: bool) -> Candidate {
         Candidate {
             smallest_cell_size: self.cell_size.filter(|&h| h > 0.0),
-            surrogate_rel_frobenius: self.surrogate.map(|s| s.rel_frobenius),
-            surrogate_nmse: self.surrogate.map(|s| s.nmse),
-            fe_rel_frobenius: self.fe.rel_frobenius,
-            fe_nmse: self.fe.nmse,
-            fe_rel_frobenius_unrefined: self.unrefined.rel_frobenius,
-            fe_nmse_unrefined: self.unrefined.nmse,
+            surrogate: self.surrogate,
+            fe: self.fe,
+            fe_unrefined: self.unrefined,
             fe_stiffness_voigt: crate::mechanics::voigt_rows(self.stiffness.voigt()),
             design: self.design,
             refined,
@@ -535,19 +559,19 @@ fn keep_best(list: &mut Vec<Verified>, count: usize, by_source: bool) {
 /// by the smallest cell they print at (then by error), then the rest by error. Deterministic
 /// (ties keep their order).
 pub fn rank(candidates: &mut [Candidate], equal_accuracy: f64) {
-    candidates.sort_by(|a, b| a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius));
-    let Some(best) = candidates.first().map(|c| c.fe_rel_frobenius) else {
+    candidates.sort_by(|a, b| a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius));
+    let Some(best) = candidates.first().map(|c| c.fe.rel_frobenius) else {
         return;
     };
     let tied = candidates
         .iter()
-        .take_while(|c| c.fe_rel_frobenius <= best + equal_accuracy)
+        .take_while(|c| c.fe.rel_frobenius <= best + equal_accuracy)
         .count();
     candidates[..tied].sort_by(|a, b| {
         let size = |c: &Candidate| c.smallest_cell_size.unwrap_or(f64::INFINITY);
         size(a)
             .total_cmp(&size(b))
-            .then(a.fe_rel_frobenius.total_cmp(&b.fe_rel_frobenius))
+            .then(a.fe.rel_frobenius.total_cmp(&b.fe.rel_frobenius))
     });
 }
 

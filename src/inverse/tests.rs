@@ -52,8 +52,8 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
     let candidates = design_for_target(&target, &Material::default(), &table, &options).unwrap();
     assert!(candidates.len() <= 3 && !candidates.is_empty());
     let best = &candidates[0];
-    assert!(best.fe_rel_frobenius < 1e-9, "{}", best.fe_rel_frobenius);
-    assert!(best.fe_nmse < 1e-12, "{}", best.fe_nmse);
+    assert!(best.fe.rel_frobenius < 1e-9, "{}", best.fe.rel_frobenius);
+    assert!(best.fe.nmse < 1e-12, "{}", best.fe.nmse);
     // The reported FE stiffness is what `homogenize` gives for the returned design.
     let direct = fe(&best.design);
     for i in 0..6 {
@@ -63,7 +63,7 @@ fn lookup_finds_a_tabulated_design_and_fe_confirms_it() {
     }
     // Ranked by FE relative Frobenius error, with distinct topologies.
     for w in candidates.windows(2) {
-        assert!(w[0].fe_rel_frobenius <= w[1].fe_rel_frobenius);
+        assert!(w[0].fe.rel_frobenius <= w[1].fe.rel_frobenius);
         assert_ne!(
             *unit_graph(&w[0].design.topology),
             *unit_graph(&w[1].design.topology)
@@ -158,9 +158,9 @@ fn shipped_networks_match_held_out_targets() {
                 );
             }
         }
-        best.push(top.fe_rel_frobenius);
+        best.push(top.fe.rel_frobenius);
         let plain = design_for_target(&target, &material, &unpolished, &options).unwrap();
-        best_unpolished.push(plain[0].fe_rel_frobenius);
+        best_unpolished.push(plain[0].fe.rel_frobenius);
     }
     let median = |v: &mut Vec<f64>| {
         v.sort_by(f64::total_cmp);
@@ -215,8 +215,8 @@ fn refinement_recovers_printable_designs() {
         }
         // The reported error is the returned design's.
         let again = relative_frobenius_of(&target, &fe(&found[0].design));
-        assert!((again - found[0].fe_rel_frobenius).abs() < 1e-9);
-        errors.push(found[0].fe_rel_frobenius);
+        assert!((again - found[0].fe.rel_frobenius).abs() < 1e-9);
+        errors.push(found[0].fe.rel_frobenius);
     }
     println!("recovery errors {errors:?}");
     // Measured on these six with the shipped settings: one recovered to round-off (4e-7), one
@@ -290,12 +290,15 @@ fn equally_accurate_candidates_rank_by_cell_size() {
     let design = sample_design(&mut row_rng(3, 1));
     let candidate = |error: f64, size: f64| Candidate {
         design: design.clone(),
-        surrogate_rel_frobenius: None,
-        surrogate_nmse: None,
-        fe_rel_frobenius: error,
-        fe_nmse: error,
-        fe_rel_frobenius_unrefined: error,
-        fe_nmse_unrefined: error,
+        surrogate: None,
+        fe: ErrorMetrics {
+            nmse: error,
+            rel_frobenius: error,
+        },
+        fe_unrefined: ErrorMetrics {
+            nmse: error,
+            rel_frobenius: error,
+        },
         fe_stiffness_voigt: [[0.0; 6]; 6],
         smallest_cell_size: Some(size),
         refined: false,
@@ -310,7 +313,7 @@ fn equally_accurate_candidates_rank_by_cell_size() {
     rank(&mut list, 0.01);
     let order: Vec<(f64, f64)> = list
         .iter()
-        .map(|c| (c.fe_rel_frobenius, c.smallest_cell_size.unwrap()))
+        .map(|c| (c.fe.rel_frobenius, c.smallest_cell_size.unwrap()))
         .collect();
     assert_eq!(
         order,

@@ -309,11 +309,11 @@ fn tolerance_notes(
         }
         let within: Vec<&Candidate> = candidates[i]
             .iter()
-            .filter(|c| c.fe_rel_frobenius <= tolerance)
+            .filter(|c| c.fe.rel_frobenius <= tolerance)
             .collect();
         let best = candidates[i]
             .iter()
-            .map(|c| c.fe_rel_frobenius)
+            .map(|c| c.fe.rel_frobenius)
             .fold(f64::INFINITY, f64::min);
         let head = format!(
             "control point {:?} is predicted to miss its tolerance {tolerance} as built (predicted error {:.3})",
@@ -426,12 +426,9 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
     let m = ErrorMetrics::between(&point.target, &fe.stiffness);
     Ok(Candidate {
         design: design.clone(),
-        surrogate_rel_frobenius: None,
-        surrogate_nmse: None,
-        fe_rel_frobenius: m.rel_frobenius,
-        fe_nmse: m.nmse,
-        fe_rel_frobenius_unrefined: m.rel_frobenius,
-        fe_nmse_unrefined: m.nmse,
+        surrogate: None,
+        fe: m,
+        fe_unrefined: m,
         fe_stiffness_voigt: voigt_rows(fe.stiffness.voigt()),
         smallest_cell_size: Some(CellNeeds::of(&cell).smallest_cell_size(&spec.manufacturing)),
         refined: false,
@@ -457,7 +454,7 @@ fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choi
             tolerance: p.tolerance,
             candidates: list
                 .iter()
-                .map(|c| (c.design.clone(), c.fe_rel_frobenius))
+                .map(|c| (c.design.clone(), c.fe.rel_frobenius))
                 .collect(),
             cell_sizes: if sized {
                 list.iter()
@@ -1028,21 +1025,9 @@ fn point_reports(
 fn summary(c: &Candidate) -> CandidateSummary {
     CandidateSummary {
         design: c.design.clone(),
-        surrogate: c
-            .surrogate_nmse
-            .zip(c.surrogate_rel_frobenius)
-            .map(|(nmse, rel_frobenius)| ErrorMetrics {
-                nmse,
-                rel_frobenius,
-            }),
-        fe_unrefined: ErrorMetrics {
-            nmse: c.fe_nmse_unrefined,
-            rel_frobenius: c.fe_rel_frobenius_unrefined,
-        },
-        fe: ErrorMetrics {
-            nmse: c.fe_nmse,
-            rel_frobenius: c.fe_rel_frobenius,
-        },
+        surrogate: c.surrogate,
+        fe_unrefined: c.fe_unrefined,
+        fe: c.fe,
         smallest_cell_size_mm: c.smallest_cell_size,
         refined: c.refined,
     }

@@ -452,7 +452,12 @@ pub fn build(spec: &Spec, out_dir: &Path, stage: &dyn Fn(&str)) -> Result<BuildR
         }
         Fill::Graded(fill) => {
             let (p, r) = graded::prepare(spec, fill, &mut timings, &mut warnings, stage)?;
-            (p, FillReport::Graded { graded: Box::new(r) })
+            (
+                p,
+                FillReport::Graded {
+                    graded: Box::new(r),
+                },
+            )
         }
     };
     let meshed = mesh_and_check(spec, &prepared.network, &mut timings, &mut warnings, stage)?;
