@@ -98,7 +98,7 @@
 //!
 //! # Cost
 //! **Explicit**: linear in the struts; the convex hull of each node (≈ `deg·(n+1)` + a few
-//! ball points) dominates. See the README's "Meshing performance" for measured figures.
+//! ball points) dominates. See docs/performance.md ("Meshing") for measured figures.
 //!
 //! **Implicit**: contouring: triangles scale with surface area / h²: ≈ 6 500 per strut of length ≈ 8 radii
 //! at the default resolution 0.35 (≈ 3 200 at 0.5, ≈ 1 600 at 0.7).
