@@ -13,7 +13,6 @@
 //! dropping triangles that collapse, every edge must be shared by exactly two triangles.
 //! Orientation is not required (parity ignores it).
 
-use std::collections::BTreeMap;
 use std::io::{Read, Seek};
 use std::path::{Path, PathBuf};
 
@@ -23,6 +22,7 @@ use thiserror::Error;
 use super::BOUNDARY_TOLERANCE;
 use crate::geom::boxes::BoxTree;
 use crate::geom::distance::closest_point_on_triangle;
+use crate::geom::predicates::{RayHit, ray_triangle};
 use crate::surface;
 
 /// Relative weld tolerance: vertices closer than this times the bounding-box diagonal merge.
@@ -403,66 +403,18 @@ fn finite_bounds(tris: &[[Point3<f64>; 3]]) -> Result<([f64; 3], [f64; 3]), Enve
 /// # Errors
 /// [`EnvelopeError::NotClosed`] naming the first open edge (in edge order).
 fn check_closed(vertices: &[Point3<f64>], triangles: &[[u32; 3]]) -> Result<(), EnvelopeError> {
-    let mut edges: BTreeMap<(u32, u32), usize> = BTreeMap::new();
-    for t in triangles {
-        for j in 0..3 {
-            let (a, b) = (t[j], t[(j + 1) % 3]);
-            *edges.entry((a.min(b), a.max(b))).or_default() += 1;
-        }
-    }
-    let open: Vec<_> = edges.iter().filter(|(_, n)| **n != 2).collect();
-    if let Some(((a, b), n)) = open.first() {
-        let pa = vertices[*a as usize];
-        let pb = vertices[*b as usize];
+    let open = surface::open_edges(triangles);
+    if let Some(&((a, b), n)) = open.first() {
+        let pa = vertices[a as usize];
+        let pb = vertices[b as usize];
         return Err(EnvelopeError::NotClosed {
             a: [pa.x, pa.y, pa.z],
             b: [pb.x, pb.y, pb.z],
-            triangles: **n,
+            triangles: n,
             open_edges: open.len(),
         });
     }
     Ok(())
-}
-
-enum RayHit {
-    Miss,
-    /// A crossing at parameter `t`; `near_edge` if within the slack of an edge or vertex.
-    Hit {
-        t: f64,
-        near_edge: bool,
-    },
-}
-
-/// Möller–Trumbore: `p + t d` against triangle abc; barycentric slack `eps` (relative).
-fn ray_triangle(
-    p: &Point3<f64>,
-    d: &Vector3<f64>,
-    a: &Point3<f64>,
-    b: &Point3<f64>,
-    c: &Point3<f64>,
-    eps: f64,
-) -> RayHit {
-    let e1 = b - a;
-    let e2 = c - a;
-    let h = d.cross(&e2);
-    let det = e1.dot(&h);
-    let scale = e1.norm() * e2.norm() * d.norm();
-    if det.abs() <= 1e-14 * scale {
-        return RayHit::Miss; // parallel to the plane: no transversal crossing
-    }
-    let f = 1.0 / det;
-    let s = p - a;
-    let u = f * s.dot(&h);
-    let qv = s.cross(&e1);
-    let v = f * d.dot(&qv);
-    if u < -eps || v < -eps || u + v > 1.0 + eps {
-        return RayHit::Miss;
-    }
-    let near_edge = u.abs() <= eps || v.abs() <= eps || (u + v - 1.0).abs() <= eps;
-    RayHit::Hit {
-        t: f * e2.dot(&qv),
-        near_edge,
-    }
 }
 
 /// Test helpers: programmatic closed surfaces and STL bytes.

@@ -148,6 +148,20 @@ impl UnionFind {
     }
 }
 
+/// The edges (vertex pairs, smaller index first, in order) not shared by exactly two of
+/// `triangles`, each with how many triangles share it: empty for a closed surface.
+pub fn open_edges(triangles: &[[u32; 3]]) -> Vec<((u32, u32), usize)> {
+    let mut edges: std::collections::BTreeMap<(u32, u32), usize> =
+        std::collections::BTreeMap::new();
+    for t in triangles {
+        for j in 0..3 {
+            let (a, b) = (t[j], t[(j + 1) % 3]);
+            *edges.entry((a.min(b), a.max(b))).or_default() += 1;
+        }
+    }
+    edges.into_iter().filter(|&(_, n)| n != 2).collect()
+}
+
 /// Checks `mesh` fully and reports (see [`MeshReport`]): [`check_topology`] plus the
 /// self-intersection test. Cost: a few sorts of 3·F half-edges plus the binned intersection
 /// test (the dominant part, about 1.5 µs per triangle on one core), parallel with rayon.
@@ -512,4 +526,23 @@ fn intersections_among(
     .into_iter()
     .map(|(ti, tj)| (triangle(ti), triangle(tj)))
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::open_edges;
+
+    /// A tetrahedron is closed; without one face its three rim edges are open (one triangle
+    /// each); a fin shared by three triangles is open too.
+    #[test]
+    fn open_edges_are_those_not_shared_by_two() {
+        let tetra = [[0, 2, 1], [0, 1, 3], [1, 2, 3], [0, 3, 2]];
+        assert!(open_edges(&tetra).is_empty());
+        assert_eq!(
+            open_edges(&tetra[1..]),
+            [((0, 1), 1), ((0, 2), 1), ((1, 2), 1)]
+        );
+        let fin = [[0, 1, 2], [1, 0, 3], [0, 1, 4]];
+        assert!(open_edges(&fin).contains(&((0, 1), 3)));
+    }
 }

@@ -13,7 +13,7 @@ mod trimesh;
 
 use thiserror::Error;
 
-pub use check::{MeshReport, check, check_topology, drop_floating_pieces, fill_voids};
+pub use check::{MeshReport, check, check_topology, drop_floating_pieces, fill_voids, open_edges};
 pub use read::{MAX_STL_BYTES, check_stl_file, read_stl, read_stl_triangles};
 pub use repair::{weld_and_clean, weld_within};
 pub use trimesh::TriMesh;
