@@ -1,15 +1,14 @@
 //! The lookup-table baseline of Bastek et al. (SI 3.G): the dataset rows nearest to a target
 //! by stiffness.
 
-use std::io::BufRead;
 use std::path::Path;
 
 use rstar::RTree;
 use rstar::primitives::GeomWithData;
 
 use super::{DatasetProblem, InverseError};
-use crate::dataset::design_from_fields;
 use crate::design_space::Design;
+use crate::learn::data::LabelledDesigns;
 
 /// Dataset rows indexed by their 21 min–max normalized stiffness constants.
 pub struct LookupTable {
@@ -37,45 +36,15 @@ impl LookupTable {
 }
 
 /// The designs and stiffness constants (normalized by E) of a dataset CSV (the `trussforge
-/// dataset` schema; the first 19 columns the design, then `C11..C66`).
+/// dataset` schema, columns found by name), read by [`LabelledDesigns::read`], the one
+/// dataset reader.
 ///
 /// # Errors
-/// [`InverseError::Dataset`] naming the file and line of a malformed row.
+/// [`InverseError::DatasetRead`] naming the file, and the line or column, of what is wrong.
 pub(crate) fn read_dataset(path: &Path) -> Result<(Vec<Design>, Vec<[f64; 21]>), InverseError> {
-    let err = |line: usize, problem: DatasetProblem| InverseError::Dataset {
-        path: path.to_path_buf(),
-        line,
-        problem,
-    };
-    let file = std::fs::File::open(path).map_err(|e| err(0, DatasetProblem::Io(e)))?;
-    let mut designs = Vec::new();
-    let mut stiffness = Vec::new();
-    for (k, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| err(k + 1, DatasetProblem::Io(e)))?;
-        if k == 0 {
-            if !line.starts_with("relative_density,") {
-                return Err(err(1, DatasetProblem::NotADataset));
-            }
-            continue;
-        }
-        let fields: Vec<f64> = line
-            .split(',')
-            .map(|f| f.trim().parse::<f64>())
-            .collect::<Result<_, _>>()
-            .map_err(|e| err(k + 1, DatasetProblem::NotANumber(e)))?;
-        if fields.len() < 40 {
-            return Err(err(
-                k + 1,
-                DatasetProblem::TooFewColumns {
-                    found: fields.len(),
-                },
-            ));
-        }
-        designs
-            .push(design_from_fields(&fields).map_err(|e| err(k + 1, DatasetProblem::Design(e)))?);
-        stiffness.push(std::array::from_fn(|i| fields[19 + i]));
-    }
-    Ok((designs, stiffness))
+    let rows =
+        LabelledDesigns::read(&[path.to_path_buf()], None).map_err(InverseError::DatasetRead)?;
+    Ok((rows.designs, rows.c))
 }
 
 impl LookupTable {

@@ -51,7 +51,11 @@ use crate::mechanics::{
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum InverseError {
-    /// A dataset for the lookup table is unreadable or malformed.
+    /// A dataset for the lookup or shape table is unreadable or malformed (file, line or
+    /// column named by the reader).
+    #[error("reading the dataset")]
+    DatasetRead(#[source] crate::learn::LearnError),
+    /// A dataset for the lookup table cannot serve as one.
     #[error("{}{}", path.display(), if *line > 0 { format!(" line {line}") } else { String::new() })]
     Dataset {
         /// The file.
@@ -85,28 +89,10 @@ pub enum InverseError {
     NothingVerified(usize),
 }
 
-/// What is wrong with a dataset CSV read for the lookup table.
+/// Why a dataset CSV cannot serve as the lookup table.
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum DatasetProblem {
-    /// The file cannot be opened or read.
-    #[error("cannot read the dataset")]
-    Io(#[source] std::io::Error),
-    /// The first line is not the dataset header.
-    #[error("not a dataset: the header must start with relative_density")]
-    NotADataset,
-    /// A field is not a number.
-    #[error("a field is not a number")]
-    NotANumber(#[source] std::num::ParseFloatError),
-    /// A row has fewer than the 40 columns of design and stiffness.
-    #[error("{found} columns, need at least 40")]
-    TooFewColumns {
-        /// Columns in the row.
-        found: usize,
-    },
-    /// The design columns do not make a design.
-    #[error("invalid design columns")]
-    Design(#[source] crate::dataset::DesignFieldsError),
     /// The dataset has a header but no rows.
     #[error("the dataset has no rows")]
     NoRows,

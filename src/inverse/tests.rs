@@ -326,3 +326,50 @@ fn equally_accurate_candidates_rank_by_cell_size() {
         ]
     );
 }
+
+/// The lookup table reads datasets through the one dataset reader: two homogenized rows make a
+/// table whose nearest row to the first row's stiffness is that row; a malformed line is named
+/// with its file and line, a file without rows says so.
+#[test]
+fn the_lookup_table_reads_datasets_through_the_one_reader() {
+    let dir = std::env::temp_dir().join(format!("tf-lookup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let material = Material::default();
+    let mut fem = crate::fem::Homogenizer::new(FemOptions::default());
+    let rows: Vec<String> = (0..2)
+        .map(|k| {
+            let design = sample_design(&mut row_rng(11, k));
+            crate::dataset::homogenize_row(k, design, &material, &mut fem)
+                .unwrap()
+                .to_line()
+        })
+        .collect();
+    let header = crate::dataset::header();
+    let good = dir.join("good.csv");
+    std::fs::write(&good, format!("{header}\n{}\n{}\n", rows[0], rows[1])).unwrap();
+    let table = LookupTable::from_csv(&good).unwrap();
+    assert_eq!(table.len(), 2);
+    let (designs, stiffness) = lookup::read_dataset(&good).unwrap();
+    let nearest = table.nearest(&stiffness[0], 1);
+    assert_eq!(nearest[0].0, designs[0]);
+
+    let bad = dir.join("bad.csv");
+    let broken = rows[1].replacen(',', ",x", 1);
+    std::fs::write(&bad, format!("{header}\n{}\n{broken}\n", rows[0])).unwrap();
+    let e = LookupTable::from_csv(&bad)
+        .err()
+        .expect("a malformed line is an error");
+    let text = crate::error_text::one_line(&e);
+    assert!(
+        text.contains("bad.csv:3") && text.contains("not a number"),
+        "{text}"
+    );
+
+    let empty = dir.join("empty.csv");
+    std::fs::write(&empty, format!("{header}\n")).unwrap();
+    let e = LookupTable::from_csv(&empty)
+        .err()
+        .expect("no rows is an error");
+    assert!(e.to_string().contains("empty.csv"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
