@@ -753,7 +753,7 @@ fn verify_load_cases_are_read_and_checked() {
         assert!(
             message.contains(&format!("{field} = {value}"))
                 && message.contains("axial, bending or torsion")
-                && message.contains("line 18"),
+                && message.contains("line 16"),
             "{message}"
         );
     }
