@@ -6,6 +6,11 @@
 
 use nalgebra::{Point3, Vector3};
 
+/// The Euclidean distance between the points `a` and `b`.
+pub fn point_distance(a: [f64; 3], b: [f64; 3]) -> f64 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
 /// The parameter `t ∈ [0, 1]` of the point of segment `a–b` closest to `p`, at
 /// `a + t (b − a)`. NaN for a degenerate segment (`a == b`).
 pub fn closest_segment_param(p: Vector3<f64>, a: Vector3<f64>, b: Vector3<f64>) -> f64 {

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ControlPoint, GradingError};
 use crate::design_space::{RangePolicy, unit_graph};
+use crate::geom::distance::point_distance;
 use crate::geom::exact::{GRID, RatPoint};
 
 /// Whether control-point cells are aligned by cube rotations before interpolation.
@@ -151,11 +152,6 @@ fn base_cell(p: &ControlPoint, h: f64) -> Result<BaseCell, GradingError> {
     Ok((f * h, cell.struts()[0].diameter * h, exact))
 }
 
-/// The Euclidean distance between two positions (mm).
-fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
-}
-
 /// Prim order: the nearest unaligned point to the aligned set (ties to the lower index), with
 /// its nearest aligned point.
 fn nearest_unaligned(points: &[ControlPoint], chosen: &[Option<usize>]) -> (usize, usize) {
@@ -163,7 +159,7 @@ fn nearest_unaligned(points: &[ControlPoint], chosen: &[Option<usize>]) -> (usiz
     let mut best: Option<(f64, usize, usize)> = None;
     for i in (0..n).filter(|&i| chosen[i].is_none()) {
         for j in (0..n).filter(|&j| chosen[j].is_some()) {
-            let d = distance(points[i].position, points[j].position);
+            let d = point_distance(points[i].position, points[j].position);
             if best.is_none_or(|(bd, bi, _)| d < bd || (d == bd && i < bi)) {
                 best = Some((d, i, j));
             }
@@ -175,7 +171,7 @@ fn nearest_unaligned(points: &[ControlPoint], chosen: &[Option<usize>]) -> (usiz
 
 /// The `neighbours` nearest other points of point `i` (ties to the lower index).
 fn nearest_others(points: &[ControlPoint], i: usize, neighbours: usize) -> Vec<usize> {
-    let dist = |j: usize| distance(points[i].position, points[j].position);
+    let dist = |j: usize| point_distance(points[i].position, points[j].position);
     let mut others: Vec<usize> = (0..points.len()).filter(|&j| j != i).collect();
     others.sort_by(|&a, &b| dist(a).total_cmp(&dist(b)).then(a.cmp(&b)));
     others.truncate(neighbours.max(1));

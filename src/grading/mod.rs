@@ -26,6 +26,10 @@
 //!    point's own design (and a target); the stiffness is sampled along the segments between
 //!    neighbouring control points.
 //!
+//! 7. [`ClosedLoop`] (`closed_loop.rs`): grade, verify, and refine the designs of the points
+//!    that miss their tolerance as built, within the room between points ([`rooms`],
+//!    `spacing.rs`), at most a few rounds.
+//!
 //! Units: positions, cell size, diameters and radii in mm; stiffness normalized by E.
 //! The output is deterministic: maps are ordered (`BTreeMap`) and cells are visited in index
 //! order (`x` fastest).
@@ -71,10 +75,12 @@
 mod align;
 mod blend;
 mod choose;
+mod closed_loop;
 mod cores;
 mod interpolate;
 mod note;
 mod scaffold;
+mod spacing;
 mod verify;
 mod window;
 
@@ -91,10 +97,12 @@ pub use choose::{
     ChoiceCost, ChoiceWeights, MISS_COST, NO_CORE_PENALTY, PointOptions, cell_distance,
     choice_costs, choose_designs, needed_distance,
 };
+pub use closed_loop::{ClosedLoop, LoopOutcome, LoopTarget};
 pub use cores::Core;
 pub use interpolate::{DesignField, WeightKind};
 pub use note::GradingNote;
 pub use scaffold::{Scaffold, ScaffoldStats};
+pub use spacing::{TooCloseForCells, closest_pair, rooms, too_close_for_cells};
 pub use verify::{
     ControlPointCheck, FailedSample, SegmentSample, Verification, VerifyOptions, WindowCheck,
     graded_cell, verify,

@@ -81,6 +81,18 @@ pub struct ControlPointCheck {
     pub window_note: Option<String>,
 }
 
+impl ControlPointCheck {
+    /// The error that decides whether the point holds its tolerance: the window of the built
+    /// network against the target when one could be homogenized, else the cut-out cell's;
+    /// `None` without a target.
+    pub fn built_error(&self) -> Option<ErrorMetrics> {
+        self.window
+            .as_ref()
+            .and_then(|w| w.vs_target)
+            .or(self.vs_target)
+    }
+}
+
 /// The homogenized window of the built network around a control point.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WindowCheck {

@@ -12,19 +12,20 @@ use super::{
 };
 use crate::design_space::{Design, RangePolicy};
 use crate::fem::{FemOptions, Homogenizer};
+use crate::geom::distance::point_distance;
 use crate::grading::{
-    ChoiceCost, ChoiceWeights, ControlPoint, ControlPointCheck, Core, FailedSample, GradedLattice,
-    GradingOptions, GradingStats, PointOptions, SegmentSample, TransitionStats, Verification,
-    VerifyOptions, WindowCheck, choice_costs, choose_designs, grade, verify,
+    ChoiceCost, ChoiceWeights, ClosedLoop, ControlPoint, Core, FailedSample, GradedLattice,
+    GradingOptions, GradingStats, LoopOutcome, LoopTarget, PointOptions, SegmentSample,
+    TransitionStats, Verification, VerifyOptions, WindowCheck, choice_costs, choose_designs,
+    closest_pair, rooms, too_close_for_cells,
 };
 use crate::inverse::{
-    Candidate, LookupTable, NetworkProposer, Printability, Proposer, design_for_target_printable,
-    fe_errors, refine_where,
+    Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_printable,
 };
 use crate::learn::Models;
 use crate::manufacturing::{CellNeeds, PrintableWithin};
+use crate::mechanics::ErrorMetrics;
 use crate::mechanics::voigt_rows;
-use crate::mechanics::{ErrorMetrics, Stiffness};
 use crate::spec::{CellSize, ControlPointSpec, DesignMethod, GradedFill, Spec};
 
 /// One candidate of a control point, as reported.
@@ -253,7 +254,7 @@ fn design_points(
 /// Every point's candidates and the choice among them. Designs are first found without
 /// regard to the room between points; where the choice still leaves a neighbour pair whose
 /// cells do not fit between the points, those points are designed again with cells limited
-/// to their room ([`rooms`]) and the choice is repeated with both lists.
+/// to their room ([`crate::grading::rooms`]) and the choice is repeated with both lists.
 fn design_and_choose(
     spec: &Spec,
     fill: &GradedFill,
@@ -273,7 +274,7 @@ fn design_and_choose(
     if misfit.is_empty() || !matches!(spec.cell_size, CellSize::Auto) {
         return Ok((candidates, choice));
     }
-    let rooms = rooms(fill);
+    let rooms = rooms(&positions(fill), fill.transition_cells);
     for &i in &misfit {
         match design_points(spec, fill, proposer.as_deref(), &[i], &rooms, stage) {
             Ok(more) => merge_candidates(&mut candidates[i], more.into_iter().flatten()),
@@ -358,7 +359,7 @@ fn spacing_needed(
 ) -> Option<(usize, f64, f64)> {
     let cell = |c: &Candidate| Some(c.design.affine().ok()? * c.smallest_cell_size?);
     let p = &fill.points[i];
-    let apart = |j: usize| distance(fill.points[j].position, p.position);
+    let apart = |j: usize| point_distance(fill.points[j].position, p.position);
     let mut others: Vec<usize> = (0..fill.points.len()).filter(|&j| j != i).collect();
     others.sort_by(|&a, &b| apart(a).total_cmp(&apart(b)));
     for j in others {
@@ -393,30 +394,6 @@ fn merge_candidates(list: &mut Vec<Candidate>, more: impl IntoIterator<Item = Ca
             list.push(c);
         }
     }
-}
-
-/// The room every control point's cell has (see [`PrintableWithin::widest`]), mm: a cell at
-/// most `d / (transition_cells + 1)` across (its longest body diagonal), `d` the distance to
-/// the nearest other point, so that both points' cells and the transition fit between them.
-/// The diagonal exceeds the width along any segment, which leaves room for moving the points
-/// to cell centres that the fit rule of [`crate::grading::choose_designs`] asks for (a cube
-/// cell of diagonal `d/2` is `d/(2√3) < d/3` wide). Unlimited for a single point.
-fn rooms(fill: &GradedFill) -> Vec<f64> {
-    let points = &fill.points;
-    let spacing = (fill.transition_cells + 1) as f64;
-    points
-        .iter()
-        .enumerate()
-        .map(|(i, p)| {
-            points
-                .iter()
-                .enumerate()
-                .filter(|&(j, _)| j != i)
-                .map(|(_, q)| distance(q.position, p.position))
-                .fold(f64::INFINITY, f64::min)
-                / spacing
-        })
-        .collect()
 }
 
 /// A fixed design, FE-homogenized, as a candidate.
@@ -529,32 +506,27 @@ fn point_cell_sizes(
     Ok(sizes)
 }
 
-/// The distance between two points, mm.
-fn distance(a: [f64; 3], b: [f64; 3]) -> f64 {
-    (0..3).map(|k| (a[k] - b[k]).powi(2)).sum::<f64>().sqrt()
-}
-
 /// Two control points closer than the larger of their cell sizes cannot both have their cells:
 /// an error naming them and the distance needed.
 fn check_spacing(fill: &GradedFill, sizes: &[f64]) -> Result<(), BuildError> {
-    for (i, a) in fill.points.iter().enumerate() {
-        for (j, b) in fill.points[..i].iter().enumerate() {
-            let d = distance(a.position, b.position);
-            let h = sizes[i].max(sizes[j]);
-            if d < h {
-                return Err(BuildError::CellSizeIncompatible {
-                    cell_size: h,
-                    reason: format!(
-                        "control points {:?} and {:?} are {d:.3} mm apart, closer than one cell: \
-                         both cells cannot be reproduced; move them at least {h:.3} mm apart or \
-                         use a smaller cell_size",
-                        b.id, a.id
-                    ),
-                });
-            }
-        }
-    }
-    Ok(())
+    let Some(pair) = too_close_for_cells(&positions(fill), sizes) else {
+        return Ok(());
+    };
+    let (a, b) = (&fill.points[pair.later].id, &fill.points[pair.earlier].id);
+    let (d, h) = (pair.distance, pair.cell_size);
+    Err(BuildError::CellSizeIncompatible {
+        cell_size: h,
+        reason: format!(
+            "control points {b:?} and {a:?} are {d:.3} mm apart, closer than one cell: \
+             both cells cannot be reproduced; move them at least {h:.3} mm apart or \
+             use a smaller cell_size"
+        ),
+    })
+}
+
+/// The control points' positions, mm.
+fn positions(fill: &GradedFill) -> Vec<[f64; 3]> {
+    fill.points.iter().map(|p| p.position).collect()
 }
 
 /// Refuses the closest pair of control points when it is closer than
@@ -566,7 +538,7 @@ fn check_spacing(fill: &GradedFill, sizes: &[f64]) -> Result<(), BuildError> {
 /// density range bounds the cell from below. Takes O(n²) distance computations, no design.
 fn check_spacing_bound(spec: &Spec, fill: &GradedFill) -> Result<(), BuildError> {
     let needed = crate::manufacturing::smallest_cell_size_of_the_space(&spec.manufacturing);
-    let Some((i, j, distance)) = closest_pair(fill) else {
+    let Some((i, j, distance)) = closest_pair(&positions(fill)) else {
         return Ok(());
     };
     if distance >= needed {
@@ -582,129 +554,6 @@ fn check_spacing_bound(spec: &Spec, fill: &GradedFill) -> Result<(), BuildError>
         max_density: crate::design_space::DENSITY_RANGE.1,
         max_stretch: crate::design_space::STRETCH_RANGE.1,
     })
-}
-
-/// The closest pair of control points `(i, j, distance)` with `j < i` (the first in spec order
-/// among equals), `None` for fewer than two points.
-fn closest_pair(fill: &GradedFill) -> Option<(usize, usize, f64)> {
-    let mut best: Option<(usize, usize, f64)> = None;
-    for (i, a) in fill.points.iter().enumerate() {
-        for (j, b) in fill.points[..i].iter().enumerate() {
-            let d = distance(a.position, b.position);
-            if best.is_none_or(|(_, _, m)| d < m) {
-                best = Some((i, j, d));
-            }
-        }
-    }
-    best
-}
-
-/// Grades the designs at their cell sizes and verifies the result; adds the times taken to
-/// `timings`.
-fn grade_and_verify(
-    spec: &Spec,
-    fill: &GradedFill,
-    designs: &[Design],
-    sizes: &[f64],
-    timings: &mut Timings,
-) -> Result<(GradedLattice, Verification), BuildError> {
-    let t = Instant::now();
-    let points: Vec<ControlPoint> = fill
-        .points
-        .iter()
-        .zip(designs.iter().zip(sizes))
-        .map(|(p, (design, &h))| ControlPoint {
-            id: p.id.clone(),
-            position: p.position,
-            design: design.clone(),
-            cell_size: Some(h),
-        })
-        .collect();
-    let grading_options = GradingOptions {
-        neighbours: fill.neighbours,
-        weight: fill.weight,
-        min_strut_diameter: spec.manufacturing.min_strut_diameter,
-        core_cells: Some(fill.core_cells),
-        transition_cells: fill.transition_cells,
-        ..GradingOptions::default()
-    };
-    let largest = sizes.iter().copied().fold(0.0, f64::max);
-    let graded = grade(&points, largest, &spec.domain, &grading_options)?;
-    timings.grading += t.elapsed().as_secs_f64();
-    let t = Instant::now();
-    let targets: Vec<Stiffness> = fill.points.iter().map(|p| p.target.clone()).collect();
-    let verification = verify(
-        &graded,
-        &points,
-        Some(&targets),
-        &VerifyOptions {
-            material: spec.material,
-            fem: FemOptions::default(),
-            samples_per_segment: fill.samples_per_segment,
-        },
-    )?;
-    timings.verify += t.elapsed().as_secs_f64();
-    Ok((graded, verification))
-}
-
-/// The error that decides whether a point holds its tolerance: the window of the built
-/// network when one could be homogenized, else the cut-out cell (against the target).
-pub(super) fn built_error(check: &ControlPointCheck) -> Option<ErrorMetrics> {
-    check
-        .window
-        .as_ref()
-        .and_then(|w| w.vs_target)
-        .or(check.vs_target)
-}
-
-/// One closed-loop round: points that miss their tolerance get their continuous design
-/// parameters refined against the FE model of what is built there (the core reproduces the
-/// design cell for cell, so that model is the design's periodic cell), printable at the
-/// point's cell size. Returns whether any design changed.
-fn correct(
-    spec: &Spec,
-    fill: &GradedFill,
-    verification: &Verification,
-    designs: &mut [Design],
-    sizes: &[f64],
-    corrections: &mut [usize],
-) -> bool {
-    let mut changed = false;
-    let mut fem = Homogenizer::new(FemOptions::default());
-    let room = rooms(fill);
-    for (i, (p, check)) in fill.points.iter().zip(&verification.points).enumerate() {
-        let (Some(tolerance), Some(error)) = (p.tolerance, built_error(check)) else {
-            continue;
-        };
-        if p.design.is_some() || error.rel_frobenius <= tolerance {
-            continue;
-        }
-        let printable = PrintableWithin {
-            largest: sizes[i] * (1.0 + 1e-9),
-            limits: &spec.manufacturing,
-            widest: room[i],
-        };
-        let accept = |d: &Design| printable.smallest_cell_size(d).is_some();
-        let better = refine_where(
-            &designs[i],
-            &p.target,
-            &spec.material,
-            &mut fem,
-            2 * fill.design.refine_evaluations.max(1),
-            &accept,
-        );
-        // Kept only if the design itself improves (what is built at a point with a core is
-        // the design; without a core the blend, not the design, is what misses).
-        let before = fe_errors(&designs[i], &p.target, &spec.material, &mut fem)
-            .map_or(f64::INFINITY, |(m, _)| m.rel_frobenius);
-        let after = fe_errors(&better, &p.target, &spec.material, &mut fem);
-        if after.is_some_and(|(m, _)| m.rel_frobenius < before - 1e-4) {
-            designs[i] = better;
-            corrections[i] += 1;
-            changed = true;
-        }
-    }
-    changed
 }
 
 /// Designs, chooses, sizes, grades, verifies and corrects.
@@ -737,12 +586,16 @@ pub(super) fn prepare(
     let sizes = point_cell_sizes(spec, fill, &designs)?;
 
     stage("grading");
-    let Corrected {
+    let LoopOutcome {
         graded,
         verification,
         corrections,
         rounds,
-    } = closed_loop(spec, fill, &mut designs, &sizes, timings, stage)?;
+        grading_seconds,
+        verify_seconds,
+    } = closed_loop(spec, fill, &mut designs, &sizes, stage)?;
+    timings.grading += grading_seconds;
+    timings.verify += verify_seconds;
     grading_warnings(&graded, &verification, spec, warnings);
     let reports = point_reports(
         spec,
@@ -771,42 +624,61 @@ pub(super) fn prepare(
     ))
 }
 
-/// The graded lattice after the closed loop, with its verification.
-struct Corrected {
-    graded: GradedLattice,
-    verification: Verification,
-    /// Corrections per point.
-    corrections: Vec<usize>,
-    /// Rounds run (regradings after corrections).
-    rounds: usize,
-}
-
-/// Grades and verifies, then corrects the designs of points that miss their tolerance and
-/// grades again, at most `fill.max_corrections` rounds.
+/// Grades the designs at their cell sizes, verifies the result and corrects the points that
+/// miss their tolerance ([`ClosedLoop`]); the corrected designs are left in `designs`.
 fn closed_loop(
     spec: &Spec,
     fill: &GradedFill,
     designs: &mut [Design],
     sizes: &[f64],
-    timings: &mut Timings,
     stage: &dyn Fn(&str),
-) -> Result<Corrected, BuildError> {
-    let (mut graded, mut verification) = grade_and_verify(spec, fill, designs, sizes, timings)?;
-    let mut corrections = vec![0usize; designs.len()];
-    let mut rounds = 0;
-    while rounds < fill.max_corrections
-        && correct(spec, fill, &verification, designs, sizes, &mut corrections)
-    {
-        rounds += 1;
-        stage(&format!("correction {rounds}"));
-        (graded, verification) = grade_and_verify(spec, fill, designs, sizes, timings)?;
+) -> Result<LoopOutcome, BuildError> {
+    let mut points: Vec<ControlPoint> = fill
+        .points
+        .iter()
+        .zip(designs.iter().zip(sizes))
+        .map(|(p, (design, &h))| ControlPoint {
+            id: p.id.clone(),
+            position: p.position,
+            design: design.clone(),
+            cell_size: Some(h),
+        })
+        .collect();
+    let targets: Vec<LoopTarget> = fill
+        .points
+        .iter()
+        .map(|p| LoopTarget {
+            target: p.target.clone(),
+            tolerance: p.tolerance,
+            pinned: p.design.is_some(),
+        })
+        .collect();
+    let closed_loop = ClosedLoop {
+        domain: &spec.domain,
+        limits: &spec.manufacturing,
+        grading: GradingOptions {
+            neighbours: fill.neighbours,
+            weight: fill.weight,
+            min_strut_diameter: spec.manufacturing.min_strut_diameter,
+            core_cells: Some(fill.core_cells),
+            transition_cells: fill.transition_cells,
+            ..GradingOptions::default()
+        },
+        verify: VerifyOptions {
+            material: spec.material,
+            fem: FemOptions::default(),
+            samples_per_segment: fill.samples_per_segment,
+        },
+        evaluations: 2 * fill.design.refine_evaluations.max(1),
+        max_rounds: fill.max_corrections,
+    };
+    let outcome = closed_loop.run(&mut points, &targets, &|n| {
+        stage(&format!("correction {n}"))
+    })?;
+    for (design, point) in designs.iter_mut().zip(points) {
+        *design = point.design;
     }
-    Ok(Corrected {
-        graded,
-        verification,
-        corrections,
-        rounds,
-    })
+    Ok(outcome)
 }
 
 /// The graded part of the report (`reports`: the control points').
@@ -956,7 +828,7 @@ fn point_reports(
         let graded_vs_target = check
             .vs_target
             .unwrap_or_else(|| ErrorMetrics::between(&p.target, &check.graded_stiffness));
-        let built = built_error(check).unwrap_or(graded_vs_target);
+        let built = check.built_error().unwrap_or(graded_vs_target);
         let within = p.tolerance.map(|t| built.rel_frobenius <= t);
         if within == Some(false) {
             warnings.push(format!(
