@@ -399,3 +399,39 @@ fn regression_issue_23_crowded_points_are_refused_before_design() {
         !dir.join("output").exists() || std::fs::read_dir(dir.join("output")).unwrap().count() == 0
     );
 }
+
+#[test]
+fn a_design_whose_transition_folds_is_weighed_by_its_built_error_and_chosen_again() {
+    let dir = temp_dir("folding-transition");
+    let spec = fixture("specs/folding_transition.yaml");
+    let out = trussforge(&["build", spec.to_str().unwrap()], &dir);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The fold was seen (the first choice lost p1's core) and said.
+    let err = stderr(&out);
+    assert!(
+        err.contains("p1\": the transition from its design folded the scaffold and cost its core"),
+        "{err}"
+    );
+    let folder = dir.join("output").join("folding-transition");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();
+    for p in report["graded"]["control_points"].as_array().unwrap() {
+        let id = p["id"].as_str().unwrap();
+        // What is built is FE-homogenized (the window of the written network, else the cut-out
+        // cell) and holds the point's tolerance, against the target itself.
+        let built = p["window"]["vs_target"]["rel_frobenius"]
+            .as_f64()
+            .or(p["graded_vs_target"]["rel_frobenius"].as_f64())
+            .unwrap();
+        assert!(built <= 0.1, "{id}: built error {built}");
+        assert_eq!(p["within_tolerance"], true, "{id}");
+        // The design built is the chosen candidate's, refined or not.
+        let chosen = p["chosen"].as_u64().unwrap() as usize;
+        assert!(chosen < p["candidates"].as_array().unwrap().len(), "{id}");
+    }
+    // p1 no longer has its most accurate candidate, the one that folded.
+    let p1 = &report["graded"]["control_points"][1];
+    let fe = |k: usize| p1["candidates"][k]["fe"]["rel_frobenius"].as_f64().unwrap();
+    let chosen = p1["chosen"].as_u64().unwrap() as usize;
+    assert!(fe(chosen) > fe(0), "p1 kept the folding design");
+}

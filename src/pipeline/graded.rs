@@ -2,6 +2,7 @@
 //! compatible design per point, the cell size, grading, and the FE verification of the graded
 //! cells at the control points.
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use serde::Serialize;
@@ -15,9 +16,9 @@ use crate::fem::{FemOptions, Homogenizer};
 use crate::geom::distance::point_distance;
 use crate::grading::{
     ChoiceCost, ChoiceWeights, ClosedLoop, ControlPoint, Core, FailedSample, GradedLattice,
-    GradingOptions, GradingStats, LoopOutcome, LoopTarget, PointOptions, SegmentSample,
-    TransitionStats, Verification, VerifyOptions, WindowCheck, choice_costs, choose_designs,
-    closest_pair, rooms, too_close_for_cells,
+    GradingNote, GradingOptions, GradingStats, LoopOutcome, LoopTarget, PointOptions,
+    SegmentSample, TransitionStats, Verification, VerifyOptions, WindowCheck, choice_costs,
+    choose_designs, closest_pair, rooms, too_close_for_cells,
 };
 use crate::inverse::{
     Candidate, LookupTable, NetworkProposer, Proposer, design_for_target_printable,
@@ -265,7 +266,7 @@ fn design_and_choose(
     let all: Vec<usize> = (0..fill.points.len()).collect();
     let unlimited = vec![f64::INFINITY; all.len()];
     let mut candidates = design_points(spec, fill, proposer.as_deref(), &all, &unlimited, stage)?;
-    let mut choice = choose(spec, fill, &candidates);
+    let mut choice = choose(spec, fill, &candidates, &AsBuilt::new());
     let misfit: Vec<usize> = all
         .iter()
         .copied()
@@ -285,7 +286,7 @@ fn design_and_choose(
             )),
         }
     }
-    choice = choose(spec, fill, &candidates);
+    choice = choose(spec, fill, &candidates, &AsBuilt::new());
     Ok((candidates, choice))
 }
 
@@ -412,26 +413,43 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
     })
 }
 
+/// Built errors (relative Frobenius, vs target) of candidates that were graded and lost their
+/// core, keyed by (point, candidate) index.
+type AsBuilt = BTreeMap<(usize, usize), f64>;
+
 /// The designs chosen per point, with the options they were chosen from and the trade-off.
+#[derive(Debug, Clone, PartialEq)]
 struct Choice {
     chosen: Vec<usize>,
     costs: Vec<ChoiceCost>,
 }
 
-/// Chooses one candidate per point, weighing accuracy, cell size and neighbours.
-fn choose(spec: &Spec, fill: &GradedFill, candidates: &[Vec<Candidate>]) -> Choice {
+/// Chooses one candidate per point, weighing accuracy, cell size and neighbours. A candidate
+/// already graded whose built error was worse than its design's (`as_built`, keyed by point
+/// and candidate index) is weighed by that error.
+fn choose(
+    spec: &Spec,
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    as_built: &AsBuilt,
+) -> Choice {
     let sized = matches!(spec.cell_size, CellSize::Auto);
     let options: Vec<PointOptions> = fill
         .points
         .iter()
         .zip(candidates)
-        .map(|(p, list)| PointOptions {
+        .enumerate()
+        .map(|(i, (p, list))| PointOptions {
             position: p.position,
             weight: p.weight,
             tolerance: p.tolerance,
             candidates: list
                 .iter()
-                .map(|c| (c.design.clone(), c.fe.rel_frobenius))
+                .enumerate()
+                .map(|(k, c)| {
+                    let built = as_built.get(&(i, k)).copied().unwrap_or(0.0);
+                    (c.design.clone(), c.fe.rel_frobenius.max(built))
+                })
                 .collect(),
             cell_sizes: if sized {
                 list.iter()
@@ -580,22 +598,20 @@ pub(super) fn prepare(
         stage(&format!("warning: {note}"));
         warnings.push(note);
     }
-    let mut designs: Vec<Design> = (0..fill.points.len())
-        .map(|i| candidates[i][choice.chosen[i]].design.clone())
-        .collect();
-    let sizes = point_cell_sizes(spec, fill, &designs)?;
-
     stage("grading");
-    let LoopOutcome {
-        graded,
-        verification,
-        corrections,
-        rounds,
-        grading_seconds,
-        verify_seconds,
-    } = closed_loop(spec, fill, &mut designs, &sizes, stage)?;
-    timings.grading += grading_seconds;
-    timings.verify += verify_seconds;
+    let Attempt {
+        choice,
+        designs,
+        sizes,
+        outcome:
+            LoopOutcome {
+                graded,
+                verification,
+                corrections,
+                rounds,
+                ..
+            },
+    } = grade_choices(spec, fill, &candidates, choice, timings, warnings, stage)?;
     grading_warnings(&graded, &verification, spec, warnings);
     let reports = point_reports(
         spec,
@@ -622,6 +638,128 @@ pub(super) fn prepare(
         },
         report,
     ))
+}
+
+/// Choices graded again at most after a chosen design lost its core to a folding transition.
+const MAX_REGRADES: usize = 2;
+
+/// One choice graded: the designs (after corrections), cell sizes and the closed loop's outcome.
+struct Attempt {
+    choice: Choice,
+    designs: Vec<Design>,
+    sizes: Vec<f64>,
+    outcome: LoopOutcome,
+}
+
+/// Grades `choice`; where a point then misses its tolerance because its core was removed (the
+/// transition to a neighbour folded the scaffold, which the choice cannot foresee), that design
+/// is weighed by its built error and the points are chosen and graded again, at most
+/// [`MAX_REGRADES`] times. Keeps the attempt with the most points within tolerance (then the
+/// smallest sum of built errors), the first among equals.
+fn grade_choices(
+    spec: &Spec,
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    choice: Choice,
+    timings: &mut Timings,
+    warnings: &mut Vec<String>,
+    stage: &dyn Fn(&str),
+) -> Result<Attempt, BuildError> {
+    let mut best = grade_choice(spec, fill, candidates, choice, timings, stage)?;
+    let mut last_lost = folded_misses(fill, &best);
+    let mut last_choice = best.choice.clone();
+    let mut as_built = AsBuilt::new();
+    for _ in 0..MAX_REGRADES {
+        if last_lost.is_empty() {
+            break;
+        }
+        for &(i, error) in &last_lost {
+            as_built.insert((i, last_choice.chosen[i]), error);
+        }
+        let next = choose(spec, fill, candidates, &as_built);
+        if next.chosen == last_choice.chosen {
+            break;
+        }
+        for &(i, error) in &last_lost {
+            let note = format!(
+                "control point {:?}: the transition from its design folded the scaffold and cost \
+                 its core (built error {error:.3}); its neighbourhood is chosen and graded again",
+                fill.points[i].id
+            );
+            stage(&format!("warning: {note}"));
+            warnings.push(note);
+        }
+        last_choice = next.clone();
+        let Ok(attempt) = grade_choice(spec, fill, candidates, next, timings, stage) else {
+            break;
+        };
+        last_lost = folded_misses(fill, &attempt);
+        if score(fill, &attempt) > score(fill, &best) {
+            best = attempt;
+        }
+    }
+    Ok(best)
+}
+
+/// Grades, verifies and corrects one choice.
+fn grade_choice(
+    spec: &Spec,
+    fill: &GradedFill,
+    candidates: &[Vec<Candidate>],
+    choice: Choice,
+    timings: &mut Timings,
+    stage: &dyn Fn(&str),
+) -> Result<Attempt, BuildError> {
+    let mut designs: Vec<Design> = (0..fill.points.len())
+        .map(|i| candidates[i][choice.chosen[i]].design.clone())
+        .collect();
+    let sizes = point_cell_sizes(spec, fill, &designs)?;
+    let outcome = closed_loop(spec, fill, &mut designs, &sizes, stage)?;
+    timings.grading += outcome.grading_seconds;
+    timings.verify += outcome.verify_seconds;
+    Ok(Attempt {
+        choice,
+        designs,
+        sizes,
+        outcome,
+    })
+}
+
+/// The points (index, built error) that miss their tolerance without the core grading removed
+/// because their transition folded.
+fn folded_misses(fill: &GradedFill, attempt: &Attempt) -> Vec<(usize, f64)> {
+    let removed = |id: &str| {
+        attempt
+            .outcome
+            .graded
+            .notes
+            .iter()
+            .any(|n| matches!(n, GradingNote::CoreRemoved { id: lost } if lost == id))
+    };
+    fill.points
+        .iter()
+        .zip(&attempt.outcome.verification.points)
+        .enumerate()
+        .filter_map(|(i, (p, check))| {
+            let error = check.built_error()?.rel_frobenius;
+            let missed = p.design.is_none() && p.tolerance.is_some_and(|t| error > t);
+            (missed && removed(&p.id)).then_some((i, error))
+        })
+        .collect()
+}
+
+/// How good an attempt is: points within tolerance, then the negated sum of built errors.
+fn score(fill: &GradedFill, attempt: &Attempt) -> (usize, f64) {
+    let mut within = 0;
+    let mut sum = 0.0;
+    for (p, check) in fill.points.iter().zip(&attempt.outcome.verification.points) {
+        let Some(error) = check.built_error().map(|m| m.rel_frobenius) else {
+            continue;
+        };
+        within += usize::from(p.tolerance.is_none_or(|t| error <= t));
+        sum += error;
+    }
+    (within, -sum)
 }
 
 /// Grades the designs at their cell sizes, verifies the result and corrects the points that
