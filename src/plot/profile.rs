@@ -2,7 +2,10 @@
 //! the apparent modulus of slabs of a simulated part and the modulus its targets predict.
 //! Markers at the samples; a legend below the title.
 
-use super::scene::{Anchor, Item, Pen, Rgb, Scene, TextSize, nice_step, tick_label};
+use super::scene::{
+    Anchor, Frame, Item, Pen, Rgb, Scene, TextSize, axes_with_unit, axis_top, nice_step,
+    tick_label, value_grid,
+};
 
 const WIDTH: f64 = 900.0;
 const HEIGHT: f64 = 480.0;
@@ -52,7 +55,7 @@ pub(crate) fn scene(title: &str, x_label: &str, curves: &[ProfileCurve]) -> Scen
     let (_, y_max) = range(curves.iter().flat_map(|c| c.points.iter().map(|p| p.1)));
     let y_max = y_max.max(1e-9);
     let (step, decimals) = nice_step(y_max / 4.0);
-    let y_top = step * (y_max / step * (1.0 - 1e-9)).ceil().max(1.0);
+    let y_top = axis_top(y_max, step);
     let (x0, x1, y0, y1) = (LEFT, WIDTH - RIGHT, HEIGHT - BOTTOM, TOP);
     let px = |x: f64, y: f64| {
         [
@@ -60,7 +63,12 @@ pub(crate) fn scene(title: &str, x_label: &str, curves: &[ProfileCurve]) -> Scen
             y0 - (y0 - y1) * y / y_top,
         ]
     };
-    grid(&mut items, (x0, x1, y0, y1), (step, decimals, y_top), &px);
+    grid(
+        &mut items,
+        Frame { x0, x1, y0, y1 },
+        (step, decimals, y_top),
+        &px,
+    );
     let (x_step, x_dec) = nice_step((x_hi - x_lo) / 5.0);
     let mut t = (x_lo / x_step).ceil() * x_step;
     while t <= x_hi * (1.0 + 1e-12) + 1e-12 {
@@ -92,40 +100,13 @@ pub(crate) fn scene(title: &str, x_label: &str, curves: &[ProfileCurve]) -> Scen
 /// Horizontal grid lines with their GPa labels and the two axes.
 fn grid(
     items: &mut Vec<Item>,
-    (x0, x1, y0, y1): (f64, f64, f64, f64),
-    (step, decimals, y_top): (f64, usize, f64),
+    frame: Frame,
+    ticks: (f64, usize, f64),
     px: &impl Fn(f64, f64) -> [f64; 2],
 ) {
     items.push(Item::Group("grid"));
-    let mut v = 0.0;
-    while v <= y_top * (1.0 + 1e-9) {
-        let y = px(0.0, v)[1];
-        items.push(Item::Polyline {
-            points: vec![[x0, y], [x1, y]],
-            closed: false,
-            pen: Pen::solid(Rgb::LIGHT_GREY, 1.0),
-        });
-        items.push(Item::Text {
-            at: [x0 - 6.0, y + 4.0],
-            size: TextSize::Small,
-            anchor: Anchor::End,
-            colour: Rgb::BLACK,
-            text: tick_label(v, decimals),
-        });
-        v += step;
-    }
-    items.push(Item::Polyline {
-        points: vec![[x0, y1], [x0, y0], [x1, y0]],
-        closed: false,
-        pen: Pen::solid(Rgb::BLACK, 1.0),
-    });
-    items.push(Item::Text {
-        at: [x0 - 60.0, (y0 + y1) / 2.0],
-        size: TextSize::Small,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: "GPa".into(),
-    });
+    value_grid(items, frame, ticks, &|v| px(0.0, v)[1]);
+    axes_with_unit(items, frame, "GPa", 60.0);
     items.push(Item::EndGroup);
 }
 

@@ -383,6 +383,65 @@ pub(crate) fn nice_step(raw: f64) -> (f64, usize) {
     (mantissa * 10f64.powi(exp), decimals)
 }
 
+/// The top of a value axis: the smallest multiple of `step` (at least one) not below `max`.
+pub(crate) fn axis_top(max: f64, step: f64) -> f64 {
+    step * (max / step * (1.0 - 1e-9)).ceil().max(1.0)
+}
+
+/// A plot frame in picture coordinates: `x0..x1` left to right, `y0` the bottom, `y1` the top.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Frame {
+    pub x0: f64,
+    pub x1: f64,
+    pub y0: f64,
+    pub y1: f64,
+}
+
+/// Horizontal grid lines from 0 to `top` every `step`, each labelled left of the frame with
+/// `decimals` decimals; `y_of` maps a value to its picture `y`.
+pub(crate) fn value_grid(
+    items: &mut Vec<Item>,
+    frame: Frame,
+    (step, decimals, top): (f64, usize, f64),
+    y_of: &impl Fn(f64) -> f64,
+) {
+    let mut v = 0.0;
+    while v <= top * (1.0 + 1e-9) {
+        let y = y_of(v);
+        items.push(Item::Polyline {
+            points: vec![[frame.x0, y], [frame.x1, y]],
+            closed: false,
+            pen: Pen::solid(Rgb::LIGHT_GREY, 1.0),
+        });
+        items.push(Item::Text {
+            at: [frame.x0 - 6.0, y + 4.0],
+            size: TextSize::Small,
+            anchor: Anchor::End,
+            colour: Rgb::BLACK,
+            text: tick_label(v, decimals),
+        });
+        v += step;
+    }
+}
+
+/// The left and bottom axes of `frame` and the value axis's `unit`, centred `unit_offset` left
+/// of it.
+pub(crate) fn axes_with_unit(items: &mut Vec<Item>, frame: Frame, unit: &str, unit_offset: f64) {
+    let Frame { x0, x1, y0, y1 } = frame;
+    items.push(Item::Polyline {
+        points: vec![[x0, y1], [x0, y0], [x1, y0]],
+        closed: false,
+        pen: Pen::solid(Rgb::BLACK, 1.0),
+    });
+    items.push(Item::Text {
+        at: [x0 - unit_offset, (y0 + y1) / 2.0],
+        size: TextSize::Small,
+        anchor: Anchor::Middle,
+        colour: Rgb::BLACK,
+        text: unit.into(),
+    });
+}
+
 /// Prints `v` with `decimals` decimals, never `-0`.
 pub(crate) fn tick_label(v: f64, decimals: usize) -> String {
     let s = format!("{v:.decimals$}");

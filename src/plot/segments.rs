@@ -4,7 +4,10 @@
 //! Flat stretches near t = 0 and t = 1 are the points' cores, the slope between them the
 //! transition.
 
-use super::scene::{Anchor, Item, Pen, Rgb, Scene, TextSize, nice_step, tick_label};
+use super::scene::{
+    Anchor, Frame, Item, Pen, Rgb, Scene, TextSize, axes_with_unit, axis_top, nice_step,
+    tick_label, value_grid,
+};
 use crate::mechanics::Stiffness;
 
 /// Most panels drawn; later segments are left out (the report has them all).
@@ -74,7 +77,7 @@ fn panel(items: &mut Vec<Item>, seg: &SegmentCurve, top: f64, e_gpa: f64) {
         .collect();
     let e_max = values.iter().flatten().copied().fold(0.0, f64::max);
     let (step, decimals) = nice_step(if e_max > 0.0 { e_max / 3.0 } else { 1.0 });
-    let y_max = step * ((e_max / step) * (1.0 - 1e-9)).ceil().max(1.0);
+    let y_max = axis_top(e_max, step);
     let px = |t: f64, e: f64| [x0 + (x1 - x0) * t, y0 - (y0 - y1) * e / y_max];
     items.push(Item::Text {
         at: [x0, top - 8.0],
@@ -83,24 +86,9 @@ fn panel(items: &mut Vec<Item>, seg: &SegmentCurve, top: f64, e_gpa: f64) {
         colour: Rgb::BLACK,
         text: seg.label.clone(),
     });
+    let frame = Frame { x0, x1, y0, y1 };
     items.push(Item::Group("grid"));
-    let mut v = 0.0;
-    while v <= y_max * (1.0 + 1e-9) {
-        let y = px(0.0, v)[1];
-        items.push(Item::Polyline {
-            points: vec![[x0, y], [x1, y]],
-            closed: false,
-            pen: Pen::solid(Rgb::LIGHT_GREY, 1.0),
-        });
-        items.push(Item::Text {
-            at: [x0 - 6.0, y + 4.0],
-            size: TextSize::Small,
-            anchor: Anchor::End,
-            colour: Rgb::BLACK,
-            text: tick_label(v, decimals),
-        });
-        v += step;
-    }
+    value_grid(items, frame, (step, decimals, y_max), &|v| px(0.0, v)[1]);
     for t in [0.0, 0.25, 0.5, 0.75, 1.0] {
         items.push(Item::Text {
             at: [px(t, 0.0)[0], y0 + 16.0],
@@ -110,18 +98,7 @@ fn panel(items: &mut Vec<Item>, seg: &SegmentCurve, top: f64, e_gpa: f64) {
             text: tick_label(t, 2),
         });
     }
-    items.push(Item::Polyline {
-        points: vec![[x0, y1], [x0, y0], [x1, y0]],
-        closed: false,
-        pen: Pen::solid(Rgb::BLACK, 1.0),
-    });
-    items.push(Item::Text {
-        at: [x0 - 56.0, (y0 + y1) / 2.0],
-        size: TextSize::Small,
-        anchor: Anchor::Middle,
-        colour: Rgb::BLACK,
-        text: "GPa".into(),
-    });
+    axes_with_unit(items, frame, "GPa", 56.0);
     items.push(Item::EndGroup);
     panel_curves(items, seg, &values, &px, x1, y1);
 }
