@@ -208,6 +208,9 @@ pub enum PatchFailure {
     ExplicitPartRefused,
     /// The patch kept growing for the allowed number of rounds.
     DidNotSettle,
+    /// The patch's implicit mesh alone would exceed the triangle budget
+    /// (`MeshSettings::max_triangles`, from `outputs.max_file_mb`).
+    OverBudget,
     /// The implicit mesher refused the patch (grid too large).
     NotContoured,
     /// A cut face of the patch is not bounded by a simple loop.
@@ -226,6 +229,9 @@ impl std::fmt::Display for PatchFailure {
             Self::TooLarge => "the refused neighbourhoods take more than a quarter of the nodes",
             Self::ExplicitPartRefused => "the explicit part kept being refused",
             Self::DidNotSettle => "the patch did not settle",
+            Self::OverBudget => {
+                "its implicit mesh alone would exceed the triangle budget of outputs.max_file_mb"
+            }
             Self::NotContoured => "the implicit patch could not be contoured",
             Self::CutNotSimpleLoop => "a cut face of the patch is not bounded by a simple loop",
             Self::HoleOffCuts => "the patch has a hole off its cuts",

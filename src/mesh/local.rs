@@ -38,7 +38,7 @@ use serde::Serialize;
 use super::hub::PatchFailure;
 use super::hub::{self, Blame, ExplicitFailure, HubStats, Layout, RHO_MAX_FACTOR};
 use super::sdf::RoundCone;
-use super::{TriMesh, check_topology};
+use super::{MeshError, MeshSettings, TriMesh, check_topology};
 use crate::geom::boxes::BoxTree;
 use crate::geom::distance::segment_distance;
 use crate::network::{NodeId, Strut, StrutNetwork};
@@ -239,17 +239,18 @@ impl<'a> Context<'a> {
 
 /// Meshes `net` explicitly except around the nodes `blames` names, which are meshed
 /// implicitly (grid spacing `resolution` × the smallest strut radius in the patch, at most
-/// `max_cells` cells) and stitched in (see the module docs). Returns the mesh, the explicit
-/// hubs' statistics and what the fallback did.
+/// `settings.max_cells` cells and `settings.max_triangles` triangles) and stitched in (see the
+/// module docs). Returns the mesh, the explicit hubs' statistics and what the fallback did.
 ///
 /// # Errors
-/// [`ExplicitFailure::Patch`] when the patch does not settle, takes too many nodes, or its
+/// [`ExplicitFailure::Patch`] when the patch does not settle, takes too many nodes or
+/// triangles (checked before contouring, and while contouring so memory stays bounded), or its
 /// stitching fails; the caller then meshes the whole network implicitly.
 pub(super) fn mesh_local(
     net: &StrutNetwork,
     n: usize,
     resolution: f64,
-    max_cells: u64,
+    settings: &MeshSettings,
     blames: Vec<Blame>,
 ) -> Result<(TriMesh, HubStats, LocalStats), ExplicitFailure> {
     let nn = net.nodes().len();
@@ -269,13 +270,32 @@ pub(super) fn mesh_local(
         if let Some(r) = cx.smallest_patch_radius(&patch.member) {
             cx.h = resolution * r;
         }
-        if let Some(done) = patch_round(&cx, &mut patch, &mut shifts, n, max_cells)? {
+        check_budget(&cx, &patch.member, settings.max_triangles)?;
+        if let Some(done) = patch_round(&cx, &mut patch, &mut shifts, n, settings)? {
             return Ok(done);
         }
     }
     Err(ExplicitFailure::Patch {
         nodes: patch.member.iter().filter(|m| **m).count(),
         why: PatchFailure::DidNotSettle,
+    })
+}
+
+/// Refuses the patch, before it is contoured, when its implicit mesh alone would have more
+/// than `max_triangles` triangles: an underestimate that counts only the struts wholly in the
+/// patch (the patch only grows, so no later round could fit). Contouring such a patch would
+/// take the memory and time of the mesh it cannot write.
+fn check_budget(cx: &Context, member: &[bool], max_triangles: u64) -> Result<(), ExplicitFailure> {
+    let inside = cx
+        .struts
+        .iter()
+        .filter(|s| member[s.a.index()] && member[s.b.index()]);
+    if super::implicit_triangles(cx.nodes, inside, cx.h) <= max_triangles {
+        return Ok(());
+    }
+    Err(ExplicitFailure::Patch {
+        nodes: member.iter().filter(|m| **m).count(),
+        why: PatchFailure::OverBudget,
     })
 }
 
@@ -290,7 +310,7 @@ fn patch_round(
     patch: &mut Patch,
     shifts: &mut HashMap<usize, usize>,
     n: usize,
-    max_cells: u64,
+    settings: &MeshSettings,
 ) -> Result<Option<(TriMesh, HubStats, LocalStats)>, ExplicitFailure> {
     let nn = cx.nodes.len();
     let size = patch.member.iter().filter(|m| **m).count();
@@ -313,15 +333,7 @@ fn patch_round(
     let (sub, open, explicit_struts) = explicit_part(cx, &patch.member, &cuts);
     match hub::mesh_explicit_open(&sub, n, &open) {
         Ok((mesh, hubs)) => {
-            let stitched = stitch(
-                cx,
-                &patch.member,
-                &cuts,
-                mesh,
-                explicit_struts,
-                n,
-                max_cells,
-            );
+            let stitched = stitch(cx, &patch.member, &cuts, mesh, explicit_struts, n, settings);
             let (mesh, mut stats) = match stitched {
                 Ok(done) => done,
                 Err(Stitch::Failed(e)) => return Err(e),
@@ -571,7 +583,7 @@ fn stitch(
     explicit: TriMesh,
     explicit_struts: usize,
     n: usize,
-    max_cells: u64,
+    settings: &MeshSettings,
 ) -> Result<(TriMesh, LocalStats), Stitch> {
     let fail = |why: PatchFailure| {
         Stitch::Failed(ExplicitFailure::Patch {
@@ -580,8 +592,13 @@ fn stitch(
         })
     };
     let cones = patch_cones(cx, member, cuts);
-    let patch = super::contour_cones(&cones, cx.h, max_cells)
-        .map_err(|_| fail(PatchFailure::NotContoured))?;
+    let patch = super::contour_cones(&cones, cx.h, settings.max_cells, settings.max_triangles)
+        .map_err(|e| {
+            fail(match e {
+                MeshError::TooManyTriangles { .. } => PatchFailure::OverBudget,
+                _ => PatchFailure::NotContoured,
+            })
+        })?;
     let (pv, pt) = (patch.vertices(), patch.triangles());
     let on_cut = cut_of_vertices(cx, cuts, pv);
     let kept: Vec<[u32; 3]> = pt

@@ -112,11 +112,12 @@ mod hull;
 mod local;
 mod sdf;
 
+use nalgebra::Point3;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::network::StrutNetwork;
+use crate::network::{Strut, StrutNetwork};
 
 pub use crate::surface::{
     MAX_STL_BYTES, MeshReport, SurfaceError, TriMesh, check, check_stl_file, check_topology,
@@ -377,16 +378,23 @@ const IMPLICIT_TRIANGLES_PER_CELL_AREA: f64 = 6.0;
 /// surface area `Σ π (r_a + r_b) L` and the grid spacing (a slight underestimate of the
 /// measured counts; no grid is built).
 pub fn estimate_implicit_triangles(net: &StrutNetwork, settings: &MeshSettings) -> u64 {
-    let nodes = net.nodes();
-    let area: f64 = net
-        .struts()
-        .iter()
+    implicit_triangles(net.nodes(), net.struts().iter(), settings.spacing(net))
+}
+
+/// The implicit mesher's triangle count for the struts `struts` (of nodes `nodes`, mm) on a
+/// grid of spacing `h` mm, from their lateral surface area `Σ π (r_a + r_b) L`: a slight
+/// underestimate (see [`estimate_implicit_triangles`]).
+pub(super) fn implicit_triangles<'a>(
+    nodes: &[Point3<f64>],
+    struts: impl Iterator<Item = &'a Strut>,
+    h: f64,
+) -> u64 {
+    let area: f64 = struts
         .map(|s| {
             let l = (nodes[s.b.index()] - nodes[s.a.index()]).norm();
             std::f64::consts::PI * (s.radius_a + s.radius_b) * l
         })
         .sum();
-    let h = settings.spacing(net);
     let t = IMPLICIT_TRIANGLES_PER_CELL_AREA * area / (h * h);
     if t.is_finite() { t as u64 } else { u64::MAX }
 }
@@ -420,7 +428,7 @@ fn explicit_checked(
         // Under Auto, only the refused neighbourhoods go implicit.
         Err(blames) if settings.method == MeshMethod::Auto => {
             let resolution = settings.resolution.min(local::MAX_PATCH_RESOLUTION);
-            match local::mesh_local(&net, n, resolution, settings.max_cells, blames) {
+            match local::mesh_local(&net, n, resolution, settings, blames) {
                 Ok((mesh, hubs, stats)) => (mesh, hubs, Some(stats)),
                 Err(e) => return Ok(Err(e)),
             }
@@ -501,15 +509,21 @@ fn contour_network(net: &StrutNetwork, settings: &MeshSettings) -> Result<TriMes
             )
         })
         .collect();
-    contour_cones(&cones, settings.spacing(net), settings.max_cells)
+    contour_cones(&cones, settings.spacing(net), settings.max_cells, u64::MAX)
 }
 
+/// Blocks contoured in parallel between two checks of the triangle budget.
+const CONTOUR_CHUNK_BLOCKS: usize = 512;
+
 /// Contours the union of `cones` on a grid of spacing `h` mm (no check), refusing grids of
-/// more than `max_cells` cells.
+/// more than `max_cells` cells and stopping as soon as the triangles made exceed
+/// `max_triangles` ([`MeshError::TooManyTriangles`], `estimated` the count reached), so its
+/// memory stays bounded by the budget.
 pub(super) fn contour_cones(
     cones: &[sdf::RoundCone],
     h: f64,
     max_cells: u64,
+    max_triangles: u64,
 ) -> Result<TriMesh, MeshError> {
     let mut lo = nalgebra::Point3::from([f64::INFINITY; 3]);
     let mut hi = nalgebra::Point3::from([f64::NEG_INFINITY; 3]);
@@ -554,10 +568,23 @@ pub(super) fn contour_cones(
         });
     }
     let tables = contour::Tables::new();
-    let surfaces: Vec<contour::BlockSurface> = blocks
-        .par_iter()
-        .map(|b| contour::contour_block(&grid, cones, b, &tables))
-        .collect();
+    let mut surfaces: Vec<contour::BlockSurface> = Vec::with_capacity(blocks.len());
+    let mut made = 0u64;
+    for chunk in blocks.chunks(CONTOUR_CHUNK_BLOCKS) {
+        let part: Vec<contour::BlockSurface> = chunk
+            .par_iter()
+            .map(|b| contour::contour_block(&grid, cones, b, &tables))
+            .collect();
+        made += part.iter().map(|s| s.triangles.len() as u64).sum::<u64>();
+        if made > max_triangles {
+            return Err(MeshError::TooManyTriangles {
+                estimated: made,
+                max: max_triangles,
+                fallback: None,
+            });
+        }
+        surfaces.extend(part);
+    }
     let (vertices, triangles) = contour::merge(&blocks, surfaces);
     Ok(TriMesh::from_parts_unchecked(vertices, triangles))
 }

@@ -38,9 +38,8 @@ fn patched(net: &StrutNetwork, label: &str) -> LocalStats {
         Err(b) => b,
         Ok(_) => panic!("{label}: the explicit mesher accepted the network"),
     };
-    let (mesh, _, stats) =
-        local::mesh_local(net, n, settings.resolution, settings.max_cells, blames)
-            .unwrap_or_else(|e| panic!("{label}: {e}"));
+    let (mesh, _, stats) = local::mesh_local(net, n, settings.resolution, &settings, blames)
+        .unwrap_or_else(|e| panic!("{label}: {e}"));
     let report = check(&mesh);
     assert!(report.ok(), "{label}: {report:?}");
     assert_eq!(report.shells, 1, "{label}");
@@ -76,6 +75,45 @@ fn a_nearly_parallel_strut_is_patched_locally() {
         stats.reasons.sharp_angle + stats.reasons.interference >= 1,
         "{stats:?}"
     );
+}
+
+/// A patch whose struts alone would exceed the triangle budget is refused before it is
+/// contoured (with `PatchFailure::OverBudget`), and one within it is meshed.
+#[test]
+fn a_patch_over_the_triangle_budget_is_refused_before_contouring() {
+    let base = cubic_lattice(4, 2.0, 7);
+    let (p, q) = (base.nodes()[62], base.nodes()[63]);
+    let d = (q - p).normalize();
+    let side = d.cross(&Vector3::z()).normalize();
+    let x = p + (d * 2f64.to_radians().cos() + side * 2f64.to_radians().sin()) * 0.9;
+    let net = with_extra(&base, &[(62, x, 0.12)]);
+    let settings = MeshSettings::default();
+    let n = hub::segments(settings.chord_tolerance);
+    let blames = || hub::mesh_explicit_open(&net, n, &[]).err().unwrap();
+    let meshed = local::mesh_local(&net, n, settings.resolution, &settings, blames());
+    let (_, _, stats) = meshed.expect("meshed without a budget");
+    // One triangle is below what any patch needs; ten times what this one made is not.
+    let tight = MeshSettings {
+        max_triangles: 1,
+        ..settings
+    };
+    let refused = local::mesh_local(&net, n, settings.resolution, &tight, blames());
+    assert!(
+        matches!(
+            refused,
+            Err(ExplicitFailure::Patch {
+                why: hub::PatchFailure::OverBudget,
+                ..
+            })
+        ),
+        "{:?}",
+        refused.map(|r| r.2)
+    );
+    let roomy = MeshSettings {
+        max_triangles: 10 * stats.triangles as u64,
+        ..settings
+    };
+    assert!(local::mesh_local(&net, n, settings.resolution, &roomy, blames()).is_ok());
 }
 
 #[test]
