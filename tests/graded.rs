@@ -412,6 +412,8 @@ fn a_design_whose_transition_folds_is_weighed_by_its_built_error_and_chosen_agai
         err.contains("p1\": the transition from its design folded the scaffold and cost its core"),
         "{err}"
     );
+    // The regrade was better, so it is what was built (no "first choice is kept" note).
+    assert!(!err.contains("the first choice is kept"), "{err}");
     let folder = dir.join("output").join("folding-transition");
     let report: serde_json::Value =
         serde_json::from_slice(&std::fs::read(folder.join("report.json")).unwrap()).unwrap();

@@ -418,7 +418,6 @@ fn pinned(design: &Design, point: &ControlPointSpec, spec: &Spec) -> Result<Cand
 type AsBuilt = BTreeMap<(usize, usize), f64>;
 
 /// The designs chosen per point, with the options they were chosen from and the trade-off.
-#[derive(Debug, Clone, PartialEq)]
 struct Choice {
     chosen: Vec<usize>,
     costs: Vec<ChoiceCost>,
@@ -667,17 +666,19 @@ fn grade_choices(
 ) -> Result<Attempt, BuildError> {
     let mut best = grade_choice(spec, fill, candidates, choice, timings, stage)?;
     let mut last_lost = folded_misses(fill, &best);
-    let mut last_choice = best.choice.clone();
+    let mut last_chosen = best.choice.chosen.clone();
     let mut as_built = AsBuilt::new();
+    let mut regraded = false;
+    let mut improved = false;
     for _ in 0..MAX_REGRADES {
         if last_lost.is_empty() {
             break;
         }
         for &(i, error) in &last_lost {
-            as_built.insert((i, last_choice.chosen[i]), error);
+            as_built.insert((i, last_chosen[i]), error);
         }
         let next = choose(spec, fill, candidates, &as_built);
-        if next.chosen == last_choice.chosen {
+        if next.chosen == last_chosen {
             break;
         }
         for &(i, error) in &last_lost {
@@ -689,14 +690,22 @@ fn grade_choices(
             stage(&format!("warning: {note}"));
             warnings.push(note);
         }
-        last_choice = next.clone();
+        last_chosen.clone_from(&next.chosen);
+        regraded = true;
         let Ok(attempt) = grade_choice(spec, fill, candidates, next, timings, stage) else {
             break;
         };
         last_lost = folded_misses(fill, &attempt);
         if score(fill, &attempt) > score(fill, &best) {
             best = attempt;
+            improved = true;
         }
+    }
+    if regraded && !improved {
+        let note =
+            "no other choice graded better than the first: the first choice is kept".to_string();
+        stage(&format!("warning: {note}"));
+        warnings.push(note);
     }
     Ok(best)
 }
